@@ -1,0 +1,56 @@
+//! The TypeScript declarations of every type that crosses to the UI, generated from
+//! the Rust types with ts-rs. `ui/src/lib/bindings.ts` is this output; a test fails
+//! when it is stale (`make bindings` rewrites it).
+
+use ts_rs::TS;
+
+use crate::model::*;
+
+pub fn typescript() -> String {
+    let decls = [
+        Severity::decl(),
+        FindingStatus::decl(),
+        SeverityCounts::decl(),
+        WorkspaceCounts::decl(),
+        ImportSummary::decl(),
+        ChangeWindowSummary::decl(),
+        WorkspaceOverview::decl(),
+        FindingRow::decl(),
+        FindingsQuery::decl(),
+        FindingsPage::decl(),
+        ImportReport::decl(),
+        RecentWorkspaces::decl(),
+        AppStatus::decl(),
+    ];
+    let mut out = String::from(
+        "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn ui_bindings_are_up_to_date() {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+        let fresh = super::typescript();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&file, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: the Rust types changed. Run `make bindings` and commit the result.",
+            file.display()
+        );
+    }
+}

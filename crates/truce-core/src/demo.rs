@@ -1,0 +1,124 @@
+//! The demo workspace: real Nessus reports (embedded, see demo/README.md) plus the
+//! people, teams and change windows a newcomer needs to see a plan take shape.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use rusqlite::params;
+
+use crate::error::{Error, Result};
+use crate::ids::{new_id, now};
+use crate::ingest;
+use crate::workspace::{OpenOptions, Workspace};
+
+/// (file name, contents) of each embedded report, imported in this order.
+pub const DEMO_REPORTS: &[(&str, &[u8])] = &[
+    ("nessus_v_unknown.nessus", include_bytes!("../demo/nessus_v_unknown.nessus")),
+    ("nessus_many_vuln.nessus", include_bytes!("../demo/nessus_many_vuln.nessus")),
+    ("nessus_with_cvssv3.nessus", include_bytes!("../demo/nessus_with_cvssv3.nessus")),
+];
+
+/// Writes the demo workspace to `path`, replacing any file there. It is built in a
+/// temporary file beside `path` and renamed into place, so a failure leaves what was there.
+pub fn create_demo(path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), detail: e.to_string() })?;
+    let tmp = tempfile_in(dir)?;
+    {
+        let mut ws = Workspace::open_with(&tmp, OpenOptions { actor: Some("truce-demo".into()), ..Default::default() })?;
+        seed(&mut ws)?;
+        // Fold the WAL into the main file so the rename moves one complete file.
+        ws.conn().pragma_update(None, "journal_mode", "DELETE")?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(path.with_file_name(format!(
+            "{}{suffix}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        )));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::Io { path: path.to_path_buf(), detail: e.to_string() })?;
+    Ok(())
+}
+
+fn tempfile_in(dir: &Path) -> Result<std::path::PathBuf> {
+    let p = dir.join(format!(".demo-{}.truce.tmp", new_id()));
+    Ok(p)
+}
+
+fn seed(ws: &mut Workspace) -> Result<()> {
+    for (name, bytes) in DEMO_REPORTS {
+        let mut input = Cursor::new(*bytes);
+        ingest::import_reader(ws, name, name, &mut input, None)?;
+    }
+    let at = now();
+    let tx = ws.write_tx()?;
+    // Environments and criticality the scanner cannot know; ops would set these.
+    tx.execute_batch(
+        "UPDATE assets SET environment = 'qa', criticality = 'medium' WHERE name LIKE 'qa3app%';
+         UPDATE assets SET environment = 'staging', criticality = 'high' WHERE name LIKE 'preprod.%';
+         UPDATE assets SET environment = 'prod', criticality = 'critical' WHERE name = 'testphp.vulnweb.com';
+         INSERT OR IGNORE INTO asset_tags (asset_id, tag) SELECT id, 'internet-facing' FROM assets WHERE environment = 'prod';",
+    )?;
+    let linux = new_id();
+    let web = new_id();
+    let sec = new_id();
+    for (id, name, kind) in [(&linux, "Linux Ops", "ops"), (&web, "Web Platform", "ops"), (&sec, "Security", "security")] {
+        tx.execute("INSERT INTO teams (id, name, kind) VALUES (?1, ?2, ?3)", params![id, name, kind])?;
+    }
+    let people = [
+        ("Dana Ops", "dana@example.com", &linux, "Europe/Berlin"),
+        ("Wes Web", "wes@example.com", &web, "America/New_York"),
+        ("Sam Sec", "sam@example.com", &sec, "Europe/Berlin"),
+        ("Carla CAB", "carla@example.com", &linux, "Europe/Berlin"),
+    ];
+    let mut person_ids = Vec::new();
+    for (name, email, team, tz) in people {
+        let id = new_id();
+        tx.execute(
+            "INSERT INTO people (id, name, email, team_id, time_zone) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, name, email, team, tz],
+        )?;
+        person_ids.push(id);
+    }
+    let windows = [
+        ("Weekly Linux patching", "maintenance", "Europe/Berlin", "2026-12-01T22:00:00", 240, Some("FREQ=WEEKLY;BYDAY=TU"), Some(r#"["qa","staging"]"#)),
+        ("Monthly prod web window", "maintenance", "America/New_York", "2026-12-13T02:00:00", 180, Some("FREQ=MONTHLY;BYDAY=2SU"), Some(r#"["prod"]"#)),
+        ("Year-end change freeze", "blackout", "Europe/Berlin", "2026-12-18T00:00:00", 25 * 24 * 60, None, None),
+    ];
+    for (name, kind, tz, start, dur, rrule, envs) in windows {
+        tx.execute(
+            "INSERT INTO change_windows (id, name, kind, time_zone, starts_local, duration_min, rrule, environments, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![new_id(), name, kind, tz, start, dur, rrule, envs, at],
+        )?;
+    }
+    // A starting plan: one work item per vulnerability that is high or critical somewhere,
+    // owned by the team that runs those assets. The planning engine replaces this seed.
+    let mut stmt = tx.prepare(
+        "SELECT v.id, v.title, coalesce(v.solution, 'See scanner advice'), a.environment
+         FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
+         WHERE f.status = 'open' AND f.severity IN ('critical','high')
+         GROUP BY v.id, a.environment ORDER BY v.title",
+    )?;
+    let groups: Vec<(String, String, String, Option<String>)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    drop(stmt);
+    for (vuln, title, action, env) in groups {
+        let id = new_id();
+        let (team, owner) = if env.as_deref() == Some("prod") { (&web, &person_ids[1]) } else { (&linux, &person_ids[0]) };
+        let action: String = action.lines().next().unwrap_or("").chars().take(200).collect();
+        tx.execute(
+            "INSERT INTO work_items (id, title, action, team_id, environment, security_owner_id, ops_owner_id, approver_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![id, title, action, team, env, person_ids[2], owner, person_ids[3], at],
+        )?;
+        tx.execute(
+            "INSERT INTO work_item_findings (work_item_id, finding_id)
+             SELECT ?1, f.id FROM findings f JOIN assets a ON a.id = f.asset_id
+             WHERE f.vulnerability_id = ?2 AND a.environment IS ?3 AND f.status = 'open'",
+            params![id, vuln, env],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}

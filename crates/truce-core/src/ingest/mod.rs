@@ -1,0 +1,118 @@
+//! Reading scanner reports into the workspace. One module per format behind the
+//! small [`Format`] trait; the format is detected from content, never from the name.
+//! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
+
+mod nessus;
+mod store;
+mod xml;
+
+use std::io::BufRead;
+
+pub use store::{import_file, import_reader};
+
+use crate::error::{Error, Result};
+use crate::model::Severity;
+
+/// The kinds of key a scanner uses to name a machine or an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdentifierKind {
+    Fqdn,
+    Hostname,
+    Netbios,
+    Ip,
+    Mac,
+    CloudId,
+    ImageDigest,
+}
+
+impl IdentifierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierKind::Fqdn => "fqdn",
+            IdentifierKind::Hostname => "hostname",
+            IdentifierKind::Netbios => "netbios",
+            IdentifierKind::Ip => "ip",
+            IdentifierKind::Mac => "mac",
+            IdentifierKind::CloudId => "cloud_id",
+            IdentifierKind::ImageDigest => "image_digest",
+        }
+    }
+}
+
+/// One scanned machine or image with everything the file says was found on it.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedHost {
+    /// The scanner's own name for the target (ReportHost@name ...), for messages.
+    pub label: String,
+    pub identifiers: Vec<(IdentifierKind, String)>,
+    pub os: Option<String>,
+    /// When the scan of this target started, RFC 3339 UTC.
+    pub scanned_at: Option<String>,
+    pub findings: Vec<ParsedFinding>,
+}
+
+/// One vulnerability at one location on the host, as the scanner reported it.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFinding {
+    pub scanner_id: String,
+    pub title: String,
+    pub severity: Option<Severity>,
+    pub scanner_score: Option<String>,
+    pub cvss2: Option<(f64, Option<String>)>,
+    pub cvss3: Option<(f64, Option<String>)>,
+    pub cvss4: Option<(f64, Option<String>)>,
+    pub epss: Option<f64>,
+    pub known_exploited: bool,
+    pub exploit_available: bool,
+    pub cves: Vec<String>,
+    pub description: Option<String>,
+    pub solution: Option<String>,
+    pub fixed_version: Option<String>,
+    /// '443/tcp' for host scanners, 'package@version' for image scanners.
+    pub location: String,
+    pub evidence: Option<String>,
+}
+
+/// A scanner report format.
+pub trait Format: Sync {
+    /// The name users pass to `--format`.
+    fn name(&self) -> &'static str;
+    /// The scanner, as stored with each vulnerability ('nessus' ...).
+    fn scanner(&self) -> &'static str;
+    /// Whether the first bytes of a file look like this format.
+    fn sniff(&self, head: &[u8]) -> bool;
+    /// Streams the report, calling `host` once per target. `file` names the input in errors.
+    fn parse(
+        &self,
+        file: &str,
+        input: &mut dyn BufRead,
+        host: &mut dyn FnMut(ParsedHost) -> Result<()>,
+    ) -> Result<()>;
+}
+
+pub fn formats() -> &'static [&'static dyn Format] {
+    &[&nessus::Nessus]
+}
+
+/// Picks the format by name, or by sniffing `head` when no name is given.
+pub fn choose_format(file: &str, name: Option<&str>, head: &[u8]) -> Result<&'static dyn Format> {
+    if let Some(name) = name {
+        return formats().iter().copied().find(|f| f.name().eq_ignore_ascii_case(name)).ok_or_else(
+            || {
+                let known: Vec<_> = formats().iter().map(|f| f.name()).collect();
+                Error::Invalid(format!("unknown format '{name}' (known: {})", known.join(", ")))
+            },
+        );
+    }
+    if head.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(bad(file, "byte 0", "the file is empty"));
+    }
+    formats().iter().copied().find(|f| f.sniff(head)).ok_or_else(|| {
+        let known: Vec<_> = formats().iter().map(|f| f.name()).collect();
+        bad(file, "byte 0", &format!("not a report format Truce reads (known: {})", known.join(", ")))
+    })
+}
+
+pub(crate) fn bad(file: &str, position: &str, problem: &str) -> Error {
+    Error::BadInput { file: file.to_string(), position: position.to_string(), problem: problem.to_string() }
+}

@@ -1,0 +1,312 @@
+//! Writes parsed hosts into the workspace: one transaction per file, so a bad file
+//! or a kill mid-import leaves the workspace exactly as before.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+
+use super::{bad, choose_format, Format, IdentifierKind, ParsedFinding, ParsedHost};
+use crate::changelog::{self, Change};
+use crate::error::{Error, Result};
+use crate::ids::{new_id, now};
+use crate::model::{ImportReport, Severity};
+use crate::workspace::Workspace;
+
+/// Imports one file; `format` overrides detection.
+pub fn import_file(ws: &mut Workspace, path: &Path, format: Option<&str>) -> Result<ImportReport> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::Io { path: path.to_path_buf(), detail: e.to_string() })?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(bad(&shown, "byte 0", "is a folder, not a report file"));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(shown.clone());
+    let mut input = BufReader::with_capacity(256 * 1024, file);
+    import_reader(ws, &shown, &name, &mut input, format)
+}
+
+/// Imports from any reader. `shown` names the input in messages, `name` is what the import list shows.
+pub fn import_reader(
+    ws: &mut Workspace,
+    shown: &str,
+    name: &str,
+    input: &mut dyn BufRead,
+    format: Option<&str>,
+) -> Result<ImportReport> {
+    let head = input.fill_buf().map_err(|e| bad(shown, "byte 0", &format!("cannot read: {e}")))?;
+    let head = head[..head.len().min(4096)].to_vec();
+    let fmt = choose_format(shown, format, &head)?;
+    let mut hashing = HashingReader { inner: input, hasher: Sha256::new() };
+    let actor = ws.actor().to_string();
+    let tx = ws.write_tx()?;
+    let mut writer = Writer::start(&tx, fmt, name, &actor)?;
+    fmt.parse(shown, &mut hashing, &mut |host| writer.host(&tx, host))?;
+    // Drain what the parser did not need, so the hash covers the whole file.
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| bad(shown, "end", &e.to_string()))?;
+    let sha = hex(&hashing.hasher.finalize());
+    let already: Option<String> = tx
+        .query_row("SELECT id FROM imports WHERE file_sha256 = ?1 AND format = ?2", params![sha, fmt.name()], |r| r.get(0))
+        .optional()?;
+    let mut report = writer.report(shown, fmt);
+    if already.is_some() {
+        // The same file again changes nothing: drop this transaction's work.
+        tx.rollback()?;
+        report.unchanged += report.new + report.reopened;
+        report.new = 0;
+        report.reopened = 0;
+        return Ok(report);
+    }
+    writer.finish(&tx, &sha, &report)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+struct HashingReader<'a> {
+    inner: &'a mut dyn BufRead,
+    hasher: Sha256,
+}
+
+impl Read for HashingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl BufRead for HashingReader<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            let n = amt.min(buf.len());
+            self.hasher.update(&buf[..n]);
+        }
+        self.inner.consume(amt);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Writer {
+    import_id: String,
+    at: String,
+    actor: String,
+    scanner: &'static str,
+    file_name: String,
+    scanned_at: Option<String>,
+    vulns: HashMap<String, String>,
+    assets: HashSet<String>,
+    seen: HashSet<(String, String, String)>,
+    report: ImportReport,
+}
+
+impl Writer {
+    fn start(tx: &Transaction<'_>, fmt: &dyn Format, name: &str, actor: &str) -> Result<Writer> {
+        let w = Writer {
+            import_id: new_id(),
+            at: now(),
+            actor: actor.to_string(),
+            scanner: fmt.scanner(),
+            file_name: name.to_string(),
+            scanned_at: None,
+            vulns: HashMap::new(),
+            assets: HashSet::new(),
+            seen: HashSet::new(),
+            report: ImportReport::default(),
+        };
+        // The row exists first so findings can point at it; counts are filled in at the end.
+        tx.execute(
+            "INSERT INTO imports (id, format, file_name, file_sha256, imported_at, imported_by, assets, findings, new_findings)
+             VALUES (?1, ?2, ?3, '', ?4, ?5, 0, 0, 0)",
+            params![w.import_id, fmt.name(), w.file_name, w.at, w.actor],
+        )?;
+        Ok(w)
+    }
+
+    fn host(&mut self, tx: &Transaction<'_>, host: ParsedHost) -> Result<()> {
+        let seen_at = host.scanned_at.clone().unwrap_or_else(|| self.at.clone());
+        if self.scanned_at.as_ref().is_none_or(|s| *s > seen_at) {
+            self.scanned_at = Some(seen_at.clone());
+        }
+        let asset_id = self.asset(tx, &host)?;
+        tx.prepare_cached("INSERT OR IGNORE INTO import_scope (import_id, asset_id) VALUES (?1, ?2)")?
+            .execute(params![self.import_id, asset_id])?;
+        self.assets.insert(asset_id.clone());
+        for f in host.findings {
+            self.finding(tx, &asset_id, &seen_at, f)?;
+        }
+        Ok(())
+    }
+
+    /// Finds the asset this host already is, trying the strongest identity first; else creates it.
+    fn asset(&mut self, tx: &Transaction<'_>, host: &ParsedHost) -> Result<String> {
+        let mut ids = host.identifiers.clone();
+        ids.sort();
+        let named = ids.iter().any(|(k, _)| *k != IdentifierKind::Ip);
+        let mut found: Option<String> = None;
+        for (kind, value) in &ids {
+            // An address alone is reused by other machines over time: only trust it for hosts known by address only.
+            if *kind == IdentifierKind::Ip && named {
+                continue;
+            }
+            found = tx
+                .prepare_cached("SELECT asset_id FROM asset_identifiers WHERE kind = ?1 AND value = ?2 LIMIT 1")?
+                .query_row(params![kind.as_str(), value], |r| r.get(0))
+                .optional()?;
+            if found.is_some() {
+                break;
+            }
+        }
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let id = new_id();
+                let name = best_name(host);
+                tx.prepare_cached(
+                    "INSERT INTO assets (id, name, os, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                )?
+                .execute(params![id, name, host.os, self.at])?;
+                changelog::record(tx, &self.actor, &self.at, &Change {
+                    entity: "asset", entity_id: &id, field: "created", old: None, new: Some(&name),
+                    reason: Some(&format!("first seen in {}", self.file_name)),
+                })?;
+                id
+            }
+        };
+        for (kind, value) in &ids {
+            tx.prepare_cached("INSERT OR IGNORE INTO asset_identifiers (asset_id, kind, value) VALUES (?1, ?2, ?3)")?
+                .execute(params![id, kind.as_str(), value])?;
+        }
+        Ok(id)
+    }
+
+    fn vulnerability(&mut self, tx: &Transaction<'_>, f: &ParsedFinding, sev: Severity) -> Result<String> {
+        if let Some(id) = self.vulns.get(&f.scanner_id) {
+            return Ok(id.clone());
+        }
+        let existing: Option<String> = tx
+            .prepare_cached("SELECT id FROM vulnerabilities WHERE scanner = ?1 AND scanner_id = ?2")?
+            .query_row(params![self.scanner, f.scanner_id], |r| r.get(0))
+            .optional()?;
+        let id = existing.unwrap_or_else(new_id);
+        let score = |s: &Option<(f64, Option<String>)>| s.as_ref().map(|(v, _)| *v).filter(|v| v.is_finite());
+        let vector = |s: &Option<(f64, Option<String>)>| s.as_ref().and_then(|(_, v)| v.clone());
+        // Newer reports carry newer knowledge of a vulnerability: the latest import wins.
+        tx.prepare_cached(
+            "INSERT INTO vulnerabilities (id, scanner, scanner_id, title, severity, scanner_score,
+                cvss2_score, cvss2_vector, cvss3_score, cvss3_vector, cvss4_score, cvss4_vector,
+                epss, known_exploited, exploit_available, description, solution, fixed_version)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)
+             ON CONFLICT (scanner, scanner_id) DO UPDATE SET
+                title = excluded.title, severity = excluded.severity, scanner_score = excluded.scanner_score,
+                cvss2_score = excluded.cvss2_score, cvss2_vector = excluded.cvss2_vector,
+                cvss3_score = excluded.cvss3_score, cvss3_vector = excluded.cvss3_vector,
+                cvss4_score = excluded.cvss4_score, cvss4_vector = excluded.cvss4_vector,
+                epss = excluded.epss, known_exploited = excluded.known_exploited,
+                exploit_available = excluded.exploit_available, description = excluded.description,
+                solution = excluded.solution, fixed_version = excluded.fixed_version",
+        )?
+        .execute(params![
+            id, self.scanner, f.scanner_id, f.title, sev.as_str(), f.scanner_score,
+            score(&f.cvss2), vector(&f.cvss2), score(&f.cvss3), vector(&f.cvss3),
+            score(&f.cvss4), vector(&f.cvss4), f.epss, f.known_exploited, f.exploit_available,
+            f.description, f.solution, f.fixed_version
+        ])?;
+        for cve in &f.cves {
+            tx.prepare_cached("INSERT OR IGNORE INTO vulnerability_cves (vulnerability_id, cve) VALUES (?1, ?2)")?
+                .execute(params![id, cve])?;
+        }
+        self.vulns.insert(f.scanner_id.clone(), id.clone());
+        Ok(id)
+    }
+
+    fn finding(&mut self, tx: &Transaction<'_>, asset_id: &str, seen_at: &str, f: ParsedFinding) -> Result<()> {
+        let sev = f.severity.unwrap_or(Severity::Info);
+        let vuln_id = self.vulnerability(tx, &f, sev)?;
+        let key = (asset_id.to_string(), vuln_id.clone(), f.location.clone());
+        if !self.seen.insert(key) {
+            return Ok(()); // a repeat inside one file is the same finding
+        }
+        self.report.findings += 1;
+        self.report.by_severity.add(sev, 1);
+        let existing: Option<(String, String, String)> = tx
+            .prepare_cached(
+                "SELECT id, status, last_seen FROM findings WHERE asset_id = ?1 AND vulnerability_id = ?2 AND location = ?3",
+            )?
+            .query_row(params![asset_id, vuln_id, f.location], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match existing {
+            None => {
+                let id = new_id();
+                tx.prepare_cached(
+                    "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, evidence,
+                        first_seen, last_seen, first_import_id, last_import_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?7, ?8, ?8)",
+                )?
+                .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), f.evidence, seen_at, self.import_id])?;
+                self.report.new += 1;
+            }
+            Some((id, status, last_seen)) => {
+                let newer = seen_at >= last_seen.as_str();
+                let reopen = status == "fixed" && newer;
+                tx.prepare_cached(
+                    "UPDATE findings SET last_seen = max(last_seen, ?2),
+                        last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
+                        evidence = CASE WHEN ?3 THEN ?5 ELSE evidence END,
+                        severity = CASE WHEN ?3 THEN ?6 ELSE severity END,
+                        status = CASE WHEN ?7 THEN 'open' ELSE status END,
+                        closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, seen_at, newer, self.import_id, f.evidence, sev.as_str(), reopen])?;
+                if reopen {
+                    changelog::record(tx, &self.actor, &self.at, &Change {
+                        entity: "finding", entity_id: &id, field: "status", old: Some("fixed"), new: Some("open"),
+                        reason: Some(&format!("seen again in {}", self.file_name)),
+                    })?;
+                    self.report.reopened += 1;
+                } else {
+                    self.report.unchanged += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn report(&self, shown: &str, fmt: &dyn Format) -> ImportReport {
+        ImportReport {
+            file: shown.to_string(),
+            format: fmt.name().to_string(),
+            assets: self.assets.len() as u32,
+            ..self.report.clone()
+        }
+    }
+
+    fn finish(&self, tx: &Transaction<'_>, sha: &str, report: &ImportReport) -> Result<()> {
+        tx.execute(
+            "UPDATE imports SET file_sha256 = ?2, scanned_at = ?3, assets = ?4, findings = ?5, new_findings = ?6 WHERE id = ?1",
+            params![self.import_id, sha, self.scanned_at, report.assets, report.findings, report.new],
+        )?;
+        changelog::record(tx, &self.actor, &self.at, &Change {
+            entity: "import", entity_id: &self.import_id, field: "created", old: None,
+            new: Some(&self.file_name), reason: None,
+        })?;
+        Ok(())
+    }
+}
+
+fn best_name(host: &ParsedHost) -> String {
+    for kind in [IdentifierKind::Fqdn, IdentifierKind::Netbios, IdentifierKind::Hostname, IdentifierKind::Ip] {
+        if let Some((_, v)) = host.identifiers.iter().find(|(k, _)| *k == kind) {
+            return v.clone();
+        }
+    }
+    host.label.clone()
+}

@@ -1,0 +1,102 @@
+//! Shared XML plumbing for the XML formats: a hardened quick-xml reader and
+//! text collection that resolves only the five predefined entities and character
+//! references. quick-xml never fetches external entities; we also refuse any DTD
+//! that declares entities, which rules out "billion laughs" and XXE outright.
+
+use std::io::BufRead;
+
+use quick_xml::events::{BytesRef, BytesText, Event};
+use quick_xml::Reader;
+
+use super::bad;
+use crate::error::Result;
+
+/// Larger text than this in one element is refused: no real report field comes
+/// close, and it bounds memory for a hostile file.
+pub const MAX_TEXT: usize = 16 * 1024 * 1024;
+
+pub struct XmlReader<'a> {
+    pub reader: Reader<&'a mut dyn BufRead>,
+    pub file: &'a str,
+    pub buf: Vec<u8>,
+}
+
+impl<'a> XmlReader<'a> {
+    pub fn new(file: &'a str, input: &'a mut dyn BufRead) -> Self {
+        let mut reader = Reader::from_reader(input);
+        let cfg = reader.config_mut();
+        cfg.expand_empty_elements = false;
+        cfg.check_end_names = true;
+        XmlReader { reader, file, buf: Vec::with_capacity(64 * 1024) }
+    }
+
+    pub fn position(&self) -> String {
+        format!("byte {}", self.reader.buffer_position())
+    }
+
+    pub fn error(&self, problem: impl std::fmt::Display) -> crate::error::Error {
+        bad(self.file, &self.position(), &problem.to_string())
+    }
+
+    /// The next event, with DTD entity declarations refused and end of input checked by the caller.
+    pub fn next(&mut self) -> Result<Event<'_>> {
+        self.buf.clear();
+        let pos = self.reader.buffer_position();
+        match self.reader.read_event_into(&mut self.buf) {
+            Ok(Event::DocType(d)) => {
+                let text = String::from_utf8_lossy(&d);
+                if text.contains("<!ENTITY") {
+                    return Err(bad(
+                        self.file,
+                        &format!("byte {pos}"),
+                        "the document declares XML entities (<!ENTITY>), which Truce refuses for safety",
+                    ));
+                }
+                Ok(Event::DocType(d))
+            }
+            Ok(ev) => Ok(ev),
+            Err(e) => Err(bad(self.file, &format!("byte {}", self.reader.error_position()), &format!("malformed XML: {e}"))),
+        }
+    }
+}
+
+/// Appends a text event to `out`, refusing invalid UTF-8 and oversized text.
+pub fn push_text(r: &XmlReader<'_>, out: &mut String, t: &BytesText<'_>) -> Result<()> {
+    let s = std::str::from_utf8(t).map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
+    push_checked(r, out, s)
+}
+
+/// Appends a reference (&amp; &#233; ...) to `out`; unknown entities are an error.
+pub fn push_ref(r: &XmlReader<'_>, out: &mut String, e: &BytesRef<'_>) -> Result<()> {
+    if let Some(c) = e.resolve_char_ref().map_err(|err| r.error(format!("bad character reference: {err}")))? {
+        out.push(c);
+        return Ok(());
+    }
+    let name = std::str::from_utf8(e).unwrap_or("?");
+    let s = match name {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "apos" => "'",
+        "quot" => "\"",
+        other => return Err(r.error(format!("undefined entity &{other};"))),
+    };
+    push_checked(r, out, s)
+}
+
+fn push_checked(r: &XmlReader<'_>, out: &mut String, s: &str) -> Result<()> {
+    if out.len() + s.len() > MAX_TEXT {
+        return Err(r.error(format!("a text field is larger than {} MB", MAX_TEXT / (1024 * 1024))));
+    }
+    out.push_str(s);
+    Ok(())
+}
+
+/// Reads an attribute value as text, unescaped; refuses invalid UTF-8 and unknown entities.
+pub fn attr_value(r: &XmlReader<'_>, a: &quick_xml::events::attributes::Attribute<'_>) -> Result<String> {
+    if a.value.len() > MAX_TEXT {
+        return Err(r.error(format!("an attribute is larger than {} MB", MAX_TEXT / (1024 * 1024))));
+    }
+    std::str::from_utf8(&a.value).map_err(|e| r.error(format!("invalid UTF-8 in an attribute ({e})")))?;
+    a.unescape_value().map(|v| v.into_owned()).map_err(|e| r.error(format!("bad attribute value: {e}")))
+}

@@ -1,0 +1,18 @@
+//! Truce's core: the domain model, the workspace file, importers and read models.
+//! Used by the desktop shell, the CLI and (later) the hub; it knows nothing of Tauri or any UI.
+
+pub mod api;
+pub mod bindings;
+pub mod changelog;
+pub mod demo;
+pub mod error;
+pub mod ids;
+pub mod ingest;
+pub mod migrations;
+pub mod model;
+pub mod recent;
+pub mod ui_fixture;
+pub mod workspace;
+
+pub use error::{Error, Result};
+pub use workspace::Workspace;

@@ -1,0 +1,24 @@
+//! Forward-only schema migrations. `PRAGMA user_version` holds how many have run.
+//! Never edit a shipped migration: add a new one, and a test opens workspaces
+//! created at every earlier version.
+
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_inventory.sql"),
+    include_str!("migrations/0002_planning.sql"),
+];
+
+/// The schema version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// Runs migrations `from+1 ..= to` on `tx`. The caller owns the transaction, so a
+/// failure half-way leaves the file at `from`.
+pub fn apply(tx: &rusqlite::Transaction<'_>, from: i64, to: i64) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version > from && version <= to {
+            tx.execute_batch(sql)?;
+        }
+    }
+    tx.pragma_update(None, "user_version", to)?;
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! The domain vocabulary, in the users' words. Types here cross to the UI and are
+//! exported to TypeScript by `bindings`; change them and regenerate.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Normalised severity: every scanner's own scale maps onto these five.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    Open,
+    Fixed,
+    FalsePositive,
+    RiskAccepted,
+}
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Fixed => "fixed",
+            FindingStatus::FalsePositive => "false_positive",
+            FindingStatus::RiskAccepted => "risk_accepted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FindingStatus> {
+        [Self::Open, Self::Fixed, Self::FalsePositive, Self::RiskAccepted]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// How many of something there are at each severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SeverityCounts {
+    pub critical: u32,
+    pub high: u32,
+    pub medium: u32,
+    pub low: u32,
+    pub info: u32,
+}
+
+impl SeverityCounts {
+    pub fn add(&mut self, s: Severity, n: u32) {
+        match s {
+            Severity::Critical => self.critical += n,
+            Severity::High => self.high += n,
+            Severity::Medium => self.medium += n,
+            Severity::Low => self.low += n,
+            Severity::Info => self.info += n,
+        }
+    }
+
+    pub fn total(&self) -> u32 {
+        self.critical + self.high + self.medium + self.low + self.info
+    }
+}
+
+/// What `truce status` and the first screen count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WorkspaceCounts {
+    pub assets: u32,
+    pub findings: u32,
+    pub open_findings: u32,
+    pub work_items: u32,
+    pub change_windows: u32,
+    pub imports: u32,
+    /// Open findings by severity.
+    pub open_by_severity: SeverityCounts,
+}
+
+/// One import as the imports list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportSummary {
+    pub id: String,
+    pub format: String,
+    pub file_name: String,
+    pub imported_at: String,
+    pub imported_by: String,
+    pub assets: u32,
+    pub findings: u32,
+    pub new_findings: u32,
+}
+
+/// The first screen: which workspace, how big, what came in lately.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WorkspaceOverview {
+    pub path: String,
+    pub name: String,
+    pub schema_version: u32,
+    pub counts: WorkspaceCounts,
+    pub latest_imports: Vec<ImportSummary>,
+    pub upcoming_windows: Vec<ChangeWindowSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChangeWindowSummary {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub time_zone: String,
+    pub starts_local: String,
+    pub duration_min: u32,
+    pub rrule: Option<String>,
+}
+
+/// One row of the findings list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FindingRow {
+    pub id: String,
+    pub asset: String,
+    pub title: String,
+    pub scanner: String,
+    pub scanner_id: String,
+    pub severity: Severity,
+    pub status: FindingStatus,
+    pub location: String,
+    pub cves: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// Which findings to list. The list is virtualized: the UI asks for slices.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct FindingsQuery {
+    pub offset: u32,
+    pub limit: u32,
+    /// Case-insensitive match on asset, title, CVE or scanner id.
+    pub text: Option<String>,
+    /// Only these severities; empty means all.
+    pub severities: Vec<Severity>,
+    /// Include fixed, false-positive and risk-accepted findings.
+    pub include_closed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FindingsPage {
+    /// How many findings match the query in all.
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<FindingRow>,
+}
+
+/// What one imported file did to the workspace (also `truce import --json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportReport {
+    pub file: String,
+    pub format: String,
+    /// Distinct assets in the file after merging repeats.
+    pub assets: u32,
+    /// Distinct findings in the file after merging repeats.
+    pub findings: u32,
+    pub new: u32,
+    pub closed: u32,
+    pub reopened: u32,
+    pub unchanged: u32,
+    pub by_severity: SeverityCounts,
+}
+
+/// Recently opened workspaces, newest first, as the welcome screen and the menu show them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct RecentWorkspaces {
+    pub paths: Vec<String>,
+}
+
+/// Which workspace the app has open, if any, and why not when opening failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AppStatus {
+    pub workspace: Option<WorkspaceOverview>,
+    pub recent: Vec<String>,
+    pub error: Option<String>,
+}

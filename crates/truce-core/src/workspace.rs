@@ -1,0 +1,191 @@
+//! A workspace is one SQLite file. Opening one never rewrites data it does not
+//! understand: a foreign, damaged, locked or newer file gives an error and is left as it was.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+
+use crate::error::{Error, Result};
+use crate::migrations;
+
+/// `PRAGMA application_id` of every Truce workspace ("TRCE").
+pub const APPLICATION_ID: i32 = 0x5452_4345;
+
+/// The environment variable that picks a workspace file, like `--workspace`.
+pub const WORKSPACE_ENV: &str = "TRUCE_WORKSPACE";
+
+pub struct Workspace {
+    conn: Connection,
+    path: PathBuf,
+    actor: String,
+}
+
+impl Workspace {
+    /// Opens `path`, creating an empty workspace if the file does not exist, and
+    /// brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens an existing workspace; a missing file is an error.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, OpenOptions { create: false, ..OpenOptions::default() })
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let exists = path.exists();
+        if !exists && !opts.create {
+            return Err(Error::Io { path, detail: "no such file".into() });
+        }
+        if exists && path.is_dir() {
+            return Err(Error::NotAWorkspace { path, detail: "it is a folder".into() });
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Io { path: path.clone(), detail: e.to_string() })?;
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if opts.create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(&path, flags)
+            .map_err(|e| Error::Io { path: path.clone(), detail: e.to_string() })?;
+        conn.busy_timeout(opts.busy_timeout)?;
+        let mut ws = Workspace { conn, path, actor: opts.actor.unwrap_or_else(default_actor) };
+        ws.prepare().map_err(|e| ws.classify(e))?;
+        Ok(ws)
+    }
+
+    /// Checks what the file is, then migrates it inside one immediate transaction.
+    fn prepare(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        // Reading the header is the first thing that touches the file: garbage fails here.
+        let app_id: i32 = self.conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let tables: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )?;
+        if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+            return Err(Error::NotAWorkspace {
+                path,
+                detail: "it is an SQLite database of another application".into(),
+            });
+        }
+        if version > migrations::LATEST {
+            return Err(Error::TooNew { path, found: version, supported: migrations::LATEST });
+        }
+        self.conn.pragma_update(None, "foreign_keys", true)?;
+        let mode: String =
+            self.conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Io { path, detail: format!("cannot switch to WAL (got {mode})") });
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        if version < migrations::LATEST {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Re-read under the write lock: another process may have migrated meanwhile.
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if version < migrations::LATEST {
+                tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+                migrations::apply(&tx, version, migrations::LATEST)?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Turns SQLite's codes into the errors a person can act on.
+    fn classify(&self, e: Error) -> Error {
+        let path = self.path.clone();
+        match e {
+            Error::Db(rusqlite::Error::SqliteFailure(f, msg)) => match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::Locked { path },
+                ErrorCode::NotADatabase => Error::NotAWorkspace {
+                    path,
+                    detail: "the file is not an SQLite database".into(),
+                },
+                ErrorCode::DatabaseCorrupt => Error::Corrupt {
+                    path,
+                    detail: msg.unwrap_or_else(|| "database disk image is malformed".into()),
+                },
+                _ => Error::Io { path, detail: msg.unwrap_or_else(|| f.to_string()) },
+            },
+            other => other,
+        }
+    }
+
+    /// Starts a write transaction now (not at the first write), so a workspace busy in
+    /// another process is reported as locked up front instead of failing half-way.
+    pub fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        let path = self.path.clone();
+        self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked { path },
+            _ => Error::Db(e),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Who is recorded in the change log for changes made through this handle.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+pub struct OpenOptions {
+    pub create: bool,
+    pub busy_timeout: Duration,
+    pub actor: Option<String>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { create: true, busy_timeout: Duration::from_millis(1500), actor: None }
+    }
+}
+
+/// The OS user, which is who did it as far as a laptop knows.
+pub fn default_actor() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Where a workspace lives when nobody says otherwise.
+pub fn default_workspace_path() -> PathBuf {
+    data_dir().join("workspace.truce")
+}
+
+/// Where the demo workspace is written.
+pub fn demo_workspace_path() -> PathBuf {
+    data_dir().join("demo.truce")
+}
+
+pub fn data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("truce")
+}
+
+/// `--workspace`, else `$TRUCE_WORKSPACE`, else the default file.
+pub fn resolve_workspace_path(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(WORKSPACE_ENV).map(PathBuf::from))
+        .unwrap_or_else(default_workspace_path)
+}

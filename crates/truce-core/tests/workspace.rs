@@ -1,0 +1,199 @@
+//! Opening workspaces: new, old, foreign, damaged, locked and newer files.
+
+mod common;
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+use truce_core::migrations::{self, LATEST, MIGRATIONS};
+use truce_core::workspace::{OpenOptions, APPLICATION_ID};
+use truce_core::{Error, Workspace};
+
+#[test]
+fn a_new_workspace_is_wal_with_foreign_keys_at_the_latest_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path().join("sub/new.truce")).unwrap();
+    let c = ws.conn();
+    let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = c.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    assert_eq!(fk, 1);
+    assert_eq!(ws.schema_version().unwrap(), LATEST);
+    let app: i32 = c.pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
+    assert_eq!(app, APPLICATION_ID);
+    // Foreign keys are enforced, not just declared.
+    let err = c.execute(
+        "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, first_seen, last_seen)
+         VALUES ('f', 'no-such-asset', 'no-such-vuln', '0/tcp', 'low', 'x', 'x')",
+        [],
+    );
+    assert!(err.is_err());
+}
+
+/// Builds a file the way the release with `version` migrations would have left it.
+fn workspace_at_version(path: &std::path::Path, version: i64) {
+    let mut c = Connection::open(path).unwrap();
+    c.pragma_update(None, "journal_mode", "wal").unwrap();
+    let tx = c.transaction().unwrap();
+    if version > 0 {
+        tx.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+    }
+    migrations::apply(&tx, 0, version).unwrap();
+    if version >= 1 {
+        tx.execute_batch(
+            "INSERT INTO assets (id, name, created_at, updated_at) VALUES ('a1', 'web01.example.com', 't', 't');
+             INSERT INTO asset_identifiers (asset_id, kind, value) VALUES ('a1', 'fqdn', 'web01.example.com');
+             INSERT INTO vulnerabilities (id, scanner, scanner_id, title, severity) VALUES ('v1', 'nessus', '19506', 'Scan info', 'info');
+             INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, first_seen, last_seen)
+               VALUES ('f1', 'a1', 'v1', '0/tcp', 'info', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+    }
+    if version >= 2 {
+        tx.execute_batch("INSERT INTO teams (id, name, kind) VALUES ('t1', 'Linux Ops', 'ops');").unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+#[test]
+fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
+    for version in 0..LATEST {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("v{version}.truce"));
+        workspace_at_version(&path, version);
+        let ws = Workspace::open(&path).unwrap_or_else(|e| panic!("version {version}: {e}"));
+        assert_eq!(ws.schema_version().unwrap(), LATEST, "from version {version}");
+        let assets = common::scalar(&ws, "SELECT count(*) FROM assets");
+        assert_eq!(assets, if version >= 1 { 1 } else { 0 }, "assets kept from version {version}");
+        let teams = common::scalar(&ws, "SELECT count(*) FROM teams");
+        assert_eq!(teams, if version >= 2 { 1 } else { 0 });
+        // Every table of the latest schema is there.
+        let tables = common::scalar(&ws, "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name = 'exceptions'");
+        assert_eq!(tables, 1);
+    }
+    assert_eq!(MIGRATIONS.len() as i64, LATEST);
+}
+
+fn assert_untouched(path: &std::path::Path, before: &[u8], e: Error, want: fn(&Error) -> bool) {
+    assert!(want(&e), "unexpected error: {e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains(&path.display().to_string()), "message names the file: {msg}");
+    assert_eq!(std::fs::read(path).unwrap(), before, "file must not be rewritten");
+}
+
+#[test]
+fn garbage_is_not_a_workspace_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.truce");
+    let before = b"These are my meeting notes, not a database.\n".repeat(200);
+    std::fs::write(&path, &before).unwrap();
+    let e = Workspace::open(&path).err().unwrap();
+    assert_untouched(&path, &before, e, |e| matches!(e, Error::NotAWorkspace { .. }));
+}
+
+#[test]
+fn another_applications_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');").unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let e = Workspace::open(&path).err().unwrap();
+    assert!(e.to_string().contains("another application"));
+    assert_untouched(&path, &before, e, |e| matches!(e, Error::NotAWorkspace { .. }));
+}
+
+#[test]
+fn a_workspace_from_a_newer_truce_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.truce");
+    {
+        let ws = Workspace::open(&path).unwrap();
+        ws.conn().pragma_update(None, "journal_mode", "DELETE").unwrap();
+        ws.conn().pragma_update(None, "user_version", LATEST + 7).unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let e = Workspace::open(&path).err().unwrap();
+    assert!(e.to_string().contains(&format!("schema version {}", LATEST + 7)));
+    assert_untouched(&path, &before, e, |e| matches!(e, Error::TooNew { .. }));
+}
+
+#[test]
+fn a_damaged_workspace_is_reported_and_not_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.truce");
+    {
+        let ws = Workspace::open(&path).unwrap();
+        ws.conn().pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    // Keep the 100-byte header, scribble over the rest of page 1 (the schema).
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in &mut bytes[100..4096] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let e = Workspace::open(&path).err().unwrap();
+    assert_untouched(&path, &bytes, e, |e| matches!(e, Error::Corrupt { .. } | Error::NotAWorkspace { .. }));
+}
+
+#[test]
+fn a_workspace_locked_by_another_process_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.truce");
+    // A v1 file in rollback-journal mode, so opening it needs the write lock to migrate.
+    {
+        let c = Connection::open(&path).unwrap();
+        let mut c = c;
+        let tx = c.transaction().unwrap();
+        tx.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        migrations::apply(&tx, 0, 1).unwrap();
+        tx.commit().unwrap();
+    }
+    let holder = Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let opts = OpenOptions { busy_timeout: Duration::from_millis(100), ..Default::default() };
+    let e = Workspace::open_with(&path, opts).err().unwrap();
+    assert!(matches!(e, Error::Locked { .. }), "{e:?}");
+    assert!(e.to_string().contains("locked by another process"));
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    let ws = Workspace::open(&path).unwrap();
+    assert_eq!(ws.schema_version().unwrap(), LATEST);
+}
+
+#[test]
+fn a_writer_in_another_process_makes_imports_wait_then_report_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.truce");
+    let mut ws = Workspace::open_with(&path, OpenOptions { busy_timeout: Duration::from_millis(100), ..Default::default() }).unwrap();
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let e = ws.write_tx().err().unwrap();
+    assert!(matches!(e, Error::Locked { .. }), "{e:?}");
+}
+
+#[test]
+fn a_missing_file_is_an_error_when_it_must_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.truce");
+    let e = Workspace::open_existing(&path).err().unwrap();
+    assert!(e.to_string().contains("no such file"));
+    assert!(!path.exists());
+}
+
+#[test]
+fn the_change_log_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = common::fresh(dir.path());
+    let c = ws.conn();
+    c.execute(
+        "INSERT INTO change_log (id, entity, entity_id, field, actor, at) VALUES ('c1', 'asset', 'a1', 'name', 'me', 'now')",
+        [],
+    )
+    .unwrap();
+    assert!(c.execute("UPDATE change_log SET actor = 'someone else'", []).is_err());
+    assert!(c.execute("DELETE FROM change_log", []).is_err());
+    assert_eq!(common::scalar(&ws, "SELECT count(*) FROM change_log WHERE actor = 'me'"), 1);
+}
