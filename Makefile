@@ -1,0 +1,48 @@
+# Two commands matter: `make run` (install, build, open the app on the demo workspace)
+# and `make test` (install what tests need, run every suite). Both work on a fresh Debian 12.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+APP := $(CARGO_TARGET_DIR)/debug/truce-app
+TRUCE := $(CARGO_TARGET_DIR)/debug/truce
+
+.PHONY: run test setup setup-test ui build bindings test-rust test-ui test-browser test-desktop clean
+
+run: setup build
+	$(APP) --demo
+
+test: setup-test build
+	@bash scripts/test-all.sh
+
+setup:
+	@bash scripts/setup.sh
+
+setup-test:
+	@bash scripts/setup.sh --test
+
+ui:
+	cd ui && npm run --silent build
+
+# The shell embeds ui/dist, so the UI is built first.
+build: ui
+	cargo build --workspace
+
+bindings:
+	UPDATE_BINDINGS=1 cargo test -p truce-core --lib bindings
+
+test-rust:
+	cargo test --workspace
+
+test-ui:
+	cd ui && npm run --silent check && NO_COLOR=1 npm test --silent
+
+test-browser: build
+	mkdir -p tests/out && $(TRUCE) ui-fixture --out tests/out/ui-fixture.json
+	node tests/browser/run.mjs
+
+test-desktop: build
+	xvfb-run -a -s "-screen 0 1280x800x24" node tests/desktop/run.mjs
+
+clean:
+	rm -rf ui/dist tests/out

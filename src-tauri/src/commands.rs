@@ -1,0 +1,72 @@
+//! Tauri commands: a few lines each, all work done by truce-core.
+
+use std::path::PathBuf;
+
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+use truce_core::model::{AppStatus, FindingsPage, FindingsQuery};
+
+use crate::state::AppState;
+
+/// The event the UI listens to when the menu changes the open workspace.
+pub const WORKSPACE_CHANGED: &str = "workspace-changed";
+
+#[tauri::command]
+pub fn app_status(state: State<'_, AppState>) -> AppStatus {
+    state.status()
+}
+
+#[tauri::command]
+pub fn open_workspace(app: AppHandle, state: State<'_, AppState>, path: String) -> AppStatus {
+    if let Err(e) = state.open(&PathBuf::from(path), false) {
+        state.fail(e.to_string());
+    }
+    changed(&app)
+}
+
+#[tauri::command]
+pub fn open_demo(app: AppHandle, state: State<'_, AppState>) -> AppStatus {
+    if let Err(e) = state.open_demo() {
+        state.fail(e.to_string());
+    }
+    changed(&app)
+}
+
+/// Shows the OS file dialog (from Rust, so the page needs no dialog permission) and opens
+/// or creates the chosen workspace. Cancelling changes nothing.
+#[tauri::command]
+pub async fn choose_workspace(app: AppHandle, create: bool) -> AppStatus {
+    let dialog = app.dialog().file().add_filter("Truce workspace", &["truce"]);
+    let picked = if create {
+        dialog.set_file_name("workspace.truce").blocking_save_file()
+    } else {
+        dialog.blocking_pick_file()
+    };
+    let state = app.state::<AppState>();
+    if let Some(path) = picked.and_then(|p| p.into_path().ok()) {
+        if let Err(e) = state.open(&path, create) {
+            state.fail(e.to_string());
+        }
+    }
+    changed(&app)
+}
+
+#[tauri::command]
+pub fn findings(state: State<'_, AppState>, query: FindingsQuery) -> Result<FindingsPage, String> {
+    state.with(|ws| truce_core::api::findings(ws, &query))
+}
+
+/// After the open workspace changed: new title, new recent menu, and the UI told.
+pub fn changed(app: &AppHandle) -> AppStatus {
+    refresh_title(app);
+    let _ = crate::menu::install(app);
+    let status = app.state::<AppState>().status();
+    let _ = app.emit(WORKSPACE_CHANGED, &status);
+    status
+}
+
+pub fn refresh_title(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.set_title(&app.state::<AppState>().title());
+    }
+}

@@ -1,0 +1,36 @@
+//! The desktop shell. Each Tauri command is a few lines that call truce-core; all
+//! logic lives in the core so the CLI and the hub share it.
+
+mod commands;
+mod launch;
+mod menu;
+mod state;
+
+use tauri::Manager;
+
+pub use launch::Launch;
+pub use state::AppState;
+
+pub fn run() {
+    let launch = Launch::from_args(std::env::args().skip(1));
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState::new())
+        .setup(move |app| {
+            let state = app.state::<AppState>();
+            state.open_at_launch(&launch);
+            menu::install(app.handle())?;
+            commands::refresh_title(app.handle());
+            Ok(())
+        })
+        .on_menu_event(menu::on_event)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::open_workspace,
+            commands::open_demo,
+            commands::choose_workspace,
+            commands::findings,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Truce window could not start");
+}

@@ -1,0 +1,57 @@
+//! The app menu: File > Open, New, Open Demo, Open Recent, Quit.
+
+use std::path::PathBuf;
+
+use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::{AppHandle, Manager};
+
+use crate::commands;
+use crate::state::AppState;
+
+const RECENT_PREFIX: &str = "recent:";
+
+pub fn install(app: &AppHandle) -> tauri::Result<()> {
+    let recent_paths = app.state::<AppState>().recent.load().paths;
+    let recent = Submenu::with_id(app, "recent", "Open Recent", !recent_paths.is_empty())?;
+    for p in &recent_paths {
+        recent.append(&MenuItem::with_id(app, format!("{RECENT_PREFIX}{p}"), p, true, None::<&str>)?)?;
+    }
+    let file = Submenu::with_items(
+        app,
+        "File",
+        true,
+        &[
+            &MenuItem::with_id(app, "open", "Open Workspace…", true, Some("CmdOrCtrl+O"))?,
+            &MenuItem::with_id(app, "new", "New Workspace…", true, Some("CmdOrCtrl+N"))?,
+            &MenuItem::with_id(app, "demo", "Open Demo Workspace", true, None::<&str>)?,
+            &recent,
+            &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(app, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?,
+        ],
+    )?;
+    let menu = Menu::with_items(app, &[&file])?;
+    app.set_menu(menu)?;
+    Ok(())
+}
+
+pub fn on_event(app: &AppHandle, event: MenuEvent) {
+    let id = event.id().as_ref().to_string();
+    let app = app.clone();
+    match id.as_str() {
+        "quit" => app.exit(0),
+        "demo" => {
+            let _ = commands::open_demo(app.clone(), app.state());
+        }
+        "open" | "new" => {
+            let create = id == "new";
+            tauri::async_runtime::spawn(async move {
+                commands::choose_workspace(app, create).await;
+            });
+        }
+        other => {
+            if let Some(path) = other.strip_prefix(RECENT_PREFIX) {
+                let _ = commands::open_workspace(app.clone(), app.state(), PathBuf::from(path).display().to_string());
+            }
+        }
+    }
+}

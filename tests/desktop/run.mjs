@@ -1,0 +1,112 @@
+// The real desktop app (debug build) in a real WebKit window under Xvfb, driven through
+// tauri-driver and WebKitWebDriver. Run it inside xvfb-run (see `make test-desktop`).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+import { assert, runAll, test, waitForPort } from '../lib/harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../..');
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const app = join(targetDir, 'debug/truce-app');
+const shots = join(root, 'tests/out/screenshots');
+mkdirSync(shots, { recursive: true });
+const home = mkdtempSync(join(tmpdir(), 'truce-desktop-'));
+const env = { ...process.env, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config'), TRUCE_CONFIG_DIR: join(home, 'config/truce') };
+delete env.TRUCE_WORKSPACE;
+const demoFile = join(home, 'data/truce/demo.truce');
+const PORT = 4444;
+let driver;
+
+async function launch(args = []) {
+  return remote({
+    hostname: '127.0.0.1',
+    port: PORT,
+    logLevel: 'error',
+    capabilities: { 'tauri:options': { application: app, args } },
+  });
+}
+
+async function textOf(b, selector, timeout = 15000) {
+  const el = await b.$(selector);
+  await el.waitForDisplayed({ timeout });
+  return el.getText();
+}
+
+/** The whole X screen, window decorations and menu bar included. */
+function screenGrab(name) {
+  try {
+    execFileSync('import', ['-window', 'root', join(shots, name)], { env: process.env, stdio: 'ignore' });
+  } catch {
+    /* ImageMagick missing: the WebDriver screenshot still exists */
+  }
+}
+
+test('first launch shows the welcome screen; "Open demo workspace" shows real findings', async () => {
+  const b = await launch();
+  try {
+    const button = await b.$('button=Open demo workspace');
+    await button.waitForDisplayed({ timeout: 20000 });
+    await b.saveScreenshot(join(shots, 'desktop-welcome.png'));
+    await button.click();
+    assert.equal(await textOf(b, '[data-count="assets"] .n'), '9');
+    assert.equal(await textOf(b, '[data-count="open-findings"] .n'), '351');
+    await b.waitUntil(async () => (await (await b.$('[data-testid="findings-count"]')).getText()) === '351 findings', {
+      timeout: 10000,
+      timeoutMsg: 'findings count never showed 351',
+    });
+    const first = await textOf(b, '[data-finding-id]');
+    assert.match(first, /PHP Unsupported Version Detection/);
+    assert.match(first, /testphp\.vulnweb\.com/);
+    assert.equal(await b.getTitle(), 'demo — Truce');
+    assert.ok(existsSync(demoFile), `demo workspace written to ${demoFile}`);
+    await b.pause(500);
+    await b.saveScreenshot(join(shots, 'desktop-overview.png'));
+    screenGrab('desktop-screen.png');
+  } finally {
+    await b.deleteSession();
+  }
+});
+
+test('the next launch reopens the last workspace', async () => {
+  const b = await launch();
+  try {
+    assert.equal(await textOf(b, '[data-count="assets"] .n', 20000), '9');
+    assert.match(await textOf(b, 'header .path'), /demo\.truce$/);
+  } finally {
+    await b.deleteSession();
+  }
+});
+
+test('a file that is not a workspace gives a clear message and is left alone', async () => {
+  const bogus = join(home, 'notes.truce');
+  const content = 'meeting notes, not a database\n'.repeat(100);
+  writeFileSync(bogus, content);
+  const b = await launch(['--workspace', bogus]);
+  try {
+    const alert = await textOf(b, '[role="alert"]', 20000);
+    assert.match(alert, /notes\.truce: not a Truce workspace/);
+    assert.ok(await (await b.$('button=Open demo workspace')).isDisplayed());
+    await b.saveScreenshot(join(shots, 'desktop-error.png'));
+  } finally {
+    await b.deleteSession();
+  }
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(bogus, 'utf8'), content);
+});
+
+await runAll('desktop', {
+  before: async () => {
+    assert.ok(existsSync(app), `build the app first: ${app}`);
+    const bin = [join(process.env.HOME ?? '', '.cargo/bin/tauri-driver'), 'tauri-driver'].find((p) => p === 'tauri-driver' || existsSync(p));
+    driver = spawn(bin, ['--port', String(PORT), '--native-driver', '/usr/bin/WebKitWebDriver'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitForPort(PORT);
+  },
+  after: async () => {
+    driver?.kill();
+    rmSync(home, { recursive: true, force: true });
+  },
+});

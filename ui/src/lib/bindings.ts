@@ -1,0 +1,55 @@
+// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.
+
+export type Severity = "critical" | "high" | "medium" | "low" | "info";
+
+export type FindingStatus = "open" | "fixed" | "false_positive" | "risk_accepted";
+
+export type SeverityCounts = { critical: number, high: number, medium: number, low: number, info: number, };
+
+export type WorkspaceCounts = { assets: number, findings: number, open_findings: number, work_items: number, change_windows: number, imports: number, 
+/**
+ * Open findings by severity.
+ */
+open_by_severity: SeverityCounts, };
+
+export type ImportSummary = { id: string, format: string, file_name: string, imported_at: string, imported_by: string, assets: number, findings: number, new_findings: number, };
+
+export type ChangeWindowSummary = { id: string, name: string, kind: string, time_zone: string, starts_local: string, duration_min: number, rrule: string | null, };
+
+export type WorkspaceOverview = { path: string, name: string, schema_version: number, counts: WorkspaceCounts, latest_imports: Array<ImportSummary>, upcoming_windows: Array<ChangeWindowSummary>, };
+
+export type FindingRow = { id: string, asset: string, title: string, scanner: string, scanner_id: string, severity: Severity, status: FindingStatus, location: string, cves: Array<string>, first_seen: string, last_seen: string, };
+
+export type FindingsQuery = { offset: number, limit: number, 
+/**
+ * Case-insensitive match on asset, title, CVE or scanner id.
+ */
+text: string | null, 
+/**
+ * Only these severities; empty means all.
+ */
+severities: Array<Severity>, 
+/**
+ * Include fixed, false-positive and risk-accepted findings.
+ */
+include_closed: boolean, };
+
+export type FindingsPage = { 
+/**
+ * How many findings match the query in all.
+ */
+total: number, offset: number, rows: Array<FindingRow>, };
+
+export type ImportReport = { file: string, format: string, 
+/**
+ * Distinct assets in the file after merging repeats.
+ */
+assets: number, 
+/**
+ * Distinct findings in the file after merging repeats.
+ */
+findings: number, new: number, closed: number, reopened: number, unchanged: number, by_severity: SeverityCounts, };
+
+export type RecentWorkspaces = { paths: Array<string>, };
+
+export type AppStatus = { workspace: WorkspaceOverview | null, recent: Array<string>, error: string | null, };
