@@ -59,7 +59,7 @@ pub fn findings(state: State<'_, AppState>, query: FindingsQuery) -> Result<Find
 /// After the open workspace changed: new title, new recent menu, and the UI told.
 pub fn changed(app: &AppHandle) -> AppStatus {
     refresh_title(app);
-    let _ = crate::menu::install(app);
+    let _ = crate::menu::refresh_recent(app);
     let status = app.state::<AppState>().status();
     let _ = app.emit(WORKSPACE_CHANGED, &status);
     status

@@ -11,11 +11,8 @@ use crate::state::AppState;
 const RECENT_PREFIX: &str = "recent:";
 
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
-    let recent_paths = app.state::<AppState>().recent.load().paths;
-    let recent = Submenu::with_id(app, "recent", "Open Recent", !recent_paths.is_empty())?;
-    for p in &recent_paths {
-        recent.append(&MenuItem::with_id(app, format!("{RECENT_PREFIX}{p}"), p, true, None::<&str>)?)?;
-    }
+    let recent = Submenu::with_id(app, "recent", "Open Recent", false)?;
+    fill_recent(app, &recent)?;
     let file = Submenu::with_items(
         app,
         "File",
@@ -31,6 +28,31 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
     )?;
     let menu = Menu::with_items(app, &[&file])?;
     app.set_menu(menu)?;
+    Ok(())
+}
+
+/// Rebuilds only the Open Recent list (replacing the whole menu upsets GTK's accelerators).
+pub fn refresh_recent(app: &AppHandle) -> tauri::Result<()> {
+    let Some(menu) = app.menu() else { return Ok(()) };
+    for item in menu.items()? {
+        if let Some(file) = item.as_submenu() {
+            if let Some(recent) = file.get("recent").and_then(|r| r.as_submenu().cloned()) {
+                fill_recent(app, &recent)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fill_recent(app: &AppHandle, recent: &Submenu<tauri::Wry>) -> tauri::Result<()> {
+    for old in recent.items()? {
+        recent.remove(&old)?;
+    }
+    let paths = app.state::<AppState>().recent.load().paths;
+    for p in &paths {
+        recent.append(&MenuItem::with_id(app, format!("{RECENT_PREFIX}{p}"), p, true, None::<&str>)?)?;
+    }
+    recent.set_enabled(!paths.is_empty())?;
     Ok(())
 }
 

@@ -30,10 +30,12 @@ async function launch(args = []) {
   });
 }
 
+// textContent, not getText: WebKitWebDriver's visible-text atom drops the text of
+// `overflow: hidden` cells, which the findings table uses for ellipsis.
 async function textOf(b, selector, timeout = 15000) {
   const el = await b.$(selector);
   await el.waitForDisplayed({ timeout });
-  return el.getText();
+  return (await el.getProperty('textContent')).trim();
 }
 
 /** The whole X screen, window decorations and menu bar included. */
@@ -54,18 +56,18 @@ test('first launch shows the welcome screen; "Open demo workspace" shows real fi
     await button.click();
     assert.equal(await textOf(b, '[data-count="assets"] .n'), '9');
     assert.equal(await textOf(b, '[data-count="open-findings"] .n'), '351');
-    await b.waitUntil(async () => (await (await b.$('[data-testid="findings-count"]')).getText()) === '351 findings', {
+    await b.waitUntil(async () => (await textOf(b, '[data-testid="findings-count"]')) === '351 findings', {
       timeout: 10000,
       timeoutMsg: 'findings count never showed 351',
     });
+    await b.pause(500);
+    await b.saveScreenshot(join(shots, 'desktop-overview.png'));
+    screenGrab('desktop-screen.png');
     const first = await textOf(b, '[data-finding-id]');
     assert.match(first, /PHP Unsupported Version Detection/);
     assert.match(first, /testphp\.vulnweb\.com/);
     assert.equal(await b.getTitle(), 'demo — Truce');
     assert.ok(existsSync(demoFile), `demo workspace written to ${demoFile}`);
-    await b.pause(500);
-    await b.saveScreenshot(join(shots, 'desktop-overview.png'));
-    screenGrab('desktop-screen.png');
   } finally {
     await b.deleteSession();
   }
