@@ -36,7 +36,10 @@ pub fn open_demo(app: AppHandle, state: State<'_, AppState>) -> AppStatus {
 /// or creates the chosen workspace. Cancelling changes nothing.
 #[tauri::command]
 pub async fn choose_workspace(app: AppHandle, create: bool) -> AppStatus {
-    let dialog = app.dialog().file().add_filter("Truce workspace", &["truce"]);
+    let dialog = app
+        .dialog()
+        .file()
+        .add_filter("Truce workspace", &["truce"]);
     let picked = if create {
         dialog.set_file_name("workspace.truce").blocking_save_file()
     } else {

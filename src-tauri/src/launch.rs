@@ -24,7 +24,8 @@ impl Launch {
             }
         }
         if launch.workspace.is_none() {
-            launch.workspace = std::env::var_os(truce_core::workspace::WORKSPACE_ENV).map(PathBuf::from);
+            launch.workspace =
+                std::env::var_os(truce_core::workspace::WORKSPACE_ENV).map(PathBuf::from);
         }
         launch
     }

@@ -33,7 +33,9 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
 
 /// Rebuilds only the Open Recent list (replacing the whole menu upsets GTK's accelerators).
 pub fn refresh_recent(app: &AppHandle) -> tauri::Result<()> {
-    let Some(menu) = app.menu() else { return Ok(()) };
+    let Some(menu) = app.menu() else {
+        return Ok(());
+    };
     for item in menu.items()? {
         if let Some(file) = item.as_submenu() {
             if let Some(recent) = file.get("recent").and_then(|r| r.as_submenu().cloned()) {
@@ -50,7 +52,13 @@ fn fill_recent(app: &AppHandle, recent: &Submenu<tauri::Wry>) -> tauri::Result<(
     }
     let paths = app.state::<AppState>().recent.load().paths;
     for p in &paths {
-        recent.append(&MenuItem::with_id(app, format!("{RECENT_PREFIX}{p}"), p, true, None::<&str>)?)?;
+        recent.append(&MenuItem::with_id(
+            app,
+            format!("{RECENT_PREFIX}{p}"),
+            p,
+            true,
+            None::<&str>,
+        )?)?;
     }
     recent.set_enabled(!paths.is_empty())?;
     Ok(())
@@ -72,7 +80,11 @@ pub fn on_event(app: &AppHandle, event: MenuEvent) {
         }
         other => {
             if let Some(path) = other.strip_prefix(RECENT_PREFIX) {
-                let _ = commands::open_workspace(app.clone(), app.state(), PathBuf::from(path).display().to_string());
+                let _ = commands::open_workspace(
+                    app.clone(),
+                    app.state(),
+                    PathBuf::from(path).display().to_string(),
+                );
             }
         }
     }

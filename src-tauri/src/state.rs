@@ -18,7 +18,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new() -> AppState {
-        AppState { workspace: Mutex::new(None), last_error: Mutex::new(None), recent: RecentStore::default_location() }
+        AppState {
+            workspace: Mutex::new(None),
+            last_error: Mutex::new(None),
+            recent: RecentStore::default_location(),
+        }
     }
 
     /// `--demo`, else `--workspace`, else the last workspace; otherwise the welcome screen.
@@ -38,7 +42,11 @@ impl AppState {
     }
 
     pub fn open(&self, path: &Path, create: bool) -> truce_core::Result<()> {
-        let ws = if create { Workspace::open(path)? } else { Workspace::open_existing(path)? };
+        let ws = if create {
+            Workspace::open(path)?
+        } else {
+            Workspace::open_existing(path)?
+        };
         let _ = self.recent.touch(ws.path());
         *self.workspace.lock().unwrap() = Some(ws);
         *self.last_error.lock().unwrap() = None;
@@ -48,7 +56,13 @@ impl AppState {
     pub fn open_demo(&self) -> truce_core::Result<()> {
         let path: PathBuf = demo_workspace_path();
         // Close our handle first: the demo replaces the file.
-        if self.workspace.lock().unwrap().as_ref().is_some_and(|w| w.path() == path) {
+        if self
+            .workspace
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|w| w.path() == path)
+        {
             *self.workspace.lock().unwrap() = None;
         }
         demo::create_demo(&path)?;
@@ -60,7 +74,10 @@ impl AppState {
     }
 
     /// Runs `f` on the open workspace.
-    pub fn with<T>(&self, f: impl FnOnce(&Workspace) -> truce_core::Result<T>) -> Result<T, String> {
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&Workspace) -> truce_core::Result<T>,
+    ) -> Result<T, String> {
         let guard = self.workspace.lock().unwrap();
         let ws = guard.as_ref().ok_or("no workspace is open")?;
         f(ws).map_err(|e| e.to_string())
@@ -76,7 +93,10 @@ impl AppState {
         match self.workspace.lock().unwrap().as_ref() {
             Some(ws) => format!(
                 "{} — Truce",
-                ws.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+                ws.path()
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             ),
             None => "Truce".to_string(),
         }

@@ -8,7 +8,11 @@ use truce_core::workspace::{demo_workspace_path, resolve_workspace_path, WORKSPA
 use truce_core::{api, demo, ingest, Workspace};
 
 #[derive(Parser)]
-#[command(name = "truce", version, about = "Vulnerability remediation plans that security and operations agree on")]
+#[command(
+    name = "truce",
+    version,
+    about = "Vulnerability remediation plans that security and operations agree on"
+)]
 struct Cli {
     /// The workspace file (default: the OS data folder's truce/workspace.truce)
     #[arg(long, global = true, env = WORKSPACE_ENV, value_name = "PATH")]
@@ -77,7 +81,11 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { format, json, files } => {
+        Command::Import {
+            format,
+            json,
+            files,
+        } => {
             let mut ws = Workspace::open(resolve_workspace_path(cli.workspace.as_deref()))?;
             let mut failed = false;
             for file in files {
@@ -93,27 +101,43 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
                     }
                 }
             }
-            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
             let recorded = truce_core::ui_fixture::record(&dir)?;
             let _ = std::fs::remove_dir_all(&dir);
-            std::fs::write(&out, serde_json::to_string_pretty(&recorded).expect("fixture serializes"))
-                .map_err(|e| truce_core::Error::Io { path: out.clone(), detail: e.to_string() })?;
+            std::fs::write(
+                &out,
+                serde_json::to_string_pretty(&recorded).expect("fixture serializes"),
+            )
+            .map_err(|e| truce_core::Error::Io {
+                path: out.clone(),
+                detail: e.to_string(),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => {
             let ws = Workspace::open_existing(resolve_workspace_path(cli.workspace.as_deref()))?;
             let c = api::counts(&ws)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&c).expect("counts serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&c).expect("counts serialize")
+                );
             } else {
                 println!("workspace      {}", ws.path().display());
                 println!("assets         {}", c.assets);
                 println!("findings       {} ({} open)", c.findings, c.open_findings);
                 let s = &c.open_by_severity;
-                println!("  open by severity: {} critical, {} high, {} medium, {} low, {} info", s.critical, s.high, s.medium, s.low, s.info);
+                println!(
+                    "  open by severity: {} critical, {} high, {} medium, {} low, {} info",
+                    s.critical, s.high, s.medium, s.low, s.info
+                );
                 println!("work items     {}", c.work_items);
                 println!("change windows {}", c.change_windows);
                 println!("imports        {}", c.imports);

@@ -8,9 +8,12 @@ use crate::workspace::Workspace;
 
 pub fn counts(ws: &Workspace) -> Result<WorkspaceCounts> {
     let c = ws.conn();
-    let one = |sql: &str| -> Result<u32> { Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u32) };
+    let one =
+        |sql: &str| -> Result<u32> { Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as u32) };
     let mut open_by_severity = SeverityCounts::default();
-    let mut stmt = c.prepare("SELECT severity, count(*) FROM findings WHERE status = 'open' GROUP BY severity")?;
+    let mut stmt = c.prepare(
+        "SELECT severity, count(*) FROM findings WHERE status = 'open' GROUP BY severity",
+    )?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for row in rows {
         let (sev, n) = row?;
@@ -69,7 +72,11 @@ pub fn change_windows(ws: &Workspace) -> Result<Vec<ChangeWindowSummary>> {
 
 pub fn overview(ws: &Workspace) -> Result<WorkspaceOverview> {
     let path = ws.path().display().to_string();
-    let name = ws.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.clone());
+    let name = ws
+        .path()
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.clone());
     Ok(WorkspaceOverview {
         path,
         name,
@@ -96,7 +103,12 @@ pub fn findings(ws: &Workspace, q: &FindingsQuery) -> Result<FindingsPage> {
         filter.push(')');
     }
     if let Some(text) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let like = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let like = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         filter.push_str(
             " AND (a.name LIKE ? ESCAPE '\\' OR v.title LIKE ? ESCAPE '\\' OR v.scanner_id LIKE ? ESCAPE '\\'
                    OR EXISTS (SELECT 1 FROM vulnerability_cves c WHERE c.vulnerability_id = v.id AND c.cve LIKE ? ESCAPE '\\'))",
@@ -107,8 +119,11 @@ pub fn findings(ws: &Workspace, q: &FindingsQuery) -> Result<FindingsPage> {
     }
     let from = " FROM findings f JOIN assets a ON a.id = f.asset_id JOIN vulnerabilities v ON v.id = f.vulnerability_id";
     let c = ws.conn();
-    let total: i64 =
-        c.query_row(&format!("SELECT count(*){from}{filter}"), params_from_iter(args.iter()), |r| r.get(0))?;
+    let total: i64 = c.query_row(
+        &format!("SELECT count(*){from}{filter}"),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
     let limit = q.limit.clamp(1, 5000);
     let sql = format!(
         "SELECT f.id, a.name, v.title, v.scanner, v.scanner_id, f.severity, f.status, f.location, f.first_seen, f.last_seen,
@@ -133,12 +148,18 @@ pub fn findings(ws: &Workspace, q: &FindingsQuery) -> Result<FindingsPage> {
             severity: Severity::parse(&sev).unwrap_or(Severity::Info),
             status: FindingStatus::parse(&status).unwrap_or(FindingStatus::Open),
             location: r.get(7)?,
-            cves: cves.map(|s| s.split(' ').map(String::from).collect()).unwrap_or_default(),
+            cves: cves
+                .map(|s| s.split(' ').map(String::from).collect())
+                .unwrap_or_default(),
             first_seen: r.get(8)?,
             last_seen: r.get(9)?,
         })
     })?;
-    Ok(FindingsPage { total: total as u32, offset: q.offset, rows: rows.collect::<Result<_, _>>()? })
+    Ok(FindingsPage {
+        total: total as u32,
+        offset: q.offset,
+        rows: rows.collect::<Result<_, _>>()?,
+    })
 }
 
 /// What the app shows at any moment: the open workspace (if any), recent files, the last error.
@@ -151,5 +172,9 @@ pub fn app_status(ws: Option<&Workspace>, recent: Vec<String>, error: Option<Str
             None
         }
     });
-    AppStatus { workspace, recent, error }
+    AppStatus {
+        workspace,
+        recent,
+        error,
+    }
 }

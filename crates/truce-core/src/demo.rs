@@ -13,19 +13,40 @@ use crate::workspace::{OpenOptions, Workspace};
 
 /// (file name, contents) of each embedded report, imported in this order.
 pub const DEMO_REPORTS: &[(&str, &[u8])] = &[
-    ("nessus_v_unknown.nessus", include_bytes!("../demo/nessus_v_unknown.nessus")),
-    ("nessus_many_vuln.nessus", include_bytes!("../demo/nessus_many_vuln.nessus")),
-    ("nessus_with_cvssv3.nessus", include_bytes!("../demo/nessus_with_cvssv3.nessus")),
+    (
+        "nessus_v_unknown.nessus",
+        include_bytes!("../demo/nessus_v_unknown.nessus"),
+    ),
+    (
+        "nessus_many_vuln.nessus",
+        include_bytes!("../demo/nessus_many_vuln.nessus"),
+    ),
+    (
+        "nessus_with_cvssv3.nessus",
+        include_bytes!("../demo/nessus_with_cvssv3.nessus"),
+    ),
 ];
 
 /// Writes the demo workspace to `path`, replacing any file there. It is built in a
 /// temporary file beside `path` and renamed into place, so a failure leaves what was there.
 pub fn create_demo(path: &Path) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), detail: e.to_string() })?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        path: dir.to_path_buf(),
+        detail: e.to_string(),
+    })?;
     let tmp = tempfile_in(dir)?;
     {
-        let mut ws = Workspace::open_with(&tmp, OpenOptions { actor: Some("truce-demo".into()), ..Default::default() })?;
+        let mut ws = Workspace::open_with(
+            &tmp,
+            OpenOptions {
+                actor: Some("truce-demo".into()),
+                ..Default::default()
+            },
+        )?;
         seed(&mut ws)?;
         // Fold the WAL into the main file so the rename moves one complete file.
         ws.conn().pragma_update(None, "journal_mode", "DELETE")?;
@@ -36,7 +57,10 @@ pub fn create_demo(path: &Path) -> Result<()> {
             path.file_name().unwrap_or_default().to_string_lossy()
         )));
     }
-    std::fs::rename(&tmp, path).map_err(|e| Error::Io { path: path.to_path_buf(), detail: e.to_string() })?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
     Ok(())
 }
 
@@ -62,8 +86,15 @@ fn seed(ws: &mut Workspace) -> Result<()> {
     let linux = new_id();
     let web = new_id();
     let sec = new_id();
-    for (id, name, kind) in [(&linux, "Linux Ops", "ops"), (&web, "Web Platform", "ops"), (&sec, "Security", "security")] {
-        tx.execute("INSERT INTO teams (id, name, kind) VALUES (?1, ?2, ?3)", params![id, name, kind])?;
+    for (id, name, kind) in [
+        (&linux, "Linux Ops", "ops"),
+        (&web, "Web Platform", "ops"),
+        (&sec, "Security", "security"),
+    ] {
+        tx.execute(
+            "INSERT INTO teams (id, name, kind) VALUES (?1, ?2, ?3)",
+            params![id, name, kind],
+        )?;
     }
     let people = [
         ("Dana Ops", "dana@example.com", &linux, "Europe/Berlin"),
@@ -81,9 +112,33 @@ fn seed(ws: &mut Workspace) -> Result<()> {
         person_ids.push(id);
     }
     let windows = [
-        ("Weekly Linux patching", "maintenance", "Europe/Berlin", "2026-12-01T22:00:00", 240, Some("FREQ=WEEKLY;BYDAY=TU"), Some(r#"["qa","staging"]"#)),
-        ("Monthly prod web window", "maintenance", "America/New_York", "2026-12-13T02:00:00", 180, Some("FREQ=MONTHLY;BYDAY=2SU"), Some(r#"["prod"]"#)),
-        ("Year-end change freeze", "blackout", "Europe/Berlin", "2026-12-18T00:00:00", 25 * 24 * 60, None, None),
+        (
+            "Weekly Linux patching",
+            "maintenance",
+            "Europe/Berlin",
+            "2026-12-01T22:00:00",
+            240,
+            Some("FREQ=WEEKLY;BYDAY=TU"),
+            Some(r#"["qa","staging"]"#),
+        ),
+        (
+            "Monthly prod web window",
+            "maintenance",
+            "America/New_York",
+            "2026-12-13T02:00:00",
+            180,
+            Some("FREQ=MONTHLY;BYDAY=2SU"),
+            Some(r#"["prod"]"#),
+        ),
+        (
+            "Year-end change freeze",
+            "blackout",
+            "Europe/Berlin",
+            "2026-12-18T00:00:00",
+            25 * 24 * 60,
+            None,
+            None,
+        ),
     ];
     for (name, kind, tz, start, dur, rrule, envs) in windows {
         tx.execute(
@@ -100,13 +155,24 @@ fn seed(ws: &mut Workspace) -> Result<()> {
          WHERE f.status = 'open' AND f.severity IN ('critical','high')
          GROUP BY v.id, a.environment ORDER BY v.title",
     )?;
-    let groups: Vec<(String, String, String, Option<String>)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    let groups: Vec<(String, String, String, Option<String>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
     drop(stmt);
     for (vuln, title, action, env) in groups {
         let id = new_id();
-        let (team, owner) = if env.as_deref() == Some("prod") { (&web, &person_ids[1]) } else { (&linux, &person_ids[0]) };
-        let action: String = action.lines().next().unwrap_or("").chars().take(200).collect();
+        let (team, owner) = if env.as_deref() == Some("prod") {
+            (&web, &person_ids[1])
+        } else {
+            (&linux, &person_ids[0])
+        };
+        let action: String = action
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
         tx.execute(
             "INSERT INTO work_items (id, title, action, team_id, environment, security_owner_id, ops_owner_id, approver_id, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",

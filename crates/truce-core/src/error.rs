@@ -13,13 +13,24 @@ pub enum Error {
     Locked { path: PathBuf },
 
     #[error("{path}: the workspace was written by a newer Truce (schema version {found}, this build knows up to {supported}); update Truce to open it")]
-    TooNew { path: PathBuf, found: i64, supported: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
 
     #[error("{path}: cannot open the workspace: {detail}")]
     Io { path: PathBuf, detail: String },
 
+    #[error("{path}: cannot read the file: {detail}")]
+    Unreadable { path: PathBuf, detail: String },
+
     #[error("{file}: {position}: {problem}")]
-    BadInput { file: String, position: String, problem: String },
+    BadInput {
+        file: String,
+        position: String,
+        problem: String,
+    },
 
     #[error("{0}")]
     Invalid(String),

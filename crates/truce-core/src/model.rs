@@ -16,8 +16,13 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] =
-        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,7 +35,9 @@ impl Severity {
     }
 
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -54,9 +61,14 @@ impl FindingStatus {
     }
 
     pub fn parse(s: &str) -> Option<FindingStatus> {
-        [Self::Open, Self::Fixed, Self::FalsePositive, Self::RiskAccepted]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Open,
+            Self::Fixed,
+            Self::FalsePositive,
+            Self::RiskAccepted,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 

@@ -15,8 +15,14 @@ impl RecentStore {
     pub fn default_location() -> RecentStore {
         let dir = std::env::var_os("TRUCE_CONFIG_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| dirs::config_dir().unwrap_or_else(std::env::temp_dir).join("truce"));
-        RecentStore { file: dir.join("recent.json") }
+            .unwrap_or_else(|| {
+                dirs::config_dir()
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join("truce")
+            });
+        RecentStore {
+            file: dir.join("recent.json"),
+        }
     }
 
     pub fn at(file: PathBuf) -> RecentStore {

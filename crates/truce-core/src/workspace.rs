@@ -30,30 +30,57 @@ impl Workspace {
 
     /// Opens an existing workspace; a missing file is an error.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(path, OpenOptions { create: false, ..OpenOptions::default() })
+        Self::open_with(
+            path,
+            OpenOptions {
+                create: false,
+                ..OpenOptions::default()
+            },
+        )
     }
 
     pub fn open_with(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let exists = path.exists();
         if !exists && !opts.create {
-            return Err(Error::Io { path, detail: "no such file".into() });
+            return Err(Error::Io {
+                path,
+                detail: "no such file".into(),
+            });
         }
         if exists && path.is_dir() {
-            return Err(Error::NotAWorkspace { path, detail: "it is a folder".into() });
+            return Err(Error::NotAWorkspace {
+                path,
+                detail: "it is a folder".into(),
+            });
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::Io { path: path.clone(), detail: e.to_string() })?;
+            std::fs::create_dir_all(parent).map_err(|e| Error::Io {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
         }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if opts.create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let conn = Connection::open_with_flags(&path, flags)
-            .map_err(|e| Error::Io { path: path.clone(), detail: e.to_string() })?;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| Error::Io {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
         conn.busy_timeout(opts.busy_timeout)?;
-        let mut ws = Workspace { conn, path, actor: opts.actor.unwrap_or_else(default_actor) };
+        // UUIDv7 for rows written by SQL itself (bulk change-log entries).
+        conn.create_scalar_function(
+            "truce_new_id",
+            0,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+            |_| Ok(crate::ids::new_id()),
+        )?;
+        let mut ws = Workspace {
+            conn,
+            path,
+            actor: opts.actor.unwrap_or_else(default_actor),
+        };
         ws.prepare().map_err(|e| ws.classify(e))?;
         Ok(ws)
     }
@@ -62,8 +89,12 @@ impl Workspace {
     fn prepare(&mut self) -> Result<()> {
         let path = self.path.clone();
         // Reading the header is the first thing that touches the file: garbage fails here.
-        let app_id: i32 = self.conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let app_id: i32 = self
+            .conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         let tables: i64 = self.conn.query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
             [],
@@ -76,17 +107,27 @@ impl Workspace {
             });
         }
         if version > migrations::LATEST {
-            return Err(Error::TooNew { path, found: version, supported: migrations::LATEST });
+            return Err(Error::TooNew {
+                path,
+                found: version,
+                supported: migrations::LATEST,
+            });
         }
         self.conn.pragma_update(None, "foreign_keys", true)?;
-        let mode: String =
-            self.conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
+        let mode: String = self
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Io { path, detail: format!("cannot switch to WAL (got {mode})") });
+            return Err(Error::Io {
+                path,
+                detail: format!("cannot switch to WAL (got {mode})"),
+            });
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         if version < migrations::LATEST {
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Re-read under the write lock: another process may have migrated meanwhile.
             let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
             if version < migrations::LATEST {
@@ -112,7 +153,10 @@ impl Workspace {
                     path,
                     detail: msg.unwrap_or_else(|| "database disk image is malformed".into()),
                 },
-                _ => Error::Io { path, detail: msg.unwrap_or_else(|| f.to_string()) },
+                _ => Error::Io {
+                    path,
+                    detail: msg.unwrap_or_else(|| f.to_string()),
+                },
             },
             other => other,
         }
@@ -122,10 +166,12 @@ impl Workspace {
     /// another process is reported as locked up front instead of failing half-way.
     pub fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>> {
         let path = self.path.clone();
-        self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked { path },
-            _ => Error::Db(e),
-        })
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked { path },
+                _ => Error::Db(e),
+            })
     }
 
     pub fn path(&self) -> &Path {
@@ -138,7 +184,9 @@ impl Workspace {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     pub fn conn(&self) -> &Connection {
@@ -158,7 +206,11 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { create: true, busy_timeout: Duration::from_millis(1500), actor: None }
+        OpenOptions {
+            create: true,
+            busy_timeout: Duration::from_millis(1500),
+            actor: None,
+        }
     }
 }
 
@@ -180,7 +232,9 @@ pub fn demo_workspace_path() -> PathBuf {
 }
 
 pub fn data_dir() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("truce")
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("truce")
 }
 
 /// `--workspace`, else `$TRUCE_WORKSPACE`, else the default file.

@@ -20,11 +20,25 @@ fn the_demo_holds_the_embedded_reports_windows_and_items() {
     assert_eq!(c.imports, 3);
     assert_eq!(c.change_windows, 3);
     // critical+high: 11 findings on testphp.vulnweb.com, all on distinct plugins -> 11 items.
-    assert_eq!((c.open_by_severity.critical, c.open_by_severity.high), (1, 10));
+    assert_eq!(
+        (c.open_by_severity.critical, c.open_by_severity.high),
+        (1, 10)
+    );
     assert_eq!(c.work_items, 11);
-    assert_eq!(common::scalar(&ws, "SELECT count(*) FROM work_item_findings"), 11);
-    let dir_entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert!(dir_entries.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")), "no temp file left: {dir_entries:?}");
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(*) FROM work_item_findings"),
+        11
+    );
+    let dir_entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        dir_entries
+            .iter()
+            .all(|n| !n.to_string_lossy().ends_with(".tmp")),
+        "no temp file left: {dir_entries:?}"
+    );
 }
 
 #[test]
@@ -33,19 +47,62 @@ fn findings_are_listed_most_severe_first_and_filter_by_severity_and_text() {
     let path = dir.path().join("demo.truce");
     demo::create_demo(&path).unwrap();
     let ws = Workspace::open_existing(&path).unwrap();
-    let all = api::findings(&ws, &FindingsQuery { offset: 0, limit: 50, ..Default::default() }).unwrap();
+    let all = api::findings(
+        &ws,
+        &FindingsQuery {
+            offset: 0,
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(all.total, 351);
     assert_eq!(all.rows.len(), 50);
     assert_eq!(all.rows[0].severity, Severity::Critical);
     assert_eq!(all.rows[0].title, "PHP Unsupported Version Detection");
-    let page = api::findings(&ws, &FindingsQuery { offset: 350, limit: 50, ..Default::default() }).unwrap();
+    let page = api::findings(
+        &ws,
+        &FindingsQuery {
+            offset: 350,
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(page.rows.len(), 1);
-    let high = api::findings(&ws, &FindingsQuery { limit: 100, severities: vec![Severity::High], ..Default::default() }).unwrap();
+    let high = api::findings(
+        &ws,
+        &FindingsQuery {
+            limit: 100,
+            severities: vec![Severity::High],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(high.total, 10);
     assert!(high.rows.iter().all(|r| r.severity == Severity::High));
-    let text = api::findings(&ws, &FindingsQuery { limit: 100, text: Some("QA3APP04".into()), ..Default::default() }).unwrap();
+    let text = api::findings(
+        &ws,
+        &FindingsQuery {
+            limit: 100,
+            text: Some("QA3APP04".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(text.total > 0 && text.rows.iter().all(|r| r.asset == "qa3app04"));
     // A LIKE wildcard typed by the user is matched literally.
-    let pct = api::findings(&ws, &FindingsQuery { limit: 10, text: Some("%".into()), ..Default::default() }).unwrap();
-    assert!(pct.rows.iter().all(|r| r.title.contains('%') || r.asset.contains('%')));
+    let pct = api::findings(
+        &ws,
+        &FindingsQuery {
+            limit: 10,
+            text: Some("%".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(pct
+        .rows
+        .iter()
+        .all(|r| r.title.contains('%') || r.asset.contains('%')));
 }

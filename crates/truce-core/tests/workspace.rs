@@ -14,12 +14,18 @@ fn a_new_workspace_is_wal_with_foreign_keys_at_the_latest_version() {
     let dir = tempfile::tempdir().unwrap();
     let ws = Workspace::open(dir.path().join("sub/new.truce")).unwrap();
     let c = ws.conn();
-    let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String = c
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = c.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    let fk: i64 = c
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .unwrap();
     assert_eq!(fk, 1);
     assert_eq!(ws.schema_version().unwrap(), LATEST);
-    let app: i32 = c.pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
+    let app: i32 = c
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .unwrap();
     assert_eq!(app, APPLICATION_ID);
     // Foreign keys are enforced, not just declared.
     let err = c.execute(
@@ -36,7 +42,8 @@ fn workspace_at_version(path: &std::path::Path, version: i64) {
     c.pragma_update(None, "journal_mode", "wal").unwrap();
     let tx = c.transaction().unwrap();
     if version > 0 {
-        tx.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
     }
     migrations::apply(&tx, 0, version).unwrap();
     if version >= 1 {
@@ -50,7 +57,8 @@ fn workspace_at_version(path: &std::path::Path, version: i64) {
         .unwrap();
     }
     if version >= 2 {
-        tx.execute_batch("INSERT INTO teams (id, name, kind) VALUES ('t1', 'Linux Ops', 'ops');").unwrap();
+        tx.execute_batch("INSERT INTO teams (id, name, kind) VALUES ('t1', 'Linux Ops', 'ops');")
+            .unwrap();
     }
     tx.commit().unwrap();
 }
@@ -62,13 +70,24 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
         let path = dir.path().join(format!("v{version}.truce"));
         workspace_at_version(&path, version);
         let ws = Workspace::open(&path).unwrap_or_else(|e| panic!("version {version}: {e}"));
-        assert_eq!(ws.schema_version().unwrap(), LATEST, "from version {version}");
+        assert_eq!(
+            ws.schema_version().unwrap(),
+            LATEST,
+            "from version {version}"
+        );
         let assets = common::scalar(&ws, "SELECT count(*) FROM assets");
-        assert_eq!(assets, if version >= 1 { 1 } else { 0 }, "assets kept from version {version}");
+        assert_eq!(
+            assets,
+            if version >= 1 { 1 } else { 0 },
+            "assets kept from version {version}"
+        );
         let teams = common::scalar(&ws, "SELECT count(*) FROM teams");
         assert_eq!(teams, if version >= 2 { 1 } else { 0 });
         // Every table of the latest schema is there.
-        let tables = common::scalar(&ws, "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name = 'exceptions'");
+        let tables = common::scalar(
+            &ws,
+            "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name = 'exceptions'",
+        );
         assert_eq!(tables, 1);
     }
     assert_eq!(MIGRATIONS.len() as i64, LATEST);
@@ -77,8 +96,15 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
 fn assert_untouched(path: &std::path::Path, before: &[u8], e: Error, want: fn(&Error) -> bool) {
     assert!(want(&e), "unexpected error: {e:?}");
     let msg = e.to_string();
-    assert!(msg.contains(&path.display().to_string()), "message names the file: {msg}");
-    assert_eq!(std::fs::read(path).unwrap(), before, "file must not be rewritten");
+    assert!(
+        msg.contains(&path.display().to_string()),
+        "message names the file: {msg}"
+    );
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "file must not be rewritten"
+    );
 }
 
 #[test]
@@ -88,7 +114,9 @@ fn garbage_is_not_a_workspace_and_is_left_alone() {
     let before = b"These are my meeting notes, not a database.\n".repeat(200);
     std::fs::write(&path, &before).unwrap();
     let e = Workspace::open(&path).err().unwrap();
-    assert_untouched(&path, &before, e, |e| matches!(e, Error::NotAWorkspace { .. }));
+    assert_untouched(&path, &before, e, |e| {
+        matches!(e, Error::NotAWorkspace { .. })
+    });
 }
 
 #[test]
@@ -97,12 +125,15 @@ fn another_applications_database_is_refused() {
     let path = dir.path().join("other.db");
     {
         let c = Connection::open(&path).unwrap();
-        c.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');").unwrap();
+        c.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');")
+            .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     let e = Workspace::open(&path).err().unwrap();
     assert!(e.to_string().contains("another application"));
-    assert_untouched(&path, &before, e, |e| matches!(e, Error::NotAWorkspace { .. }));
+    assert_untouched(&path, &before, e, |e| {
+        matches!(e, Error::NotAWorkspace { .. })
+    });
 }
 
 #[test]
@@ -111,12 +142,18 @@ fn a_workspace_from_a_newer_truce_is_refused() {
     let path = dir.path().join("future.truce");
     {
         let ws = Workspace::open(&path).unwrap();
-        ws.conn().pragma_update(None, "journal_mode", "DELETE").unwrap();
-        ws.conn().pragma_update(None, "user_version", LATEST + 7).unwrap();
+        ws.conn()
+            .pragma_update(None, "journal_mode", "DELETE")
+            .unwrap();
+        ws.conn()
+            .pragma_update(None, "user_version", LATEST + 7)
+            .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     let e = Workspace::open(&path).err().unwrap();
-    assert!(e.to_string().contains(&format!("schema version {}", LATEST + 7)));
+    assert!(e
+        .to_string()
+        .contains(&format!("schema version {}", LATEST + 7)));
     assert_untouched(&path, &before, e, |e| matches!(e, Error::TooNew { .. }));
 }
 
@@ -126,7 +163,9 @@ fn a_damaged_workspace_is_reported_and_not_rewritten() {
     let path = dir.path().join("damaged.truce");
     {
         let ws = Workspace::open(&path).unwrap();
-        ws.conn().pragma_update(None, "journal_mode", "DELETE").unwrap();
+        ws.conn()
+            .pragma_update(None, "journal_mode", "DELETE")
+            .unwrap();
     }
     // Keep the 100-byte header, scribble over the rest of page 1 (the schema).
     let mut bytes = std::fs::read(&path).unwrap();
@@ -135,7 +174,9 @@ fn a_damaged_workspace_is_reported_and_not_rewritten() {
     }
     std::fs::write(&path, &bytes).unwrap();
     let e = Workspace::open(&path).err().unwrap();
-    assert_untouched(&path, &bytes, e, |e| matches!(e, Error::Corrupt { .. } | Error::NotAWorkspace { .. }));
+    assert_untouched(&path, &bytes, e, |e| {
+        matches!(e, Error::Corrupt { .. } | Error::NotAWorkspace { .. })
+    });
 }
 
 #[test]
@@ -147,13 +188,17 @@ fn a_workspace_locked_by_another_process_is_reported() {
         let c = Connection::open(&path).unwrap();
         let mut c = c;
         let tx = c.transaction().unwrap();
-        tx.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
         migrations::apply(&tx, 0, 1).unwrap();
         tx.commit().unwrap();
     }
     let holder = Connection::open(&path).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let opts = OpenOptions { busy_timeout: Duration::from_millis(100), ..Default::default() };
+    let opts = OpenOptions {
+        busy_timeout: Duration::from_millis(100),
+        ..Default::default()
+    };
     let e = Workspace::open_with(&path, opts).err().unwrap();
     assert!(matches!(e, Error::Locked { .. }), "{e:?}");
     assert!(e.to_string().contains("locked by another process"));
@@ -167,7 +212,14 @@ fn a_workspace_locked_by_another_process_is_reported() {
 fn a_writer_in_another_process_makes_imports_wait_then_report_locked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.truce");
-    let mut ws = Workspace::open_with(&path, OpenOptions { busy_timeout: Duration::from_millis(100), ..Default::default() }).unwrap();
+    let mut ws = Workspace::open_with(
+        &path,
+        OpenOptions {
+            busy_timeout: Duration::from_millis(100),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let other = Connection::open(&path).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let e = ws.write_tx().err().unwrap();
@@ -193,7 +245,12 @@ fn the_change_log_is_append_only() {
         [],
     )
     .unwrap();
-    assert!(c.execute("UPDATE change_log SET actor = 'someone else'", []).is_err());
+    assert!(c
+        .execute("UPDATE change_log SET actor = 'someone else'", [])
+        .is_err());
     assert!(c.execute("DELETE FROM change_log", []).is_err());
-    assert_eq!(common::scalar(&ws, "SELECT count(*) FROM change_log WHERE actor = 'me'"), 1);
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(*) FROM change_log WHERE actor = 'me'"),
+        1
+    );
 }

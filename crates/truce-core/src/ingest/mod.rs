@@ -2,6 +2,7 @@
 //! small [`Format`] trait; the format is detected from content, never from the name.
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
+mod identity;
 mod nessus;
 mod store;
 mod xml;
@@ -23,6 +24,9 @@ pub enum IdentifierKind {
     Mac,
     CloudId,
     ImageDigest,
+    /// What an image or dependency scanner scanned, when it has no digest: an image
+    /// reference ('alpine:3.19'), a repository or a path.
+    Artifact,
 }
 
 impl IdentifierKind {
@@ -35,13 +39,14 @@ impl IdentifierKind {
             IdentifierKind::Mac => "mac",
             IdentifierKind::CloudId => "cloud_id",
             IdentifierKind::ImageDigest => "image_digest",
+            IdentifierKind::Artifact => "artifact",
         }
     }
 }
 
-/// One scanned machine or image with everything the file says was found on it.
+/// One scanned machine, image or artifact with everything the file says was found on it.
 #[derive(Debug, Clone, Default)]
-pub struct ParsedHost {
+pub struct ParsedAsset {
     /// The scanner's own name for the target (ReportHost@name ...), for messages.
     pub label: String,
     pub identifiers: Vec<(IdentifierKind, String)>,
@@ -81,12 +86,13 @@ pub trait Format: Sync {
     fn scanner(&self) -> &'static str;
     /// Whether the first bytes of a file look like this format.
     fn sniff(&self, head: &[u8]) -> bool;
-    /// Streams the report, calling `host` once per target. `file` names the input in errors.
+    /// Streams the report, calling `asset` once per scanned target (a target may come more
+    /// than once; the writer merges). `file` names the input in errors.
     fn parse(
         &self,
         file: &str,
         input: &mut dyn BufRead,
-        host: &mut dyn FnMut(ParsedHost) -> Result<()>,
+        asset: &mut dyn FnMut(ParsedAsset) -> Result<()>,
     ) -> Result<()>;
 }
 
@@ -97,22 +103,42 @@ pub fn formats() -> &'static [&'static dyn Format] {
 /// Picks the format by name, or by sniffing `head` when no name is given.
 pub fn choose_format(file: &str, name: Option<&str>, head: &[u8]) -> Result<&'static dyn Format> {
     if let Some(name) = name {
-        return formats().iter().copied().find(|f| f.name().eq_ignore_ascii_case(name)).ok_or_else(
-            || {
+        return formats()
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
                 let known: Vec<_> = formats().iter().map(|f| f.name()).collect();
-                Error::Invalid(format!("unknown format '{name}' (known: {})", known.join(", ")))
-            },
-        );
+                Error::Invalid(format!(
+                    "unknown format '{name}' (known: {})",
+                    known.join(", ")
+                ))
+            });
     }
     if head.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad(file, "byte 0", "the file is empty"));
     }
-    formats().iter().copied().find(|f| f.sniff(head)).ok_or_else(|| {
-        let known: Vec<_> = formats().iter().map(|f| f.name()).collect();
-        bad(file, "byte 0", &format!("not a report format Truce reads (known: {})", known.join(", ")))
-    })
+    formats()
+        .iter()
+        .copied()
+        .find(|f| f.sniff(head))
+        .ok_or_else(|| {
+            let known: Vec<_> = formats().iter().map(|f| f.name()).collect();
+            bad(
+                file,
+                "byte 0",
+                &format!(
+                    "not a report format Truce reads (known: {})",
+                    known.join(", ")
+                ),
+            )
+        })
 }
 
 pub(crate) fn bad(file: &str, position: &str, problem: &str) -> Error {
-    Error::BadInput { file: file.to_string(), position: position.to_string(), problem: problem.to_string() }
+    Error::BadInput {
+        file: file.to_string(),
+        position: position.to_string(),
+        problem: problem.to_string(),
+    }
 }

@@ -8,7 +8,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use quick_xml::events::{BytesStart, Event};
 
 use super::xml::{attr_value, push_ref, push_text, XmlReader};
-use super::{Format, IdentifierKind, ParsedFinding, ParsedHost};
+use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
 use crate::ids::utc_text;
 use crate::model::Severity;
@@ -33,7 +33,7 @@ impl Format for Nessus {
         &self,
         file: &str,
         input: &mut dyn BufRead,
-        on_host: &mut dyn FnMut(ParsedHost) -> Result<()>,
+        on_host: &mut dyn FnMut(ParsedAsset) -> Result<()>,
     ) -> Result<()> {
         let mut r = XmlReader::new(file, input);
         let mut saw_root = false;
@@ -89,8 +89,8 @@ fn check_root(r: &XmlReader<'_>, e: &BytesStart<'_>) -> Result<()> {
     Ok(())
 }
 
-fn read_host(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedHost> {
-    let mut host = ParsedHost::default();
+fn read_host(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedAsset> {
+    let mut host = ParsedAsset::default();
     for a in start.attributes() {
         let a = a.map_err(|e| r.error(format!("bad attribute: {e}")))?;
         if a.key.as_ref() == b"name" {
@@ -120,7 +120,11 @@ fn read_host(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedHost
             }
             Event::Empty(e) if e.local_name().as_ref() == b"ReportItem" => {
                 let mut f = item_attributes(r, &e)?;
-                f.title = if f.title.is_empty() { f.scanner_id.clone() } else { f.title };
+                f.title = if f.title.is_empty() {
+                    f.scanner_id.clone()
+                } else {
+                    f.title
+                };
                 host.findings.push(f);
             }
             Event::End(e) if e.local_name().as_ref() == b"ReportHost" => break,
@@ -142,7 +146,8 @@ fn read_text(r: &mut XmlReader<'_>, end: &[u8]) -> Result<String> {
         match ev {
             Event::Text(t) => push_text(r, &mut out, &t)?,
             Event::CData(c) => {
-                let s = std::str::from_utf8(&c).map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
+                let s =
+                    std::str::from_utf8(&c).map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
                 out.push_str(s);
             }
             Event::GeneralRef(e) => push_ref(r, &mut out, &e)?,
@@ -172,9 +177,10 @@ fn item_attributes(r: &XmlReader<'_>, e: &BytesStart<'_>) -> Result<ParsedFindin
             b"pluginName" => f.title = attr_value(r, &a)?,
             b"severity" => {
                 let v = attr_value(r, &a)?;
-                f.severity = Some(severity_from_level(&v).ok_or_else(|| {
-                    r.error(format!("ReportItem severity \"{v}\" is not 0..4"))
-                })?);
+                f.severity =
+                    Some(severity_from_level(&v).ok_or_else(|| {
+                        r.error(format!("ReportItem severity \"{v}\" is not 0..4"))
+                    })?);
             }
             _ => {}
         }
@@ -216,7 +222,11 @@ fn read_item(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedFind
                     b"cvss4_vector" => set_vector(&mut f.cvss4, text),
                     b"epss_score" => f.epss = text.parse().ok(),
                     b"exploit_available" => f.exploit_available = text.eq_ignore_ascii_case("true"),
-                    b"xref" if text.to_ascii_uppercase().starts_with("CISA-KNOWN-EXPLOITED") => {
+                    b"xref"
+                        if text
+                            .to_ascii_uppercase()
+                            .starts_with("CISA-KNOWN-EXPLOITED") =>
+                    {
                         f.known_exploited = true
                     }
                     _ => {}
@@ -259,7 +269,7 @@ pub fn severity_from_level(v: &str) -> Option<Severity> {
     })
 }
 
-fn apply_properties(host: &mut ParsedHost, props: &[(String, String)]) {
+fn apply_properties(host: &mut ParsedAsset, props: &[(String, String)]) {
     let mut ids: Vec<(IdentifierKind, String)> = Vec::new();
     let mut push = |kind, value: &str| {
         let value = value.trim().to_ascii_lowercase();
@@ -287,7 +297,9 @@ fn apply_properties(host: &mut ParsedHost, props: &[(String, String)]) {
                     }
                 }
             }
-            "operating-system" => host.os = Some(value.lines().next().unwrap_or("").trim().to_string()),
+            "operating-system" => {
+                host.os = Some(value.lines().next().unwrap_or("").trim().to_string())
+            }
             "HOST_START_TIMESTAMP" => start_ts = value.trim().parse::<i64>().ok(),
             "HOST_START" => start_text = Some(value.clone()),
             _ => {}
@@ -300,7 +312,9 @@ fn apply_properties(host: &mut ParsedHost, props: &[(String, String)]) {
             // "Wed Mar 23 14:31:51 2022": Nessus writes the scanner's local time without a zone;
             // UTC is the best reading we have.
             start_text.and_then(|t| {
-                NaiveDateTime::parse_from_str(t.trim(), "%a %b %e %H:%M:%S %Y").ok().map(|n| n.and_utc())
+                NaiveDateTime::parse_from_str(t.trim(), "%a %b %e %H:%M:%S %Y")
+                    .ok()
+                    .map(|n| n.and_utc())
             })
         })
         .map(utc_text);

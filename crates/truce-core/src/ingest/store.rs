@@ -9,7 +9,7 @@ use std::path::Path;
 use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
-use super::{bad, choose_format, Format, IdentifierKind, ParsedFinding, ParsedHost};
+use super::{bad, choose_format, identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::changelog::{self, Change};
 use crate::error::{Error, Result};
 use crate::ids::{new_id, now};
@@ -19,11 +19,17 @@ use crate::workspace::Workspace;
 /// Imports one file; `format` overrides detection.
 pub fn import_file(ws: &mut Workspace, path: &Path, format: Option<&str>) -> Result<ImportReport> {
     let shown = path.display().to_string();
-    let file = File::open(path).map_err(|e| Error::Io { path: path.to_path_buf(), detail: e.to_string() })?;
+    let file = File::open(path).map_err(|e| Error::Unreadable {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(bad(&shown, "byte 0", "is a folder, not a report file"));
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(shown.clone());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or(shown.clone());
     let mut input = BufReader::with_capacity(256 * 1024, file);
     import_reader(ws, &shown, &name, &mut input, format)
 }
@@ -36,20 +42,33 @@ pub fn import_reader(
     input: &mut dyn BufRead,
     format: Option<&str>,
 ) -> Result<ImportReport> {
-    let head = input.fill_buf().map_err(|e| bad(shown, "byte 0", &format!("cannot read: {e}")))?;
+    let head = input
+        .fill_buf()
+        .map_err(|e| bad(shown, "byte 0", &format!("cannot read: {e}")))?;
     let head = head[..head.len().min(4096)].to_vec();
     let fmt = choose_format(shown, format, &head)?;
-    let mut hashing = HashingReader { inner: input, hasher: Sha256::new() };
+    let mut hashing = HashingReader {
+        inner: input,
+        hasher: Sha256::new(),
+    };
     let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let mut writer = Writer::start(&tx, fmt, name, &actor)?;
     fmt.parse(shown, &mut hashing, &mut |host| writer.host(&tx, host))?;
     // Drain what the parser did not need, so the hash covers the whole file.
-    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| bad(shown, "end", &e.to_string()))?;
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| bad(shown, "end", &e.to_string()))?;
     let sha = hex(&hashing.hasher.finalize());
     let already: Option<String> = tx
-        .query_row("SELECT id FROM imports WHERE file_sha256 = ?1 AND format = ?2", params![sha, fmt.name()], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM imports WHERE file_sha256 = ?1 AND format = ?2",
+            params![sha, fmt.name()],
+            |r| r.get(0),
+        )
         .optional()?;
+    if already.is_none() {
+        writer.close_missing(&tx)?;
+    }
     let mut report = writer.report(shown, fmt);
     if already.is_some() {
         // The same file again changes nothing: drop this transaction's work.
@@ -130,14 +149,18 @@ impl Writer {
         Ok(w)
     }
 
-    fn host(&mut self, tx: &Transaction<'_>, host: ParsedHost) -> Result<()> {
+    fn host(&mut self, tx: &Transaction<'_>, host: ParsedAsset) -> Result<()> {
         let seen_at = host.scanned_at.clone().unwrap_or_else(|| self.at.clone());
         if self.scanned_at.as_ref().is_none_or(|s| *s > seen_at) {
             self.scanned_at = Some(seen_at.clone());
         }
         let asset_id = self.asset(tx, &host)?;
-        tx.prepare_cached("INSERT OR IGNORE INTO import_scope (import_id, asset_id) VALUES (?1, ?2)")?
-            .execute(params![self.import_id, asset_id])?;
+        // A target listed twice keeps its earliest scan time.
+        tx.prepare_cached(
+            "INSERT INTO import_scope (import_id, asset_id, scanned_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (import_id, asset_id) DO UPDATE SET scanned_at = min(scanned_at, excluded.scanned_at)",
+        )?
+        .execute(params![self.import_id, asset_id, seen_at])?;
         self.assets.insert(asset_id.clone());
         for f in host.findings {
             self.finding(tx, &asset_id, &seen_at, f)?;
@@ -145,27 +168,12 @@ impl Writer {
         Ok(())
     }
 
-    /// Finds the asset this host already is, trying the strongest identity first; else creates it.
-    fn asset(&mut self, tx: &Transaction<'_>, host: &ParsedHost) -> Result<String> {
-        let mut ids = host.identifiers.clone();
-        ids.sort();
-        let named = ids.iter().any(|(k, _)| *k != IdentifierKind::Ip);
-        let mut found: Option<String> = None;
-        for (kind, value) in &ids {
-            // An address alone is reused by other machines over time: only trust it for hosts known by address only.
-            if *kind == IdentifierKind::Ip && named {
-                continue;
-            }
-            found = tx
-                .prepare_cached("SELECT asset_id FROM asset_identifiers WHERE kind = ?1 AND value = ?2 LIMIT 1")?
-                .query_row(params![kind.as_str(), value], |r| r.get(0))
-                .optional()?;
-            if found.is_some() {
-                break;
-            }
-        }
-        let id = match found {
-            Some(id) => id,
+    /// Finds the asset this target already is (see `identity`), else creates it. New keys
+    /// learnt about a known asset are logged with the key that matched, so a merge can be explained.
+    fn asset(&mut self, tx: &Transaction<'_>, host: &ParsedAsset) -> Result<String> {
+        let found = identity::find(tx, &host.identifiers)?;
+        let id = match &found {
+            Some((id, _, _)) => id.clone(),
             None => {
                 let id = new_id();
                 let name = best_name(host);
@@ -173,30 +181,70 @@ impl Writer {
                     "INSERT INTO assets (id, name, os, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
                 )?
                 .execute(params![id, name, host.os, self.at])?;
-                changelog::record(tx, &self.actor, &self.at, &Change {
-                    entity: "asset", entity_id: &id, field: "created", old: None, new: Some(&name),
-                    reason: Some(&format!("first seen in {}", self.file_name)),
-                })?;
+                changelog::record(
+                    tx,
+                    &self.actor,
+                    &self.at,
+                    &Change {
+                        entity: "asset",
+                        entity_id: &id,
+                        field: "created",
+                        old: None,
+                        new: Some(&name),
+                        reason: Some(&format!("first seen in {}", self.file_name)),
+                    },
+                )?;
                 id
             }
         };
-        for (kind, value) in &ids {
+        for (kind, value) in &host.identifiers {
+            if found.is_some() && identity::has(tx, &id, *kind, value)? {
+                continue;
+            }
             tx.prepare_cached("INSERT OR IGNORE INTO asset_identifiers (asset_id, kind, value) VALUES (?1, ?2, ?3)")?
                 .execute(params![id, kind.as_str(), value])?;
+            if let Some((_, mkind, mvalue)) = &found {
+                changelog::record(
+                    tx,
+                    &self.actor,
+                    &self.at,
+                    &Change {
+                        entity: "asset",
+                        entity_id: &id,
+                        field: "identifier",
+                        old: None,
+                        new: Some(&format!("{}={value}", kind.as_str())),
+                        reason: Some(&format!(
+                            "{} matched on {}={mvalue}",
+                            self.file_name,
+                            mkind.as_str()
+                        )),
+                    },
+                )?;
+            }
         }
         Ok(id)
     }
 
-    fn vulnerability(&mut self, tx: &Transaction<'_>, f: &ParsedFinding, sev: Severity) -> Result<String> {
+    fn vulnerability(
+        &mut self,
+        tx: &Transaction<'_>,
+        f: &ParsedFinding,
+        sev: Severity,
+    ) -> Result<String> {
         if let Some(id) = self.vulns.get(&f.scanner_id) {
             return Ok(id.clone());
         }
         let existing: Option<String> = tx
-            .prepare_cached("SELECT id FROM vulnerabilities WHERE scanner = ?1 AND scanner_id = ?2")?
+            .prepare_cached(
+                "SELECT id FROM vulnerabilities WHERE scanner = ?1 AND scanner_id = ?2",
+            )?
             .query_row(params![self.scanner, f.scanner_id], |r| r.get(0))
             .optional()?;
         let id = existing.unwrap_or_else(new_id);
-        let score = |s: &Option<(f64, Option<String>)>| s.as_ref().map(|(v, _)| *v).filter(|v| v.is_finite());
+        let score = |s: &Option<(f64, Option<String>)>| {
+            s.as_ref().map(|(v, _)| *v).filter(|v| v.is_finite())
+        };
         let vector = |s: &Option<(f64, Option<String>)>| s.as_ref().and_then(|(_, v)| v.clone());
         // Newer reports carry newer knowledge of a vulnerability: the latest import wins.
         tx.prepare_cached(
@@ -220,14 +268,22 @@ impl Writer {
             f.description, f.solution, f.fixed_version
         ])?;
         for cve in &f.cves {
-            tx.prepare_cached("INSERT OR IGNORE INTO vulnerability_cves (vulnerability_id, cve) VALUES (?1, ?2)")?
-                .execute(params![id, cve])?;
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO vulnerability_cves (vulnerability_id, cve) VALUES (?1, ?2)",
+            )?
+            .execute(params![id, cve])?;
         }
         self.vulns.insert(f.scanner_id.clone(), id.clone());
         Ok(id)
     }
 
-    fn finding(&mut self, tx: &Transaction<'_>, asset_id: &str, seen_at: &str, f: ParsedFinding) -> Result<()> {
+    fn finding(
+        &mut self,
+        tx: &Transaction<'_>,
+        asset_id: &str,
+        seen_at: &str,
+        f: ParsedFinding,
+    ) -> Result<()> {
         let sev = f.severity.unwrap_or(Severity::Info);
         let vuln_id = self.vulnerability(tx, &f, sev)?;
         let key = (asset_id.to_string(), vuln_id.clone(), f.location.clone());
@@ -236,11 +292,11 @@ impl Writer {
         }
         self.report.findings += 1;
         self.report.by_severity.add(sev, 1);
-        let existing: Option<(String, String, String)> = tx
+        let existing: Option<(String, String, String, Option<String>)> = tx
             .prepare_cached(
-                "SELECT id, status, last_seen FROM findings WHERE asset_id = ?1 AND vulnerability_id = ?2 AND location = ?3",
+                "SELECT id, status, last_seen, closed_at FROM findings WHERE asset_id = ?1 AND vulnerability_id = ?2 AND location = ?3",
             )?
-            .query_row(params![asset_id, vuln_id, f.location], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(params![asset_id, vuln_id, f.location], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
         match existing {
             None => {
@@ -253,9 +309,11 @@ impl Writer {
                 .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), f.evidence, seen_at, self.import_id])?;
                 self.report.new += 1;
             }
-            Some((id, status, last_seen)) => {
+            Some((id, status, last_seen, closed_at)) => {
                 let newer = seen_at >= last_seen.as_str();
-                let reopen = status == "fixed" && newer;
+                // Only a scan after the one that closed it can say it is back; an older scan
+                // imported late is old news. False positives and accepted risks stay as they are.
+                let reopen = status == "fixed" && closed_at.as_deref().is_none_or(|c| seen_at > c);
                 tx.prepare_cached(
                     "UPDATE findings SET last_seen = max(last_seen, ?2),
                         last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
@@ -265,12 +323,29 @@ impl Writer {
                         closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END
                      WHERE id = ?1",
                 )?
-                .execute(params![id, seen_at, newer, self.import_id, f.evidence, sev.as_str(), reopen])?;
+                .execute(params![
+                    id,
+                    seen_at,
+                    newer,
+                    self.import_id,
+                    f.evidence,
+                    sev.as_str(),
+                    reopen
+                ])?;
                 if reopen {
-                    changelog::record(tx, &self.actor, &self.at, &Change {
-                        entity: "finding", entity_id: &id, field: "status", old: Some("fixed"), new: Some("open"),
-                        reason: Some(&format!("seen again in {}", self.file_name)),
-                    })?;
+                    changelog::record(
+                        tx,
+                        &self.actor,
+                        &self.at,
+                        &Change {
+                            entity: "finding",
+                            entity_id: &id,
+                            field: "status",
+                            old: Some("fixed"),
+                            new: Some("open"),
+                            reason: Some(&format!("seen again in {}", self.file_name)),
+                        },
+                    )?;
                     self.report.reopened += 1;
                 } else {
                     self.report.unchanged += 1;
@@ -289,21 +364,67 @@ impl Writer {
         }
     }
 
+    /// Closes, as fixed, the open findings of this scanner on assets this import covered
+    /// that the scan did not report, unless something saw them later than this scan did.
+    fn close_missing(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        let missing = "FROM findings f
+             JOIN import_scope s ON s.asset_id = f.asset_id AND s.import_id = ?1
+             JOIN vulnerabilities v ON v.id = f.vulnerability_id AND v.scanner = ?2
+             WHERE f.status = 'open' AND f.last_import_id IS NOT ?1 AND f.last_seen < s.scanned_at";
+        let reason = format!("not found by {}", self.file_name);
+        tx.execute(
+            &format!(
+                "INSERT INTO change_log (id, entity, entity_id, field, old_value, new_value, actor, at, reason)
+                 SELECT truce_new_id(), 'finding', f.id, 'status', 'open', 'fixed', ?3, ?4, ?5 {missing}"
+            ),
+            params![self.import_id, self.scanner, self.actor, self.at, reason],
+        )?;
+        let closed = tx.execute(
+            &format!(
+                "UPDATE findings SET status = 'fixed', closed_at = (SELECT scanned_at FROM import_scope
+                     WHERE import_id = ?1 AND asset_id = findings.asset_id)
+                 WHERE id IN (SELECT f.id {missing})"
+            ),
+            params![self.import_id, self.scanner],
+        )?;
+        self.report.closed = closed as u32;
+        Ok(())
+    }
+
     fn finish(&self, tx: &Transaction<'_>, sha: &str, report: &ImportReport) -> Result<()> {
         tx.execute(
-            "UPDATE imports SET file_sha256 = ?2, scanned_at = ?3, assets = ?4, findings = ?5, new_findings = ?6 WHERE id = ?1",
-            params![self.import_id, sha, self.scanned_at, report.assets, report.findings, report.new],
+            "UPDATE imports SET file_sha256 = ?2, scanned_at = ?3, assets = ?4, findings = ?5, new_findings = ?6,
+                closed_findings = ?7, reopened_findings = ?8, scanner = ?9 WHERE id = ?1",
+            params![self.import_id, sha, self.scanned_at, report.assets, report.findings, report.new,
+                report.closed, report.reopened, self.scanner],
         )?;
-        changelog::record(tx, &self.actor, &self.at, &Change {
-            entity: "import", entity_id: &self.import_id, field: "created", old: None,
-            new: Some(&self.file_name), reason: None,
-        })?;
+        changelog::record(
+            tx,
+            &self.actor,
+            &self.at,
+            &Change {
+                entity: "import",
+                entity_id: &self.import_id,
+                field: "created",
+                old: None,
+                new: Some(&self.file_name),
+                reason: None,
+            },
+        )?;
         Ok(())
     }
 }
 
-fn best_name(host: &ParsedHost) -> String {
-    for kind in [IdentifierKind::Fqdn, IdentifierKind::Netbios, IdentifierKind::Hostname, IdentifierKind::Ip] {
+fn best_name(host: &ParsedAsset) -> String {
+    for kind in [
+        IdentifierKind::Fqdn,
+        IdentifierKind::Netbios,
+        IdentifierKind::Hostname,
+        IdentifierKind::Artifact,
+        IdentifierKind::CloudId,
+        IdentifierKind::ImageDigest,
+        IdentifierKind::Ip,
+    ] {
         if let Some((_, v)) = host.identifiers.iter().find(|(k, _)| *k == kind) {
             return v.clone();
         }

@@ -27,7 +27,11 @@ impl<'a> XmlReader<'a> {
         let cfg = reader.config_mut();
         cfg.expand_empty_elements = false;
         cfg.check_end_names = true;
-        XmlReader { reader, file, buf: Vec::with_capacity(64 * 1024) }
+        XmlReader {
+            reader,
+            file,
+            buf: Vec::with_capacity(64 * 1024),
+        }
     }
 
     pub fn position(&self) -> String {
@@ -55,7 +59,11 @@ impl<'a> XmlReader<'a> {
                 Ok(Event::DocType(d))
             }
             Ok(ev) => Ok(ev),
-            Err(e) => Err(bad(self.file, &format!("byte {}", self.reader.error_position()), &format!("malformed XML: {e}"))),
+            Err(e) => Err(bad(
+                self.file,
+                &format!("byte {}", self.reader.error_position()),
+                &format!("malformed XML: {e}"),
+            )),
         }
     }
 }
@@ -68,7 +76,10 @@ pub fn push_text(r: &XmlReader<'_>, out: &mut String, t: &BytesText<'_>) -> Resu
 
 /// Appends a reference (&amp; &#233; ...) to `out`; unknown entities are an error.
 pub fn push_ref(r: &XmlReader<'_>, out: &mut String, e: &BytesRef<'_>) -> Result<()> {
-    if let Some(c) = e.resolve_char_ref().map_err(|err| r.error(format!("bad character reference: {err}")))? {
+    if let Some(c) = e
+        .resolve_char_ref()
+        .map_err(|err| r.error(format!("bad character reference: {err}")))?
+    {
         out.push(c);
         return Ok(());
     }
@@ -86,17 +97,29 @@ pub fn push_ref(r: &XmlReader<'_>, out: &mut String, e: &BytesRef<'_>) -> Result
 
 fn push_checked(r: &XmlReader<'_>, out: &mut String, s: &str) -> Result<()> {
     if out.len() + s.len() > MAX_TEXT {
-        return Err(r.error(format!("a text field is larger than {} MB", MAX_TEXT / (1024 * 1024))));
+        return Err(r.error(format!(
+            "a text field is larger than {} MB",
+            MAX_TEXT / (1024 * 1024)
+        )));
     }
     out.push_str(s);
     Ok(())
 }
 
 /// Reads an attribute value as text, unescaped; refuses invalid UTF-8 and unknown entities.
-pub fn attr_value(r: &XmlReader<'_>, a: &quick_xml::events::attributes::Attribute<'_>) -> Result<String> {
+pub fn attr_value(
+    r: &XmlReader<'_>,
+    a: &quick_xml::events::attributes::Attribute<'_>,
+) -> Result<String> {
     if a.value.len() > MAX_TEXT {
-        return Err(r.error(format!("an attribute is larger than {} MB", MAX_TEXT / (1024 * 1024))));
+        return Err(r.error(format!(
+            "an attribute is larger than {} MB",
+            MAX_TEXT / (1024 * 1024)
+        )));
     }
-    std::str::from_utf8(&a.value).map_err(|e| r.error(format!("invalid UTF-8 in an attribute ({e})")))?;
-    a.unescape_value().map(|v| v.into_owned()).map_err(|e| r.error(format!("bad attribute value: {e}")))
+    std::str::from_utf8(&a.value)
+        .map_err(|e| r.error(format!("invalid UTF-8 in an attribute ({e})")))?;
+    a.unescape_value()
+        .map(|v| v.into_owned())
+        .map_err(|e| r.error(format!("bad attribute value: {e}")))
 }

@@ -5,8 +5,14 @@ use truce_core::Workspace;
 
 /// `../shared/corpus/scans/...` from the repository root.
 pub fn corpus(rel: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/scans").join(rel);
-    assert!(p.exists(), "corpus file missing: {} (shared/ must sit beside the checkout)", p.display());
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/scans")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "corpus file missing: {} (shared/ must sit beside the checkout)",
+        p.display()
+    );
     p
 }
 
@@ -24,11 +30,15 @@ pub fn dump(ws: &Workspace) -> String {
     let mut out = String::new();
     for t in tables {
         out.push_str(&format!("== {t}\n"));
-        let mut stmt = c.prepare(&format!("SELECT * FROM \"{t}\" ORDER BY 1")).unwrap();
+        let mut stmt = c
+            .prepare(&format!("SELECT * FROM \"{t}\" ORDER BY 1"))
+            .unwrap();
         let n = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
         while let Some(r) = rows.next().unwrap() {
-            let cells: Vec<String> = (0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect();
+            let cells: Vec<String> = (0..n)
+                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                .collect();
             out.push_str(&cells.join("|"));
             out.push('\n');
         }
