@@ -45,7 +45,7 @@ pub fn import_reader(
     let head = input
         .fill_buf()
         .map_err(|e| bad(shown, "byte 0", &format!("cannot read: {e}")))?;
-    let head = head[..head.len().min(4096)].to_vec();
+    let head = head[..head.len().min(64 * 1024)].to_vec();
     let fmt = choose_format(shown, format, &head)?;
     let mut hashing = HashingReader {
         inner: input,
