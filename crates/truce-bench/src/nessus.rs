@@ -152,13 +152,17 @@ fn plugins(spec: &Spec) -> Vec<Plugin> {
                 })
                 .collect();
             let mut name = String::new();
-            words(&mut rng, 3 + rng.below(5) as usize, &mut name);
+            let n = 3 + rng.below(5) as usize;
+            words(&mut rng, n, &mut name);
             let mut synopsis = String::new();
-            words(&mut rng, 8 + rng.below(10) as usize, &mut synopsis);
+            let n = 8 + rng.below(10) as usize;
+            words(&mut rng, n, &mut synopsis);
             let mut description = String::new();
-            words(&mut rng, 40 + rng.below(120) as usize, &mut description);
+            let n = 40 + rng.below(120) as usize;
+            words(&mut rng, n, &mut description);
             let mut solution = String::from("Upgrade ");
-            words(&mut rng, 4 + rng.below(8) as usize, &mut solution);
+            let n = 4 + rng.below(8) as usize;
+            words(&mut rng, n, &mut solution);
             Plugin {
                 id: 10_000 + i as u32 * 7,
                 name,

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
@@ -35,6 +36,10 @@ pub fn import_file(ws: &mut Workspace, path: &Path, format: Option<&str>) -> Res
 }
 
 /// Imports from any reader. `shown` names the input in messages, `name` is what the import list shows.
+///
+/// Parsing (and hashing) runs on this thread while a second thread writes to SQLite, so the
+/// two halves of an import overlap on a multi-core machine. The writer's transaction commits
+/// only after the parser reached the end of the file without error.
 pub fn import_reader(
     ws: &mut Workspace,
     shown: &str,
@@ -47,18 +52,81 @@ pub fn import_reader(
         .map_err(|e| bad(shown, "byte 0", &format!("cannot read: {e}")))?;
     let head = head[..head.len().min(64 * 1024)].to_vec();
     let fmt = choose_format(shown, format, &head)?;
+    let actor = ws.actor().to_string();
+    let (send, recv) = std::sync::mpsc::sync_channel::<Message>(64);
+    std::thread::scope(|scope| {
+        let actor = actor.as_str();
+        let writer = scope.spawn(move || write(ws, fmt, name, shown, actor, recv));
+        match parse(fmt, shown, input, &send) {
+            Ok(sha) => {
+                // If the writer failed already, this send fails and its error is reported below.
+                let _ = send.send(Message::Done(sha));
+                drop(send);
+                writer.join().expect("import writer panicked")
+            }
+            Err(parse_error) => {
+                drop(send); // the writer sees the end without Done and rolls back
+                let written = writer.join().expect("import writer panicked");
+                match written {
+                    // The parser only stopped because the writer failed: the writer's error says why.
+                    Err(write_error) if is_stopped(&parse_error) => Err(write_error),
+                    _ => Err(parse_error),
+                }
+            }
+        }
+    })
+}
+
+enum Message {
+    Asset(ParsedAsset),
+    /// The parser reached the end; the file's SHA-256.
+    Done(String),
+}
+
+const WRITER_STOPPED: &str = "the import was stopped";
+
+fn is_stopped(e: &Error) -> bool {
+    matches!(e, Error::BadInput { problem, .. } if problem == WRITER_STOPPED)
+}
+
+fn parse(
+    fmt: &dyn Format,
+    shown: &str,
+    input: &mut dyn BufRead,
+    send: &SyncSender<Message>,
+) -> Result<String> {
     let mut hashing = HashingReader {
         inner: input,
         hasher: Sha256::new(),
     };
-    let actor = ws.actor().to_string();
-    let tx = ws.write_tx()?;
-    let mut writer = Writer::start(&tx, fmt, name, &actor)?;
-    fmt.parse(shown, &mut hashing, &mut |host| writer.host(&tx, host))?;
+    fmt.parse(shown, &mut hashing, &mut |asset| {
+        send.send(Message::Asset(asset))
+            .map_err(|_| bad(shown, "-", WRITER_STOPPED))
+    })?;
     // Drain what the parser did not need, so the hash covers the whole file.
     std::io::copy(&mut hashing, &mut std::io::sink())
         .map_err(|e| bad(shown, "end", &e.to_string()))?;
-    let sha = hex(&hashing.hasher.finalize());
+    Ok(hex(&hashing.hasher.finalize()))
+}
+
+fn write(
+    ws: &mut Workspace,
+    fmt: &'static dyn Format,
+    name: &str,
+    shown: &str,
+    actor: &str,
+    recv: Receiver<Message>,
+) -> Result<ImportReport> {
+    let tx = ws.write_tx()?;
+    let mut writer = Writer::start(&tx, fmt, name, actor)?;
+    let sha = loop {
+        match recv.recv() {
+            Ok(Message::Asset(asset)) => writer.host(&tx, asset)?,
+            Ok(Message::Done(sha)) => break sha,
+            // The parser failed: dropping `tx` rolls everything back.
+            Err(_) => return Err(Error::Invalid("parse failed".into())),
+        }
+    };
     let already: Option<String> = tx
         .query_row(
             "SELECT id FROM imports WHERE file_sha256 = ?1 AND format = ?2",
@@ -66,18 +134,17 @@ pub fn import_reader(
             |r| r.get(0),
         )
         .optional()?;
-    if already.is_none() {
-        writer.close_missing(&tx)?;
-    }
-    let mut report = writer.report(shown, fmt);
     if already.is_some() {
         // The same file again changes nothing: drop this transaction's work.
+        let mut report = writer.report(shown, fmt);
         tx.rollback()?;
         report.unchanged += report.new + report.reopened;
         report.new = 0;
         report.reopened = 0;
         return Ok(report);
     }
+    writer.close_missing(&tx)?;
+    let report = writer.report(shown, fmt);
     writer.finish(&tx, &sha, &report)?;
     tx.commit()?;
     Ok(report)
