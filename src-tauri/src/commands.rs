@@ -4,12 +4,15 @@ use std::path::PathBuf;
 
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
-use truce_core::model::{AppStatus, FindingsPage, FindingsQuery};
+use truce_core::model::{AppStatus, FindingsPage, FindingsQuery, ImportOutcome};
 
 use crate::state::AppState;
 
 /// The event the UI listens to when the menu changes the open workspace.
 pub const WORKSPACE_CHANGED: &str = "workspace-changed";
+/// `ImportProgress` while files are read; `ImportOutcome[]` when an import is over.
+pub const IMPORT_PROGRESS: &str = "import-progress";
+pub const IMPORT_FINISHED: &str = "import-finished";
 
 #[tauri::command]
 pub fn app_status(state: State<'_, AppState>) -> AppStatus {
@@ -57,6 +60,53 @@ pub async fn choose_workspace(app: AppHandle, create: bool) -> AppStatus {
 #[tauri::command]
 pub fn findings(state: State<'_, AppState>, query: FindingsQuery) -> Result<FindingsPage, String> {
     state.with(|ws| truce_core::api::findings(ws, &query))
+}
+
+/// Imports the given report files (also what a file dropped on the window does).
+#[tauri::command]
+pub async fn import_files(
+    app: AppHandle,
+    paths: Vec<String>,
+) -> Result<Vec<ImportOutcome>, String> {
+    let paths = paths.into_iter().map(PathBuf::from).collect();
+    tauri::async_runtime::spawn_blocking(move || run_import(&app, paths))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// Asks for report files with the OS dialog, then imports them. Cancelling imports nothing.
+#[tauri::command]
+pub async fn choose_and_import(app: AppHandle) -> Result<Vec<ImportOutcome>, String> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let picked = app
+            .dialog()
+            .file()
+            .set_title("Import scanner reports")
+            .blocking_pick_files();
+        let paths: Vec<PathBuf> = picked
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.into_path().ok())
+            .collect();
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        run_import(&app, paths)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// The one import path of the app: same core call as `truce import`, with progress events.
+pub fn run_import(app: &AppHandle, paths: Vec<PathBuf>) -> Result<Vec<ImportOutcome>, String> {
+    let outcomes = app.state::<AppState>().with_mut(|ws| {
+        Ok(truce_core::api::import_files(ws, &paths, &|p| {
+            let _ = app.emit(IMPORT_PROGRESS, &p);
+        }))
+    })?;
+    let _ = app.emit(IMPORT_FINISHED, &outcomes);
+    changed(app);
+    Ok(outcomes)
 }
 
 /// After the open workspace changed: new title, new recent menu, and the UI told.

@@ -24,12 +24,22 @@ pub fn run() {
             Ok(())
         })
         .on_menu_event(menu::on_event)
+        .on_window_event(|window, event| {
+            // A report dropped on the window is imported like one chosen in the dialog.
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                let app = window.app_handle().clone();
+                let paths = paths.clone();
+                tauri::async_runtime::spawn_blocking(move || commands::run_import(&app, paths));
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::open_workspace,
             commands::open_demo,
             commands::choose_workspace,
             commands::findings,
+            commands::import_files,
+            commands::choose_and_import,
         ])
         .run(tauri::generate_context!())
         .expect("the Truce window could not start");

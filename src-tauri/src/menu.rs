@@ -23,6 +23,14 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
             &MenuItem::with_id(app, "demo", "Open Demo Workspace", true, None::<&str>)?,
             &recent,
             &PredefinedMenuItem::separator(app)?,
+            &MenuItem::with_id(
+                app,
+                "import",
+                "Import Scanner Reports…",
+                true,
+                Some("CmdOrCtrl+I"),
+            )?,
+            &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?,
         ],
     )?;
@@ -71,6 +79,11 @@ pub fn on_event(app: &AppHandle, event: MenuEvent) {
         "quit" => app.exit(0),
         "demo" => {
             let _ = commands::open_demo(app.clone(), app.state());
+        }
+        "import" => {
+            tauri::async_runtime::spawn(async move {
+                let _ = commands::choose_and_import(app).await;
+            });
         }
         "open" | "new" => {
             let create = id == "new";

@@ -83,6 +83,16 @@ impl AppState {
         f(ws).map_err(|e| e.to_string())
     }
 
+    /// Runs `f` on the open workspace, for changes.
+    pub fn with_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Workspace) -> truce_core::Result<T>,
+    ) -> Result<T, String> {
+        let mut guard = self.workspace.lock().unwrap();
+        let ws = guard.as_mut().ok_or("no workspace is open")?;
+        f(ws).map_err(|e| e.to_string())
+    }
+
     pub fn status(&self) -> AppStatus {
         let guard = self.workspace.lock().unwrap();
         let error = self.last_error.lock().unwrap().clone();

@@ -102,6 +102,32 @@ test('typing filters by asset and by CVE', async () => {
   await page.close();
 });
 
+test('importing reports shows progress, then each file\'s summary, and the new counts', async () => {
+  const page = await freshPage();
+  await openDemo(page);
+  await page.getByRole('button', { name: 'Import reports…' }).click();
+  // Progress bars while the (replayed) import runs.
+  await page.locator('progress').first().waitFor();
+  await page.screenshot({ path: join(shots, 'browser-import-progress.png') });
+  const outcomes = page.getByTestId('import-outcome');
+  await outcomes.nth(1).waitFor();
+  // The damaged file is refused with its name and position...
+  const refused = await outcomes.nth(0).innerText();
+  assert.match(refused, /damaged\.nessus/);
+  assert.match(refused, /byte \d+/);
+  // ...the rescan a day later no longer has plugin 58987 (the only critical): 1 closed, 47 unchanged.
+  const rescan = await outcomes.nth(1).innerText();
+  assert.match(rescan, /1 asset, 47 findings: 0 new, 1 closed, 0 reopened, 47 unchanged/);
+  await page.waitForFunction(() => document.querySelector('[data-count="open-findings"] .n')?.textContent === '350');
+  await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent === '350 findings');
+  const first = await page.locator('[data-finding-id] .sev').first().innerText();
+  assert.match(first, /high/i, 'no critical finding left open');
+  await page.screenshot({ path: join(shots, 'browser-import-done.png') });
+  await page.getByRole('button', { name: 'Dismiss import results' }).click();
+  assert.equal(await page.getByTestId('import-panel').count(), 0);
+  await page.close();
+});
+
 test('no console errors and no CSP violations', async () => {
   assert.deepEqual(consoleErrors, []);
 });

@@ -83,6 +83,27 @@ test('the next launch reopens the last workspace', async () => {
   }
 });
 
+test('a report imported through the app (the drop/dialog path) shows its summary', async () => {
+  const b = await launch();
+  try {
+    assert.equal(await textOf(b, '[data-count="assets"] .n', 20000), '9');
+    // Same host, scan time and plugin (31649 on 80/tcp) as the demo's nessus_with_cvssv3: nothing new.
+    const file = join(root, '../shared/corpus/scans/tenable/nessus/nessus_with_cwe-.nessus');
+    const outcomes = await b.executeAsync((f, done) => {
+      window.__TAURI_INTERNALS__.invoke('import_files', { paths: [f] }).then(done, (e) => done(String(e)));
+    }, file);
+    assert.equal(outcomes[0]?.report?.unchanged, 1, JSON.stringify(outcomes));
+    const text = (await textOf(b, '[data-testid="import-outcome"]')).replace(/\s+/g, ' ');
+    assert.match(text, /nessus_with_cwe-\.nessus/);
+    assert.match(text, /1 asset, 1 finding: 0 new, 0 closed, 0 reopened, 1 unchanged/);
+    assert.match(await textOf(b, 'ul.imports li'), /nessus_with_cwe-\.nessus/);
+    await b.pause(300);
+    await b.saveScreenshot(join(shots, 'desktop-import.png'));
+  } finally {
+    await b.deleteSession();
+  }
+});
+
 test('a file that is not a workspace gives a clear message and is left alone', async () => {
   const bogus = join(home, 'notes.truce');
   const content = 'meeting notes, not a database\n'.repeat(100);

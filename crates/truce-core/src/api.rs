@@ -178,3 +178,41 @@ pub fn app_status(ws: Option<&Workspace>, recent: Vec<String>, error: Option<Str
         error,
     }
 }
+
+/// Imports `files` one after another, each in its own transaction; a bad file is reported
+/// and does not stop the others. `progress` hears about every file as it is read.
+pub fn import_files(
+    ws: &mut Workspace,
+    files: &[std::path::PathBuf],
+    progress: &dyn Fn(ImportProgress),
+) -> Vec<ImportOutcome> {
+    let count = files.len() as u32;
+    files
+        .iter()
+        .enumerate()
+        .map(|(index, path)| {
+            let file = path.display().to_string();
+            let tick = |read: u64, total: u64| {
+                progress(ImportProgress {
+                    file: file.clone(),
+                    index: index as u32,
+                    count,
+                    read_bytes: read as f64,
+                    total_bytes: total as f64,
+                })
+            };
+            match crate::ingest::import_file_with_progress(ws, path, None, &tick) {
+                Ok(report) => ImportOutcome {
+                    file: file.clone(),
+                    report: Some(report),
+                    error: None,
+                },
+                Err(e) => ImportOutcome {
+                    file: file.clone(),
+                    report: None,
+                    error: Some(e.to_string()),
+                },
+            }
+        })
+        .collect()
+}

@@ -19,6 +19,8 @@ pub fn typescript() -> String {
         FindingsQuery::decl(),
         FindingsPage::decl(),
         ImportReport::decl(),
+        ImportProgress::decl(),
+        ImportOutcome::decl(),
         RecentWorkspaces::decl(),
         AppStatus::decl(),
     ];

@@ -199,6 +199,25 @@ pub struct ImportReport {
     pub by_severity: SeverityCounts,
 }
 
+/// How far the app's import has got (the `import-progress` event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportProgress {
+    pub file: String,
+    /// 0-based position of this file among the files being imported.
+    pub index: u32,
+    pub count: u32,
+    pub read_bytes: f64,
+    pub total_bytes: f64,
+}
+
+/// What happened to one file of an import: its report, or why it was refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportOutcome {
+    pub file: String,
+    pub report: Option<ImportReport>,
+    pub error: Option<String>,
+}
+
 /// Recently opened workspaces, newest first, as the welcome screen and the menu show them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct RecentWorkspaces {

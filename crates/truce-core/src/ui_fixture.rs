@@ -2,6 +2,7 @@
 //! these and nothing else, so it cannot drift from what the core really returns.
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
@@ -41,9 +42,58 @@ pub fn record(dir: &Path) -> Result<Value> {
     for q in recorded_queries() {
         findings.push(json!({ "query": q, "page": api::findings(&ws, &q)? }));
     }
+    let open_demo = api::app_status(Some(&ws), vec![shown.clone()], None);
+    let (progress, outcomes) = record_import(dir, &path)?;
+    let ws = Workspace::open_existing(&path)?;
+    let after = api::findings(&ws, &recorded_queries()[0])?;
     Ok(json!({
         "welcome": api::app_status(None, vec![], None),
-        "open_demo": api::app_status(Some(&ws), vec![shown], None),
+        "open_demo": open_demo,
         "findings": findings,
+        "import": {
+            "progress": progress,
+            "outcomes": outcomes,
+            "status_after": api::app_status(Some(&ws), vec![shown], None),
+            "findings_after": { "query": recorded_queries()[0], "page": after },
+        },
     }))
+}
+
+/// Imports into the demo what the browser test's "Import reports…" click imports: a damaged
+/// file (refused) and a rescan of testphp.vulnweb.com a day later on which the one critical
+/// finding (plugin 58987) is gone.
+fn record_import(
+    dir: &Path,
+    workspace: &Path,
+) -> Result<(Vec<Value>, Vec<crate::model::ImportOutcome>)> {
+    let original = std::str::from_utf8(demo::DEMO_REPORTS[2].1).expect("demo report is UTF-8");
+    let bad = dir.join("damaged.nessus");
+    std::fs::write(&bad, &original[..original.len() / 3]).map_err(|e| io(&bad, e))?;
+    let rescan = dir.join("testphp-rescan.nessus");
+    std::fs::write(&rescan, rescan_without_critical(original)).map_err(|e| io(&rescan, e))?;
+    let mut ws = Workspace::open_existing(workspace)?;
+    let progress = Mutex::new(Vec::new());
+    let outcomes = api::import_files(&mut ws, &[bad, rescan], &|p| {
+        progress.lock().unwrap().push(json!(p))
+    });
+    Ok((progress.into_inner().unwrap(), outcomes))
+}
+
+fn rescan_without_critical(report: &str) -> String {
+    let mut out = report.replace(">1648042311<", ">1648128711<");
+    while let Some(start) =
+        out.find("<ReportItem port=\"80\" svc_name=\"www\" protocol=\"tcp\" severity=\"4\"")
+    {
+        let end =
+            out[start..].find("</ReportItem>").expect("item ends") + start + "</ReportItem>".len();
+        out.replace_range(start..end, "");
+    }
+    out
+}
+
+fn io(path: &Path, e: std::io::Error) -> crate::Error {
+    crate::Error::Io {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    }
 }

@@ -220,6 +220,7 @@ impl Default for OpenOptions {
 /// The OS user, which is who did it as far as a laptop knows.
 pub fn default_actor() -> String {
     std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into())
 }

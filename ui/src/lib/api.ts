@@ -1,7 +1,7 @@
 // Typed calls to the shell's Tauri commands. Types come from bindings.ts, generated from Rust.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import type { AppStatus, FindingsPage, FindingsQuery } from './bindings';
+import type { AppStatus, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress } from './bindings';
 
 export const appStatus = () => invoke<AppStatus>('app_status');
 export const openWorkspace = (path: string) => invoke<AppStatus>('open_workspace', { path });
@@ -12,4 +12,22 @@ export const findings = (query: FindingsQuery) => invoke<FindingsPage>('findings
 /** The menu can change the open workspace behind the page's back. */
 export function onWorkspaceChanged(handler: (s: AppStatus) => void): Promise<UnlistenFn> {
   return listen<AppStatus>('workspace-changed', (e) => handler(e.payload));
+}
+
+export const importFiles = (paths: string[]) => invoke<ImportOutcome[]>('import_files', { paths });
+export const chooseAndImport = () => invoke<ImportOutcome[]>('choose_and_import');
+
+export const onImportProgress = (handler: (p: ImportProgress) => void) =>
+  listen<ImportProgress>('import-progress', (e) => handler(e.payload));
+/** Also fires for imports the page did not start: a file dropped on the window, the menu. */
+export const onImportFinished = (handler: (o: ImportOutcome[]) => void) =>
+  listen<ImportOutcome[]>('import-finished', (e) => handler(e.payload));
+
+/** Files dragged over the window (Tauri's own drag-and-drop events). */
+export function onFileDrag(handler: (over: boolean) => void): Promise<UnlistenFn[]> {
+  return Promise.all([
+    listen('tauri://drag-enter', () => handler(true)),
+    listen('tauri://drag-leave', () => handler(false)),
+    listen('tauri://drag-drop', () => handler(false)),
+  ]);
 }

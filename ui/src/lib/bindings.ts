@@ -50,6 +50,14 @@ assets: number,
  */
 findings: number, new: number, closed: number, reopened: number, unchanged: number, by_severity: SeverityCounts, };
 
+export type ImportProgress = { file: string, 
+/**
+ * 0-based position of this file among the files being imported.
+ */
+index: number, count: number, read_bytes: number, total_bytes: number, };
+
+export type ImportOutcome = { file: string, report: ImportReport | null, error: string | null, };
+
 export type RecentWorkspaces = { paths: Array<string>, };
 
 export type AppStatus = { workspace: WorkspaceOverview | null, recent: Array<string>, error: string | null, };

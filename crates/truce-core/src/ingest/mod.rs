@@ -9,7 +9,7 @@ mod xml;
 
 use std::io::BufRead;
 
-pub use store::{import_file, import_reader};
+pub use store::{import_file, import_file_with_progress, import_reader};
 
 use crate::error::{Error, Result};
 use crate::model::Severity;

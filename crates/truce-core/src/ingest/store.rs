@@ -19,6 +19,17 @@ use crate::workspace::Workspace;
 
 /// Imports one file; `format` overrides detection.
 pub fn import_file(ws: &mut Workspace, path: &Path, format: Option<&str>) -> Result<ImportReport> {
+    import_file_with_progress(ws, path, format, &|_, _| {})
+}
+
+/// Like [`import_file`], calling `progress(bytes_read, file_size)` as the file is read
+/// (about every megabyte, from the parsing thread).
+pub fn import_file_with_progress(
+    ws: &mut Workspace,
+    path: &Path,
+    format: Option<&str>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<ImportReport> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::Unreadable {
         path: path.to_path_buf(),
@@ -31,8 +42,18 @@ pub fn import_file(ws: &mut Workspace, path: &Path, format: Option<&str>) -> Res
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or(shown.clone());
-    let mut input = BufReader::with_capacity(256 * 1024, file);
-    import_reader(ws, &shown, &name, &mut input, format)
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let counting = CountingReader {
+        inner: file,
+        read: 0,
+        reported: 0,
+        total,
+        progress,
+    };
+    let mut input = BufReader::with_capacity(256 * 1024, counting);
+    let report = import_reader(ws, &shown, &name, &mut input, format)?;
+    progress(total, total);
+    Ok(report)
 }
 
 /// Imports from any reader. `shown` names the input in messages, `name` is what the import list shows.
@@ -148,6 +169,26 @@ fn write(
     writer.finish(&tx, &sha, &report)?;
     tx.commit()?;
     Ok(report)
+}
+
+struct CountingReader<'a> {
+    inner: File,
+    read: u64,
+    reported: u64,
+    total: u64,
+    progress: &'a dyn Fn(u64, u64),
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read - self.reported >= 1 << 20 {
+            self.reported = self.read;
+            (self.progress)(self.read, self.total);
+        }
+        Ok(n)
+    }
 }
 
 struct HashingReader<'a> {
