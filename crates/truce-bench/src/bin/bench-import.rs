@@ -45,7 +45,7 @@ fn main() {
         mb(&base),
         rescan.display()
     );
-    for scenario in ["fresh", "reimport", "rescan", "big"] {
+    for scenario in ["parse", "fresh", "reimport", "rescan", "big"] {
         let mut times = Vec::new();
         let mut peaks = Vec::new();
         let mut note = String::new();
@@ -113,8 +113,20 @@ fn drop_writer(mut w: BufWriter<File>) {
 fn child(scenario: &str, dir: &Path, items: usize) {
     let base = dir.join(format!("gen-{items}-drop0.nessus"));
     let rescan = dir.join(format!("gen-{items}-drop5.nessus"));
+    if scenario == "parse" {
+        // The parser alone, on one thread, discarding what it reads: the floor for an import.
+        let start = Instant::now();
+        let mut input = std::io::BufReader::with_capacity(256 * 1024, File::open(&base).unwrap());
+        let mut n = 0usize;
+        ingest::formats()[0].parse("bench", &mut input, &mut |a| { n += a.findings.len(); Ok(()) }).unwrap();
+        println!("{:.4}\t{:.1}\tparsed {n} items", start.elapsed().as_secs_f64(), peak_rss_mb());
+        return;
+    }
     let ws_path = dir.join(format!("bench-{scenario}-{}.truce", std::process::id()));
     let mut ws = Workspace::open(&ws_path).unwrap();
+    if let Ok(v) = std::env::var("BENCH_PRAGMAS") {
+        ws.conn().execute_batch(&v).unwrap();
+    }
     match scenario {
         "reimport" | "rescan" => {
             ingest::import_file(&mut ws, &base, None).unwrap();
