@@ -118,8 +118,17 @@ fn child(scenario: &str, dir: &Path, items: usize) {
         let start = Instant::now();
         let mut input = std::io::BufReader::with_capacity(256 * 1024, File::open(&base).unwrap());
         let mut n = 0usize;
-        ingest::formats()[0].parse("bench", &mut input, &mut |a| { n += a.findings.len(); Ok(()) }).unwrap();
-        println!("{:.4}\t{:.1}\tparsed {n} items", start.elapsed().as_secs_f64(), peak_rss_mb());
+        ingest::formats()[0]
+            .parse("bench", &mut input, &mut |a| {
+                n += a.findings.len();
+                Ok(())
+            })
+            .unwrap();
+        println!(
+            "{:.4}\t{:.1}\tparsed {n} items",
+            start.elapsed().as_secs_f64(),
+            peak_rss_mb()
+        );
         return;
     }
     let ws_path = dir.join(format!("bench-{scenario}-{}.truce", std::process::id()));

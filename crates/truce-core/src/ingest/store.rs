@@ -171,6 +171,34 @@ fn write(
     Ok(report)
 }
 
+/// A finding already in the workspace, by (vulnerability id, location), for one asset.
+struct Existing {
+    id: String,
+    status: String,
+    last_seen: String,
+    closed_at: Option<String>,
+}
+
+type Known = HashMap<(String, String), Existing>;
+
+fn known_findings(tx: &Transaction<'_>, asset_id: &str) -> Result<Known> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT vulnerability_id, location, id, status, last_seen, closed_at FROM findings WHERE asset_id = ?1",
+    )?;
+    let rows = stmt.query_map([asset_id], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?),
+            Existing {
+                id: r.get(2)?,
+                status: r.get(3)?,
+                last_seen: r.get(4)?,
+                closed_at: r.get(5)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 struct CountingReader<'a> {
     inner: File,
     read: u64,
@@ -231,6 +259,8 @@ struct Writer {
     vulns: HashMap<String, String>,
     assets: HashSet<String>,
     seen: HashSet<(String, String, String)>,
+    /// Assets this import created: they have no findings yet.
+    created: HashSet<String>,
     report: ImportReport,
 }
 
@@ -246,6 +276,7 @@ impl Writer {
             vulns: HashMap::new(),
             assets: HashSet::new(),
             seen: HashSet::new(),
+            created: HashSet::new(),
             report: ImportReport::default(),
         };
         // The row exists first so findings can point at it; counts are filled in at the end.
@@ -270,8 +301,14 @@ impl Writer {
         )?
         .execute(params![self.import_id, asset_id, seen_at])?;
         self.assets.insert(asset_id.clone());
+        // One range scan per asset instead of one lookup per finding.
+        let mut known = if self.created.contains(&asset_id) {
+            Known::new()
+        } else {
+            known_findings(tx, &asset_id)?
+        };
         for f in host.findings {
-            self.finding(tx, &asset_id, &seen_at, f)?;
+            self.finding(tx, &asset_id, &seen_at, f, &mut known)?;
         }
         Ok(())
     }
@@ -289,6 +326,7 @@ impl Writer {
                     "INSERT INTO assets (id, name, os, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
                 )?
                 .execute(params![id, name, host.os, self.at])?;
+                self.created.insert(id.clone());
                 changelog::record(
                     tx,
                     &self.actor,
@@ -391,6 +429,7 @@ impl Writer {
         asset_id: &str,
         seen_at: &str,
         f: ParsedFinding,
+        known: &mut Known,
     ) -> Result<()> {
         let sev = f.severity.unwrap_or(Severity::Info);
         let vuln_id = self.vulnerability(tx, &f, sev)?;
@@ -400,12 +439,7 @@ impl Writer {
         }
         self.report.findings += 1;
         self.report.by_severity.add(sev, 1);
-        let existing: Option<(String, String, String, Option<String>)> = tx
-            .prepare_cached(
-                "SELECT id, status, last_seen, closed_at FROM findings WHERE asset_id = ?1 AND vulnerability_id = ?2 AND location = ?3",
-            )?
-            .query_row(params![asset_id, vuln_id, f.location], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .optional()?;
+        let existing = known.remove(&(vuln_id.clone(), f.location.clone()));
         match existing {
             None => {
                 let id = new_id();
@@ -417,7 +451,12 @@ impl Writer {
                 .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), f.evidence, seen_at, self.import_id])?;
                 self.report.new += 1;
             }
-            Some((id, status, last_seen, closed_at)) => {
+            Some(Existing {
+                id,
+                status,
+                last_seen,
+                closed_at,
+            }) => {
                 let newer = seen_at >= last_seen.as_str();
                 // Only a scan after the one that closed it can say it is back; an older scan
                 // imported late is old news. False positives and accepted risks stay as they are.
