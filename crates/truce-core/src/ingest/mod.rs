@@ -3,8 +3,10 @@
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
 mod identity;
+mod json;
 mod nessus;
 mod store;
+mod trivy;
 mod xml;
 
 use std::io::BufRead;
@@ -97,7 +99,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus]
+    &[&nessus::Nessus, &trivy::Trivy]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
