@@ -58,19 +58,24 @@ pub fn push_unique(list: &mut Vec<String>, value: String) {
     }
 }
 
-/// The outline of the start of a JSON document, for sniffing: the root's kind and every key
-/// path down to a few levels ("matches/[]/artifact": array elements are "[]"). Works on a
-/// head cut anywhere: it just stops.
+/// The outline of the start of a JSON document, for sniffing: the root's kind, every key
+/// path down to a few levels ("matches/[]/artifact": array elements are "[]"), and the
+/// string values of shallow keys. Works on a head cut anywhere: it just stops.
 #[derive(Debug, Default)]
 pub struct Skeleton {
     /// b'{', b'[', b'n' (the literal null) or 0 for anything else.
     pub root: u8,
     pub paths: HashSet<String>,
+    pub values: HashMap<String, String>,
 }
 
 impl Skeleton {
     pub fn has(&self, path: &str) -> bool {
         self.paths.contains(path)
+    }
+
+    pub fn value(&self, path: &str) -> Option<&str> {
+        self.values.get(path).map(String::as_str)
     }
 }
 
@@ -155,6 +160,9 @@ pub fn skeleton(head: &[u8], depth: usize) -> Skeleton {
                         sk.paths.insert(path(&stack));
                     }
                 } else {
+                    if stack.len() <= depth {
+                        sk.values.entry(path(&stack)).or_insert(text);
+                    }
                     value_done(&mut stack);
                 }
             }
@@ -304,6 +312,8 @@ mod tests {
             assert!(sk.has(p), "{p}: {:?}", sk.paths);
         }
         assert!(!sk.has("matches/[]/vulnerability/id"), "deeper than asked");
+        assert_eq!(sk.value("descriptor/name"), Some("grype"));
+        assert_eq!(sk.value("cut"), None);
     }
 
     #[test]
