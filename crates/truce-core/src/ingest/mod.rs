@@ -2,9 +2,12 @@
 //! small [`Format`] trait; the format is detected from content, never from the name.
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
+mod grype;
 mod identity;
+mod json;
 mod nessus;
 mod store;
+mod trivy;
 mod xml;
 
 use std::io::BufRead;
@@ -97,7 +100,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus]
+    &[&nessus::Nessus, &trivy::Trivy, &grype::Grype]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
