@@ -4,6 +4,7 @@
 
 mod identity;
 mod nessus;
+mod openvas;
 mod store;
 mod xml;
 
@@ -97,7 +98,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus]
+    &[&nessus::Nessus, &openvas::OpenVas]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
