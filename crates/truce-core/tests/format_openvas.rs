@@ -2,10 +2,11 @@
 //!
 //! Expected numbers were read from the files themselves with Python's xml.etree, not from
 //! Truce: every `results/result`, skipping threat False Positive / Debug / Error and negative
-//! severities, severity from the numeric `<severity>` (>= 9 critical, >= 7 high, >= 4 medium,
-//! > 0 low, else info; `<threat>` when there is no number), merged on (host text, nvt@oid,
-//! port, "general/tcp" when empty) keeping the first; assets = distinct result hosts plus
-//! report-level `host/ip`; CVEs = distinct `ref[@type="cve"]@id`.
+//! severities, severity from the numeric `<severity>` (9+ critical, 7+ high, 4+ medium,
+//! above 0 low, else info; `<threat>` when there is no number), merged on (host text,
+//! nvt@oid, port, "general/tcp" when empty) keeping the first; assets = distinct result
+//! hosts plus report-level `host/ip`; CVEs = distinct `ref[@type="cve"]@id`.
+//! tests/scripts/derive_xml_expectations.py prints them.
 
 mod common;
 
@@ -325,7 +326,7 @@ fn a_truncated_report_is_refused() {
     // Cut after the results, before the report-level <host>: still truncated, nothing kept.
     let s = many();
     let at = s.find("</results>").unwrap() + "</results>".len();
-    refused("cut2.xml", s[..at].as_bytes(), None, "truncated");
+    refused("cut2.xml", &s.as_bytes()[..at], None, "truncated");
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::io::BufRead;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use quick_xml::events::{BytesStart, Event};
 
-use super::xml::{attr, eof_inside, read_text, skip_element, XmlReader};
+use super::xml::{attr, eof_inside, read_text, skip_element, truncation_hint, XmlReader};
 use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
 use crate::ids::utc_text;
@@ -64,59 +64,67 @@ impl Format for OpenVas {
         on_host: &mut dyn FnMut(ParsedAsset) -> Result<()>,
     ) -> Result<()> {
         let mut r = XmlReader::new(file, input);
-        let mut report = Report::default();
-        // Element names from the root down to the current element.
-        let mut path: Vec<Vec<u8>> = Vec::new();
-        loop {
-            let ev = r.next()?.into_owned();
-            match ev {
-                Event::Start(e) => {
-                    let name = e.local_name().as_ref().to_vec();
-                    if path.is_empty() {
-                        check_root(&r, &name)?;
+        let result = read_report(&mut r, on_host);
+        result.map_err(|e| truncation_hint(&mut r, e))
+    }
+}
+
+fn read_report(
+    r: &mut XmlReader<'_>,
+    on_host: &mut dyn FnMut(ParsedAsset) -> Result<()>,
+) -> Result<()> {
+    let mut report = Report::default();
+    // Element names from the root down to the current element.
+    let mut path: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let ev = r.next()?.into_owned();
+        match ev {
+            Event::Start(e) => {
+                let name = e.local_name().as_ref().to_vec();
+                if path.is_empty() {
+                    check_root(r, &name)?;
+                }
+                let parent = path.last().map(Vec::as_slice);
+                match (parent, name.as_slice()) {
+                    (Some(b"results"), b"result") => read_result(r, &mut report)?,
+                    (Some(b"report"), b"host") => read_host(r, &mut report)?,
+                    (Some(b"report"), b"scan_start") => {
+                        report.scan_start = time(&read_text(r, &name)?)
                     }
-                    let parent = path.last().map(Vec::as_slice);
-                    match (parent, name.as_slice()) {
-                        (Some(b"results"), b"result") => read_result(&mut r, &mut report)?,
-                        (Some(b"report"), b"host") => read_host(&mut r, &mut report)?,
-                        (Some(b"report"), b"scan_start") => {
-                            report.scan_start = time(&read_text(&mut r, &name)?)
-                        }
-                        (Some(b"report"), b"timestamp") => {
-                            report.timestamp = time(&read_text(&mut r, &name)?)
-                        }
-                        (Some(b"gmp"), b"version") => {
-                            report.gmp_version = Some(read_text(&mut r, &name)?.trim().to_string())
-                        }
-                        // Big or irrelevant subtrees, read past.
-                        (_, b"ports" | b"filters" | b"scan" | b"errors" | b"report_format") => {
-                            skip_element(&mut r, &name)?
-                        }
-                        _ => path.push(name),
+                    (Some(b"report"), b"timestamp") => {
+                        report.timestamp = time(&read_text(r, &name)?)
                     }
-                }
-                Event::Empty(e) if path.is_empty() => {
-                    check_root(&r, e.local_name().as_ref())?;
-                    return Ok(());
-                }
-                Event::End(_) => {
-                    path.pop();
-                    if path.is_empty() {
-                        return report.finish(on_host);
+                    (Some(b"gmp"), b"version") => {
+                        report.gmp_version = Some(read_text(r, &name)?.trim().to_string())
                     }
+                    // Big or irrelevant subtrees, read past.
+                    (_, b"ports" | b"filters" | b"scan" | b"errors" | b"report_format") => {
+                        skip_element(r, &name)?
+                    }
+                    _ => path.push(name),
                 }
-                Event::Eof => {
-                    return Err(if path.is_empty() {
-                        r.error("no <report> element: not an OpenVAS report")
-                    } else {
-                        r.error("the file ends before </report> (truncated?)")
-                    });
-                }
-                Event::Text(t) if path.is_empty() && !t.iter().all(u8::is_ascii_whitespace) => {
-                    return Err(r.error("text before the root element: not an XML report"));
-                }
-                _ => {}
             }
+            Event::Empty(e) if path.is_empty() => {
+                check_root(r, e.local_name().as_ref())?;
+                return Ok(());
+            }
+            Event::End(_) => {
+                path.pop();
+                if path.is_empty() {
+                    return report.finish(on_host);
+                }
+            }
+            Event::Eof => {
+                return Err(if path.is_empty() {
+                    r.error("no <report> element: not an OpenVAS report")
+                } else {
+                    r.error("the file ends before </report> (truncated?)")
+                });
+            }
+            Event::Text(t) if path.is_empty() && !t.iter().all(u8::is_ascii_whitespace) => {
+                return Err(r.error("text before the root element: not an XML report"));
+            }
+            _ => {}
         }
     }
 }
@@ -275,10 +283,9 @@ fn read_result(r: &mut XmlReader<'_>, report: &mut Report) -> Result<()> {
                     b"severity" => severity = Some(read_text(r, &name)?.trim().to_string()),
                     b"name" => result_name = one_line(&read_text(r, &name)?),
                     b"description" => {
-                        let d = read_text(r, &name)?;
-                        let d = d.trim();
+                        let d = tidy(&read_text(r, &name)?);
                         if !d.is_empty() {
-                            evidence = Some(d.to_string());
+                            evidence = Some(d);
                         }
                     }
                     b"nvt" => {
@@ -433,7 +440,7 @@ fn read_nvt(r: &mut XmlReader<'_>, report: &Report) -> Result<Nvt> {
                     b"name" => n.title = one_line(&read_text(r, &name)?),
                     b"cvss_base" => cvss_base = read_text(r, &name)?.trim().parse().ok(),
                     b"tags" => tags = split_tags(&read_text(r, &name)?),
-                    b"solution" => solution_el = Some(read_text(r, &name)?.trim().to_string()),
+                    b"solution" => solution_el = Some(tidy(&read_text(r, &name)?)),
                     // Older GMP: <cve>CVE-1, CVE-2</cve> (or NOCVE).
                     b"cve" => {
                         for c in read_text(r, &name)?.split([',', ' ', '\n', '\t']) {
@@ -457,7 +464,7 @@ fn read_nvt(r: &mut XmlReader<'_>, report: &Report) -> Result<Nvt> {
     let tag = |k: &str| {
         tags.iter()
             .find(|(name, _)| name == k)
-            .map(|(_, v)| v.trim().to_string())
+            .map(|(_, v)| tidy(v))
             .filter(|v| !v.is_empty())
     };
     // CVSS: a typed <severities> entry first, else a vector tag with cvss_base, else
@@ -547,6 +554,30 @@ pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Greenbone text as written, minus the indentation a pretty-printed export adds: the
+/// lines after the first lose their common leading white space, every line its trailing
+/// white space, and the whole is trimmed. Relative indentation (lists) is kept.
+fn tidy(text: &str) -> String {
+    let text = text.trim();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("").trim_end();
+    let rest: Vec<&str> = lines.map(str::trim_end).collect();
+    let blanks = |l: &str| l.bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+    let indent = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| blanks(l))
+        .min()
+        .unwrap_or(0);
+    let mut out = first.to_string();
+    for l in rest {
+        out.push('\n');
+        // ASCII blanks only: cutting there is always on a character boundary.
+        out.push_str(&l[blanks(l).min(indent)..]);
+    }
+    out
+}
+
 /// `summary=...|insight=...|solution=...`: Greenbone's tag list.
 fn split_tags(text: &str) -> Vec<(String, String)> {
     text.split('|')
@@ -605,10 +636,8 @@ fn read_host(r: &mut XmlReader<'_>, report: &mut Report) -> Result<()> {
             continue;
         }
         match name.as_str() {
-            "hostname" | "DNS-via-TargetDefinition" => {
-                if !host.names.contains(&value) {
-                    host.names.push(value)
-                }
+            "hostname" | "DNS-via-TargetDefinition" if !host.names.contains(&value) => {
+                host.names.push(value)
             }
             "MAC" => host.mac.push(value),
             "best_os_txt" => os_txt = Some(value),

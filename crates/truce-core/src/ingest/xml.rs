@@ -211,3 +211,24 @@ pub fn eof_inside(r: &XmlReader<'_>, element: &[u8]) -> crate::error::Error {
         String::from_utf8_lossy(element)
     ))
 }
+
+/// A malformed-XML error with nothing left to read is most likely a cut file (the cut fell
+/// inside a tag): say so. Other errors are returned as they are.
+pub fn truncation_hint(r: &mut XmlReader<'_>, e: crate::error::Error) -> crate::error::Error {
+    match e {
+        crate::error::Error::BadInput {
+            file,
+            position,
+            problem,
+        } if problem.starts_with("malformed XML")
+            && r.reader.get_mut().fill_buf().is_ok_and(|b| b.is_empty()) =>
+        {
+            crate::error::Error::BadInput {
+                file,
+                position,
+                problem: format!("{problem} (the file ends there: truncated?)"),
+            }
+        }
+        other => other,
+    }
+}
