@@ -4,6 +4,7 @@
 
 mod identity;
 mod nessus;
+mod nexpose;
 mod openvas;
 mod store;
 mod xml;
@@ -98,7 +99,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus, &openvas::OpenVas]
+    &[&nessus::Nessus, &openvas::OpenVas, &nexpose::Nexpose]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
