@@ -402,7 +402,8 @@ fn export(start: &str, tests: &[(&str, &str, &str)]) -> String {
         .iter()
         .zip(["10", "8", "6", "3", "0", "5"])
         .map(|(id, s)| {
-            format!("<vulnerability id=\"{id}\" title=\"Vuln {id}\" severity=\"{s}\"><exploits>{}</exploits></vulnerability>",
+            format!("<vulnerability id=\"{id}\" title=\"Vuln {id}\" severity=\"{s}\"{}><exploits>{}</exploits></vulnerability>",
+                if *id == "b" { " cvssScore=\"7.5\" cvssVector=\"(AV:N/AC:L/Au:N/C:P/I:P/A:P)\" cvssV3Score=\"8.8\" cvssV3Vector=\"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H\"" } else { "" },
                 if *id == "a" { "<exploit id=\"1\" title=\"x\" type=\"metasploit\"/>" } else { "" })
         })
         .collect();
@@ -447,6 +448,11 @@ fn statuses_that_count_and_the_severity_scale() {
             "SELECT kind || '=' || value FROM asset_identifiers ORDER BY 1"
         ),
         ["fqdn=db01.example.org", "hostname=db01", "ip=10.1.1.1"]
+    );
+    // b carries both CVSS versions.
+    assert_eq!(
+        text(&ws, "SELECT cvss2_score || ' ' || cvss2_vector || ' ' || cvss3_score || ' ' || cvss3_vector FROM vulnerabilities WHERE scanner_id = 'b'"),
+        "7.5 AV:N/AC:L/Au:N/C:P/I:P/A:P 8.8 CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
     );
 }
 

@@ -479,3 +479,65 @@ fn a_later_report_without_a_result_closes_exactly_that_finding() {
     );
     assert_eq!(common::scalar(&ws, "SELECT count(*) FROM assets"), 1);
 }
+
+#[test]
+fn report_level_host_details_name_the_asset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    // A GMP 22.6 report in a get_reports_response: the result's host has no <hostname>; the
+    // report-level <host> gives hostname, OS, MAC and start; a second host has no result.
+    let doc = r#"<get_reports_response status="200"><report id="r" format_id="x"><report id="r">
+<gmp><version>22.6</version></gmp><scan_start>2024-03-01T09:30:00Z</scan_start>
+<results>
+<result><host>10.0.0.7<asset asset_id="a"/><hostname></hostname></host><port>22/tcp</port>
+ <nvt oid="9.1"><name>Old SSH</name><cvss_base>7.5</cvss_base><tags>cvss_base_vector=AV:N/AC:L/Au:N/C:P/I:P/A:P|summary=s</tags></nvt>
+ <threat>High</threat><severity>7.5</severity></result>
+<result><host>10.0.0.7</host><port>general/tcp</port>
+ <nvt oid="9.2"><name>OS detection</name><cvss_base>0.0</cvss_base><tags>summary=os</tags></nvt>
+ <threat>Log</threat><severity>0.0</severity></result>
+</results>
+<host><ip>10.0.0.7</ip><start>2024-03-01T10:00:00+01:00</start>
+ <detail><name>hostname</name><value>web7.example.org</value></detail>
+ <detail><name>best_os_txt</name><value>Ubuntu 22.04</value></detail>
+ <detail><name>MAC</name><value>00-0C-29-AA-BB-CC</value></detail></host>
+<host><ip>10.0.0.8</ip><start>2024-03-01T09:45:00Z</start></host>
+</report></report></get_reports_response>"#;
+    let path = dir.path().join("details.xml");
+    std::fs::write(&path, doc).unwrap();
+    let r = import_file(&mut ws, &path, None).unwrap();
+    assert_eq!(r.format, "openvas");
+    assert_eq!((r.assets, r.findings), (2, 2));
+    assert_eq!(r.by_severity, sev(0, 1, 0, 0, 1));
+    assert_eq!(
+        identifiers(&ws),
+        [
+            "fqdn=web7.example.org",
+            "hostname=web7",
+            "ip=10.0.0.7",
+            "ip=10.0.0.8",
+            "mac=00:0c:29:aa:bb:cc"
+        ]
+    );
+    assert_eq!(
+        text(
+            &ws,
+            "SELECT name || ' ' || os FROM assets WHERE os IS NOT NULL"
+        ),
+        "web7.example.org Ubuntu 22.04"
+    );
+    // host/start 10:00+01:00 is 09:00 UTC, before scan_start: the host's own time wins.
+    assert_eq!(
+        text(&ws, "SELECT min(first_seen) FROM findings"),
+        "2024-03-01T09:00:00Z"
+    );
+    // A v2 vector tag makes cvss_base a CVSS v2 score; a bare cvss_base in a GMP 22 report
+    // names no version and is kept only as the scanner's score.
+    assert_eq!(
+        text(&ws, "SELECT cvss2_score || ' ' || cvss2_vector FROM vulnerabilities WHERE scanner_id = '9.1'"),
+        "7.5 AV:N/AC:L/Au:N/C:P/I:P/A:P"
+    );
+    assert_eq!(
+        text(&ws, "SELECT coalesce(cvss2_score, cvss3_score, 'none') || ' ' || scanner_score FROM vulnerabilities WHERE scanner_id = '9.2'"),
+        "none 0.0"
+    );
+}
