@@ -6,6 +6,8 @@ mod grype;
 mod identity;
 mod json;
 mod nessus;
+mod nexpose;
+mod openvas;
 mod store;
 mod trivy;
 mod xml;
@@ -100,7 +102,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus, &trivy::Trivy, &grype::Grype]
+    &[&nessus::Nessus, &openvas::OpenVas, &nexpose::Nexpose, &trivy::Trivy, &grype::Grype]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.

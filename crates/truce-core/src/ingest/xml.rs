@@ -5,7 +5,7 @@
 
 use std::io::BufRead;
 
-use quick_xml::events::{BytesRef, BytesText, Event};
+use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::Reader;
 
 use super::bad;
@@ -122,4 +122,113 @@ pub fn attr_value(
     a.unescape_value()
         .map(|v| v.into_owned())
         .map_err(|e| r.error(format!("bad attribute value: {e}")))
+}
+
+/// The local name of the first element in `head` (the start of a file), for sniffing.
+/// Skips the declaration, comments, processing instructions and a DOCTYPE (without
+/// reading its declarations); `None` when the bytes are not XML up to a first element.
+pub fn root_element(head: &[u8]) -> Option<String> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let mut reader = Reader::from_reader(head);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) | Event::Empty(e) => {
+                return Some(String::from_utf8_lossy(e.local_name().as_ref()).into_owned())
+            }
+            Event::Text(t) if !t.iter().all(u8::is_ascii_whitespace) => return None,
+            Event::Eof | Event::End(_) | Event::CData(_) | Event::GeneralRef(_) => return None,
+            _ => {}
+        }
+    }
+}
+
+/// The unescaped value of attribute `name` of `e`, if it has one.
+pub fn attr(r: &XmlReader<'_>, e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| r.error(format!("bad attribute: {err}")))?;
+        if a.key.as_ref() == name {
+            return attr_value(r, &a).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// The text of the element just opened, up to its end tag `end`: text, CDATA and
+/// references of its children included, markup dropped. Size-capped like `push_text`.
+pub fn read_text(r: &mut XmlReader<'_>, end: &[u8]) -> Result<String> {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    loop {
+        match r.next()? {
+            Event::Text(t) => {
+                let t = t.into_owned();
+                push_text(r, &mut out, &t)?
+            }
+            Event::CData(c) => {
+                let c = c.into_owned();
+                let s =
+                    std::str::from_utf8(&c).map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
+                push_checked(r, &mut out, s)?;
+            }
+            Event::GeneralRef(e) => {
+                let e = e.into_owned();
+                push_ref(r, &mut out, &e)?
+            }
+            Event::Start(_) => depth += 1,
+            Event::End(e) if depth == 0 => {
+                if e.local_name().as_ref() == end {
+                    return Ok(out);
+                }
+                return Err(r.error("mismatched end tag"));
+            }
+            Event::End(_) => depth -= 1,
+            Event::Eof => return Err(eof_inside(r, end)),
+            _ => {}
+        }
+    }
+}
+
+/// Skips the rest of the element just opened, up to its end tag `end`, holding nothing.
+pub fn skip_element(r: &mut XmlReader<'_>, end: &[u8]) -> Result<()> {
+    let mut depth = 0usize;
+    loop {
+        match r.next()? {
+            Event::Start(_) => depth += 1,
+            Event::End(_) if depth == 0 => return Ok(()),
+            Event::End(_) => depth -= 1,
+            Event::Eof => return Err(eof_inside(r, end)),
+            _ => {}
+        }
+    }
+}
+
+/// "the file ends inside <x> (truncated?)".
+pub fn eof_inside(r: &XmlReader<'_>, element: &[u8]) -> crate::error::Error {
+    r.error(format!(
+        "the file ends inside <{}> (truncated?)",
+        String::from_utf8_lossy(element)
+    ))
+}
+
+/// A malformed-XML error with nothing left to read is most likely a cut file (the cut fell
+/// inside a tag): say so. Other errors are returned as they are.
+pub fn truncation_hint(r: &mut XmlReader<'_>, e: crate::error::Error) -> crate::error::Error {
+    match e {
+        crate::error::Error::BadInput {
+            file,
+            position,
+            problem,
+        } if problem.starts_with("malformed XML")
+            && r.reader.get_mut().fill_buf().is_ok_and(|b| b.is_empty()) =>
+        {
+            crate::error::Error::BadInput {
+                file,
+                position,
+                problem: format!("{problem} (the file ends there: truncated?)"),
+            }
+        }
+        other => other,
+    }
 }
