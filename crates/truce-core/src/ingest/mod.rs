@@ -3,7 +3,9 @@
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
 mod identity;
+mod json;
 mod nessus;
+mod sarif;
 mod store;
 mod xml;
 
@@ -97,7 +99,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus]
+    &[&nessus::Nessus, &sarif::Sarif]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
