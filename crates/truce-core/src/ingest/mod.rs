@@ -2,6 +2,7 @@
 //! small [`Format`] trait; the format is detected from content, never from the name.
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
+mod defender;
 mod identity;
 mod json;
 mod nessus;
@@ -99,7 +100,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus, &sarif::Sarif]
+    &[&nessus::Nessus, &sarif::Sarif, &defender::Defender]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
