@@ -2,12 +2,15 @@
 //! small [`Format`] trait; the format is detected from content, never from the name.
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
+mod defender;
 mod grype;
 mod identity;
 mod json;
+mod json_read;
 mod nessus;
 mod nexpose;
 mod openvas;
+mod sarif;
 mod store;
 mod trivy;
 mod xml;
@@ -102,7 +105,15 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus, &openvas::OpenVas, &nexpose::Nexpose, &trivy::Trivy, &grype::Grype]
+    &[
+        &nessus::Nessus,
+        &openvas::OpenVas,
+        &nexpose::Nexpose,
+        &trivy::Trivy,
+        &grype::Grype,
+        &sarif::Sarif,
+        &defender::Defender,
+    ]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.

@@ -1,0 +1,125 @@
+//! Helpers of the SARIF and Defender readers: sniffing keys in the first bytes of a JSON
+//! object, reading a whole document with serde, and finding CVE ids in free text.
+
+use std::io::BufRead;
+
+use serde::de::DeserializeOwned;
+
+use super::bad;
+use crate::error::{Error, Result};
+
+/// The head without a UTF-8 byte order mark and leading whitespace, if it starts a JSON object.
+pub(crate) fn object_head(head: &[u8]) -> Option<&[u8]> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    (head[start] == b'{').then_some(&head[start..])
+}
+
+/// Whether `"key"` occurs followed by optional whitespace and a colon (a key, not a value).
+pub(crate) fn has_key(head: &[u8], key: &str) -> bool {
+    let needle = format!("\"{key}\"");
+    let needle = needle.as_bytes();
+    let mut from = 0;
+    while let Some(i) = find(&head[from..], needle) {
+        let after = from + i + needle.len();
+        let rest = &head[after..];
+        if let Some(b) = rest.iter().find(|b| !b.is_ascii_whitespace()) {
+            if *b == b':' {
+                return true;
+            }
+        }
+        from = after;
+    }
+    false
+}
+
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Reads one JSON document of type `T`; `what` names the expected content in messages
+/// ("a SARIF log"). Skips a UTF-8 byte order mark.
+pub(crate) fn read<T: DeserializeOwned>(
+    file: &str,
+    input: &mut dyn BufRead,
+    what: &str,
+) -> Result<T> {
+    let buf = input
+        .fill_buf()
+        .map_err(|e| bad(file, "byte 0", &format!("cannot read: {e}")))?;
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let value = T::deserialize(&mut de).map_err(|e| json_error(file, &e, what))?;
+    de.end().map_err(|e| json_error(file, &e, what))?;
+    Ok(value)
+}
+
+fn json_error(file: &str, e: &serde_json::Error, what: &str) -> Error {
+    use serde_json::error::Category;
+    let position = format!("line {}, column {}", e.line(), e.column());
+    // serde_json's message ends with " at line L column C"; the position is said separately.
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let problem = match e.classify() {
+        Category::Eof => "the file ends before the JSON document does (truncated?)".to_string(),
+        Category::Syntax => format!("malformed JSON: {text}"),
+        Category::Data => format!("not {what}: {text}"),
+        Category::Io => format!("cannot read: {text}"),
+    };
+    bad(file, &position, &problem)
+}
+
+/// `CVE-YYYY-NNNN...` identifiers in `text`, upper-cased, in order of appearance.
+pub(crate) fn cves_in(text: &str, out: &mut Vec<String>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let starts = b[i..i + 4].eq_ignore_ascii_case(b"CVE-")
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if starts {
+            let year = &b[i + 4..];
+            let y = year.iter().take_while(|c| c.is_ascii_digit()).count();
+            if y == 4 && year.get(4) == Some(&b'-') {
+                let n = year[5..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if n >= 4 {
+                    let cve = format!("CVE-{}", &text[i + 4..i + 9 + n]);
+                    if !out.contains(&cve) {
+                        out.push(cve);
+                    }
+                    i += 9 + n;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cves_are_found_in_text() {
+        let mut v = Vec::new();
+        cves_in(
+            "BDSA-2020-1001 (cve-2020-11022), CVE-2021-44228 and XCVE-2020-1234 CVE-20-1",
+            &mut v,
+        );
+        assert_eq!(v, ["CVE-2020-11022", "CVE-2021-44228"]);
+    }
+
+    #[test]
+    fn keys_are_told_from_values() {
+        assert!(has_key(br#"{"runs" : []}"#, "runs"));
+        assert!(!has_key(
+            br#"{"text": "runs", "x": "\"runs\" here"}"#,
+            "runs"
+        ));
+    }
+}
