@@ -81,8 +81,15 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
             if version >= 1 { 1 } else { 0 },
             "assets kept from version {version}"
         );
-        let ids = common::scalar(&ws, "SELECT count(*) FROM asset_identifiers WHERE value = 'web01.example.com'");
-        assert_eq!(ids, if version >= 1 { 1 } else { 0 }, "identifiers kept from version {version}");
+        let ids = common::scalar(
+            &ws,
+            "SELECT count(*) FROM asset_identifiers WHERE value = 'web01.example.com'",
+        );
+        assert_eq!(
+            ids,
+            if version >= 1 { 1 } else { 0 },
+            "identifiers kept from version {version}"
+        );
         let teams = common::scalar(&ws, "SELECT count(*) FROM teams");
         assert_eq!(teams, if version >= 2 { 1 } else { 0 });
         // Every table of the latest schema is there.

@@ -62,6 +62,9 @@ pub struct ParsedAsset {
     /// When the scan of this target started, RFC 3339 UTC.
     pub scanned_at: Option<String>,
     pub findings: Vec<ParsedFinding>,
+    /// The tool behind these findings when one format carries several (SARIF: "sarif:codeql");
+    /// `None` means the format's own `scanner()`. A rescan closes only its own tool's findings.
+    pub scanner: Option<String>,
 }
 
 /// One vulnerability at one location on the host, as the scanner reported it.

@@ -234,6 +234,7 @@ impl State {
                 os: node.os.map(|(_, os)| os),
                 scanned_at: scanned.map(utc_text),
                 findings,
+                scanner: None,
             })?;
         }
         Ok(())

@@ -254,6 +254,7 @@ impl Report {
                 os: host.os,
                 scanned_at: host.start.or(fallback).map(utc_text),
                 findings,
+                scanner: None,
             })?;
         }
         Ok(())

@@ -277,6 +277,8 @@ fn read_run(run: &Run, file_base: &str) -> ParsedAsset {
     let mut asset = ParsedAsset {
         label: target.clone(),
         identifiers: vec![(IdentifierKind::Artifact, target)],
+        // Each tool is its own scanner: a CodeQL run must not close Semgrep's findings.
+        scanner: Some(format!("sarif:{tool}")),
         ..Default::default()
     };
     for result in run.results.iter().flatten() {

@@ -253,10 +253,12 @@ struct Writer {
     import_id: String,
     at: String,
     actor: String,
+    /// The scan time of targets whose report gives none.
+    at_precise: String,
     scanner: &'static str,
     file_name: String,
     scanned_at: Option<String>,
-    vulns: HashMap<String, String>,
+    vulns: HashMap<(String, String), String>,
     assets: HashSet<String>,
     seen: HashSet<(String, String, String)>,
     /// Assets this import created: they have no findings yet.
@@ -270,6 +272,7 @@ impl Writer {
             import_id: new_id(),
             at: now(),
             actor: actor.to_string(),
+            at_precise: crate::ids::now_precise(),
             scanner: fmt.scanner(),
             file_name: name.to_string(),
             scanned_at: None,
@@ -289,17 +292,24 @@ impl Writer {
     }
 
     fn host(&mut self, tx: &Transaction<'_>, host: ParsedAsset) -> Result<()> {
-        let seen_at = host.scanned_at.clone().unwrap_or_else(|| self.at.clone());
+        let seen_at = host
+            .scanned_at
+            .clone()
+            .unwrap_or_else(|| self.at_precise.clone());
         if self.scanned_at.as_ref().is_none_or(|s| *s > seen_at) {
             self.scanned_at = Some(seen_at.clone());
         }
         let asset_id = self.asset(tx, &host)?;
+        let scanner = host
+            .scanner
+            .clone()
+            .unwrap_or_else(|| self.scanner.to_string());
         // A target listed twice keeps its earliest scan time.
         tx.prepare_cached(
-            "INSERT INTO import_scope (import_id, asset_id, scanned_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (import_id, asset_id) DO UPDATE SET scanned_at = min(scanned_at, excluded.scanned_at)",
+            "INSERT INTO import_scope (import_id, asset_id, scanner, scanned_at) VALUES (?1, ?2, ?4, ?3)
+             ON CONFLICT (import_id, asset_id, scanner) DO UPDATE SET scanned_at = min(scanned_at, excluded.scanned_at)",
         )?
-        .execute(params![self.import_id, asset_id, seen_at])?;
+        .execute(params![self.import_id, asset_id, seen_at, scanner])?;
         self.assets.insert(asset_id.clone());
         // One range scan per asset instead of one lookup per finding.
         let mut known = if self.created.contains(&asset_id) {
@@ -308,7 +318,7 @@ impl Writer {
             known_findings(tx, &asset_id)?
         };
         for f in host.findings {
-            self.finding(tx, &asset_id, &seen_at, f, &mut known)?;
+            self.finding(tx, &scanner, &asset_id, &seen_at, f, &mut known)?;
         }
         Ok(())
     }
@@ -375,17 +385,19 @@ impl Writer {
     fn vulnerability(
         &mut self,
         tx: &Transaction<'_>,
+        scanner: &str,
         f: &ParsedFinding,
         sev: Severity,
     ) -> Result<String> {
-        if let Some(id) = self.vulns.get(&f.scanner_id) {
+        let key = (scanner.to_string(), f.scanner_id.clone());
+        if let Some(id) = self.vulns.get(&key) {
             return Ok(id.clone());
         }
         let existing: Option<String> = tx
             .prepare_cached(
                 "SELECT id FROM vulnerabilities WHERE scanner = ?1 AND scanner_id = ?2",
             )?
-            .query_row(params![self.scanner, f.scanner_id], |r| r.get(0))
+            .query_row(params![scanner, f.scanner_id], |r| r.get(0))
             .optional()?;
         let id = existing.unwrap_or_else(new_id);
         let score = |s: &Option<(f64, Option<String>)>| {
@@ -408,7 +420,7 @@ impl Writer {
                 solution = excluded.solution, fixed_version = excluded.fixed_version",
         )?
         .execute(params![
-            id, self.scanner, f.scanner_id, f.title, sev.as_str(), f.scanner_score,
+            id, scanner, f.scanner_id, f.title, sev.as_str(), f.scanner_score,
             score(&f.cvss2), vector(&f.cvss2), score(&f.cvss3), vector(&f.cvss3),
             score(&f.cvss4), vector(&f.cvss4), f.epss, f.known_exploited, f.exploit_available,
             f.description, f.solution, f.fixed_version
@@ -419,20 +431,21 @@ impl Writer {
             )?
             .execute(params![id, cve])?;
         }
-        self.vulns.insert(f.scanner_id.clone(), id.clone());
+        self.vulns.insert(key, id.clone());
         Ok(id)
     }
 
     fn finding(
         &mut self,
         tx: &Transaction<'_>,
+        scanner: &str,
         asset_id: &str,
         seen_at: &str,
         f: ParsedFinding,
         known: &mut Known,
     ) -> Result<()> {
         let sev = f.severity.unwrap_or(Severity::Info);
-        let vuln_id = self.vulnerability(tx, &f, sev)?;
+        let vuln_id = self.vulnerability(tx, scanner, &f, sev)?;
         let key = (asset_id.to_string(), vuln_id.clone(), f.location.clone());
         if !self.seen.insert(key) {
             return Ok(()); // a repeat inside one file is the same finding
@@ -516,23 +529,23 @@ impl Writer {
     fn close_missing(&mut self, tx: &Transaction<'_>) -> Result<()> {
         let missing = "FROM findings f
              JOIN import_scope s ON s.asset_id = f.asset_id AND s.import_id = ?1
-             JOIN vulnerabilities v ON v.id = f.vulnerability_id AND v.scanner = ?2
+             JOIN vulnerabilities v ON v.id = f.vulnerability_id AND v.scanner = s.scanner
              WHERE f.status = 'open' AND f.last_import_id IS NOT ?1 AND f.last_seen < s.scanned_at";
         let reason = format!("not found by {}", self.file_name);
         tx.execute(
             &format!(
                 "INSERT INTO change_log (id, entity, entity_id, field, old_value, new_value, actor, at, reason)
-                 SELECT truce_new_id(), 'finding', f.id, 'status', 'open', 'fixed', ?3, ?4, ?5 {missing}"
+                 SELECT truce_new_id(), 'finding', f.id, 'status', 'open', 'fixed', ?2, ?3, ?4 {missing}"
             ),
-            params![self.import_id, self.scanner, self.actor, self.at, reason],
+            params![self.import_id, self.actor, self.at, reason],
         )?;
         let closed = tx.execute(
             &format!(
-                "UPDATE findings SET status = 'fixed', closed_at = (SELECT scanned_at FROM import_scope
+                "UPDATE findings SET status = 'fixed', closed_at = (SELECT min(scanned_at) FROM import_scope
                      WHERE import_id = ?1 AND asset_id = findings.asset_id)
                  WHERE id IN (SELECT f.id {missing})"
             ),
-            params![self.import_id, self.scanner],
+            params![self.import_id],
         )?;
         self.report.closed = closed as u32;
         Ok(())

@@ -1,6 +1,18 @@
 -- v3: rescans. Each asset an import covered keeps the time that scan saw it, so a later
--- import can tell "missing from a newer scan" (fixed) from "missing from an older one" (no news).
-ALTER TABLE import_scope ADD COLUMN scanned_at TEXT;
+-- import can tell "missing from a newer scan" (fixed) from "missing from an older one" (no news),
+-- and which scanner covered it (one SARIF file carries several tools): a scan closes only its
+-- own scanner's findings. Rebuilt because the key gains the scanner.
+CREATE TABLE import_scope_v3 (
+    import_id  TEXT NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    asset_id   TEXT NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+    scanner    TEXT NOT NULL,
+    scanned_at TEXT,
+    PRIMARY KEY (import_id, asset_id, scanner)
+);
+INSERT INTO import_scope_v3 (import_id, asset_id, scanner)
+    SELECT s.import_id, s.asset_id, i.format FROM import_scope s JOIN imports i ON i.id = s.import_id;
+DROP TABLE import_scope;
+ALTER TABLE import_scope_v3 RENAME TO import_scope;
 ALTER TABLE imports ADD COLUMN closed_findings INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE imports ADD COLUMN reopened_findings INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE imports ADD COLUMN scanner TEXT;
