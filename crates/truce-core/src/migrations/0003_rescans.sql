@@ -16,7 +16,11 @@ ALTER TABLE import_scope_v3 RENAME TO import_scope;
 ALTER TABLE imports ADD COLUMN closed_findings INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE imports ADD COLUMN reopened_findings INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE imports ADD COLUMN scanner TEXT;
-CREATE INDEX findings_by_asset_status ON findings(asset_id, status);
+-- A re-import of the very same file is recognised before parsing it: same size, then same hash.
+ALTER TABLE imports ADD COLUMN file_size INTEGER;
+ALTER TABLE imports ADD COLUMN by_severity TEXT;   -- JSON SeverityCounts of what the file contained
+CREATE INDEX imports_by_size ON imports(file_size);
+-- (Lookups by asset use the UNIQUE (asset_id, vulnerability_id, location) index.)
 
 -- Image and dependency scanners name what they scanned by a reference ('alpine:3.19',
 -- a repository or a path) when they have no digest: a new identifier kind, 'artifact'.
