@@ -2,8 +2,10 @@
 //! small [`Format`] trait; the format is detected from content, never from the name.
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
+mod csvread;
 mod identity;
 mod nessus;
+mod nessus_csv;
 mod store;
 mod xml;
 
@@ -97,7 +99,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus]
+    &[&nessus::Nessus, &nessus_csv::NessusCsv]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
