@@ -6,6 +6,7 @@ mod csvread;
 mod identity;
 mod nessus;
 mod nessus_csv;
+mod qualys;
 mod store;
 mod xml;
 
@@ -99,7 +100,7 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus, &nessus_csv::NessusCsv]
+    &[&nessus::Nessus, &nessus_csv::NessusCsv, &qualys::Qualys]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
