@@ -223,3 +223,45 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     let utc = naive - chrono::Duration::hours(offset_hours);
     Utc.from_local_datetime(&utc).single()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Option<String> {
+        parse_time(s).map(crate::ids::utc_text)
+    }
+
+    #[test]
+    fn export_times_are_read_in_utc() {
+        assert_eq!(
+            at("2023-06-08T01:58:56.166Z").as_deref(),
+            Some("2023-06-08T01:58:56Z")
+        );
+        assert_eq!(
+            at("Feb 9, 2024 10:48:42 UTC").as_deref(),
+            Some("2024-02-09T10:48:42Z")
+        );
+        assert_eq!(
+            at("Jan 5, 2021 10:24:08 MST").as_deref(),
+            Some("2021-01-05T17:24:08Z")
+        );
+        assert_eq!(
+            at("Aug 18, 2004 12:00:00 MDT").as_deref(),
+            Some("2004-08-18T18:00:00Z")
+        );
+        // Unknown zone or shape: no time rather than a wrong one.
+        assert_eq!(at("Feb 9, 2024 10:48:42 CET"), None);
+        assert_eq!(at("05/25/2021 07:36:58"), None);
+        assert_eq!(at("N/A"), None);
+    }
+
+    #[test]
+    fn header_fields_are_found_with_either_separator() {
+        let h = header_fields(b"\xEF\xBB\xBF\"Plugin ID\", Risk ,Host\r\n1,2,3", b',').unwrap();
+        assert_eq!(h, ["plugin id", "risk", "host"]);
+        let h = header_fields(b"definition.id;port\n", b';').unwrap();
+        assert_eq!(h, ["definition.id", "port"]);
+        assert_eq!(header_fields(b"\xFF\xFE<x", b','), None);
+    }
+}

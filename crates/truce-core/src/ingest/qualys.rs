@@ -44,7 +44,15 @@ impl Format for Qualys {
     }
 
     fn sniff(&self, head: &[u8]) -> bool {
-        String::from_utf8_lossy(head).contains("<ASSET_DATA_REPORT")
+        // The first element must be the root: only the XML declaration, comments and the
+        // DOCTYPE may come before it.
+        let head = String::from_utf8_lossy(head);
+        let Some(at) = head.find("<ASSET_DATA_REPORT") else {
+            return false;
+        };
+        head[..at]
+            .match_indices('<')
+            .all(|(i, _)| matches!(head.as_bytes().get(i + 1), Some(b'?' | b'!')))
     }
 
     fn parse(
@@ -117,12 +125,33 @@ fn check_root(r: &XmlReader<'_>, e: &BytesStart<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The kinds of VULN_INFO Qualys reports.
+/// The kinds of finding Qualys reports.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Confirmed,
     Potential,
     Information,
+}
+
+impl Kind {
+    /// TYPE as the XML and CSV reports write it (Vuln, Practice, Ig), or as the PCI and
+    /// VMDR reports do (Confirmed, Potential, Info...). An empty TYPE is a vulnerability.
+    pub(super) fn parse(text: &str) -> Option<Kind> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "" | "vuln" | "confirmed" => Kind::Confirmed,
+            "practice" | "potential" => Kind::Potential,
+            "ig" | "info" | "information gathered" => Kind::Information,
+            _ => return None,
+        })
+    }
+
+    /// Information gathered is info whatever its level; the rest follows the level.
+    pub(super) fn severity(self, level: Option<u8>) -> Option<Severity> {
+        match (self, level) {
+            (Kind::Information, _) => Some(Severity::Info),
+            (_, level) => level.map(severity_from_level),
+        }
+    }
 }
 
 struct Pending {
@@ -156,11 +185,7 @@ impl Host {
             match glossary.get(&f.scanner_id) {
                 Some(d) => {
                     f.title = d.title.clone();
-                    f.severity = match (p.kind, d.level) {
-                        (Kind::Information, _) => Some(Severity::Info),
-                        (_, Some(level)) => Some(severity_from_level(level)),
-                        (_, None) => None,
-                    };
+                    f.severity = p.kind.severity(d.level);
                     f.scanner_score = d.level.map(|l| l.to_string());
                     f.cvss2 = d.cvss2.clone();
                     f.cvss3 = d.cvss3.clone();
@@ -169,9 +194,7 @@ impl Host {
                     f.solution = d.solution.clone();
                     f.exploit_available = d.exploit_available;
                 }
-                None => {
-                    f.severity = (p.kind == Kind::Information).then_some(Severity::Info);
-                }
+                None => f.severity = p.kind.severity(None),
             }
             if f.title.trim().is_empty() {
                 f.title = format!("Qualys QID {}", f.scanner_id);
@@ -183,7 +206,7 @@ impl Host {
 }
 
 /// Qualys levels 1-5 (minimal, medium, serious, critical, urgent) on Truce's scale.
-fn severity_from_level(level: u8) -> Severity {
+pub(super) fn severity_from_level(level: u8) -> Severity {
     match level {
         5 => Severity::Critical,
         4 => Severity::High,
@@ -310,17 +333,13 @@ fn read_vuln_info(r: &mut XmlReader<'_>) -> Result<Option<(Pending, Option<DateT
     if status.is_some_and(|s| s.eq_ignore_ascii_case("fixed")) {
         return Ok(None);
     }
-    let kind = match kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        Some("ig") => Kind::Information,
-        Some("practice") => Kind::Potential,
-        Some("vuln") | None => Kind::Confirmed,
-        Some(other) => {
-            return Err(r.error(format!(
-                "QID {}: TYPE \"{other}\" is not Vuln, Practice or Ig",
-                f.scanner_id
-            )))
-        }
-    };
+    let kind = kind.unwrap_or_default();
+    let kind = Kind::parse(&kind).ok_or_else(|| {
+        r.error(format!(
+            "QID {}: TYPE \"{kind}\" is not Vuln, Practice or Ig",
+            f.scanner_id
+        ))
+    })?;
     if let Some(p) = &port {
         if p.parse::<u16>().is_err() {
             return Err(r.error(format!(
