@@ -172,6 +172,40 @@ def qualys(rel):
                 glossary=len(glossary), qids=len(used), distinct_cves=len(cves))
 
 
+def qualys_csv(rel):
+    rows = list(csv.reader(open(os.path.join(SCANS, rel), encoding="utf-8")))
+    head = [h.strip().lower() for h in rows[0]]
+    col = lambda *ns: next((head.index(n) for n in ns if n in head), None)
+    c = dict(ip=col("ip"), dns=col("dns", "hostname"), nb=col("netbios"), qid=col("qid"),
+             type=col("type"), port=col("port"), proto=col("protocol"), cve=col("cve id", "cveid"),
+             status=col("vuln status"))
+    levels = [head.index(n) for n in ("q_severity", "severity") if n in head]
+    assets = Assets()
+    findings = {}
+    for r in rows[1:]:
+        if all(not x.strip() for x in r):
+            continue
+        get = lambda k: r[c[k]].strip() if c[k] is not None else ""
+        if get("status").lower() == "fixed":
+            continue
+        ids = name_ids(get("dns")) if get("dns") else []
+        if get("ip"):
+            ids.append(("ip", get("ip").lower()))
+        if get("nb"):
+            ids.append(("netbios", get("nb").lower()))
+        a = assets.asset(ids)
+        level = next(r[i].strip() for i in levels if r[i].strip().isdigit())
+        sev = "info" if get("type").lower() in ("ig", "info") else Q_SEV[level]
+        key = (a, get("qid"), (get("port") or "0") + "/" + (get("proto") or "tcp").lower())
+        cves = {t.strip() for t in get("cve").split(",") if t.strip().startswith("CVE-")}
+        if key not in findings:
+            findings[key] = (sev, cves)
+    qids = {k[1] for k in findings}
+    return dict(assets=len(assets.ids), findings=len(findings), qids=len(qids),
+                by_severity=counts(f[0] for f in findings.values()),
+                distinct_cves=len(set().union(*[f[1] for f in findings.values()])) if findings else 0)
+
+
 if __name__ == "__main__":
     for rel in ["tenable/issue_11102.csv", "tenable/issue_9612.csv", "tenable/tenable_many_vuln.csv",
                 "tenable/nessus/nessus-template.csv", "tenable/nessus/nessus_many_vuln.csv",
@@ -180,3 +214,5 @@ if __name__ == "__main__":
         print(rel, nessus_csv(rel))
     for rel in ["qualys/Qualys_Sample_Report.xml", "qualys/empty.xml"]:
         print(rel, qualys(rel))
+    for rel in ["qualys/Qualys_Sample_Report.csv", "qualys/empty.csv", "qualys/monthly_pci_issue6932.csv"]:
+        print(rel, qualys_csv(rel))

@@ -451,3 +451,208 @@ fn bad_values_are_refused() {
         "expected <ASSET_DATA_REPORT>",
     );
 }
+
+// ------------------------------------------------------------------------- Qualys CSV
+
+/// (file, assets, findings, by severity, distinct CVEs), from derive_expectations.py.
+#[test]
+fn qualys_csv_reports_import_with_the_counts_read_from_the_file() {
+    let cases = [
+        // 6 rows, all TYPE Vuln, Severity 5, no Port: QID 105971 on 4 hosts, 105970 and
+        // 91762 on 10.98.57.180. Three hosts share NetBIOS EC2AMAZ-N4OQ6HS but each has
+        // its own DNS name (an FQDN): 4 assets. 91762's "CVE ID" cell lists 23 CVEs.
+        (
+            "qualys/Qualys_Sample_Report.csv",
+            4,
+            6,
+            sev(6, 0, 0, 0, 0),
+            23,
+        ),
+        // The header and two empty lines.
+        ("qualys/empty.csv", 0, 0, sev(0, 0, 0, 0, 0), 0),
+        // PCI report, one row: QID 86476 TYPE POTENTIAL, SEVERITY "Medium" (PCI word),
+        // Q_SEVERITY 3 -> medium.
+        (
+            "qualys/monthly_pci_issue6932.csv",
+            1,
+            1,
+            sev(0, 0, 1, 0, 0),
+            0,
+        ),
+    ];
+    for (rel, assets, findings, by_severity, cves) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = common::fresh(dir.path());
+        let r = import_file(&mut ws, &common::corpus(rel), None).unwrap();
+        assert_eq!(r.format, "qualys-csv", "{rel}");
+        assert_eq!(
+            (r.assets, r.findings, r.new),
+            (assets, findings, findings),
+            "{rel}"
+        );
+        assert_eq!(r.by_severity, by_severity, "{rel}");
+        assert_eq!(
+            common::scalar(&ws, "SELECT count(DISTINCT cve) FROM vulnerability_cves"),
+            cves,
+            "{rel}"
+        );
+        assert_eq!(
+            common::scalar(
+                &ws,
+                "SELECT count(*) FROM vulnerabilities WHERE scanner <> 'qualys'"
+            ),
+            0
+        );
+    }
+}
+
+#[test]
+fn qualys_csv_values_reach_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    import_file(
+        &mut ws,
+        &common::corpus("qualys/Qualys_Sample_Report.csv"),
+        None,
+    )
+    .unwrap();
+    // QID 91762 "Microsoft Windows Security Update for May 2021", CVSS3 Base
+    // "9.9 (AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H)", on 10.98.57.180 with no Port.
+    let (title, cvss3, vector, loc): (String, f64, String, String) = ws
+        .conn()
+        .query_row(
+            "SELECT v.title, v.cvss3_score, v.cvss3_vector, f.location FROM vulnerabilities v JOIN findings f ON f.vulnerability_id = v.id WHERE v.scanner_id = '91762'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(title, "Microsoft Windows Security Update for May 2021");
+    assert_eq!(
+        (cvss3, vector.as_str()),
+        (9.9, "AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H")
+    );
+    assert_eq!(loc, "0/tcp");
+    let ids: Vec<String> = ws
+        .conn()
+        .prepare("SELECT kind || '=' || value FROM asset_identifiers WHERE asset_id = (SELECT asset_id FROM asset_identifiers WHERE value = '10.98.57.180') ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        ids,
+        [
+            "fqdn=ip-10-98-57-180.eu-west-1.compute.internal",
+            "hostname=ip-10-98-57-180",
+            "ip=10.98.57.180",
+            "netbios=ec2amaz-iu0c43l"
+        ]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    import_file(
+        &mut ws,
+        &common::corpus("qualys/monthly_pci_issue6932.csv"),
+        None,
+    )
+    .unwrap();
+    // IP 192.168.0.1, HOSTNAME abv.xyw.com.fj, PORT 80 PROTOCOL tcp, CVSS_BASE 6.4.
+    let (loc, cvss2, level): (String, f64, String) = ws
+        .conn()
+        .query_row(
+            "SELECT f.location, v.cvss2_score, v.scanner_score FROM vulnerabilities v JOIN findings f ON f.vulnerability_id = v.id WHERE v.scanner_id = '86476'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((loc.as_str(), cvss2, level.as_str()), ("80/tcp", 6.4, "3"));
+    assert_eq!(
+        text(&ws, "SELECT name FROM assets").as_deref(),
+        Some("abv.xyw.com.fj")
+    );
+}
+
+#[test]
+fn the_csv_sniff_claims_qualys_csv_reports_and_nothing_else() {
+    let csv = formats().iter().find(|f| f.name() == "qualys-csv").unwrap();
+    let root = common::corpus("");
+    let mut files = Vec::new();
+    corpus_files(&root, &mut files);
+    let mut claimed: Vec<String> = files
+        .iter()
+        .filter(|f| csv.sniff(&head(f)))
+        .map(|f| {
+            f.strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    claimed.sort();
+    // Not qualys_vmdr (a report preamble, "Asset IPV4"), Tenable or OpenVAS CSVs.
+    assert_eq!(
+        claimed,
+        [
+            "qualys/Qualys_Sample_Report.csv",
+            "qualys/empty.csv",
+            "qualys/monthly_pci_issue6932.csv"
+        ]
+    );
+    for c in &claimed {
+        let others: Vec<&str> = formats()
+            .iter()
+            .filter(|f| f.name() != "qualys-csv" && f.sniff(&head(&root.join(c))))
+            .map(|f| f.name())
+            .collect();
+        assert!(others.is_empty(), "{c} also claimed by {others:?}");
+    }
+}
+
+#[test]
+fn bad_qualys_csv_is_refused_with_its_line() {
+    let good =
+        "IP,DNS,QID,Title,Type,Severity,Port,Protocol\n10.0.0.1,a.example.org,1,t,Vuln,3,80,tcp\n";
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    let path = dir.path().join("good.csv");
+    std::fs::write(&path, good).unwrap();
+    import_file(&mut ws, &path, None).unwrap();
+    let before = common::dump(&ws);
+    for (name, doc, format, want) in [
+        (
+            "level.csv",
+            format!("{good}10.0.0.1,a.example.org,2,t,Vuln,High,80,tcp\n"),
+            None,
+            "line 3: severity \"High\" is not a Qualys level 1..5",
+        ),
+        (
+            "type.csv",
+            format!("{good}10.0.0.1,a.example.org,2,t,Bogus,2,80,tcp\n"),
+            None,
+            "line 3: type \"Bogus\"",
+        ),
+        (
+            "cut.csv",
+            format!("{good}10.0.0.1,a.example.org,2,\"t"),
+            None,
+            "truncated",
+        ),
+        (
+            "noqid.csv",
+            good.replacen("QID", "Q", 1),
+            Some("qualys-csv"),
+            "line 1: the header has no QID column",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &doc).unwrap();
+        let msg = import_file(&mut ws, &path, format)
+            .err()
+            .unwrap_or_else(|| panic!("{name} accepted"))
+            .to_string();
+        assert!(msg.contains(name) && msg.contains(want), "{name}: {msg}");
+        assert_eq!(common::dump(&ws), before, "{name}");
+    }
+}

@@ -7,6 +7,7 @@ mod identity;
 mod nessus;
 mod nessus_csv;
 mod qualys;
+mod qualys_csv;
 mod store;
 mod xml;
 
@@ -100,7 +101,12 @@ pub trait Format: Sync {
 }
 
 pub fn formats() -> &'static [&'static dyn Format] {
-    &[&nessus::Nessus, &nessus_csv::NessusCsv, &qualys::Qualys]
+    &[
+        &nessus::Nessus,
+        &nessus_csv::NessusCsv,
+        &qualys::Qualys,
+        &qualys_csv::QualysCsv,
+    ]
 }
 
 /// Picks the format by name, or by sniffing `head` when no name is given.
