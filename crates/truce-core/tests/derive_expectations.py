@@ -206,6 +206,39 @@ def qualys_csv(rel):
                 distinct_cves=len(set().union(*[f[1] for f in findings.values()])) if findings else 0)
 
 
+def qualys_vmdr(rel):
+    rows = list(csv.reader(open(os.path.join(SCANS, rel), encoding="utf-8-sig")))
+    hi = next(i for i, r in enumerate(rows) if "QID" in r and "Asset IPV4" in r)
+    head = [h.strip().lower() for h in rows[hi]]
+    col = lambda n: head.index(n) if n in head else None
+    assets = Assets()
+    findings = {}
+    for r in rows[hi + 1:]:
+        if all(not x.strip() for x in r):
+            continue
+        get = lambda n: r[col(n)].strip() if col(n) is not None else ""
+        if get("status").lower() == "fixed":
+            continue
+        ids = name_ids(get("asset name")) if get("asset name") else []
+        for ip in (get("asset ipv4") + "," + get("asset ipv6")).split(","):
+            if ip.strip():
+                ids.append(("ip", ip.strip().lower()))
+        a = assets.asset(ids)
+        proto = get("protocol")
+        proto = "tcp" if proto in ("", "-", "'-") else proto.lower()
+        key = (a, get("qid"), (get("port") or "0") + "/" + proto)
+        sev = "info" if get("type detected").lower() == "info" else Q_SEV[get("severity")]
+        cve = {get("cve")} if get("cve").startswith("CVE-") else set()
+        if key in findings:
+            findings[key][1].update(cve)
+        else:
+            findings[key] = (sev, cve)
+    return dict(assets=len(assets.ids), findings=len(findings),
+                by_severity=counts(f[0] for f in findings.values()),
+                distinct_cves=len(set().union(*[f[1] for f in findings.values()])) if findings else 0,
+                locations=sorted(k[2] for k in findings))
+
+
 if __name__ == "__main__":
     for rel in ["tenable/issue_11102.csv", "tenable/issue_9612.csv", "tenable/tenable_many_vuln.csv",
                 "tenable/nessus/nessus-template.csv", "tenable/nessus/nessus_many_vuln.csv",
@@ -216,3 +249,5 @@ if __name__ == "__main__":
         print(rel, qualys(rel))
     for rel in ["qualys/Qualys_Sample_Report.csv", "qualys/empty.csv", "qualys/monthly_pci_issue6932.csv"]:
         print(rel, qualys_csv(rel))
+    for name in sorted(os.listdir(os.path.join(SCANS, "qualys_vmdr"))):
+        print("qualys_vmdr/" + name, qualys_vmdr("qualys_vmdr/" + name))

@@ -656,3 +656,203 @@ fn bad_qualys_csv_is_refused_with_its_line() {
         assert_eq!(common::dump(&ws), before, "{name}");
     }
 }
+
+// ------------------------------------------------------------------------- Qualys VMDR
+
+/// (file, assets, findings, by severity, distinct CVEs), from derive_expectations.py.
+/// These samples are fabricated by their authors; the numbers are what they say.
+#[test]
+fn qualys_vmdr_exports_import_with_the_counts_read_from_the_file() {
+    let cases = [
+        // 5 rows after a 3-line preamble; QID 800003 is Status FIXED: 4 rows on 4 hosts,
+        // Type Detected Confirmed, Severity 1, 2, 4, 5; one CVE per row.
+        (
+            "qualys_vmdr/many_vulns_cve.csv",
+            4,
+            4,
+            sev(1, 1, 0, 1, 1),
+            4,
+        ),
+        // The same shape in the QID layout (no CVE column); 100003 is FIXED.
+        (
+            "qualys_vmdr/many_vulns_qid.csv",
+            4,
+            4,
+            sev(1, 1, 0, 1, 1),
+            0,
+        ),
+        // Header only, with and without the preamble.
+        ("qualys_vmdr/no_vuln_cve.csv", 0, 0, sev(0, 0, 0, 0, 0), 0),
+        (
+            "qualys_vmdr/no_vuln_no_metadata_cve.csv",
+            0,
+            0,
+            sev(0, 0, 0, 0, 0),
+            0,
+        ),
+        ("qualys_vmdr/no_vuln_qid.csv", 0, 0, sev(0, 0, 0, 0, 0), 0),
+        // QID 730143 (CVE-2021-44228), Severity 5, on JAVAAPP01 8080/TCP.
+        ("qualys_vmdr/one_vuln_cve.csv", 1, 1, sev(1, 0, 0, 0, 0), 1),
+        (
+            "qualys_vmdr/one_vuln_no_metadata_cve.csv",
+            1,
+            1,
+            sev(1, 0, 0, 0, 0),
+            1,
+        ),
+        // QID 100269, Severity 5, Protocol "'-" Port 0: host-level, 0/tcp.
+        ("qualys_vmdr/one_vuln_qid.csv", 1, 1, sev(1, 0, 0, 0, 0), 0),
+    ];
+    for (rel, assets, findings, by_severity, cves) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = common::fresh(dir.path());
+        let r = import_file(&mut ws, &common::corpus(rel), None).unwrap();
+        assert_eq!(r.format, "qualys-vmdr", "{rel}");
+        assert_eq!(
+            (r.assets, r.findings, r.new),
+            (assets, findings, findings),
+            "{rel}"
+        );
+        assert_eq!(r.by_severity, by_severity, "{rel}");
+        assert_eq!(
+            common::scalar(&ws, "SELECT count(DISTINCT cve) FROM vulnerability_cves"),
+            cves,
+            "{rel}"
+        );
+    }
+}
+
+#[test]
+fn qualys_vmdr_values_reach_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    import_file(
+        &mut ws,
+        &common::corpus("qualys_vmdr/many_vulns_cve.csv"),
+        None,
+    )
+    .unwrap();
+    // QID 800004 on WORKSTATION01, Asset IPV4 "192.168.1.100,192.168.1.101", Protocol "'-",
+    // Port 0, CVE-2023-0004, CVSSv3.1 Base (nvd) 7.8, Operating System "Windows 10".
+    let asset = "(SELECT asset_id FROM asset_identifiers WHERE kind = 'hostname' AND value = 'workstation01')";
+    let ids: Vec<String> = ws
+        .conn()
+        .prepare(&format!(
+            "SELECT kind || '=' || value FROM asset_identifiers WHERE asset_id = {asset} ORDER BY 1"
+        ))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        ids,
+        [
+            "hostname=workstation01",
+            "ip=192.168.1.100",
+            "ip=192.168.1.101"
+        ]
+    );
+    let (loc, cvss3, cve, os): (String, f64, String, String) = ws
+        .conn()
+        .query_row(
+            &format!(
+                "SELECT f.location, v.cvss3_score, c.cve, a.os FROM findings f
+                 JOIN vulnerabilities v ON v.id = f.vulnerability_id
+                 JOIN vulnerability_cves c ON c.vulnerability_id = v.id
+                 JOIN assets a ON a.id = f.asset_id WHERE f.asset_id = {asset}"
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (loc.as_str(), cvss3, cve.as_str(), os.as_str()),
+        ("0/tcp", 7.8, "CVE-2023-0004", "Windows 10")
+    );
+    // The FIXED row (QID 800003 on DBSERVER01) is not imported.
+    assert_eq!(
+        common::scalar(
+            &ws,
+            "SELECT count(*) FROM vulnerabilities WHERE scanner_id = '800003'"
+        ),
+        0
+    );
+    // APPSERVER01 has only IPv6 2001:db8::100.
+    assert_eq!(
+        common::scalar(
+            &ws,
+            "SELECT count(*) FROM asset_identifiers WHERE kind = 'ip' AND value = '2001:db8::100'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn qualys_vmdr_rows_per_cve_are_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    let doc = "\"Asset Vuln Datalist Report\",\"x\",\"1\"\n\
+               \"CVE\",\"QID\",\"Title\",\"Severity\",\"Type Detected\",\"Protocol\",\"Port\",\"Status\",\"Asset Name\",\"Asset IPV4\"\n\
+               \"CVE-2024-0001\",\"1\",\"t\",\"4\",\"Confirmed\",\"TCP\",\"22\",\"ACTIVE\",\"H1\",\"10.0.0.1\"\n\
+               \"CVE-2024-0002\",\"1\",\"t\",\"4\",\"Confirmed\",\"TCP\",\"22\",\"ACTIVE\",\"H1\",\"10.0.0.1\"\n\
+               \"CVE-2024-0003\",\"2\",\"u\",\"2\",\"Info\",\"TCP\",\"22\",\"NEW\",\"H1\",\"10.0.0.1\"\n";
+    let path = dir.path().join("vmdr.csv");
+    std::fs::write(&path, doc).unwrap();
+    let r = import_file(&mut ws, &path, None).unwrap();
+    assert_eq!(r.format, "qualys-vmdr");
+    assert_eq!((r.assets, r.findings), (1, 2));
+    // Type Detected Info is info whatever its level.
+    assert_eq!(r.by_severity, sev(0, 1, 0, 0, 1));
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(*) FROM vulnerability_cves c JOIN vulnerabilities v ON v.id = c.vulnerability_id WHERE v.scanner_id = '1'"),
+        2
+    );
+    // Without a header in the first lines the file is refused, naming the line.
+    let path = dir.path().join("nohead.csv");
+    std::fs::write(&path, "\"Asset Vuln Datalist Report\",\"x\",\"1\"\n").unwrap();
+    let msg = import_file(&mut ws, &path, Some("qualys-vmdr"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("nohead.csv") && msg.contains("line ") && msg.contains("header"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn the_vmdr_sniff_claims_vmdr_exports_and_nothing_else() {
+    let vmdr = formats()
+        .iter()
+        .find(|f| f.name() == "qualys-vmdr")
+        .unwrap();
+    let root = common::corpus("");
+    let mut files = Vec::new();
+    corpus_files(&root, &mut files);
+    let mut claimed: Vec<String> = files
+        .iter()
+        .filter(|f| vmdr.sniff(&head(f)))
+        .map(|f| {
+            f.strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    claimed.sort();
+    let mut want: Vec<String> = std::fs::read_dir(root.join("qualys_vmdr"))
+        .unwrap()
+        .map(|e| format!("qualys_vmdr/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    want.sort();
+    assert_eq!(claimed, want);
+    for c in &claimed {
+        let others: Vec<&str> = formats()
+            .iter()
+            .filter(|f| f.name() != "qualys-vmdr" && f.sniff(&head(&root.join(c))))
+            .map(|f| f.name())
+            .collect();
+        assert!(others.is_empty(), "{c} also claimed by {others:?}");
+    }
+}

@@ -101,7 +101,20 @@ pub struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
+    /// Rows whose header is the first line.
     pub fn open(file: &'a str, input: &'a mut dyn BufRead, delimiter: u8) -> Result<Rows<'a>> {
+        Rows::open_with(file, input, delimiter, 1, &|_| true)
+    }
+
+    /// Rows whose header is the first of the first `within` lines that `is_header` accepts
+    /// (some exports put a report title and company lines first).
+    pub fn open_with(
+        file: &'a str,
+        input: &'a mut dyn BufRead,
+        delimiter: u8,
+        within: u64,
+        is_header: &dyn Fn(&[String]) -> bool,
+    ) -> Result<Rows<'a>> {
         let since_row = Rc::new(Cell::new(0));
         let quotes = Rc::new(Cell::new(0));
         let counting = Counting {
@@ -109,19 +122,33 @@ impl<'a> Rows<'a> {
             since_row: since_row.clone(),
             quotes: quotes.clone(),
         };
+        // Row widths are checked here, not by the reader, so preamble lines may differ.
         let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
+            .has_headers(false)
             .delimiter(delimiter)
-            .flexible(false)
+            .flexible(true)
             .from_reader(counting);
-        let names: Vec<String> = rdr
-            .headers()
-            .map_err(|e| csv_error(file, 1, e))?
-            .iter()
-            .map(normalize)
-            .collect();
+        let mut record = csv::StringRecord::new();
+        let names = loop {
+            let more = rdr
+                .read_record(&mut record)
+                .map_err(|e| csv_error(file, 1, e))?;
+            let line = record.position().map(|p| p.line()).unwrap_or(1);
+            if !more || line > within {
+                return Err(bad(
+                    file,
+                    &format!("line {}", line.min(within)),
+                    "no column header row where one was expected",
+                ));
+            }
+            let names: Vec<String> = record.iter().map(normalize).collect();
+            if is_header(&names) {
+                break names;
+            }
+        };
         since_row.set(0);
         let width = names.len();
+        let last_line = record.position().map(|p| p.line()).unwrap_or(1);
         Ok(Rows {
             file,
             rdr,
@@ -129,8 +156,8 @@ impl<'a> Rows<'a> {
             quotes,
             header: Header::new(names),
             width,
-            record: csv::StringRecord::new(),
-            last_line: 1,
+            record,
+            last_line,
         })
     }
 
@@ -192,7 +219,7 @@ fn csv_error(file: &str, fallback_line: u64, e: csv::Error) -> Error {
 }
 
 /// A field's text, trimmed; None when empty.
-pub fn cell<'r>(rec: &'r csv::StringRecord, col: Option<usize>) -> Option<&'r str> {
+pub fn cell(rec: &csv::StringRecord, col: Option<usize>) -> Option<&str> {
     col.and_then(|c| rec.get(c))
         .map(str::trim)
         .filter(|s| !s.is_empty())

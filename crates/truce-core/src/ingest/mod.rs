@@ -106,6 +106,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &nessus_csv::NessusCsv,
         &qualys::Qualys,
         &qualys_csv::QualysCsv,
+        &qualys_csv::QualysVmdr,
     ]
 }
 
