@@ -2,14 +2,18 @@
 //! small [`Format`] trait; the format is detected from content, never from the name.
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
+mod csvread;
 mod defender;
 mod grype;
 mod identity;
 mod json;
 mod json_read;
 mod nessus;
+mod nessus_csv;
 mod nexpose;
 mod openvas;
+mod qualys;
+mod qualys_csv;
 mod sarif;
 mod store;
 mod trivy;
@@ -116,6 +120,10 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &grype::Grype,
         &sarif::Sarif,
         &defender::Defender,
+        &nessus_csv::NessusCsv,
+        &qualys::Qualys,
+        &qualys_csv::QualysCsv,
+        &qualys_csv::QualysVmdr,
     ]
 }
 

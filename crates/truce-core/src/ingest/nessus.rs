@@ -320,8 +320,9 @@ fn apply_properties(host: &mut ParsedAsset, props: &[(String, String)]) {
         .map(utc_text);
 }
 
-/// ReportHost@name is an IP, an FQDN or a short host name.
-fn classify_name(name: &str, push: &mut impl FnMut(IdentifierKind, &str)) {
+/// ReportHost@name is an IP, an FQDN or a short host name. Shared with the Nessus CSV
+/// importer so both forms of one scan name a host the same way.
+pub(super) fn classify_name(name: &str, push: &mut impl FnMut(IdentifierKind, &str)) {
     let name = name.trim();
     if name.parse::<std::net::IpAddr>().is_ok() {
         push(IdentifierKind::Ip, name);
