@@ -1,5 +1,6 @@
 //! A seeded generator of `.nessus` (NessusClientData_v2) files shaped like the real ones
-//! measured in `shared/corpus/scans/NESSUS_FORMAT.md`: a large Policy block first, ~50 items
+//! measured in `shared/corpus/scans/NESSUS_FORMAT.md` and sized like the issue asks (100k items ~ 200 MB):
+//! a large Policy block first, ~50 items
 //! per host, 78% informational, repeated `<cve>` elements on some items, heavy-tailed
 //! plugin_output (median ~0.5 KB, rare items of 100+ KB), non-ASCII text, and `svc_name`s
 //! with a trailing '?'.
@@ -158,7 +159,7 @@ fn plugins(spec: &Spec) -> Vec<Plugin> {
             let n = 8 + rng.below(10) as usize;
             words(&mut rng, n, &mut synopsis);
             let mut description = String::new();
-            let n = 40 + rng.below(120) as usize;
+            let n = 20 + rng.below(60) as usize;
             words(&mut rng, n, &mut description);
             let mut solution = String::from("Upgrade ");
             let n = 4 + rng.below(8) as usize;
@@ -282,7 +283,7 @@ pub fn write(spec: &Spec, out: &mut impl Write) -> io::Result<usize> {
             writeln!(out, "<fname>plugin_{}.nasl</fname>\n<plugin_modification_date>2025/01/15</plugin_modification_date>\n<plugin_name>{}</plugin_name>\n<plugin_publication_date>2019/03/01</plugin_publication_date>\n<plugin_type>remote</plugin_type>", p.id, escape(&p.name))?;
             if rng.chance(0.93) {
                 text.clear();
-                let len = rng.lognormal(450.0, 1.3).min(270_000.0) as usize;
+                let len = rng.lognormal(400.0, 1.2).min(270_000.0) as usize;
                 while text.len() < len {
                     words(&mut rng, 12, &mut text);
                     text.push_str("\n  ");

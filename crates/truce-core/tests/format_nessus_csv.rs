@@ -5,30 +5,20 @@
 
 mod common;
 
+use common::text_opt as text;
+
+use common::sev;
+
 use std::path::Path;
 
 use truce_core::ingest::{formats, import_file};
-use truce_core::model::{ImportReport, SeverityCounts};
+use truce_core::model::ImportReport;
 use truce_core::Workspace;
-
-fn sev(critical: u32, high: u32, medium: u32, low: u32, info: u32) -> SeverityCounts {
-    SeverityCounts {
-        critical,
-        high,
-        medium,
-        low,
-        info,
-    }
-}
 
 fn import(ws: &mut Workspace, rel: &str) -> ImportReport {
     let r = import_file(ws, &common::corpus(rel), None).unwrap();
     assert_eq!(r.format, "nessus-csv", "{rel} detected as {}", r.format);
     r
-}
-
-fn text(ws: &Workspace, sql: &str) -> Option<String> {
-    ws.conn().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 /// (file, assets, findings, by severity, distinct CVEs stored), one fresh workspace each.
@@ -516,23 +506,7 @@ fn refused(name: &str, bytes: &[u8], format: Option<&str>, line: &str, problem: 
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
     import(&mut ws, "tenable/nessus/nessus-template.csv");
-    let before = common::dump(&ws);
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    let e = import_file(&mut ws, &path, format)
-        .err()
-        .unwrap_or_else(|| panic!("{name} was accepted"));
-    let msg = e.to_string();
-    assert!(msg.contains(name), "{name}: message names the file: {msg}");
-    assert!(msg.contains(line), "{name}: message names '{line}': {msg}");
-    assert!(
-        msg.contains(problem),
-        "{name}: expected '{problem}' in: {msg}"
-    );
-    assert_eq!(common::dump(&ws), before, "{name}: workspace changed");
-    drop(ws);
-    let ws = Workspace::open_existing(dir.path().join("w.truce")).unwrap();
-    assert_eq!(common::dump(&ws), before);
+    common::assert_refused(ws, name, bytes, format, line, problem);
 }
 
 fn sample() -> String {

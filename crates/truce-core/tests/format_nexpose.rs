@@ -11,25 +11,14 @@
 
 mod common;
 
+use common::text;
+
+use common::sev;
+
 use std::path::Path;
 
 use truce_core::ingest::import_file;
-use truce_core::model::SeverityCounts;
 use truce_core::Workspace;
-
-fn sev(critical: u32, high: u32, medium: u32, low: u32, info: u32) -> SeverityCounts {
-    SeverityCounts {
-        critical,
-        high,
-        medium,
-        low,
-        info,
-    }
-}
-
-fn text(ws: &Workspace, sql: &str) -> String {
-    ws.conn().query_row(sql, [], |r| r.get(0)).unwrap()
-}
 
 fn list(ws: &Workspace, sql: &str) -> Vec<String> {
     ws.conn()
@@ -268,30 +257,7 @@ fn refused(name: &str, bytes: &[u8], format: Option<&str>, problem: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
     import_file(&mut ws, &common::corpus("nexpose/dns.xml"), None).unwrap();
-    let before = common::dump(&ws);
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    let e = import_file(&mut ws, &path, format)
-        .err()
-        .unwrap_or_else(|| panic!("{name} was accepted"));
-    let msg = e.to_string();
-    assert!(
-        matches!(e, truce_core::Error::BadInput { .. }),
-        "{name}: {msg}"
-    );
-    assert!(msg.contains(name), "{name}: message names the file: {msg}");
-    assert!(
-        msg.contains("byte "),
-        "{name}: message names the position: {msg}"
-    );
-    assert!(
-        msg.contains(problem),
-        "{name}: expected '{problem}' in: {msg}"
-    );
-    assert_eq!(common::dump(&ws), before, "{name}: workspace changed");
-    drop(ws);
-    let ws = Workspace::open_existing(dir.path().join("w.truce")).unwrap();
-    assert_eq!(common::dump(&ws), before);
+    common::assert_refused(ws, name, bytes, format, "byte ", problem);
 }
 
 fn many() -> String {

@@ -5,25 +5,14 @@
 
 mod common;
 
+use common::text_opt as text;
+
+use common::sev;
+
 use std::path::Path;
 
 use truce_core::ingest::{formats, import_file};
-use truce_core::model::SeverityCounts;
 use truce_core::Workspace;
-
-fn sev(critical: u32, high: u32, medium: u32, low: u32, info: u32) -> SeverityCounts {
-    SeverityCounts {
-        critical,
-        high,
-        medium,
-        low,
-        info,
-    }
-}
-
-fn text(ws: &Workspace, sql: &str) -> Option<String> {
-    ws.conn().query_row(sql, [], |r| r.get(0)).unwrap()
-}
 
 fn sample(ws: &mut Workspace) -> truce_core::model::ImportReport {
     let r = import_file(ws, &common::corpus("qualys/Qualys_Sample_Report.xml"), None).unwrap();
@@ -346,26 +335,7 @@ fn refused(name: &str, bytes: &[u8], format: Option<&str>, problem: &str) {
     let first = format!("<ASSET_DATA_REPORT>{SMALL_HOST}{SMALL_GLOSSARY}</ASSET_DATA_REPORT>");
     std::fs::write(&path, first).unwrap();
     import_file(&mut ws, &path, None).unwrap();
-    let before = common::dump(&ws);
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    let e = import_file(&mut ws, &path, format)
-        .err()
-        .unwrap_or_else(|| panic!("{name} was accepted"));
-    let msg = e.to_string();
-    assert!(msg.contains(name), "{name}: message names the file: {msg}");
-    assert!(
-        msg.contains("byte "),
-        "{name}: message names the position: {msg}"
-    );
-    assert!(
-        problem.split(" | ").any(|p| msg.contains(p)),
-        "{name}: expected '{problem}' in: {msg}"
-    );
-    assert_eq!(common::dump(&ws), before, "{name}: workspace changed");
-    drop(ws);
-    let ws = Workspace::open_existing(dir.path().join("w.truce")).unwrap();
-    assert_eq!(common::dump(&ws), before);
+    common::assert_refused(ws, name, bytes, format, "byte ", problem);
 }
 
 fn real() -> Vec<u8> {

@@ -8,21 +8,15 @@
 
 mod common;
 
+use common::text;
+
+use common::sev;
+
 use std::path::Path;
 
 use truce_core::ingest::import_file;
 use truce_core::model::{ImportReport, SeverityCounts};
 use truce_core::Workspace;
-
-fn sev(critical: u32, high: u32, medium: u32, low: u32, info: u32) -> SeverityCounts {
-    SeverityCounts {
-        critical,
-        high,
-        medium,
-        low,
-        info,
-    }
-}
 
 fn import(dir: &Path, rel: &str) -> (Workspace, ImportReport) {
     let mut ws = common::fresh(dir);
@@ -30,12 +24,6 @@ fn import(dir: &Path, rel: &str) -> (Workspace, ImportReport) {
         import_file(&mut ws, &common::corpus(rel), None).unwrap_or_else(|e| panic!("{rel}: {e}"));
     assert_eq!(r.format, "trivy", "{rel} detected as {}", r.format);
     (ws, r)
-}
-
-fn text(ws: &Workspace, sql: &str) -> String {
-    ws.conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 fn texts(ws: &Workspace, sql: &str) -> Vec<String> {
@@ -479,28 +467,8 @@ fn a_rescan_missing_one_vulnerability_closes_exactly_that_one() {
 /// Bad input: an error naming the file and a line and column, and the workspace as it was.
 fn refused(name: &str, bytes: &[u8], format: Option<&str>, problem: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut ws, _) = import(dir.path(), "trivy/scheme_2_many_vulns.json");
-    let before = common::dump(&ws);
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    let e = import_file(&mut ws, &path, format)
-        .err()
-        .unwrap_or_else(|| panic!("{name} was accepted"));
-    assert!(
-        matches!(e, truce_core::Error::BadInput { .. }),
-        "{name}: {e:?}"
-    );
-    let msg = e.to_string();
-    assert!(msg.contains(name), "{name}: message names the file: {msg}");
-    assert!(
-        msg.contains(": line ") && msg.contains(", column "),
-        "{name}: message names the line and column: {msg}"
-    );
-    assert!(
-        msg.contains(problem),
-        "{name}: expected '{problem}' in: {msg}"
-    );
-    assert_eq!(common::dump(&ws), before, "{name}: workspace changed");
+    let (ws, _) = import(dir.path(), "trivy/scheme_2_many_vulns.json");
+    common::assert_refused(ws, name, bytes, format, ", column ", problem);
 }
 
 #[test]

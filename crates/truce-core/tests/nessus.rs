@@ -4,19 +4,9 @@
 
 mod common;
 
-use truce_core::ingest::import_file;
-use truce_core::model::SeverityCounts;
-use truce_core::Workspace;
+use common::sev;
 
-fn sev(critical: u32, high: u32, medium: u32, low: u32, info: u32) -> SeverityCounts {
-    SeverityCounts {
-        critical,
-        high,
-        medium,
-        low,
-        info,
-    }
-}
+use truce_core::ingest::import_file;
 
 #[test]
 fn nessus_v_unknown_has_seven_hosts_and_296_findings() {
@@ -136,27 +126,7 @@ fn refused(name: &str, bytes: &[u8], problem: &str) {
         None,
     )
     .unwrap();
-    let before = common::dump(&ws);
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    let e = import_file(&mut ws, &path, None)
-        .err()
-        .unwrap_or_else(|| panic!("{name} was accepted"));
-    let msg = e.to_string();
-    assert!(msg.contains(name), "{name}: message names the file: {msg}");
-    assert!(
-        msg.contains("byte "),
-        "{name}: message names the position: {msg}"
-    );
-    assert!(
-        msg.contains(problem),
-        "{name}: expected '{problem}' in: {msg}"
-    );
-    assert_eq!(common::dump(&ws), before, "{name}: workspace changed");
-    drop(ws);
-    // And the file on disk opens to the same state.
-    let ws = Workspace::open_existing(dir.path().join("w.truce")).unwrap();
-    assert_eq!(common::dump(&ws), before);
+    common::assert_refused(ws, name, bytes, None, "byte ", problem);
 }
 
 fn real() -> Vec<u8> {

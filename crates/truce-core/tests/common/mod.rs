@@ -53,3 +53,70 @@ pub fn scalar(ws: &Workspace, sql: &str) -> i64 {
 pub fn fresh(dir: &Path) -> Workspace {
     Workspace::open(dir.join("w.truce")).unwrap()
 }
+
+pub fn sev(
+    critical: u32,
+    high: u32,
+    medium: u32,
+    low: u32,
+    info: u32,
+) -> truce_core::model::SeverityCounts {
+    truce_core::model::SeverityCounts {
+        critical,
+        high,
+        medium,
+        low,
+        info,
+    }
+}
+
+/// One text value from the workspace.
+pub fn text(ws: &Workspace, sql: &str) -> String {
+    ws.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// One value that may be NULL.
+pub fn text_opt(ws: &Workspace, sql: &str) -> Option<String> {
+    ws.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Bad input is refused with a message naming the file (`name`, written beside the workspace),
+/// the position (`position`, or one of its " | "-separated alternatives, appears in it) and the problem (`problem`, or one of its
+/// " | "-separated alternatives), and the workspace is exactly as before, also on disk.
+pub fn assert_refused(
+    mut ws: Workspace,
+    name: &str,
+    bytes: &[u8],
+    format: Option<&str>,
+    position: &str,
+    problem: &str,
+) {
+    let before = dump(&ws);
+    let path = ws.path().with_file_name(name);
+    std::fs::write(&path, bytes).unwrap();
+    let e = truce_core::ingest::import_file(&mut ws, &path, format)
+        .err()
+        .unwrap_or_else(|| panic!("{name} was accepted"));
+    let msg = e.to_string();
+    assert!(
+        matches!(e, truce_core::Error::BadInput { .. }),
+        "{name}: not a bad-input error: {msg}"
+    );
+    assert!(msg.contains(name), "{name}: message names the file: {msg}");
+    assert!(
+        position.split(" | ").any(|p| msg.contains(p)),
+        "{name}: message names the position ('{position}'): {msg}"
+    );
+    assert!(
+        problem.split(" | ").any(|p| msg.contains(p)),
+        "{name}: expected '{problem}' in: {msg}"
+    );
+    assert_eq!(dump(&ws), before, "{name}: workspace changed");
+    let file = ws.path().to_path_buf();
+    drop(ws);
+    assert_eq!(
+        dump(&Workspace::open_existing(&file).unwrap()),
+        before,
+        "{name}: workspace on disk changed"
+    );
+}
