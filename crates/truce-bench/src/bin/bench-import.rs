@@ -131,6 +131,24 @@ fn child(scenario: &str, dir: &Path, items: usize) {
         );
         return;
     }
+    if scenario == "list" {
+        // The first screen of a workspace with 1,000,000 findings: counts and the first page.
+        let ws_path = dir.join(format!("bench-list-{}.truce", std::process::id()));
+        let ws = Workspace::open(&ws_path).unwrap();
+        preload(&ws, 1_000_000);
+        let start = Instant::now();
+        let counts = truce_core::api::counts(&ws).unwrap();
+        let counted = start.elapsed().as_secs_f64();
+        let q = truce_core::model::FindingsQuery { offset: 0, limit: 200, ..Default::default() };
+        let page = truce_core::api::findings(&ws, &q).unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        drop(ws);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", ws_path.display()));
+        }
+        println!("{secs:.4}\t{:.1}\tcounts {counted:.3} s, {} findings, first page {} rows", peak_rss_mb(), counts.findings, page.rows.len());
+        return;
+    }
     let ws_path = dir.join(format!("bench-{scenario}-{}.truce", std::process::id()));
     let mut ws = Workspace::open(&ws_path).unwrap();
     if let Ok(v) = std::env::var("BENCH_PRAGMAS") {
