@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use truce_core::model::Severity;
 use truce_core::workspace::{demo_workspace_path, resolve_workspace_path, WORKSPACE_ENV};
-use truce_core::{api, demo, ingest, Workspace};
+use truce_core::{api, csv_mapping, demo, ingest, Workspace};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +43,11 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Save, list or delete the column mappings that let Truce read any CSV export
+    Mapping {
+        #[command(subcommand)]
+        command: MappingCommand,
+    },
     /// Record the real backend's answers for the UI's browser tests (developer tool)
     #[command(hide = true)]
     UiFixture {
@@ -55,6 +61,241 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum MappingCommand {
+    /// Save (or replace) a column mapping for the CSV header of FILE; files with that header
+    /// then import with no flags. Columns are named by their header text (any case).
+    Save {
+        /// The mapping's name (letters, digits, '-', '_', '.'); `--format csv:NAME` picks it
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// A CSV file whose first line is the header row to map
+        #[arg(long = "from", value_name = "FILE")]
+        from: PathBuf,
+        /// The vulnerability id column (plugin id, rule id, CVE ...)
+        #[arg(long, value_name = "COL")]
+        id: String,
+        /// The host name column (a FQDN or an address in it is read as such)
+        #[arg(long = "host", value_name = "COL")]
+        hostname: Option<String>,
+        /// The fully qualified domain name column
+        #[arg(long, value_name = "COL")]
+        fqdn: Option<String>,
+        /// The IP address column
+        #[arg(long, value_name = "COL")]
+        ip: Option<String>,
+        /// The image / repository / path column (for image and dependency scanners)
+        #[arg(long, visible_alias = "image", value_name = "COL")]
+        artifact: Option<String>,
+        /// The cloud instance id column
+        #[arg(long, value_name = "COL")]
+        cloud_id: Option<String>,
+        /// The vulnerability title column
+        #[arg(long, value_name = "COL")]
+        title: Option<String>,
+        /// The severity column (see --severity-value)
+        #[arg(long, value_name = "COL")]
+        severity: Option<String>,
+        /// The port column: findings are located at "port/protocol"
+        #[arg(long, value_name = "COL")]
+        port: Option<String>,
+        /// The protocol column (tcp, udp ...), with --port
+        #[arg(long, value_name = "COL")]
+        protocol: Option<String>,
+        /// The package column: findings are located at "package@version"
+        #[arg(long, value_name = "COL")]
+        package: Option<String>,
+        /// The installed version column, with --package
+        #[arg(long, value_name = "COL")]
+        version: Option<String>,
+        /// The CVE column (several CVEs may be separated by ',', ';' or spaces)
+        #[arg(long, value_name = "COL")]
+        cve: Option<String>,
+        /// The CVSS base score column (0-10; also gives the severity when none is mapped)
+        #[arg(long, value_name = "COL")]
+        cvss: Option<String>,
+        /// The CVSS vector column
+        #[arg(long, value_name = "COL")]
+        cvss_vector: Option<String>,
+        /// The solution column
+        #[arg(long, value_name = "COL")]
+        solution: Option<String>,
+        /// The fixed version column
+        #[arg(long, value_name = "COL")]
+        fixed_version: Option<String>,
+        /// The description column
+        #[arg(long, value_name = "COL")]
+        description: Option<String>,
+        /// The scan date / last seen column
+        #[arg(long, value_name = "COL")]
+        seen: Option<String>,
+        /// What a severity cell value means, as 'VALUE=critical|high|medium|low|info' (repeatable)
+        #[arg(long = "severity-value", value_name = "VALUE=LEVEL")]
+        severity_values: Vec<String>,
+        /// The scanner name stored with the vulnerabilities (default: csv:NAME)
+        #[arg(long, value_name = "NAME")]
+        scanner: Option<String>,
+    },
+    /// List the saved column mappings
+    List {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a saved column mapping (what it imported stays)
+    Delete {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+/// The first line of `path`, for `mapping save --from`.
+fn first_line(path: &std::path::Path) -> Result<String, truce_core::Error> {
+    use std::io::{BufRead, Read};
+    let unreadable = |e: std::io::Error| truce_core::Error::Unreadable {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file)
+        .take(1 << 20)
+        .read_until(b'\n', &mut line)
+        .map_err(unreadable)?;
+    String::from_utf8(line).map_err(|_| truce_core::Error::Unreadable {
+        path: path.to_path_buf(),
+        detail: "the header row is not UTF-8 text (export the CSV as UTF-8)".into(),
+    })
+}
+
+fn mapping_command(
+    workspace: Option<&std::path::Path>,
+    command: MappingCommand,
+) -> Result<ExitCode, truce_core::Error> {
+    match command {
+        MappingCommand::Save {
+            name,
+            from,
+            id,
+            hostname,
+            fqdn,
+            ip,
+            artifact,
+            cloud_id,
+            title,
+            severity,
+            port,
+            protocol,
+            package,
+            version,
+            cve,
+            cvss,
+            cvss_vector,
+            solution,
+            fixed_version,
+            description,
+            seen,
+            severity_values,
+            scanner,
+        } => {
+            let mut values = std::collections::BTreeMap::new();
+            for v in &severity_values {
+                let parsed = v
+                    .rsplit_once('=')
+                    .and_then(|(value, level)| Some((value, Severity::parse(level.trim())?)));
+                let Some((value, level)) = parsed else {
+                    return Err(truce_core::Error::Invalid(format!(
+                        "--severity-value '{v}': expected 'VALUE=LEVEL', LEVEL one of critical, high, medium, low, info"
+                    )));
+                };
+                values.insert(value.to_string(), level);
+            }
+            let mapping = csv_mapping::Mapping {
+                id,
+                hostname,
+                fqdn,
+                ip,
+                artifact,
+                cloud_id,
+                title,
+                severity,
+                port,
+                protocol,
+                package,
+                version,
+                cve,
+                cvss,
+                cvss_vector,
+                solution,
+                fixed_version,
+                description,
+                seen,
+                severity_values: values,
+                scanner,
+            };
+            let header = first_line(&from)?;
+            let mut ws = Workspace::open(resolve_workspace_path(workspace))?;
+            let saved =
+                csv_mapping::save(&mut ws, &name, &mapping, &header).map_err(|e| match e {
+                    truce_core::Error::Invalid(text) => {
+                        truce_core::Error::Invalid(format!("{}: {text}", from.display()))
+                    }
+                    other => other,
+                })?;
+            println!(
+                "saved column mapping '{}' ({} of {} columns mapped); files with this header now import as csv:{}",
+                saved.name,
+                saved.mapping.columns().len(),
+                saved.header.len(),
+                saved.name
+            );
+            if let Ok(f) = ingest::choose_format("", None, header.as_bytes()) {
+                println!(
+                    "note: Truce reads files with this header as {} by itself; import them with --format csv:{} to use this mapping",
+                    f.name(),
+                    saved.name
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MappingCommand::List { json } => {
+            let ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+            let all = csv_mapping::list(ws.conn())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&all).expect("mappings serialize")
+                );
+            } else if all.is_empty() {
+                println!("no column mappings saved (save one with `truce mapping save`)");
+            } else {
+                for m in all {
+                    let cols: Vec<String> = m
+                        .mapping
+                        .columns()
+                        .iter()
+                        .map(|(role, col)| format!("{role}={col}"))
+                        .collect();
+                    println!(
+                        "{}\tscanner {}\tupdated {}\t{}",
+                        m.name,
+                        m.mapping.scanner_for(&m.name),
+                        m.updated_at,
+                        cols.join(", ")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MappingCommand::Delete { name } => {
+            let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+            csv_mapping::delete(&mut ws, &name)?;
+            println!("deleted column mapping '{name}'");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -107,6 +348,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Mapping { command } => mapping_command(cli.workspace.as_deref(), command),
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
             let recorded = truce_core::ui_fixture::record(&dir)?;

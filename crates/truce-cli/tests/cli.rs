@@ -28,6 +28,10 @@ fn every_subcommand_has_help() {
         &["demo", "--help"],
         &["import", "--help"],
         &["status", "--help"],
+        &["mapping", "--help"],
+        &["mapping", "save", "--help"],
+        &["mapping", "list", "--help"],
+        &["mapping", "delete", "--help"],
     ] {
         let out = truce(sub);
         assert!(out.status.success(), "{sub:?}");
@@ -154,4 +158,194 @@ fn status_of_a_missing_workspace_is_a_clear_error() {
         "{err}"
     );
     assert!(!ws.exists(), "status must not create a workspace");
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The OpenVAS CSV mapping of docs/formats/csv.md, saved from many_vuln.csv's header.
+fn save_openvas_mapping(ws: &Path) -> Output {
+    truce(&[
+        "--workspace",
+        s(ws),
+        "mapping",
+        "save",
+        "openvas",
+        "--from",
+        s(&corpus("openvas/many_vuln.csv")),
+        "--id",
+        "NVT OID",
+        "--ip",
+        "IP",
+        "--host",
+        "Hostname",
+        "--port",
+        "Port",
+        "--protocol",
+        "port protocol",
+        "--severity",
+        "Severity",
+        "--cvss",
+        "CVSS",
+        "--cve",
+        "CVEs",
+        "--title",
+        "NVT Name",
+        "--seen",
+        "Timestamp",
+        "--severity-value",
+        "Log=info",
+    ])
+}
+
+#[test]
+fn mapping_save_list_delete_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let saved = ok(&save_openvas_mapping(&ws));
+    assert!(saved.contains("saved column mapping 'openvas'"), "{saved}");
+    let listed: serde_json::Value = serde_json::from_str(&ok(&truce(&[
+        "--workspace",
+        s(&ws),
+        "mapping",
+        "list",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "openvas");
+    assert_eq!(listed[0]["mapping"]["id"], "nvt oid");
+    assert_eq!(listed[0]["mapping"]["protocol"], "port protocol");
+    assert_eq!(listed[0]["mapping"]["severity_values"]["log"], "info");
+    assert_eq!(listed[0]["header"].as_array().unwrap().len(), 25);
+    let text = ok(&truce(&["--workspace", s(&ws), "mapping", "list"]));
+    assert!(text.starts_with("openvas\tscanner csv:openvas"), "{text}");
+    ok(&truce(&[
+        "--workspace",
+        s(&ws),
+        "mapping",
+        "delete",
+        "openvas",
+    ]));
+    let text = ok(&truce(&["--workspace", s(&ws), "mapping", "list"]));
+    assert!(text.contains("no column mappings saved"), "{text}");
+    let again = truce(&["--workspace", s(&ws), "mapping", "delete", "openvas"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no column mapping named 'openvas'"));
+}
+
+#[test]
+fn a_mapping_naming_a_column_not_in_the_header_is_refused_with_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let from = corpus("openvas/many_vuln.csv");
+    let out = truce(&[
+        "--workspace",
+        s(&ws),
+        "mapping",
+        "save",
+        "x",
+        "--from",
+        s(&from),
+        "--id",
+        "Plugin ID",
+        "--ip",
+        "IP",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("many_vuln.csv"), "{err}");
+    assert!(
+        err.contains("the header has no id column 'plugin id' (its columns: ip, hostname, port"),
+        "{err}"
+    );
+    let bad_level = truce(&[
+        "--workspace",
+        s(&ws),
+        "mapping",
+        "save",
+        "x",
+        "--from",
+        s(&from),
+        "--id",
+        "NVT OID",
+        "--ip",
+        "IP",
+        "--severity-value",
+        "Log=urgent",
+    ]);
+    assert!(!bad_level.status.success());
+    assert!(String::from_utf8_lossy(&bad_level.stderr).contains("--severity-value 'Log=urgent'"));
+}
+
+#[test]
+fn a_mapped_csv_imports_with_no_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    ok(&save_openvas_mapping(&ws));
+    let a = corpus("openvas/many_vuln.csv");
+    let b = corpus("openvas/one_vuln.csv");
+    let out = ok(&truce(&[
+        "--workspace",
+        s(&ws),
+        "import",
+        "--json",
+        s(&a),
+        s(&b),
+    ]));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // tests/derive/generic_csv_openvas.py: many_vuln.csv 1 asset, 4 findings (1 high, 2 medium,
+    // 1 low); one_vuln.csv 1 asset, 1 medium finding.
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["format"], "csv:openvas");
+    assert_eq!(
+        (lines[0]["assets"].as_u64(), lines[0]["findings"].as_u64()),
+        (Some(1), Some(4))
+    );
+    assert_eq!(lines[0]["by_severity"]["high"], 1);
+    assert_eq!(lines[0]["by_severity"]["medium"], 2);
+    assert_eq!(lines[0]["by_severity"]["low"], 1);
+    assert_eq!(lines[1]["format"], "csv:openvas");
+    assert_eq!(lines[1]["findings"], 1);
+    // Forcing the mapping on the 28-column export (a superset of the columns).
+    let c = corpus("openvas/report_detail_v2.csv");
+    let out = ok(&truce(&[
+        "--workspace",
+        s(&ws),
+        "import",
+        "--json",
+        "--format",
+        "csv:openvas",
+        s(&c),
+    ]));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["format"].as_str(), v["findings"].as_u64()),
+        (Some("csv:openvas"), Some(1))
+    );
+}
+
+#[test]
+fn an_unmatched_csv_points_at_mapping_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let f = corpus("openvas/report_combine_v2.csv");
+    let out = truce(&["--workspace", s(&ws), "import", s(&f)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("report_combine_v2.csv"), "{err}");
+    assert!(err.contains("not a report format Truce reads"), "{err}");
+    assert!(
+        err.contains("save a column mapping with `truce mapping save`"),
+        "{err}"
+    );
 }

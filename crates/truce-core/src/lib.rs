@@ -4,6 +4,7 @@
 pub mod api;
 pub mod bindings;
 pub mod changelog;
+pub mod csv_mapping;
 pub mod demo;
 pub mod error;
 pub mod ids;

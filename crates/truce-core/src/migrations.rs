@@ -6,6 +6,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_inventory.sql"),
     include_str!("migrations/0002_planning.sql"),
     include_str!("migrations/0003_rescans.sql"),
+    include_str!("migrations/0004_csv_mappings.sql"),
 ];
 
 /// The schema version this build writes.

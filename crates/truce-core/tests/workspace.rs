@@ -98,6 +98,12 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
             "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name = 'exceptions'",
         );
         assert_eq!(tables, 1);
+        // v4 added csv_mappings: every older file gains it, empty.
+        assert_eq!(
+            common::scalar(&ws, "SELECT count(*) FROM csv_mappings"),
+            0,
+            "csv_mappings from version {version}"
+        );
     }
     assert_eq!(MIGRATIONS.len() as i64, LATEST);
 }

@@ -4,6 +4,7 @@
 
 mod csvread;
 mod defender;
+mod generic_csv;
 mod grype;
 mod identity;
 mod json;
@@ -21,6 +22,7 @@ mod xml;
 
 use std::io::BufRead;
 
+pub use generic_csv::GenericCsv;
 pub use store::{import_file, import_file_with_progress, import_reader};
 
 use crate::error::{Error, Result};
@@ -160,6 +162,91 @@ pub fn choose_format(file: &str, name: Option<&str>, head: &[u8]) -> Result<&'st
                 ),
             )
         })
+}
+
+/// A chosen format: a built-in one, or a generic CSV read through a saved column mapping.
+pub enum Chosen {
+    Builtin(&'static dyn Format),
+    Mapped(GenericCsv),
+}
+
+impl Chosen {
+    pub fn format(&self) -> &dyn Format {
+        match self {
+            Chosen::Builtin(f) => *f,
+            Chosen::Mapped(g) => g,
+        }
+    }
+}
+
+/// Like [`choose_format`], knowing the workspace's saved CSV column mappings: `csv:NAME`
+/// picks mapping NAME; without a name, a CSV no built-in format claims is read through the
+/// latest saved mapping whose header row equals the file's.
+pub fn choose_format_in(
+    conn: &rusqlite::Connection,
+    file: &str,
+    name: Option<&str>,
+    head: &[u8],
+) -> Result<Chosen> {
+    if let Some(name) = name {
+        if let Some(mapping) = name
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("csv:"))
+            .map(|_| &name[4..])
+        {
+            return match crate::csv_mapping::get(conn, mapping)? {
+                Some(saved) => Ok(Chosen::Mapped(GenericCsv::new(saved))),
+                None => {
+                    let saved: Vec<String> = crate::csv_mapping::list(conn)?
+                        .into_iter()
+                        .map(|m| m.name)
+                        .collect();
+                    Err(crate::csv_mapping::no_such(mapping, &saved))
+                }
+            };
+        }
+        return choose_format(file, Some(name), head)
+            .map(Chosen::Builtin)
+            .map_err(|e| match e {
+                Error::Invalid(text) => {
+                    Error::Invalid(format!("{text}, or csv:NAME for a saved column mapping"))
+                }
+                other => other,
+            });
+    }
+    match choose_format(file, None, head) {
+        Ok(f) => Ok(Chosen::Builtin(f)),
+        Err(Error::BadInput {
+            file,
+            position,
+            problem,
+        }) if problem.starts_with("not a report format") => {
+            for saved in crate::csv_mapping::list(conn)? {
+                let g = GenericCsv::new(saved);
+                if g.sniff(head) {
+                    return Ok(Chosen::Mapped(g));
+                }
+            }
+            let looks_csv = std::str::from_utf8(head.split(|&b| b == b'\n').next().unwrap_or(head))
+                .ok()
+                .and_then(crate::csv_mapping::header_of)
+                .is_some();
+            let problem = if looks_csv {
+                format!(
+                    "{problem}; if it is a CSV export, save a column mapping with `truce mapping save` \
+                     once and files with this header will import"
+                )
+            } else {
+                problem
+            };
+            Err(Error::BadInput {
+                file,
+                position,
+                problem,
+            })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub(crate) fn bad(file: &str, position: &str, problem: &str) -> Error {

@@ -10,7 +10,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
-use super::{bad, choose_format, identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
+use super::{bad, choose_format_in, identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::changelog::{self, Change};
 use crate::error::{Error, Result};
 use crate::ids::{new_id, now};
@@ -76,7 +76,9 @@ pub fn import_reader(
         .fill_buf()
         .map_err(|e| bad(shown, "byte 0", &format!("cannot read: {e}")))?;
     let head = head[..head.len().min(64 * 1024)].to_vec();
-    let fmt = choose_format(shown, format, &head)?;
+    // A mapped CSV format is built from the workspace: it lives for this call only.
+    let chosen = choose_format_in(ws.conn(), shown, format, &head)?;
+    let fmt = chosen.format();
     let actor = ws.actor().to_string();
     let (send, recv) = std::sync::mpsc::sync_channel::<Message>(64);
     std::thread::scope(|scope| {
@@ -137,7 +139,7 @@ fn parse(
 
 fn write(
     ws: &mut Workspace,
-    fmt: &'static dyn Format,
+    fmt: &dyn Format,
     name: &str,
     shown: &str,
     actor: &str,
