@@ -17,7 +17,6 @@
 use std::io::BufRead;
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{bad, json, json_read, Format, ParsedAsset, VerdictStatus, VexStatement};
 use crate::error::Result;
@@ -47,41 +46,37 @@ impl Format for OpenVex {
         input: &mut dyn BufRead,
         asset: &mut dyn FnMut(ParsedAsset) -> Result<()>,
     ) -> Result<()> {
-        let value: Value = json_read::read(file, input, "an OpenVEX document")?;
-        let Value::Object(doc) = value else {
-            return Err(bad(
-                file,
-                "line 1, column 1",
-                "not an OpenVEX document: the file is JSON but not an object with @context and statements",
-            ));
-        };
-        let context = doc.get("@context").and_then(Value::as_str).unwrap_or("");
-        if !context.to_ascii_lowercase().contains("openvex") {
-            return Err(bad(
-                file,
-                "line 1, column 1",
-                "not an OpenVEX document: no @context naming openvex.dev",
-            ));
+        // serde would read a list as a struct, field by field: say plainly what the root is.
+        let head = input
+            .fill_buf()
+            .map_err(|e| bad(file, "byte 0", &format!("cannot read: {e}")))?;
+        let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        if let Some(i) = head.iter().position(|b| !b.is_ascii_whitespace()) {
+            if head[i] != b'{' {
+                let line = 1 + head[..i].iter().filter(|b| **b == b'\n').count();
+                let column = i - head[..i]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |n| n + 1)
+                    + 1;
+                return Err(bad(
+                    file,
+                    &format!("line {line}, column {column}"),
+                    "not an OpenVEX document: the JSON root is not an object (with @context and statements)",
+                ));
+            }
         }
-        let doc: Document = serde_json::from_value(Value::Object(doc))
-            .map_err(|e| bad(file, "-", &format!("not an OpenVEX document: {e}")))?;
+        let doc: Document = json_read::read(file, input, "an OpenVEX document")?;
         let name = doc.id.clone().unwrap_or_else(|| base_name(file));
         let doc_at = doc.timestamp.as_deref().and_then(json::utc);
         let mut statements = Vec::new();
         for s in &doc.statements {
-            let status = match s.status.as_str() {
-                "not_affected" => VerdictStatus::NotAffected,
-                "fixed" => VerdictStatus::Fixed,
-                "affected" | "under_investigation" => continue,
-                other => {
-                    return Err(bad(
-                        file,
-                        "-",
-                        &format!("not an OpenVEX document: unknown statement status '{other}'"),
-                    ))
-                }
+            let (status, word) = match s.status {
+                Status::NotAffected => (VerdictStatus::NotAffected, "not_affected"),
+                Status::Fixed => (VerdictStatus::Fixed, "fixed"),
+                Status::Affected | Status::UnderInvestigation => continue,
             };
-            let mut why = format!("VEX {}", s.status);
+            let mut why = format!("VEX {word}");
             if let Some(j) = s.justification.as_deref().filter(|j| !j.trim().is_empty()) {
                 why.push_str(&format!(": {}", j.trim()));
             }
@@ -140,6 +135,8 @@ fn base_name(file: &str) -> String {
 
 #[derive(Deserialize)]
 struct Document {
+    #[serde(rename = "@context", deserialize_with = "openvex_context")]
+    _context: (),
     #[serde(rename = "@id")]
     id: Option<String>,
     author: Option<String>,
@@ -152,10 +149,31 @@ struct Document {
 struct Statement {
     vulnerability: Vulnerability,
     products: Option<Vec<Product>>,
-    status: String,
+    status: Status,
     justification: Option<String>,
     impact_statement: Option<String>,
     timestamp: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    NotAffected,
+    Affected,
+    Fixed,
+    UnderInvestigation,
+}
+
+/// `@context` must name openvex.dev (https://openvex.dev/ns/v0.2.0 ...).
+fn openvex_context<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<(), D::Error> {
+    let context = String::deserialize(d)?;
+    if context.to_ascii_lowercase().contains("openvex") {
+        Ok(())
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "@context '{context}' does not name openvex.dev"
+        )))
+    }
 }
 
 /// v0.2 writes an object (`name`, `aliases`), v0.0.x a bare id.
