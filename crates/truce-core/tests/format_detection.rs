@@ -1,6 +1,6 @@
-//! Format detection over the whole shared corpus: every Trivy and Grype sample is detected
-//! as its format from its first 64 KB, and neither claims anything else (the .nessus files,
-//! each other's files, CycloneDX/SARIF/OpenVEX JSON ...).
+//! Format detection over the whole shared corpus: every Trivy, Grype, CycloneDX and OpenVEX
+//! sample is detected as its format from its first 64 KB, and none claims anything else (the
+//! .nessus files, each other's files, SARIF JSON ...).
 
 mod common;
 
@@ -34,6 +34,7 @@ fn trivy_and_grype_samples_are_detected_and_claim_nothing_else() {
     files(&root, &mut all);
     all.sort();
     let (mut trivy, mut grype, mut others) = (0, 0, 0);
+    let (mut cyclonedx, mut openvex) = (0, 0);
     for path in &all {
         let folder = path
             .strip_prefix(&root)
@@ -55,9 +56,24 @@ fn trivy_and_grype_samples_are_detected_and_claim_nothing_else() {
                 assert_eq!(got, Some("grype"), "{rel}");
                 grype += 1;
             }
+            "cyclonedx" => {
+                assert_eq!(got, Some("cyclonedx"), "{rel}");
+                cyclonedx += 1;
+            }
+            // A JSON list is no OpenVEX document: nothing claims it.
+            "openvex" if rel.ends_with("openvex_not_a_document.json") => {
+                assert_eq!(got, None, "{rel}");
+            }
+            "openvex" => {
+                assert_eq!(got, Some("openvex"), "{rel}");
+                openvex += 1;
+            }
             _ => {
                 assert!(
-                    !matches!(got, Some("trivy") | Some("grype")),
+                    !matches!(
+                        got,
+                        Some("trivy") | Some("grype") | Some("cyclonedx") | Some("openvex")
+                    ),
                     "{rel} claimed by {got:?}"
                 );
                 others += 1;
@@ -66,7 +82,10 @@ fn trivy_and_grype_samples_are_detected_and_claim_nothing_else() {
     }
     // 21 Trivy and 16 Grype samples (ls shared/corpus/scans/{trivy,grype}), and the rest.
     assert_eq!((trivy, grype), (21, 16));
-    assert!(others > 100, "{others}");
+    // 18 CycloneDX samples (.json and .xml) and 3 OpenVEX documents (ls shared/corpus/scans/{cyclonedx,openvex}).
+    assert_eq!((cyclonedx, openvex), (18, 3));
+    // Everything else in the corpus (100 files today), claimed by none of these four.
+    assert!(others >= 90, "{others}");
 }
 
 #[test]
@@ -93,7 +112,12 @@ fn nessus_files_are_still_detected_as_nessus() {
 #[test]
 fn a_cut_head_is_enough() {
     // The sniffers see at most 64 KB: Grype writes source and descriptor after all matches.
-    for rel in ["grype/many_vulns.json", "trivy/legacy_many_vulns.json"] {
+    for rel in [
+        "grype/many_vulns.json",
+        "trivy/legacy_many_vulns.json",
+        "cyclonedx/dd_1_15_0.xml",
+        "cyclonedx/issue_9277.json",
+    ] {
         let bytes = std::fs::read(common::corpus(rel)).unwrap();
         assert!(bytes.len() > 64 * 1024, "{rel}");
         let head = &bytes[..64 * 1024];

@@ -139,14 +139,23 @@ fn child(scenario: &str, dir: &Path, items: usize) {
         let start = Instant::now();
         let counts = truce_core::api::counts(&ws).unwrap();
         let counted = start.elapsed().as_secs_f64();
-        let q = truce_core::model::FindingsQuery { offset: 0, limit: 200, ..Default::default() };
+        let q = truce_core::model::FindingsQuery {
+            offset: 0,
+            limit: 200,
+            ..Default::default()
+        };
         let page = truce_core::api::findings(&ws, &q).unwrap();
         let secs = start.elapsed().as_secs_f64();
         drop(ws);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", ws_path.display()));
         }
-        println!("{secs:.4}\t{:.1}\tcounts {counted:.3} s, {} findings, first page {} rows", peak_rss_mb(), counts.findings, page.rows.len());
+        println!(
+            "{secs:.4}\t{:.1}\tcounts {counted:.3} s, {} findings, first page {} rows",
+            peak_rss_mb(),
+            counts.findings,
+            page.rows.len()
+        );
         return;
     }
     let ws_path = dir.join(format!("bench-{scenario}-{}.truce", std::process::id()));

@@ -3,6 +3,7 @@
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
 mod csvread;
+mod cyclonedx;
 mod defender;
 mod generic_csv;
 mod grype;
@@ -13,6 +14,7 @@ mod nessus;
 mod nessus_csv;
 mod nexpose;
 mod openvas;
+mod openvex;
 mod qualys;
 mod qualys_csv;
 mod sarif;
@@ -71,6 +73,10 @@ pub struct ParsedAsset {
     /// The tool behind these findings when one format carries several (SARIF: "sarif:codeql");
     /// `None` means the format's own `scanner()`. A rescan closes only its own tool's findings.
     pub scanner: Option<String>,
+    /// Vendor verdicts (VEX) about findings other files reported. Only an OpenVEX document
+    /// sends these, in an asset with no identifiers and no findings: the writer then
+    /// creates no asset and applies each statement to the matching open findings.
+    pub statements: Vec<VexStatement>,
 }
 
 /// One vulnerability at one location on the host, as the scanner reported it.
@@ -93,6 +99,39 @@ pub struct ParsedFinding {
     /// '443/tcp' for host scanners, 'package@version' for image scanners.
     pub location: String,
     pub evidence: Option<String>,
+    /// What the report's author says about this finding (CycloneDX `analysis.state`):
+    /// the writer sets an open finding to false_positive or fixed accordingly.
+    pub verdict: Option<Verdict>,
+}
+
+/// A vendor's verdict on a vulnerability (VEX).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictStatus {
+    /// The product is not affected (or the finding is a false positive): false_positive.
+    NotAffected,
+    /// The vulnerability is fixed in the product: fixed.
+    Fixed,
+}
+
+/// A verdict on one finding, with the reason the change log keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: VerdictStatus,
+    /// "VEX not_affected: code_not_reachable (detail ...)".
+    pub reason: String,
+}
+
+/// One OpenVEX statement for one product: applies to every open finding of `vulnerability`
+/// (its scanner id or one of its CVEs) located at the product's package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexStatement {
+    pub vulnerability: String,
+    /// Package name and version from the product's purl; `None` means every package.
+    pub product: Option<(String, Option<String>)>,
+    pub status: VerdictStatus,
+    pub reason: String,
+    /// When the verdict was made (RFC 3339 UTC): the closing time of what it fixes.
+    pub at: Option<String>,
 }
 
 /// A scanner report format.
@@ -126,6 +165,8 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &qualys::Qualys,
         &qualys_csv::QualysCsv,
         &qualys_csv::QualysVmdr,
+        &cyclonedx::CycloneDx,
+        &openvex::OpenVex,
     ]
 }
 

@@ -235,6 +235,7 @@ impl State {
                 scanned_at: scanned.map(utc_text),
                 findings,
                 scanner: None,
+                statements: Vec::new(),
             })?;
         }
         Ok(())

@@ -255,6 +255,7 @@ impl Report {
                 scanned_at: host.start.or(fallback).map(utc_text),
                 findings,
                 scanner: None,
+                statements: Vec::new(),
             })?;
         }
         Ok(())

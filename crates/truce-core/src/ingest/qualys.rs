@@ -286,6 +286,7 @@ fn read_host(r: &mut XmlReader<'_>) -> Result<Host> {
             scanned_at: latest.map(utc_text),
             findings: Vec::new(),
             scanner: None,
+            statements: Vec::new(),
         },
         findings,
     })

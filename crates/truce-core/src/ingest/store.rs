@@ -11,6 +11,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 use super::{bad, choose_format_in, identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
+use super::{Verdict, VerdictStatus, VexStatement};
 use crate::changelog::{self, Change};
 use crate::error::{Error, Result};
 use crate::ids::{new_id, now};
@@ -169,6 +170,7 @@ fn write(
         report.unchanged += report.new + report.reopened;
         report.new = 0;
         report.reopened = 0;
+        report.closed = 0; // verdicts applied by this file were rolled back with it
         return Ok(report);
     }
     writer.close_missing(&tx)?;
@@ -374,6 +376,13 @@ impl Writer {
         if self.scanned_at.as_ref().is_none_or(|s| *s > seen_at) {
             self.scanned_at = Some(seen_at.clone());
         }
+        if host.identifiers.is_empty() && host.findings.is_empty() {
+            // A VEX document: verdicts on what other files reported, no asset of its own.
+            for s in &host.statements {
+                self.statement(tx, s)?;
+            }
+            return Ok(());
+        }
         let asset_id = self.asset(tx, &host)?;
         let scanner = host
             .scanner
@@ -531,17 +540,35 @@ impl Writer {
         let existing = known.remove(&(vuln_id.clone(), f.location.clone()));
         match existing {
             None => {
-                self.pending.push(NewFinding {
-                    id: new_id(),
-                    asset_id: asset_id.to_string(),
-                    vuln_id,
-                    location: f.location,
-                    severity: sev.as_str(),
-                    evidence: f.evidence,
-                    seen_at: seen_at.to_string(),
-                });
-                if self.pending.len() == INSERT_BATCH {
-                    self.flush(tx)?;
+                if let Some(v) = &f.verdict {
+                    // A finding that comes with its author's verdict starts in that status
+                    // (rare: written at once, not batched).
+                    let id = new_id();
+                    let (status, closed_at) = match v.status {
+                        VerdictStatus::NotAffected => ("false_positive", None),
+                        VerdictStatus::Fixed => ("fixed", Some(seen_at)),
+                    };
+                    tx.prepare_cached(
+                        "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, evidence,
+                            first_seen, last_seen, first_import_id, last_import_id, closed_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?9, ?6, ?7, ?7, ?8, ?8, ?10)",
+                    )?
+                    .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), f.evidence, seen_at,
+                        self.import_id, status, closed_at])?;
+                    self.log_verdict(tx, &id, status, &v.reason)?;
+                } else {
+                    self.pending.push(NewFinding {
+                        id: new_id(),
+                        asset_id: asset_id.to_string(),
+                        vuln_id,
+                        location: f.location,
+                        severity: sev.as_str(),
+                        evidence: f.evidence,
+                        seen_at: seen_at.to_string(),
+                    });
+                    if self.pending.len() == INSERT_BATCH {
+                        self.flush(tx)?;
+                    }
                 }
                 self.report.new += 1;
             }
@@ -554,7 +581,10 @@ impl Writer {
                 let newer = seen_at >= last_seen.as_str();
                 // Only a scan after the one that closed it can say it is back; an older scan
                 // imported late is old news. False positives and accepted risks stay as they are.
-                let reopen = status == "fixed" && closed_at.as_deref().is_none_or(|c| seen_at > c);
+                // A finding the file itself says is not affected or fixed is not reopened.
+                let reopen = status == "fixed"
+                    && f.verdict.is_none()
+                    && closed_at.as_deref().is_none_or(|c| seen_at > c);
                 tx.prepare_cached(
                     "UPDATE findings SET last_seen = max(last_seen, ?2),
                         last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
@@ -588,6 +618,10 @@ impl Writer {
                         },
                     )?;
                     self.report.reopened += 1;
+                } else if status == "open" && f.verdict.is_some() {
+                    let verdict = f.verdict.as_ref().expect("checked");
+                    self.apply_verdict(tx, &id, verdict, seen_at)?;
+                    self.report.closed += 1;
                 } else {
                     self.report.unchanged += 1;
                 }
@@ -639,6 +673,82 @@ impl Writer {
         Ok(())
     }
 
+    /// Sets an open finding to the verdict's status (false_positive, or fixed at `at`) and logs it.
+    fn apply_verdict(
+        &self,
+        tx: &Transaction<'_>,
+        id: &str,
+        verdict: &Verdict,
+        at: &str,
+    ) -> Result<()> {
+        let (status, closed_at) = match verdict.status {
+            VerdictStatus::NotAffected => ("false_positive", None),
+            VerdictStatus::Fixed => ("fixed", Some(at)),
+        };
+        tx.prepare_cached(
+            "UPDATE findings SET status = ?2, closed_at = ?3 WHERE id = ?1 AND status = 'open'",
+        )?
+        .execute(params![id, status, closed_at])?;
+        self.log_verdict(tx, id, status, &verdict.reason)
+    }
+
+    fn log_verdict(
+        &self,
+        tx: &Transaction<'_>,
+        id: &str,
+        status: &str,
+        reason: &str,
+    ) -> Result<()> {
+        changelog::record(
+            tx,
+            &self.actor,
+            &self.at,
+            &Change {
+                entity: "finding",
+                entity_id: id,
+                field: "status",
+                old: Some("open"),
+                new: Some(status),
+                reason: Some(&format!("{reason} in {}", self.file_name)),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Applies one OpenVEX statement to every open finding, on any asset, of its
+    /// vulnerability (scanner id or CVE) at its product's package ("name@version", or any
+    /// version of the package when the purl has none). Counted as closed.
+    fn statement(&mut self, tx: &Transaction<'_>, s: &VexStatement) -> Result<()> {
+        let (name, exact, prefix) = match &s.product {
+            None => (None, None, None),
+            Some((name, Some(v))) => (None, Some(format!("{name}@{v}")), None),
+            Some((name, None)) => (Some(name.clone()), None, Some(format!("{name}@"))),
+        };
+        let ids: Vec<String> = tx
+            .prepare_cached(
+                "SELECT f.id FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+                 WHERE f.status = 'open'
+                   AND (v.scanner_id = ?1 OR EXISTS (SELECT 1 FROM vulnerability_cves c
+                        WHERE c.vulnerability_id = v.id AND c.cve = ?1))
+                   AND ((?2 IS NULL AND ?3 IS NULL)
+                        OR f.location = ?2 OR f.location = ?4
+                        OR substr(f.location, 1, length(?3)) = ?3)
+                 ORDER BY f.id",
+            )?
+            .query_map(params![s.vulnerability, exact, prefix, name], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let at = s.at.clone().unwrap_or_else(|| self.at_precise.clone());
+        let verdict = Verdict {
+            status: s.status,
+            reason: s.reason.clone(),
+        };
+        for id in ids {
+            self.apply_verdict(tx, &id, &verdict, &at)?;
+            self.report.closed += 1;
+        }
+        Ok(())
+    }
+
     fn report(&self, shown: &str, fmt: &dyn Format) -> ImportReport {
         ImportReport {
             file: shown.to_string(),
@@ -671,7 +781,7 @@ impl Writer {
             ),
             params![self.import_id],
         )?;
-        self.report.closed = closed as u32;
+        self.report.closed += closed as u32;
         Ok(())
     }
 
