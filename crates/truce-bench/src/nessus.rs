@@ -281,11 +281,14 @@ pub fn write(spec: &Spec, out: &mut impl Write) -> io::Result<usize> {
             }
             writeln!(out, "<description>{}</description>", escape(&p.description))?;
             writeln!(out, "<fname>plugin_{}.nasl</fname>\n<plugin_modification_date>2025/01/15</plugin_modification_date>\n<plugin_name>{}</plugin_name>\n<plugin_publication_date>2019/03/01</plugin_publication_date>\n<plugin_type>remote</plugin_type>", p.id, escape(&p.name))?;
-            if rng.chance(0.93) {
+            // Each item's output comes from its own seed, so an item a rescan still finds
+            // says the same thing (as real plugin output mostly does), whatever was dropped.
+            let mut item_rng = Rng::new(spec.seed ^ ((h as u64) << 24) ^ i as u64);
+            if item_rng.chance(0.93) {
                 text.clear();
-                let len = rng.lognormal(400.0, 1.2).min(270_000.0) as usize;
+                let len = item_rng.lognormal(400.0, 1.2).min(270_000.0) as usize;
                 while text.len() < len {
-                    words(&mut rng, 12, &mut text);
+                    words(&mut item_rng, 12, &mut text);
                     text.push_str("\n  ");
                 }
                 writeln!(
@@ -301,7 +304,7 @@ pub fn write(spec: &Spec, out: &mut impl Write) -> io::Result<usize> {
                 escape(&p.solution),
                 escape(&p.synopsis)
             )?;
-            if rng.chance(0.27) {
+            if item_rng.chance(0.27) {
                 writeln!(out, "<see_also>https://example.com/advisory/{}\nhttps://example.org/kb/{}</see_also>", p.id, p.id + 1)?;
             }
             writeln!(out, "</ReportItem>")?;

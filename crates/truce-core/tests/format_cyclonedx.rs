@@ -242,7 +242,7 @@ fn in_triage_stays_open_and_cvss_comes_by_version() {
         assert_eq!(
             texts(
                 &ws,
-                "SELECT DISTINCT status || ' ' || evidence FROM findings"
+                "SELECT DISTINCT status || ' ' || evidence FROM findings_with_evidence"
             ),
             ["open CycloneDX analysis: in_triage"],
             "{file}"

@@ -291,7 +291,7 @@ fn one_package_at_two_paths_is_one_finding_with_both_paths() {
     let (ws, _) = import(dir.path(), "grype/same_cve_different_paths.json");
     // Two matches of CVE-2021-33574 on libc6 2.28-10, at /usr/lib/... and /lib/...; fix state not-fixed.
     assert_eq!(
-        text(&ws, "SELECT evidence FROM findings"),
+        text(&ws, "SELECT evidence FROM findings_with_evidence"),
         "/usr/lib/x86_64-linux-gnu/libc.so.6\nGrype fix state: not-fixed\n/lib/x86_64-linux-gnu/libc.so.6"
     );
     // imageID and manifestDigest are both "sha256:test"; no tags, userInput test-image:latest.

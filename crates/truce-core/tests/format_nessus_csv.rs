@@ -236,7 +236,7 @@ fn tenable_sc_exports_name_hosts_by_ip_netbios_and_mac() {
         ),
         1
     );
-    let evidence = text(&ws2, "SELECT f.evidence FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = '35291'").unwrap();
+    let evidence = text(&ws2, "SELECT f.evidence FROM findings_with_evidence f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = '35291'").unwrap();
     assert!(
         evidence.starts_with("The following certificates were part of"),
         "{evidence}"

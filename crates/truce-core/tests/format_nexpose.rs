@@ -82,7 +82,7 @@ fn dns_has_one_node_and_five_findings_on_tcp_and_udp() {
     assert_eq!(solution, "Restrict the processing of DNS queries to only systems that should be allowed to use this nameserver.");
     // The proof: "Received 4 answers to a non-recursive query for www.rapid7.com".
     assert_eq!(
-        text(&ws, "SELECT evidence FROM findings WHERE location = '53/tcp' AND vulnerability_id = (SELECT id FROM vulnerabilities WHERE scanner_id = 'dns-allows-cache-snooping')"),
+        text(&ws, "SELECT evidence FROM findings_with_evidence WHERE location = '53/tcp' AND vulnerability_id = (SELECT id FROM vulnerabilities WHERE scanner_id = 'dns-allows-cache-snooping')"),
         "Received 4 answers to a non-recursive query for www.rapid7.com"
     );
     // node address 192.168.1.1, hardware-address 001122334455, os Linux 2.6.32;
@@ -131,7 +131,7 @@ fn many_vulns_merges_repeated_tests_and_keeps_nodes_without_findings() {
     // The merged finding's proof names every one of the 134 distinct keys (all start with '/').
     let evidence = text(
         &ws,
-        "SELECT f.evidence FROM findings f JOIN assets a ON a.id = f.asset_id JOIN asset_identifiers i ON i.asset_id = a.id
+        "SELECT f.evidence FROM findings_with_evidence f JOIN assets a ON a.id = f.asset_id JOIN asset_identifiers i ON i.asset_id = a.id
          JOIN vulnerabilities v ON v.id = f.vulnerability_id
          WHERE i.value = '192.168.1.18' AND v.scanner_id = 'http-basic-auth-cleartext' AND f.location = '80/tcp'",
     );
@@ -208,7 +208,7 @@ fn no_vuln_keeps_a_vulnerable_test_without_definition_as_info() {
         "tcp-seq-num-approximation tcp-seq-num-approximation info"
     );
     assert_eq!(
-        text(&ws, "SELECT evidence FROM findings"),
+        text(&ws, "SELECT evidence FROM findings_with_evidence"),
         "TCP reset with incorrect sequence number triggered this fault on 192.168.1.1:21: Connection reset by peer"
     );
 }

@@ -131,7 +131,7 @@ fn one_vuln_keeps_every_cve_the_solution_and_the_result_text() {
     let (solution, description, evidence, location): (String, String, String, String) = ws
         .conn()
         .query_row(
-            "SELECT v.solution, v.description, f.evidence, f.location FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id",
+            "SELECT v.solution, v.description, f.evidence, f.location FROM findings_with_evidence f JOIN vulnerabilities v ON v.id = f.vulnerability_id",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )

@@ -58,7 +58,7 @@ fn the_sample_report_has_seven_hosts_and_301_findings() {
     assert_eq!(
         common::scalar(
             &ws,
-            "SELECT count(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+            "SELECT count(*) FROM findings_with_evidence f JOIN vulnerabilities v ON v.id = f.vulnerability_id
              WHERE v.scanner_score IN ('2', '3') AND f.severity = 'info'"
         ),
         40
@@ -115,7 +115,7 @@ fn glossary_details_reach_the_findings() {
     assert_eq!(
         common::scalar(
             &ws,
-            "SELECT count(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+            "SELECT count(*) FROM findings_with_evidence f JOIN vulnerabilities v ON v.id = f.vulnerability_id
              WHERE v.scanner_id = '38293' AND f.location = '123/udp' AND f.severity = 'low' AND f.evidence LIKE '%stratum=%'"
         ),
         3
@@ -124,7 +124,7 @@ fn glossary_details_reach_the_findings() {
     assert_eq!(
         common::scalar(
             &ws,
-            "SELECT count(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = '6' AND f.severity = 'info'"
+            "SELECT count(*) FROM findings_with_evidence f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = '6' AND f.severity = 'info'"
         ),
         7
     );
@@ -260,7 +260,7 @@ fn the_glossary_may_come_before_or_after_the_hosts() {
         assert_eq!(
             text(
                 &ws,
-                "SELECT evidence FROM findings WHERE location = '5432/tcp'"
+                "SELECT evidence FROM findings_with_evidence WHERE location = '5432/tcp'"
             )
             .as_deref(),
             Some("a & b")

@@ -280,9 +280,11 @@ fn locations_without_lines_or_files() {
     let (_dir, ws, _) = import("appendix_k2.sarif");
     let (loc, evidence): (String, String) = ws
         .conn()
-        .query_row("SELECT location, evidence FROM findings", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT location, evidence FROM findings_with_evidence",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!(loc, "src/collections/list.cpp:15");
     assert_eq!(

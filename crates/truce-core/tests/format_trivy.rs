@@ -193,7 +193,7 @@ fn schema_2_image_report() {
     // The jar's package: "org.apache.commons:commons-compress" 1.14; the evidence keeps Target and PkgPath.
     let evidence = text(
         &ws,
-        "SELECT evidence FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = 'CVE-2018-1324'",
+        "SELECT evidence FROM findings_with_evidence f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = 'CVE-2018-1324'",
     );
     assert_eq!(
         evidence,
@@ -303,7 +303,7 @@ fn statuses_and_image_ids() {
     assert_eq!(
         text(
             &ws,
-            "SELECT evidence FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = 'CVE-2018-12698'"
+            "SELECT evidence FROM findings_with_evidence f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = 'CVE-2018-12698'"
         ),
         "noppaknopsta/example-app:main-159 (debian 10.13)\nTrivy status: will_not_fix"
     );

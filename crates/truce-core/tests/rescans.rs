@@ -184,3 +184,35 @@ fn false_positives_and_accepted_risks_survive_rescans() {
     assert_eq!(status(&ws, "web01", "1"), "false_positive");
     assert_eq!(status(&ws, "web01", "2"), "risk_accepted");
 }
+
+#[test]
+fn evidence_follows_the_newest_scan_and_is_rewritten_only_when_it_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    let scan = |ts: i64, output: &str| {
+        nessus(&[("web01", ts, &[("1", "22")])]).replace(
+            "<solution>Patch</solution>",
+            &format!("<solution>Patch</solution><plugin_output>{output}</plugin_output>"),
+        )
+    };
+    import(&mut ws, "t1.nessus", &scan(T1, "OpenSSH 8.2"));
+    let evidence = |ws: &Workspace| common::text(ws, "SELECT evidence FROM findings_with_evidence");
+    assert_eq!(evidence(&ws), "OpenSSH 8.2");
+    let hash = |ws: &Workspace| common::scalar(ws, "SELECT evidence_hash FROM findings");
+    let first = hash(&ws);
+    import(&mut ws, "t2.nessus", &scan(T2, "OpenSSH 8.2"));
+    assert_eq!(
+        (evidence(&ws), hash(&ws)),
+        ("OpenSSH 8.2".to_string(), first)
+    );
+    import(&mut ws, "t3.nessus", &scan(T3, "OpenSSH 8.9p1"));
+    assert_eq!(evidence(&ws), "OpenSSH 8.9p1");
+    assert_ne!(hash(&ws), first);
+    // An older scan imported late does not bring its older words back.
+    import(&mut ws, "t1b.nessus", &scan(T1 + 60, "OpenSSH 7.4"));
+    assert_eq!(evidence(&ws), "OpenSSH 8.9p1");
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(*) FROM finding_evidence"),
+        1
+    );
+}

@@ -56,6 +56,13 @@ fn workspace_at_version(path: &std::path::Path, version: i64) {
         )
         .unwrap();
     }
+    match version {
+        1 | 2 => tx.execute_batch("UPDATE findings SET evidence = 'Nessus version : 10.4'").unwrap(),
+        3.. => tx
+            .execute_batch("INSERT INTO finding_evidence (finding_id, text) VALUES ('f1', 'Nessus version : 10.4')")
+            .unwrap(),
+        _ => {}
+    }
     if version >= 2 {
         tx.execute_batch("INSERT INTO teams (id, name, kind) VALUES ('t1', 'Linux Ops', 'ops');")
             .unwrap();
@@ -90,6 +97,14 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
             if version >= 1 { 1 } else { 0 },
             "identifiers kept from version {version}"
         );
+        if version >= 1 {
+            // v3 moved evidence to its own table; it is still the finding's.
+            let evidence = common::text(
+                &ws,
+                "SELECT evidence FROM findings_with_evidence WHERE id = 'f1'",
+            );
+            assert_eq!(evidence, "Nessus version : 10.4");
+        }
         let teams = common::scalar(&ws, "SELECT count(*) FROM teams");
         assert_eq!(teams, if version >= 2 { 1 } else { 0 });
         // Every table of the latest schema is there.

@@ -182,6 +182,29 @@ fn write(
 
 const INSERT_BATCH: usize = 64;
 
+/// `rows` holds `n` rows of `width` values: a full batch goes out as one statement, fewer
+/// row by row, so only two statements per table stay in the statement cache.
+fn insert_rows(
+    tx: &Transaction<'_>,
+    head: &str,
+    row: &str,
+    width: usize,
+    n: usize,
+    rows: &[&dyn rusqlite::ToSql],
+) -> Result<()> {
+    if n == INSERT_BATCH {
+        let sql = format!("{head}{}", vec![row; n].join(", "));
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(rows))?;
+    } else if n > 0 {
+        let mut stmt = tx.prepare_cached(&format!("{head}{row}"))?;
+        for one in rows.chunks(width) {
+            stmt.execute(rusqlite::params_from_iter(one))?;
+        }
+    }
+    Ok(())
+}
+
 struct NewFinding {
     id: String,
     asset_id: String,
@@ -198,13 +221,36 @@ struct Existing {
     status: String,
     last_seen: String,
     closed_at: Option<String>,
+    evidence_hash: Option<i64>,
+}
+
+/// A stable 64-bit fingerprint of a finding's evidence (xxh3: the same on every machine and
+/// every build, unlike std's hasher), so a rescan can tell whether it changed without reading it.
+fn evidence_hash(evidence: &Option<String>) -> Option<i64> {
+    evidence
+        .as_deref()
+        .map(|e| xxhash_rust::xxh3::xxh3_64(e.as_bytes()) as i64)
+}
+
+fn set_evidence(tx: &Transaction<'_>, finding_id: &str, evidence: Option<&str>) -> Result<()> {
+    match evidence {
+        Some(text) => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO finding_evidence (finding_id, text) VALUES (?1, ?2)",
+            )?
+            .execute(params![finding_id, text])?,
+        None => tx
+            .prepare_cached("DELETE FROM finding_evidence WHERE finding_id = ?1")?
+            .execute([finding_id])?,
+    };
+    Ok(())
 }
 
 type Known = HashMap<(String, String), Existing>;
 
 fn known_findings(tx: &Transaction<'_>, asset_id: &str) -> Result<Known> {
     let mut stmt = tx.prepare_cached(
-        "SELECT vulnerability_id, location, id, status, last_seen, closed_at FROM findings WHERE asset_id = ?1",
+        "SELECT vulnerability_id, location, id, status, last_seen, closed_at, evidence_hash FROM findings WHERE asset_id = ?1",
     )?;
     let rows = stmt.query_map([asset_id], |r| {
         Ok((
@@ -214,6 +260,7 @@ fn known_findings(tx: &Transaction<'_>, asset_id: &str) -> Result<Known> {
                 status: r.get(3)?,
                 last_seen: r.get(4)?,
                 closed_at: r.get(5)?,
+                evidence_hash: r.get(6)?,
             },
         ))
     })?;
@@ -549,12 +596,13 @@ impl Writer {
                         VerdictStatus::Fixed => ("fixed", Some(seen_at)),
                     };
                     tx.prepare_cached(
-                        "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, evidence,
+                        "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, evidence_hash,
                             first_seen, last_seen, first_import_id, last_import_id, closed_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?9, ?6, ?7, ?7, ?8, ?8, ?10)",
                     )?
-                    .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), f.evidence, seen_at,
+                    .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), evidence_hash(&f.evidence), seen_at,
                         self.import_id, status, closed_at])?;
+                    set_evidence(tx, &id, f.evidence.as_deref())?;
                     self.log_verdict(tx, &id, status, &v.reason)?;
                 } else {
                     self.pending.push(NewFinding {
@@ -577,18 +625,20 @@ impl Writer {
                 status,
                 last_seen,
                 closed_at,
+                evidence_hash: old_hash,
             }) => {
                 let newer = seen_at >= last_seen.as_str();
                 // Only a scan after the one that closed it can say it is back; an older scan
                 // imported late is old news. False positives and accepted risks stay as they are.
                 // A finding the file itself says is not affected or fixed is not reopened.
+                let new_hash = evidence_hash(&f.evidence);
                 let reopen = status == "fixed"
                     && f.verdict.is_none()
                     && closed_at.as_deref().is_none_or(|c| seen_at > c);
                 tx.prepare_cached(
                     "UPDATE findings SET last_seen = max(last_seen, ?2),
                         last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
-                        evidence = CASE WHEN ?3 THEN ?5 ELSE evidence END,
+                        evidence_hash = CASE WHEN ?3 THEN ?5 ELSE evidence_hash END,
                         severity = CASE WHEN ?3 THEN ?6 ELSE severity END,
                         status = CASE WHEN ?7 THEN 'open' ELSE status END,
                         closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END
@@ -599,10 +649,14 @@ impl Writer {
                     seen_at,
                     newer,
                     self.import_id,
-                    f.evidence,
+                    new_hash,
                     sev.as_str(),
                     reopen
                 ])?;
+                // The scan's own words are rewritten only when they changed.
+                if newer && new_hash != old_hash {
+                    set_evidence(tx, &id, f.evidence.as_deref())?;
+                }
                 if reopen {
                     changelog::record(
                         tx,
@@ -630,45 +684,47 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the new findings waiting in `pending`: full batches as one multi-row INSERT
-    /// (much cheaper per row than one statement each), the rest one by one.
+    /// Writes the new findings waiting in `pending`, and their evidence: full batches as one
+    /// multi-row INSERT each (much cheaper per row than one statement each), the rest one by one.
     fn flush(&mut self, tx: &Transaction<'_>) -> Result<()> {
-        const COLUMNS: &str =
+        const FINDINGS: &str =
             "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status,
-            evidence, first_seen, last_seen, first_import_id, last_import_id) VALUES ";
-        const ROW: &str = "(?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)";
+            evidence_hash, first_seen, last_seen, first_import_id, last_import_id) VALUES ";
+        const FINDING: &str = "(?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)";
+        const EVIDENCE: &str = "INSERT INTO finding_evidence (finding_id, text) VALUES ";
         let pending = std::mem::take(&mut self.pending);
         let import = &self.import_id;
-        for chunk in pending.chunks(INSERT_BATCH) {
-            if chunk.len() == INSERT_BATCH {
-                let sql = format!("{COLUMNS}{}", vec![ROW; INSERT_BATCH].join(", "));
-                let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(INSERT_BATCH * 10);
-                for n in chunk {
-                    values.extend_from_slice(&[
-                        &n.id,
-                        &n.asset_id,
-                        &n.vuln_id,
-                        &n.location,
-                        &n.severity,
-                        &n.evidence,
-                        &n.seen_at,
-                        &n.seen_at,
-                        import,
-                        import,
-                    ]);
-                }
-                tx.prepare_cached(&sql)?
-                    .execute(rusqlite::params_from_iter(values))?;
-            } else {
-                // The remainder of a host: one row at a time, so only two statements stay hot.
-                let mut stmt = tx.prepare_cached(&format!("{COLUMNS}{ROW}"))?;
-                for n in chunk {
-                    stmt.execute(params![
-                        n.id, n.asset_id, n.vuln_id, n.location, n.severity, n.evidence, n.seen_at,
-                        n.seen_at, import, import
-                    ])?;
+        let hashes: Vec<Option<i64>> = pending.iter().map(|n| evidence_hash(&n.evidence)).collect();
+        let mut rows: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(INSERT_BATCH * 10);
+        for (chunk, hashes) in pending
+            .chunks(INSERT_BATCH)
+            .zip(hashes.chunks(INSERT_BATCH))
+        {
+            rows.clear();
+            for (n, h) in chunk.iter().zip(hashes) {
+                rows.extend_from_slice(&[
+                    &n.id,
+                    &n.asset_id,
+                    &n.vuln_id,
+                    &n.location,
+                    &n.severity,
+                    h,
+                    &n.seen_at,
+                    &n.seen_at,
+                    import,
+                    import,
+                ]);
+            }
+            insert_rows(tx, FINDINGS, FINDING, 10, chunk.len(), &rows)?;
+            rows.clear();
+            let mut n_evidence = 0;
+            for n in chunk {
+                if let Some(text) = &n.evidence {
+                    rows.extend_from_slice(&[&n.id, text]);
+                    n_evidence += 1;
                 }
             }
+            insert_rows(tx, EVIDENCE, "(?, ?)", 2, n_evidence, &rows)?;
         }
         Ok(())
     }

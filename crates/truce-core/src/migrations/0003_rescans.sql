@@ -35,3 +35,16 @@ INSERT INTO asset_identifiers_v3 SELECT asset_id, kind, value FROM asset_identif
 DROP TABLE asset_identifiers;
 ALTER TABLE asset_identifiers_v3 RENAME TO asset_identifiers;
 CREATE INDEX asset_identifiers_by_asset ON asset_identifiers(asset_id);
+
+-- Evidence (plugin output, proofs) is most of a finding's bytes. In the findings row every
+-- rescan's UPDATE re-read and rewrote it; in a table of its own it is written only when it
+-- changed, which findings.evidence_hash tells without reading it.
+CREATE TABLE finding_evidence (
+    finding_id TEXT PRIMARY KEY REFERENCES findings(id) ON DELETE CASCADE,
+    text       TEXT NOT NULL
+);
+INSERT INTO finding_evidence (finding_id, text) SELECT id, evidence FROM findings WHERE evidence IS NOT NULL;
+ALTER TABLE findings ADD COLUMN evidence_hash INTEGER;
+ALTER TABLE findings DROP COLUMN evidence;
+CREATE VIEW findings_with_evidence AS
+    SELECT f.*, e.text AS evidence FROM findings f LEFT JOIN finding_evidence e ON e.finding_id = f.id;
