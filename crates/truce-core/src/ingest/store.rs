@@ -817,6 +817,9 @@ impl Writer {
     /// Closes, as fixed, the open findings of this scanner on assets this import covered
     /// that the scan did not report, unless something saw them later than this scan did.
     fn close_missing(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if self.assets.iter().all(|a| self.created.contains(a)) {
+            return Ok(()); // every asset is new to the workspace: nothing of theirs can be missing
+        }
         let missing = "FROM findings f
              JOIN import_scope s ON s.asset_id = f.asset_id AND s.import_id = ?1
              JOIN vulnerabilities v ON v.id = f.vulnerability_id AND v.scanner = s.scanner
