@@ -1,7 +1,8 @@
 //! Importing Microsoft Defender for Endpoint vulnerability JSON (shared/corpus/scans/ms_defender).
 //! Expected numbers come from a separate Python reading of each file (json module): one asset
 //! per machineId, one finding per distinct (machineId, cveId, productName@productVersion),
-//! severity Critical/High/Medium/Low as is, else info. The .zip exports are not supported yet.
+//! severity Critical/High/Medium/Low as is, else info. The .zip exports likewise (zipfile module),
+//! joining vulnerabilities/*.json to machines/*.json on machineId.
 
 mod common;
 
@@ -194,5 +195,172 @@ fn bad_input_is_refused_with_its_position() {
         "shape.json",
         b"{\"value\": {\"cveId\": \"CVE-2024-1\"}}",
         "line 1, column 11: not a Defender vulnerability export: invalid type: map, expected a sequence",
+    );
+}
+
+/// Every identifier of the workspace, sorted, and the OS of every asset.
+fn ids_and_os(ws: &Workspace) -> (Vec<String>, Vec<String>) {
+    (
+        strings(
+            ws,
+            "SELECT kind || '=' || value FROM asset_identifiers ORDER BY 1",
+        ),
+        strings(ws, "SELECT coalesce(os, '') FROM assets ORDER BY 1"),
+    )
+}
+
+// All expectations of the .zip exports below come from a one-off python3 script (zipfile +
+// json, not Truce): read machines/*.json into {id: record} and every vulnerabilities/*.json
+// record; assets = distinct machineId; findings = distinct (machineId, cveId,
+// productName@productVersion); severity Critical/High/Medium/Low else info; identifiers =
+// cloud_id=machineId, computerDnsName lower-cased (fqdn when dotted without spaces, else
+// hostname) and ip=lastIpAddress of the machine record with that id, if any; os = osPlatform
+// (osVersion is null in all of them).
+#[test]
+fn zip_exports_join_machines_to_vulnerabilities() {
+    // defender.zip: 4 records of machine wjeri..., which machines.json has (no DNS name,
+    // lastIpAddress 1.1.1.1, osPlatform Other); Low, High, Medium, Medium.
+    let (_d, ws, r) = import("defender.zip");
+    assert_eq!((r.assets, r.findings), (1, 4));
+    assert_eq!(r.by_severity, common::sev(0, 1, 2, 1, 0));
+    let (ids, os) = ids_and_os(&ws);
+    assert_eq!(ids, ["cloud_id=wjeriowerjoiewrjoweirjeowij", "ip=1.1.1.1"]);
+    assert_eq!(os, ["Other"]);
+
+    // defender_error_handling.zip: 421 records, 421 distinct findings, all on machine e20d...,
+    // computerDnsName dvs-cstancu, lastIpAddress 192.168.1.3, osPlatform Windows11;
+    // 5 Critical, 241 High, 136 Medium, 39 Low. Its machine record's ipAddresses are strings,
+    // not objects: Truce does not read them, so they are no error.
+    let (_d, ws, r) = import("defender_error_handling.zip");
+    assert_eq!((r.assets, r.findings), (1, 421));
+    assert_eq!(r.by_severity, common::sev(5, 241, 136, 39, 0));
+    let (ids, os) = ids_and_os(&ws);
+    assert_eq!(
+        ids,
+        [
+            "cloud_id=e20d13ec6aff01641f3a6e23ea4053ce41f7c188",
+            "hostname=dvs-cstancu",
+            "ip=192.168.1.3"
+        ]
+    );
+    assert_eq!(os, ["Windows11"]);
+
+    // defender_multiple_files.zip: two vulnerabilities files, 5 records on 2 machines, both in
+    // machines.json (fjweo...: afjweiofwejfio.com, 1.1.1.1, plat; wjeri...: no name, 1.1.1.1,
+    // Other). The shared IP does not merge them (cloud ids differ).
+    let (_d, ws, r) = import("defender_multiple_files.zip");
+    assert_eq!((r.assets, r.findings), (2, 5));
+    assert_eq!(r.by_severity, common::sev(1, 1, 2, 1, 0));
+    let (ids, os) = ids_and_os(&ws);
+    assert_eq!(
+        ids,
+        [
+            "cloud_id=fjweoifjewiofjweoifjeowifjowei",
+            "cloud_id=wjeriowerjoiewrjoweirjeowij",
+            "fqdn=afjweiofwejfio.com",
+            "ip=1.1.1.1",
+            "ip=1.1.1.1"
+        ]
+    );
+    assert_eq!(os, ["Other", "plat"]);
+
+    // defender_wrong_machines.zip: machines.json names other ids; the 4 records are still
+    // imported under their machineId, without enrichment. empty_machines.zip: no machines
+    // file at all (a .DS_Store and empty folders), same 4 records.
+    for name in ["defender_wrong_machines.zip", "empty_machines.zip"] {
+        let (_d, ws, r) = import(name);
+        assert_eq!((r.assets, r.findings), (1, 4), "{name}");
+        assert_eq!(r.by_severity, common::sev(0, 1, 2, 1, 0), "{name}");
+        let (ids, os) = ids_and_os(&ws);
+        assert_eq!(ids, ["cloud_id=wjeriowerjoiewrjoweirjeowij"], "{name}");
+        assert_eq!(os, [""], "{name}");
+    }
+
+    // issue_11217.zip: one Medium record; the machine's computerDnsName is a device name
+    // with spaces and parentheses, kept as a host name.
+    let (_d, ws, r) = import("issue_11217.zip");
+    assert_eq!((r.assets, r.findings), (1, 1));
+    assert_eq!(r.by_severity, common::sev(0, 0, 1, 0, 0));
+    let (ids, _) = ids_and_os(&ws);
+    assert_eq!(
+        ids,
+        [
+            "cloud_id=wjeriowerjoiewrjoweirjeowij",
+            "hostname=max_mustermann_ipad air (17zoll) (2nd generation)",
+            "ip=1.1.1.1"
+        ]
+    );
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn zips_are_claimed_only_with_defender_entries() {
+    let head = |b: &[u8]| {
+        choose_format("x", None, &b[..b.len().min(64 * 1024)])
+            .ok()
+            .map(|f| f.name())
+    };
+    for f in [
+        "defender.zip",
+        "defender_error_handling.zip",
+        "defender_multiple_files.zip",
+        "defender_wrong_machines.zip",
+        "empty_machines.zip",
+        "issue_11217.zip",
+    ] {
+        let bytes = std::fs::read(common::corpus(&format!("ms_defender/{f}"))).unwrap();
+        assert_eq!(head(&bytes), Some("defender"), "{f}");
+    }
+    let other = zip_of(&[("foo.txt", b"hello")]);
+    assert_ne!(head(&other), Some("defender"));
+}
+
+#[test]
+fn broken_zips_are_refused_with_the_entry_and_position() {
+    let bytes = std::fs::read(common::corpus("ms_defender/defender.zip")).unwrap();
+    // Cut in half: the central directory at the end is gone.
+    let (_d, ws, _) = import("report_many_vulns.json");
+    common::assert_refused(
+        ws,
+        "cut.zip",
+        &bytes[..bytes.len() / 2],
+        Some("defender"),
+        "byte 0",
+        "not a readable .zip archive",
+    );
+    // An entry that is not valid JSON: its name, line and column.
+    let broken = zip_of(&[(
+        "vulnerabilities/x.json",
+        b"{\"value\": [\n  {\"cveId\": }]}",
+    )]);
+    let (_d, ws, _) = import("report_many_vulns.json");
+    common::assert_refused(
+        ws,
+        "broken.zip",
+        &broken,
+        Some("defender"),
+        "entry vulnerabilities/x.json: line 2, column ",
+        "malformed JSON",
+    );
+    // Machines only: nothing to import, said so.
+    let machines_only = zip_of(&[("machines/m.json", b"{\"value\": []}")]);
+    let (_d, ws, _) = import("report_many_vulns.json");
+    common::assert_refused(
+        ws,
+        "machines.zip",
+        &machines_only,
+        None,
+        "byte 0",
+        "no vulnerabilities/*.json entry",
     );
 }
