@@ -20,6 +20,7 @@ mod qualys_csv;
 mod sarif;
 mod store;
 mod trivy;
+mod writer;
 mod xml;
 
 use std::io::BufRead;

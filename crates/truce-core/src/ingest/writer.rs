@@ -1,0 +1,632 @@
+//! The writing half of an import: turns parsed targets into assets, vulnerabilities and
+//! findings inside the import's one transaction, and closes what a rescan no longer sees.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
+use super::{Verdict, VerdictStatus, VexStatement};
+use crate::changelog::{self, Change};
+use crate::error::Result;
+use crate::ids::{new_id, now};
+use crate::model::{ImportReport, Severity};
+
+const INSERT_BATCH: usize = 64;
+
+/// `rows` holds `n` rows of `width` values: a full batch goes out as one statement, fewer
+/// row by row, so only two statements per table stay in the statement cache.
+fn insert_rows(
+    tx: &Transaction<'_>,
+    head: &str,
+    row: &str,
+    width: usize,
+    n: usize,
+    rows: &[&dyn rusqlite::ToSql],
+) -> Result<()> {
+    if n == INSERT_BATCH {
+        let sql = format!("{head}{}", vec![row; n].join(", "));
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(rows))?;
+    } else if n > 0 {
+        let mut stmt = tx.prepare_cached(&format!("{head}{row}"))?;
+        for one in rows.chunks(width) {
+            stmt.execute(rusqlite::params_from_iter(one))?;
+        }
+    }
+    Ok(())
+}
+
+struct NewFinding {
+    id: String,
+    asset_id: String,
+    vuln_id: String,
+    location: String,
+    severity: &'static str,
+    evidence: Option<String>,
+    seen_at: String,
+}
+
+/// A finding already in the workspace, by (vulnerability id, location), for one asset.
+struct Existing {
+    id: String,
+    status: String,
+    last_seen: String,
+    closed_at: Option<String>,
+    evidence_hash: Option<i64>,
+}
+
+/// A stable 64-bit fingerprint of a finding's evidence (xxh3: the same on every machine and
+/// every build, unlike std's hasher), so a rescan can tell whether it changed without reading it.
+fn evidence_hash(evidence: &Option<String>) -> Option<i64> {
+    evidence
+        .as_deref()
+        .map(|e| xxhash_rust::xxh3::xxh3_64(e.as_bytes()) as i64)
+}
+
+fn set_evidence(tx: &Transaction<'_>, finding_id: &str, evidence: Option<&str>) -> Result<()> {
+    match evidence {
+        Some(text) => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO finding_evidence (finding_id, text) VALUES (?1, ?2)",
+            )?
+            .execute(params![finding_id, text])?,
+        None => tx
+            .prepare_cached("DELETE FROM finding_evidence WHERE finding_id = ?1")?
+            .execute([finding_id])?,
+    };
+    Ok(())
+}
+
+type Known = HashMap<(String, String), Existing>;
+
+fn known_findings(tx: &Transaction<'_>, asset_id: &str) -> Result<Known> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT vulnerability_id, location, id, status, last_seen, closed_at, evidence_hash FROM findings WHERE asset_id = ?1",
+    )?;
+    let rows = stmt.query_map([asset_id], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?),
+            Existing {
+                id: r.get(2)?,
+                status: r.get(3)?,
+                last_seen: r.get(4)?,
+                closed_at: r.get(5)?,
+                evidence_hash: r.get(6)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) struct Writer {
+    import_id: String,
+    at: String,
+    actor: String,
+    /// The scan time of targets whose report gives none.
+    at_precise: String,
+    scanner: &'static str,
+    file_name: String,
+    scanned_at: Option<String>,
+    vulns: HashMap<(String, String), String>,
+    assets: HashSet<String>,
+    /// Findings this file already gave, as a 128-bit xxh3 of (asset, vulnerability, location):
+    /// 16 bytes each instead of three strings, so memory stays small on huge files.
+    seen: HashSet<u128>,
+    /// New findings not yet written (see `flush`).
+    pending: Vec<NewFinding>,
+    /// Assets this import created: they have no findings yet.
+    created: HashSet<String>,
+    report: ImportReport,
+}
+
+impl Writer {
+    pub(super) fn start(
+        tx: &Transaction<'_>,
+        fmt: &dyn Format,
+        name: &str,
+        actor: &str,
+    ) -> Result<Writer> {
+        let w = Writer {
+            import_id: new_id(),
+            at: now(),
+            actor: actor.to_string(),
+            at_precise: crate::ids::now_precise(),
+            scanner: fmt.scanner(),
+            file_name: name.to_string(),
+            scanned_at: None,
+            vulns: HashMap::new(),
+            assets: HashSet::new(),
+            seen: HashSet::new(),
+            created: HashSet::new(),
+            pending: Vec::with_capacity(INSERT_BATCH),
+            report: ImportReport::default(),
+        };
+        // The row exists first so findings can point at it; counts are filled in at the end.
+        tx.execute(
+            "INSERT INTO imports (id, format, file_name, file_sha256, imported_at, imported_by, assets, findings, new_findings)
+             VALUES (?1, ?2, ?3, '', ?4, ?5, 0, 0, 0)",
+            params![w.import_id, fmt.name(), w.file_name, w.at, w.actor],
+        )?;
+        Ok(w)
+    }
+
+    pub(super) fn host(&mut self, tx: &Transaction<'_>, host: ParsedAsset) -> Result<()> {
+        let seen_at = host
+            .scanned_at
+            .clone()
+            .unwrap_or_else(|| self.at_precise.clone());
+        if self.scanned_at.as_ref().is_none_or(|s| *s > seen_at) {
+            self.scanned_at = Some(seen_at.clone());
+        }
+        if host.identifiers.is_empty() && host.findings.is_empty() {
+            // A VEX document: verdicts on what other files reported, no asset of its own.
+            for s in &host.statements {
+                self.statement(tx, s)?;
+            }
+            return Ok(());
+        }
+        let asset_id = self.asset(tx, &host)?;
+        let scanner = host
+            .scanner
+            .clone()
+            .unwrap_or_else(|| self.scanner.to_string());
+        // A target listed twice keeps its earliest scan time.
+        tx.prepare_cached(
+            "INSERT INTO import_scope (import_id, asset_id, scanner, scanned_at) VALUES (?1, ?2, ?4, ?3)
+             ON CONFLICT (import_id, asset_id, scanner) DO UPDATE SET scanned_at = min(scanned_at, excluded.scanned_at)",
+        )?
+        .execute(params![self.import_id, asset_id, seen_at, scanner])?;
+        self.assets.insert(asset_id.clone());
+        // One range scan per asset instead of one lookup per finding.
+        let mut known = if self.created.contains(&asset_id) {
+            Known::new()
+        } else {
+            known_findings(tx, &asset_id)?
+        };
+        for f in host.findings {
+            self.finding(tx, &scanner, &asset_id, &seen_at, f, &mut known)?;
+        }
+        self.flush(tx)?;
+        Ok(())
+    }
+
+    /// Finds the asset this target already is (see `identity`), else creates it. New keys
+    /// learnt about a known asset are logged with the key that matched, so a merge can be explained.
+    fn asset(&mut self, tx: &Transaction<'_>, host: &ParsedAsset) -> Result<String> {
+        let found = identity::find(tx, &host.identifiers)?;
+        let id = match &found {
+            Some((id, _, _)) => id.clone(),
+            None => {
+                let id = new_id();
+                let name = best_name(host);
+                tx.prepare_cached(
+                    "INSERT INTO assets (id, name, os, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                )?
+                .execute(params![id, name, host.os, self.at])?;
+                self.created.insert(id.clone());
+                changelog::record(
+                    tx,
+                    &self.actor,
+                    &self.at,
+                    &Change {
+                        entity: "asset",
+                        entity_id: &id,
+                        field: "created",
+                        old: None,
+                        new: Some(&name),
+                        reason: Some(&format!("first seen in {}", self.file_name)),
+                    },
+                )?;
+                id
+            }
+        };
+        for (kind, value) in &host.identifiers {
+            if found.is_some() && identity::has(tx, &id, *kind, value)? {
+                continue;
+            }
+            tx.prepare_cached("INSERT OR IGNORE INTO asset_identifiers (asset_id, kind, value) VALUES (?1, ?2, ?3)")?
+                .execute(params![id, kind.as_str(), value])?;
+            if let Some((_, mkind, mvalue)) = &found {
+                changelog::record(
+                    tx,
+                    &self.actor,
+                    &self.at,
+                    &Change {
+                        entity: "asset",
+                        entity_id: &id,
+                        field: "identifier",
+                        old: None,
+                        new: Some(&format!("{}={value}", kind.as_str())),
+                        reason: Some(&format!(
+                            "{} matched on {}={mvalue}",
+                            self.file_name,
+                            mkind.as_str()
+                        )),
+                    },
+                )?;
+            }
+        }
+        Ok(id)
+    }
+
+    fn vulnerability(
+        &mut self,
+        tx: &Transaction<'_>,
+        scanner: &str,
+        f: &ParsedFinding,
+        sev: Severity,
+    ) -> Result<String> {
+        let key = (scanner.to_string(), f.scanner_id.clone());
+        if let Some(id) = self.vulns.get(&key) {
+            return Ok(id.clone());
+        }
+        let existing: Option<String> = tx
+            .prepare_cached(
+                "SELECT id FROM vulnerabilities WHERE scanner = ?1 AND scanner_id = ?2",
+            )?
+            .query_row(params![scanner, f.scanner_id], |r| r.get(0))
+            .optional()?;
+        let id = existing.unwrap_or_else(new_id);
+        let score = |s: &Option<(f64, Option<String>)>| {
+            s.as_ref().map(|(v, _)| *v).filter(|v| v.is_finite())
+        };
+        let vector = |s: &Option<(f64, Option<String>)>| s.as_ref().and_then(|(_, v)| v.clone());
+        // Newer reports carry newer knowledge of a vulnerability: the latest import wins.
+        tx.prepare_cached(
+            "INSERT INTO vulnerabilities (id, scanner, scanner_id, title, severity, scanner_score,
+                cvss2_score, cvss2_vector, cvss3_score, cvss3_vector, cvss4_score, cvss4_vector,
+                epss, known_exploited, exploit_available, description, solution, fixed_version)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)
+             ON CONFLICT (scanner, scanner_id) DO UPDATE SET
+                title = excluded.title, severity = excluded.severity, scanner_score = excluded.scanner_score,
+                cvss2_score = excluded.cvss2_score, cvss2_vector = excluded.cvss2_vector,
+                cvss3_score = excluded.cvss3_score, cvss3_vector = excluded.cvss3_vector,
+                cvss4_score = excluded.cvss4_score, cvss4_vector = excluded.cvss4_vector,
+                epss = excluded.epss, known_exploited = excluded.known_exploited,
+                exploit_available = excluded.exploit_available, description = excluded.description,
+                solution = excluded.solution, fixed_version = excluded.fixed_version",
+        )?
+        .execute(params![
+            id, scanner, f.scanner_id, f.title, sev.as_str(), f.scanner_score,
+            score(&f.cvss2), vector(&f.cvss2), score(&f.cvss3), vector(&f.cvss3),
+            score(&f.cvss4), vector(&f.cvss4), f.epss, f.known_exploited, f.exploit_available,
+            f.description, f.solution, f.fixed_version
+        ])?;
+        for cve in &f.cves {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO vulnerability_cves (vulnerability_id, cve) VALUES (?1, ?2)",
+            )?
+            .execute(params![id, cve])?;
+        }
+        self.vulns.insert(key, id.clone());
+        Ok(id)
+    }
+
+    fn finding(
+        &mut self,
+        tx: &Transaction<'_>,
+        scanner: &str,
+        asset_id: &str,
+        seen_at: &str,
+        f: ParsedFinding,
+        known: &mut Known,
+    ) -> Result<()> {
+        let sev = f.severity.unwrap_or(Severity::Info);
+        let vuln_id = self.vulnerability(tx, scanner, &f, sev)?;
+        let key = xxhash_rust::xxh3::xxh3_128(
+            format!("{asset_id}\u{0}{vuln_id}\u{0}{}", f.location).as_bytes(),
+        );
+        if !self.seen.insert(key) {
+            return Ok(()); // a repeat inside one file is the same finding
+        }
+        self.report.findings += 1;
+        self.report.by_severity.add(sev, 1);
+        let existing = known.remove(&(vuln_id.clone(), f.location.clone()));
+        match existing {
+            None => {
+                if let Some(v) = &f.verdict {
+                    // A finding that comes with its author's verdict starts in that status
+                    // (rare: written at once, not batched).
+                    let id = new_id();
+                    let (status, closed_at) = match v.status {
+                        VerdictStatus::NotAffected => ("false_positive", None),
+                        VerdictStatus::Fixed => ("fixed", Some(seen_at)),
+                    };
+                    tx.prepare_cached(
+                        "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, evidence_hash,
+                            first_seen, last_seen, first_import_id, last_import_id, closed_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?9, ?6, ?7, ?7, ?8, ?8, ?10)",
+                    )?
+                    .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), evidence_hash(&f.evidence), seen_at,
+                        self.import_id, status, closed_at])?;
+                    set_evidence(tx, &id, f.evidence.as_deref())?;
+                    self.log_verdict(tx, &id, status, &v.reason)?;
+                } else {
+                    self.pending.push(NewFinding {
+                        id: new_id(),
+                        asset_id: asset_id.to_string(),
+                        vuln_id,
+                        location: f.location,
+                        severity: sev.as_str(),
+                        evidence: f.evidence,
+                        seen_at: seen_at.to_string(),
+                    });
+                    if self.pending.len() == INSERT_BATCH {
+                        self.flush(tx)?;
+                    }
+                }
+                self.report.new += 1;
+            }
+            Some(Existing {
+                id,
+                status,
+                last_seen,
+                closed_at,
+                evidence_hash: old_hash,
+            }) => {
+                let newer = seen_at >= last_seen.as_str();
+                // Only a scan after the one that closed it can say it is back; an older scan
+                // imported late is old news. False positives and accepted risks stay as they are.
+                // A finding the file itself says is not affected or fixed is not reopened.
+                let new_hash = evidence_hash(&f.evidence);
+                let reopen = status == "fixed"
+                    && f.verdict.is_none()
+                    && closed_at.as_deref().is_none_or(|c| seen_at > c);
+                tx.prepare_cached(
+                    "UPDATE findings SET last_seen = max(last_seen, ?2),
+                        last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
+                        evidence_hash = CASE WHEN ?3 THEN ?5 ELSE evidence_hash END,
+                        severity = CASE WHEN ?3 THEN ?6 ELSE severity END,
+                        status = CASE WHEN ?7 THEN 'open' ELSE status END,
+                        closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    seen_at,
+                    newer,
+                    self.import_id,
+                    new_hash,
+                    sev.as_str(),
+                    reopen
+                ])?;
+                // The scan's own words are rewritten only when they changed.
+                if newer && new_hash != old_hash {
+                    set_evidence(tx, &id, f.evidence.as_deref())?;
+                }
+                if reopen {
+                    changelog::record(
+                        tx,
+                        &self.actor,
+                        &self.at,
+                        &Change {
+                            entity: "finding",
+                            entity_id: &id,
+                            field: "status",
+                            old: Some("fixed"),
+                            new: Some("open"),
+                            reason: Some(&format!("seen again in {}", self.file_name)),
+                        },
+                    )?;
+                    self.report.reopened += 1;
+                } else if status == "open" && f.verdict.is_some() {
+                    let verdict = f.verdict.as_ref().expect("checked");
+                    self.apply_verdict(tx, &id, verdict, seen_at)?;
+                    self.report.closed += 1;
+                } else {
+                    self.report.unchanged += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the new findings waiting in `pending`, and their evidence: full batches as one
+    /// multi-row INSERT each (much cheaper per row than one statement each), the rest one by one.
+    fn flush(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        const FINDINGS: &str =
+            "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status,
+            evidence_hash, first_seen, last_seen, first_import_id, last_import_id) VALUES ";
+        const FINDING: &str = "(?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)";
+        const EVIDENCE: &str = "INSERT INTO finding_evidence (finding_id, text) VALUES ";
+        let pending = std::mem::take(&mut self.pending);
+        let import = &self.import_id;
+        let hashes: Vec<Option<i64>> = pending.iter().map(|n| evidence_hash(&n.evidence)).collect();
+        let mut rows: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(INSERT_BATCH * 10);
+        for (chunk, hashes) in pending
+            .chunks(INSERT_BATCH)
+            .zip(hashes.chunks(INSERT_BATCH))
+        {
+            rows.clear();
+            for (n, h) in chunk.iter().zip(hashes) {
+                rows.extend_from_slice(&[
+                    &n.id,
+                    &n.asset_id,
+                    &n.vuln_id,
+                    &n.location,
+                    &n.severity,
+                    h,
+                    &n.seen_at,
+                    &n.seen_at,
+                    import,
+                    import,
+                ]);
+            }
+            insert_rows(tx, FINDINGS, FINDING, 10, chunk.len(), &rows)?;
+            rows.clear();
+            let mut n_evidence = 0;
+            for n in chunk {
+                if let Some(text) = &n.evidence {
+                    rows.extend_from_slice(&[&n.id, text]);
+                    n_evidence += 1;
+                }
+            }
+            insert_rows(tx, EVIDENCE, "(?, ?)", 2, n_evidence, &rows)?;
+        }
+        Ok(())
+    }
+
+    /// Sets an open finding to the verdict's status (false_positive, or fixed at `at`) and logs it.
+    fn apply_verdict(
+        &self,
+        tx: &Transaction<'_>,
+        id: &str,
+        verdict: &Verdict,
+        at: &str,
+    ) -> Result<()> {
+        let (status, closed_at) = match verdict.status {
+            VerdictStatus::NotAffected => ("false_positive", None),
+            VerdictStatus::Fixed => ("fixed", Some(at)),
+        };
+        tx.prepare_cached(
+            "UPDATE findings SET status = ?2, closed_at = ?3 WHERE id = ?1 AND status = 'open'",
+        )?
+        .execute(params![id, status, closed_at])?;
+        self.log_verdict(tx, id, status, &verdict.reason)
+    }
+
+    fn log_verdict(
+        &self,
+        tx: &Transaction<'_>,
+        id: &str,
+        status: &str,
+        reason: &str,
+    ) -> Result<()> {
+        changelog::record(
+            tx,
+            &self.actor,
+            &self.at,
+            &Change {
+                entity: "finding",
+                entity_id: id,
+                field: "status",
+                old: Some("open"),
+                new: Some(status),
+                reason: Some(&format!("{reason} in {}", self.file_name)),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Applies one OpenVEX statement to every open finding, on any asset, of its
+    /// vulnerability (scanner id or CVE) at its product's package ("name@version", or any
+    /// version of the package when the purl has none). Counted as closed.
+    fn statement(&mut self, tx: &Transaction<'_>, s: &VexStatement) -> Result<()> {
+        let (name, exact, prefix) = match &s.product {
+            None => (None, None, None),
+            Some((name, Some(v))) => (None, Some(format!("{name}@{v}")), None),
+            Some((name, None)) => (Some(name.clone()), None, Some(format!("{name}@"))),
+        };
+        let ids: Vec<String> = tx
+            .prepare_cached(
+                "SELECT f.id FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id
+                 WHERE f.status = 'open'
+                   AND (v.scanner_id = ?1 OR EXISTS (SELECT 1 FROM vulnerability_cves c
+                        WHERE c.vulnerability_id = v.id AND c.cve = ?1))
+                   AND ((?2 IS NULL AND ?3 IS NULL)
+                        OR f.location = ?2 OR f.location = ?4
+                        OR substr(f.location, 1, length(?3)) = ?3)
+                 ORDER BY f.id",
+            )?
+            .query_map(params![s.vulnerability, exact, prefix, name], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let at = s.at.clone().unwrap_or_else(|| self.at_precise.clone());
+        let verdict = Verdict {
+            status: s.status,
+            reason: s.reason.clone(),
+        };
+        for id in ids {
+            self.apply_verdict(tx, &id, &verdict, &at)?;
+            self.report.closed += 1;
+        }
+        Ok(())
+    }
+
+    pub(super) fn report(&self, shown: &str, fmt: &dyn Format) -> ImportReport {
+        ImportReport {
+            file: shown.to_string(),
+            format: fmt.name().to_string(),
+            assets: self.assets.len() as u32,
+            ..self.report.clone()
+        }
+    }
+
+    /// Closes, as fixed, the open findings of this scanner on assets this import covered
+    /// that the scan did not report, unless something saw them later than this scan did.
+    pub(super) fn close_missing(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if self.assets.iter().all(|a| self.created.contains(a)) {
+            return Ok(()); // every asset is new to the workspace: nothing of theirs can be missing
+        }
+        let missing = "FROM findings f
+             JOIN import_scope s ON s.asset_id = f.asset_id AND s.import_id = ?1
+             JOIN vulnerabilities v ON v.id = f.vulnerability_id AND v.scanner = s.scanner
+             WHERE f.status = 'open' AND f.last_import_id IS NOT ?1 AND f.last_seen < s.scanned_at";
+        let reason = format!("not found by {}", self.file_name);
+        tx.execute(
+            &format!(
+                "INSERT INTO change_log (id, entity, entity_id, field, old_value, new_value, actor, at, reason)
+                 SELECT truce_new_id(), 'finding', f.id, 'status', 'open', 'fixed', ?2, ?3, ?4 {missing}"
+            ),
+            params![self.import_id, self.actor, self.at, reason],
+        )?;
+        let closed = tx.execute(
+            &format!(
+                "UPDATE findings SET status = 'fixed', closed_at = (SELECT min(scanned_at) FROM import_scope
+                     WHERE import_id = ?1 AND asset_id = findings.asset_id)
+                 WHERE id IN (SELECT f.id {missing})"
+            ),
+            params![self.import_id],
+        )?;
+        self.report.closed += closed as u32;
+        Ok(())
+    }
+
+    pub(super) fn finish(
+        &self,
+        tx: &Transaction<'_>,
+        sha: &str,
+        size: u64,
+        report: &ImportReport,
+    ) -> Result<()> {
+        let by_severity = serde_json::to_string(&report.by_severity).expect("counts serialize");
+        tx.execute(
+            "UPDATE imports SET file_sha256 = ?2, scanned_at = ?3, assets = ?4, findings = ?5, new_findings = ?6,
+                closed_findings = ?7, reopened_findings = ?8, scanner = ?9, file_size = ?10, by_severity = ?11
+             WHERE id = ?1",
+            params![self.import_id, sha, self.scanned_at, report.assets, report.findings, report.new,
+                report.closed, report.reopened, self.scanner, size as i64, by_severity],
+        )?;
+        changelog::record(
+            tx,
+            &self.actor,
+            &self.at,
+            &Change {
+                entity: "import",
+                entity_id: &self.import_id,
+                field: "created",
+                old: None,
+                new: Some(&self.file_name),
+                reason: None,
+            },
+        )?;
+        Ok(())
+    }
+}
+
+fn best_name(host: &ParsedAsset) -> String {
+    for kind in [
+        IdentifierKind::Fqdn,
+        IdentifierKind::Netbios,
+        IdentifierKind::Hostname,
+        IdentifierKind::Artifact,
+        IdentifierKind::CloudId,
+        IdentifierKind::ImageDigest,
+        IdentifierKind::Ip,
+    ] {
+        if let Some((_, v)) = host.identifiers.iter().find(|(k, _)| *k == kind) {
+            return v.clone();
+        }
+    }
+    host.label.clone()
+}
