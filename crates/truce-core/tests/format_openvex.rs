@@ -420,3 +420,57 @@ fn not_a_document_is_refused() {
         "@context 'https://example.com' does not name openvex.dev",
     );
 }
+
+/// Statements are kept: a scan imported after the VEX document gets its verdicts too.
+#[test]
+fn a_statement_applies_to_findings_reported_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    let doc = vex(
+        dir.path(),
+        "early.vex.json",
+        serde_json::json!([
+            {"vulnerability": {"name": "CVE-2024-20001"}, "products": [{"@id": "pkg:apk/alpine/zlib@1.2.11-r1"}],
+             "status": "not_affected", "justification": "vulnerable_code_not_present"},
+            {"vulnerability": {"name": "CVE-2024-20002"}, "products": [{"@id": "pkg:apk/alpine/openssl"}],
+             "status": "fixed"},
+        ]),
+    );
+    let r = import_file(&mut ws, &doc, None).unwrap();
+    assert_eq!((r.assets, r.findings, r.closed), (0, 0, 0));
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(*) FROM vex_statements"),
+        2
+    );
+    let scan = trivy(
+        dir.path(),
+        "later.json",
+        "alpine:3.10",
+        &[
+            ("CVE-2024-20001", "zlib", "1.2.11-r1"), // not affected, this version
+            ("CVE-2024-20001", "zlib", "1.2.12-r0"), // another version: the statement does not say
+            ("CVE-2024-20002", "openssl", "1.1.1k-r0"), // fixed, any version
+            ("CVE-2024-20003", "musl", "1.1.22-r3"), // no statement
+        ],
+    );
+    let r = import_file(&mut ws, &scan, None).unwrap();
+    assert_eq!((r.findings, r.new), (4, 4));
+    assert_eq!(
+        statuses(&ws),
+        [
+            "alpine:3.10 CVE-2024-20001 zlib@1.2.11-r1 false_positive -",
+            "alpine:3.10 CVE-2024-20001 zlib@1.2.12-r0 open -",
+            // Closed as of the scan that found it already declared fixed.
+            "alpine:3.10 CVE-2024-20002 openssl@1.1.1k-r0 fixed 2026-07-01T00:00:00Z",
+            "alpine:3.10 CVE-2024-20003 musl@1.1.22-r3 open -"
+        ]
+    );
+    let reason = common::text(
+        &ws,
+        "SELECT reason FROM change_log WHERE entity = 'finding' AND new_value = 'false_positive'",
+    );
+    assert!(
+        reason.contains("vulnerable_code_not_present") && reason.contains("early.vex.json"),
+        "{reason}"
+    );
+}

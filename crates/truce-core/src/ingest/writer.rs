@@ -117,7 +117,59 @@ pub(super) struct Writer {
     pending: Vec<NewFinding>,
     /// Assets this import created: they have no findings yet.
     created: HashSet<String>,
+    /// VEX statements of earlier imports, by vulnerability id: they give their verdict to
+    /// findings that scans report after them.
+    statements: HashMap<String, Vec<StoredStatement>>,
     report: ImportReport,
+}
+
+struct StoredStatement {
+    product: Option<(String, Option<String>)>,
+    status: VerdictStatus,
+    reason: String,
+}
+
+impl StoredStatement {
+    /// Whether the statement's product is the package at `location` ("name@version").
+    fn covers(&self, location: &str) -> bool {
+        match &self.product {
+            None => true,
+            Some((name, Some(version))) => location == format!("{name}@{version}"),
+            Some((name, None)) => location
+                .strip_prefix(name.as_str())
+                .is_some_and(|rest| rest.starts_with('@')),
+        }
+    }
+}
+
+fn stored_statements(tx: &Transaction<'_>) -> Result<HashMap<String, Vec<StoredStatement>>> {
+    let mut stmt = tx.prepare(
+        "SELECT vulnerability, product_name, product_version, status, reason FROM vex_statements ORDER BY at, id",
+    )?;
+    let mut map: HashMap<String, Vec<StoredStatement>> = HashMap::new();
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (vulnerability, name, version, status, reason) = row?;
+        let status = if status == "fixed" {
+            VerdictStatus::Fixed
+        } else {
+            VerdictStatus::NotAffected
+        };
+        map.entry(vulnerability).or_default().push(StoredStatement {
+            product: name.map(|n| (n, version)),
+            status,
+            reason,
+        });
+    }
+    Ok(map)
 }
 
 impl Writer {
@@ -140,6 +192,7 @@ impl Writer {
             seen: HashSet::new(),
             created: HashSet::new(),
             pending: Vec::with_capacity(INSERT_BATCH),
+            statements: stored_statements(tx)?,
             report: ImportReport::default(),
         };
         // The row exists first so findings can point at it; counts are filled in at the end.
@@ -309,9 +362,12 @@ impl Writer {
         scanner: &str,
         asset_id: &str,
         seen_at: &str,
-        f: ParsedFinding,
+        mut f: ParsedFinding,
         known: &mut Known,
     ) -> Result<()> {
+        if f.verdict.is_none() {
+            f.verdict = self.stored_verdict(&f);
+        }
         let sev = f.severity.unwrap_or(Severity::Info);
         let vuln_id = self.vulnerability(tx, scanner, &f, sev)?;
         let key = xxhash_rust::xxh3::xxh3_128(
@@ -509,10 +565,42 @@ impl Writer {
         Ok(())
     }
 
+    /// The verdict an earlier VEX statement gives this finding: its id or one of its CVEs,
+    /// at the statement's package. The latest statement wins.
+    fn stored_verdict(&self, f: &ParsedFinding) -> Option<Verdict> {
+        if self.statements.is_empty() {
+            return None;
+        }
+        std::iter::once(&f.scanner_id)
+            .chain(f.cves.iter())
+            .filter_map(|id| self.statements.get(id))
+            .flatten()
+            .filter(|s| s.covers(&f.location))
+            .last()
+            .map(|s| Verdict {
+                status: s.status,
+                reason: s.reason.clone(),
+            })
+    }
+
     /// Applies one OpenVEX statement to every open finding, on any asset, of its
     /// vulnerability (scanner id or CVE) at its product's package ("name@version", or any
     /// version of the package when the purl has none). Counted as closed.
     fn statement(&mut self, tx: &Transaction<'_>, s: &VexStatement) -> Result<()> {
+        let (product_name, product_version) = match &s.product {
+            None => (None, None),
+            Some((name, version)) => (Some(name.as_str()), version.as_deref()),
+        };
+        let status = match s.status {
+            VerdictStatus::NotAffected => "not_affected",
+            VerdictStatus::Fixed => "fixed",
+        };
+        tx.prepare_cached(
+            "INSERT INTO vex_statements (id, import_id, vulnerability, product_name, product_version, status, reason, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![new_id(), self.import_id, s.vulnerability, product_name, product_version, status,
+            format!("{} in {}", s.reason, self.file_name), s.at])?;
         let (name, exact, prefix) = match &s.product {
             None => (None, None, None),
             Some((name, Some(v))) => (None, Some(format!("{name}@{v}")), None),
