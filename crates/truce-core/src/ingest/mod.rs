@@ -20,6 +20,7 @@ mod qualys_csv;
 mod sarif;
 mod store;
 mod trivy;
+mod verdicts;
 mod writer;
 mod xml;
 
