@@ -180,16 +180,11 @@ fn external_entities_are_refused() {
 
 #[test]
 fn entity_expansion_bombs_are_refused() {
-    let mut bomb = String::from(
-        "<?xml version=\"1.0\"?>\n<!DOCTYPE NessusClientData_v2 [\n <!ENTITY a0 \"lol\">\n",
+    let mut bomb = format!(
+        "<?xml version=\"1.0\"?>\n{}",
+        common::entity_bomb_dtd("NessusClientData_v2")
     );
-    for i in 1..10 {
-        bomb.push_str(&format!(
-            " <!ENTITY a{i} \"{}\">\n",
-            format!("&a{};", i - 1).repeat(10)
-        ));
-    }
-    bomb.push_str("]>\n<NessusClientData_v2><Report name=\"&a9;\"></Report></NessusClientData_v2>");
+    bomb.push_str("<NessusClientData_v2><Report name=\"&a9;\"></Report></NessusClientData_v2>");
     refused("bomb.nessus", bomb.as_bytes(), "entities");
 }
 

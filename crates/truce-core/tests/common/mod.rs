@@ -120,3 +120,17 @@ pub fn assert_refused(
         "{name}: workspace on disk changed"
     );
 }
+
+/// A DOCTYPE for `root` declaring the "billion laughs" entities a0..a9 (each ten of the one
+/// before): `&a9;` would expand to 10^9 "lol"s.
+pub fn entity_bomb_dtd(root: &str) -> String {
+    let mut dtd = format!("<!DOCTYPE {root} [\n <!ENTITY a0 \"lol\">\n");
+    for i in 1..10 {
+        dtd.push_str(&format!(
+            " <!ENTITY a{i} \"{}\">\n",
+            format!("&a{};", i - 1).repeat(10)
+        ));
+    }
+    dtd.push_str("]>\n");
+    dtd
+}
