@@ -48,6 +48,11 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// List assets with every key they are known by, or split one that was merged wrongly
+    Assets {
+        #[command(subcommand)]
+        command: AssetsCommand,
+    },
     /// Save, list or delete the column mappings that let Truce read any CSV export
     Mapping {
         #[command(subcommand)]
@@ -62,6 +67,29 @@ enum Command {
     },
     /// Counts of assets, findings, work items and change windows
     Status {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssetsCommand {
+    /// Every asset: id, name, keys (kind=value) and open findings
+    List {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo a wrong merge: move KEYs of ASSET to a new asset, with the findings first reported
+    /// through them
+    Split {
+        /// The asset's id (see `truce assets list`)
+        #[arg(value_name = "ASSET")]
+        asset: String,
+        /// A key to move, as kind=value (e.g. ip=10.0.0.5); repeat for several
+        #[arg(long = "key", required = true, value_name = "KIND=VALUE")]
+        keys: Vec<String>,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
@@ -353,6 +381,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Assets { command } => assets_command(cli.workspace.as_deref(), command),
         Command::Mapping { command } => mapping_command(cli.workspace.as_deref(), command),
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
@@ -392,4 +421,47 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn assets_command(
+    workspace: Option<&std::path::Path>,
+    command: AssetsCommand,
+) -> Result<ExitCode, truce_core::Error> {
+    let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+    match command {
+        AssetsCommand::List { json } => {
+            let assets = truce_core::assets::list(&ws)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&assets).expect("assets serialize")
+                );
+            } else {
+                for a in assets {
+                    println!(
+                        "{}  {}  ({} open)  {}",
+                        a.id,
+                        a.name,
+                        a.open_findings,
+                        a.identifiers.join(", ")
+                    );
+                }
+            }
+        }
+        AssetsCommand::Split { asset, keys, json } => {
+            let r = truce_core::assets::split(&mut ws, &asset, &keys)?;
+            if json {
+                println!("{}", serde_json::to_string(&r).expect("report serializes"));
+            } else {
+                println!(
+                    "{} split off as {} ({}) with {} findings",
+                    r.identifiers.join(", "),
+                    r.name,
+                    r.asset,
+                    r.findings
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -349,3 +349,62 @@ fn an_unmatched_csv_points_at_mapping_save() {
         "{err}"
     );
 }
+
+#[test]
+fn assets_list_and_split_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let a = dir.path().join("a.nessus");
+    let b = dir.path().join("b.nessus");
+    let host = |name: &str, tags: &str, plugin: &str| {
+        format!(
+            "<NessusClientData_v2><Report name=\"t\"><ReportHost name=\"{name}\"><HostProperties>{tags}</HostProperties>\
+             <ReportItem port=\"22\" protocol=\"tcp\" severity=\"2\" pluginID=\"{plugin}\" pluginName=\"P\"/>\
+             </ReportHost></Report></NessusClientData_v2>"
+        )
+    };
+    std::fs::write(&a, host("db01.example.com", "", "1")).unwrap();
+    std::fs::write(
+        &b,
+        host("db01", "<tag name=\"host-ip\">10.7.7.7</tag>", "2"),
+    )
+    .unwrap();
+    assert!(truce(&["--workspace", s(&ws), "import", s(&a), s(&b)])
+        .status
+        .success());
+    let out = truce(&["--workspace", s(&ws), "assets", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let out = truce(&[
+        "--workspace",
+        s(&ws),
+        "assets",
+        "split",
+        &id,
+        "--key",
+        "ip=10.7.7.7",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (r["name"].as_str(), r["findings"].as_u64()),
+        (Some("10.7.7.7"), Some(1))
+    );
+    let bad = truce(&[
+        "--workspace",
+        s(&ws),
+        "assets",
+        "split",
+        &id,
+        "--key",
+        "nonsense",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("kind=value"));
+}

@@ -116,3 +116,71 @@ fn a_mac_address_links_a_renamed_machine() {
     );
     assert_eq!(assets(&ws), 1);
 }
+
+/// A wrong merge is undone by splitting the asset by the keys that do not belong to it.
+#[test]
+fn a_wrong_merge_is_split_back_with_its_findings_and_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    import(
+        &mut ws,
+        "prod.nessus",
+        &host("web01.prod.example.com", &[], "1"),
+    );
+    // Another machine, known by a bare "web01" and its address, lands on the same asset.
+    import(
+        &mut ws,
+        "lab.nessus",
+        &host("web01", &[("host-ip", "10.9.9.9")], "2"),
+    );
+    assert_eq!(assets(&ws), 1);
+    let asset = common::text(&ws, "SELECT id FROM assets");
+    let before = truce_core::assets::list(&ws).unwrap();
+    assert_eq!(
+        before[0].identifiers,
+        [
+            "fqdn=web01.prod.example.com",
+            "hostname=web01",
+            "ip=10.9.9.9"
+        ]
+    );
+    assert_eq!(before[0].open_findings, 1);
+
+    // Splitting off every key is refused; a key the asset lacks too.
+    let all: Vec<String> = before[0].identifiers.clone();
+    assert!(truce_core::assets::split(&mut ws, &asset, &all).is_err());
+    assert!(truce_core::assets::split(&mut ws, &asset, &["ip=10.0.0.1".into()]).is_err());
+
+    let r = truce_core::assets::split(&mut ws, &asset, &["ip=10.9.9.9".into()]).unwrap();
+    // The prod machine's finding is open again.
+    assert_eq!(common::text(&ws, "SELECT status FROM findings WHERE asset_id = (SELECT id FROM assets WHERE name = 'web01.prod.example.com')"), "open");
+    assert_eq!(
+        (r.name.as_str(), r.findings, r.reopened),
+        ("10.9.9.9", 1, 1)
+    );
+    let after = truce_core::assets::list(&ws).unwrap();
+    assert_eq!(after.len(), 2);
+    let lab = after.iter().find(|a| a.id == r.asset).unwrap();
+    assert_eq!(
+        (lab.identifiers.clone(), lab.open_findings),
+        (vec!["ip=10.9.9.9".to_string()], 1)
+    );
+    // Plugin 2 (from lab.nessus) moved; plugin 1 stayed.
+    let moved = common::text(
+        &ws,
+        "SELECT v.scanner_id FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE f.asset_id = (SELECT id FROM assets WHERE name = '10.9.9.9')",
+    );
+    assert_eq!(moved, "2");
+    // The history says so, and a rescan of the lab machine by address now lands on it.
+    assert_eq!(
+        common::scalar(
+            &ws,
+            "SELECT count(*) FROM change_log WHERE field = 'asset_id'"
+        ),
+        1
+    );
+    import(&mut ws, "lab2.nessus", &host("10.9.9.9", &[], "3"));
+    assert_eq!(assets(&ws), 2);
+    let on_lab = common::scalar(&ws, "SELECT count(*) FROM findings WHERE asset_id = (SELECT id FROM assets WHERE name = '10.9.9.9')");
+    assert_eq!(on_lab, 2);
+}

@@ -178,10 +178,10 @@ impl Writer {
             .unwrap_or_else(|| self.scanner.to_string());
         // A target listed twice keeps its earliest scan time.
         tx.prepare_cached(
-            "INSERT INTO import_scope (import_id, asset_id, scanner, scanned_at) VALUES (?1, ?2, ?4, ?3)
+            "INSERT INTO import_scope (import_id, asset_id, scanner, scanned_at, identifiers) VALUES (?1, ?2, ?4, ?3, ?5)
              ON CONFLICT (import_id, asset_id, scanner) DO UPDATE SET scanned_at = min(scanned_at, excluded.scanned_at)",
         )?
-        .execute(params![self.import_id, asset_id, seen_at, scanner])?;
+        .execute(params![self.import_id, asset_id, seen_at, scanner, keys_json(&host.identifiers)])?;
         self.assets.insert(asset_id.clone());
         // One range scan per asset instead of one lookup per finding.
         let mut known = if self.created.contains(&asset_id) {
@@ -652,6 +652,15 @@ impl Writer {
         )?;
         Ok(())
     }
+}
+
+/// The target's keys as the JSON array `import_scope.identifiers` keeps: ["fqdn=web01.example.com", ...].
+fn keys_json(ids: &[(IdentifierKind, String)]) -> String {
+    let keys: Vec<String> = ids
+        .iter()
+        .map(|(k, v)| format!("{}={v}", k.as_str()))
+        .collect();
+    serde_json::to_string(&keys).expect("strings serialize")
 }
 
 fn best_name(host: &ParsedAsset) -> String {

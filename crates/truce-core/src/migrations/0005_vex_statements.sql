@@ -11,3 +11,7 @@ CREATE TABLE vex_statements (
     at              TEXT                       -- when the verdict was made
 );
 CREATE INDEX vex_statements_by_vulnerability ON vex_statements(vulnerability);
+
+-- The keys each scanned target carried in each import, so a wrong merge can be undone:
+-- splitting an asset by a key takes along the findings first reported through it.
+ALTER TABLE import_scope ADD COLUMN identifiers TEXT;   -- JSON array of "kind=value"
