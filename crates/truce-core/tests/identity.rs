@@ -125,13 +125,25 @@ fn a_wrong_merge_is_split_back_with_its_findings_and_scope() {
     import(
         &mut ws,
         "prod.nessus",
-        &host("web01.prod.example.com", &[], "1"),
+        &host(
+            "web01.prod.example.com",
+            &[("HOST_START_TIMESTAMP", "1700000000")],
+            "1",
+        ),
     );
-    // Another machine, known by a bare "web01" and its address, lands on the same asset.
+    // Another machine, known by a bare "web01" and its address, lands on the same asset a day
+    // later, and its scan closes the prod machine's finding: the harm of a wrong merge.
     import(
         &mut ws,
         "lab.nessus",
-        &host("web01", &[("host-ip", "10.9.9.9")], "2"),
+        &host(
+            "web01",
+            &[
+                ("host-ip", "10.9.9.9"),
+                ("HOST_START_TIMESTAMP", "1700086400"),
+            ],
+            "2",
+        ),
     );
     assert_eq!(assets(&ws), 1);
     let asset = common::text(&ws, "SELECT id FROM assets");
@@ -179,7 +191,11 @@ fn a_wrong_merge_is_split_back_with_its_findings_and_scope() {
         ),
         1
     );
-    import(&mut ws, "lab2.nessus", &host("10.9.9.9", &[], "3"));
+    import(
+        &mut ws,
+        "lab2.nessus",
+        &host("10.9.9.9", &[("HOST_START_TIMESTAMP", "1700172800")], "3"),
+    );
     assert_eq!(assets(&ws), 2);
     let on_lab = common::scalar(&ws, "SELECT count(*) FROM findings WHERE asset_id = (SELECT id FROM assets WHERE name = '10.9.9.9')");
     assert_eq!(on_lab, 2);
