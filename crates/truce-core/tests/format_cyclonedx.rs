@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::{text, texts};
+
 use std::path::Path;
 
 use truce_core::ingest::import_file;
@@ -26,27 +28,7 @@ fn sev(critical: u32, high: u32, medium: u32, low: u32, info: u32) -> SeverityCo
 }
 
 fn import(dir: &Path, rel: &str) -> (Workspace, ImportReport) {
-    let mut ws = common::fresh(dir);
-    let r =
-        import_file(&mut ws, &common::corpus(rel), None).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    assert_eq!(r.format, "cyclonedx", "{rel} detected as {}", r.format);
-    (ws, r)
-}
-
-fn text(ws: &Workspace, sql: &str) -> String {
-    ws.conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn texts(ws: &Workspace, sql: &str) -> Vec<String> {
-    ws.conn()
-        .prepare(sql)
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    common::import_detected(dir, rel, "cyclonedx")
 }
 
 const SERIAL: &str = "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79";

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{cvss, texts};
+
 use common::text;
 
 use common::sev;
@@ -19,33 +21,7 @@ use truce_core::model::{ImportReport, SeverityCounts};
 use truce_core::Workspace;
 
 fn import(dir: &Path, rel: &str) -> (Workspace, ImportReport) {
-    let mut ws = common::fresh(dir);
-    let r =
-        import_file(&mut ws, &common::corpus(rel), None).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    assert_eq!(r.format, "trivy", "{rel} detected as {}", r.format);
-    (ws, r)
-}
-
-fn texts(ws: &Workspace, sql: &str) -> Vec<String> {
-    ws.conn()
-        .prepare(sql)
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-fn cvss(ws: &Workspace, id: &str, v: &str) -> (f64, String) {
-    ws.conn()
-        .query_row(
-            &format!(
-                "SELECT cvss{v}_score, cvss{v}_vector FROM vulnerabilities WHERE scanner_id = ?1"
-            ),
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap_or_else(|e| panic!("{id} cvss{v}: {e}"))
+    common::import_detected(dir, rel, "trivy")
 }
 
 #[test]

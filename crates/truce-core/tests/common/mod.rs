@@ -134,3 +134,40 @@ pub fn entity_bomb_dtd(root: &str) -> String {
     dtd.push_str("]>\n");
     dtd
 }
+
+/// Every value of a one-column query.
+pub fn texts(ws: &Workspace, sql: &str) -> Vec<String> {
+    ws.conn()
+        .prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Imports a corpus file into a fresh workspace in `dir`, checking it is detected as `format`.
+pub fn import_detected(
+    dir: &Path,
+    rel: &str,
+    format: &str,
+) -> (Workspace, truce_core::model::ImportReport) {
+    let mut ws = fresh(dir);
+    let r = truce_core::ingest::import_file(&mut ws, &corpus(rel), None)
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+    assert_eq!(r.format, format, "{rel} detected as {}", r.format);
+    (ws, r)
+}
+
+/// A vulnerability's CVSS score and vector of version `v` ("2", "3", "4").
+pub fn cvss(ws: &Workspace, id: &str, v: &str) -> (f64, String) {
+    ws.conn()
+        .query_row(
+            &format!(
+                "SELECT cvss{v}_score, cvss{v}_vector FROM vulnerabilities WHERE scanner_id = ?1"
+            ),
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap_or_else(|e| panic!("{id} cvss{v}: {e}"))
+}
