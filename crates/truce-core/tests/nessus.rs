@@ -92,6 +92,13 @@ fn the_same_file_twice_changes_nothing() {
         (0, 7, 0, 0)
     );
     assert_eq!(common::dump(&ws), before);
+    // Forcing another format is not answered from the earlier import: the file is judged anew.
+    let forced = import_file(&mut ws, &file, Some("trivy"));
+    assert!(
+        matches!(forced, Err(truce_core::Error::BadInput { .. })),
+        "{forced:?}"
+    );
+    assert_eq!(common::dump(&ws), before);
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub fn import_file_with_progress(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or(shown.clone());
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if let Some(report) = same_file_again(ws, path, &shown, total)? {
+    if let Some(report) = same_file_again(ws, path, &shown, total, format)? {
         progress(total, total);
         return Ok(report);
     }
@@ -179,12 +179,14 @@ fn write(
 }
 
 /// The report of a file imported before, byte for byte: such an import changes nothing, so it
-/// is answered without parsing. Only files of a size seen before are hashed.
+/// is answered without parsing. Only files of a size seen before are hashed. A forced
+/// `format` must be the one it was imported as, else the file is read (and judged) anew.
 fn same_file_again(
     ws: &Workspace,
     path: &Path,
     shown: &str,
     size: u64,
+    format: Option<&str>,
 ) -> Result<Option<ImportReport>> {
     let seen: i64 = ws.conn().query_row(
         "SELECT count(*) FROM imports WHERE file_size = ?1",
@@ -208,8 +210,9 @@ fn same_file_again(
         .conn()
         .query_row(
             "SELECT format, assets, findings, by_severity FROM imports WHERE file_size = ?1 AND file_sha256 = ?2
+                AND (?3 IS NULL OR format = ?3 COLLATE NOCASE)
              ORDER BY imported_at DESC LIMIT 1",
-            params![size as i64, sha],
+            params![size as i64, sha, format],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
