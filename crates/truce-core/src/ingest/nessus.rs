@@ -7,7 +7,7 @@ use std::io::BufRead;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use quick_xml::events::{BytesStart, Event};
 
-use super::xml::{attr_value, push_ref, push_text, XmlReader};
+use super::xml::{attr_value, eof_in_document, expect_root, push_ref, push_text, XmlReader};
 use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
 use crate::ids::utc_text;
@@ -41,11 +41,11 @@ impl Format for Nessus {
             let ev = r.next()?.into_owned();
             match ev {
                 Event::Start(e) if !saw_root => {
-                    check_root(&r, &e)?;
+                    expect_root(&r, &e, b"NessusClientData_v2", "Nessus v2 format")?;
                     saw_root = true;
                 }
                 Event::Empty(e) if !saw_root => {
-                    check_root(&r, &e)?;
+                    expect_root(&r, &e, b"NessusClientData_v2", "Nessus v2 format")?;
                     return Ok(());
                 }
                 Event::Start(e) if e.local_name().as_ref() == b"Policy" => {
@@ -63,11 +63,7 @@ impl Format for Nessus {
                     return Ok(());
                 }
                 Event::Eof => {
-                    return Err(if saw_root {
-                        r.error("the file ends before </NessusClientData_v2> (truncated?)")
-                    } else {
-                        r.error("no <NessusClientData_v2> element")
-                    });
+                    return Err(eof_in_document(&r, saw_root, b"NessusClientData_v2"));
                 }
                 Event::Text(t) if !saw_root && !t.iter().all(u8::is_ascii_whitespace) => {
                     return Err(r.error("text before the root element: not an XML report"));
@@ -76,17 +72,6 @@ impl Format for Nessus {
             }
         }
     }
-}
-
-fn check_root(r: &XmlReader<'_>, e: &BytesStart<'_>) -> Result<()> {
-    let name = e.local_name();
-    if name.as_ref() != b"NessusClientData_v2" {
-        let shown = String::from_utf8_lossy(name.as_ref()).into_owned();
-        return Err(r.error(format!(
-            "the root element is <{shown}>, expected <NessusClientData_v2> (Nessus v2 format)"
-        )));
-    }
-    Ok(())
 }
 
 fn read_host(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedAsset> {

@@ -21,10 +21,10 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 
 use super::nessus::classify_name;
-use super::xml::{push_ref, push_text, XmlReader, MAX_TEXT};
+use super::xml::{eof_in_document, expect_root, push_ref, push_text, XmlReader, MAX_TEXT};
 use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
 use crate::ids::utc_text;
@@ -69,11 +69,11 @@ impl Format for Qualys {
             let ev = r.next()?.into_owned();
             match ev {
                 Event::Start(e) if !saw_root => {
-                    check_root(&r, &e)?;
+                    expect_root(&r, &e, ROOT, "Qualys scan report")?;
                     saw_root = true;
                 }
                 Event::Empty(e) if !saw_root => {
-                    check_root(&r, &e)?;
+                    expect_root(&r, &e, ROOT, "Qualys scan report")?;
                     return Ok(());
                 }
                 Event::Start(e) if e.local_name().as_ref() == b"HOST" => {
@@ -99,11 +99,7 @@ impl Format for Qualys {
                     return Ok(());
                 }
                 Event::Eof => {
-                    return Err(if saw_root {
-                        r.error("the file ends before </ASSET_DATA_REPORT> (truncated?)")
-                    } else {
-                        r.error("no <ASSET_DATA_REPORT> element")
-                    });
+                    return Err(eof_in_document(&r, saw_root, ROOT));
                 }
                 Event::Text(t) if !saw_root && !t.iter().all(u8::is_ascii_whitespace) => {
                     return Err(r.error("text before the root element: not an XML report"));
@@ -112,17 +108,6 @@ impl Format for Qualys {
             }
         }
     }
-}
-
-fn check_root(r: &XmlReader<'_>, e: &BytesStart<'_>) -> Result<()> {
-    let name = e.local_name();
-    if name.as_ref() != ROOT {
-        let shown = String::from_utf8_lossy(name.as_ref()).into_owned();
-        return Err(r.error(format!(
-            "the root element is <{shown}>, expected <ASSET_DATA_REPORT> (Qualys scan report)"
-        )));
-    }
-    Ok(())
 }
 
 /// The kinds of finding Qualys reports.

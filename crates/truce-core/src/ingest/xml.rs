@@ -204,6 +204,30 @@ pub fn skip_element(r: &mut XmlReader<'_>, end: &[u8]) -> Result<()> {
     }
 }
 
+/// Refuses a document whose root element is not `root`; `what` names the format for the reader.
+pub fn expect_root(r: &XmlReader<'_>, e: &BytesStart<'_>, root: &[u8], what: &str) -> Result<()> {
+    let name = e.local_name();
+    if name.as_ref() != root {
+        return Err(r.error(format!(
+            "the root element is <{}>, expected <{}> ({what})",
+            String::from_utf8_lossy(name.as_ref()),
+            String::from_utf8_lossy(root)
+        )));
+    }
+    Ok(())
+}
+
+/// The end of input reached before the document closed: cut short if the root was open,
+/// else no root at all.
+pub fn eof_in_document(r: &XmlReader<'_>, saw_root: bool, root: &[u8]) -> crate::error::Error {
+    let root = String::from_utf8_lossy(root);
+    if saw_root {
+        r.error(format!("the file ends before </{root}> (truncated?)"))
+    } else {
+        r.error(format!("no <{root}> element"))
+    }
+}
+
 /// "the file ends inside <x> (truncated?)".
 pub fn eof_inside(r: &XmlReader<'_>, element: &[u8]) -> crate::error::Error {
     r.error(format!(
