@@ -187,7 +187,7 @@ pub fn import_files(
     progress: &dyn Fn(ImportProgress),
 ) -> Vec<ImportOutcome> {
     let count = files.len() as u32;
-    files
+    let outcomes = files
         .iter()
         .enumerate()
         .map(|(index, path)| {
@@ -214,5 +214,9 @@ pub fn import_files(
                 },
             }
         })
-        .collect()
+        .collect();
+    // Imports leave their pages in the write-ahead log; copy them while the person reads the
+    // summary, rather than inside the next small write.
+    drop(ws.checkpoint_in_background());
+    outcomes
 }

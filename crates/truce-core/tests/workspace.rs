@@ -284,3 +284,35 @@ fn the_change_log_is_append_only() {
         1
     );
 }
+
+fn pragma(ws: &Workspace, name: &str) -> i64 {
+    ws.conn().pragma_query_value(None, name, |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn an_import_leaves_its_pages_in_the_log_until_a_checkpoint_copies_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.truce");
+    let mut ws = Workspace::open(&path).unwrap();
+    assert_eq!(pragma(&ws, "page_size"), 16384);
+    let main_file = || std::fs::metadata(&path).unwrap().len();
+    let before = main_file();
+    let file = common::corpus("tenable/nessus/nessus_v_unknown.xml");
+    truce_core::ingest::import_file(&mut ws, &file, None).unwrap();
+    assert_eq!(common::scalar(&ws, "SELECT count(*) FROM findings"), 296);
+    // Ordinary writes checkpoint on their own again once the import is over, failed or not.
+    assert_eq!(pragma(&ws, "wal_autocheckpoint"), 1000);
+    let junk = dir.path().join("junk.nessus");
+    std::fs::write(&junk, b"<NessusClientData_v2><Report>").unwrap();
+    assert!(truce_core::ingest::import_file(&mut ws, &junk, None).is_err());
+    assert_eq!(pragma(&ws, "wal_autocheckpoint"), 1000);
+    // Committed, but still in the log until the checkpoint copies it into the file.
+    let (log, copied) = ws.checkpoint_in_background().join().unwrap().unwrap();
+    assert!(log > 0);
+    assert_eq!(copied, log);
+    assert!(main_file() > before);
+    // A second connection, from the file alone, sees everything.
+    drop(ws);
+    let again = Workspace::open(&path).unwrap();
+    assert_eq!(common::scalar(&again, "SELECT count(*) FROM findings"), 296);
+}

@@ -80,8 +80,10 @@ pub fn import_reader(
     let fmt = chosen.format();
     let actor = ws.actor().to_string();
     let (send, recv) = std::sync::mpsc::sync_channel::<Message>(64);
-    std::thread::scope(|scope| {
+    ws.defer_checkpoints(true)?;
+    let result = std::thread::scope(|scope| {
         let actor = actor.as_str();
+        let ws = &mut *ws;
         let writer = scope.spawn(move || write(ws, fmt, name, shown, actor, recv));
         match parse(fmt, shown, input, &send) {
             Ok((sha, size)) => {
@@ -100,7 +102,9 @@ pub fn import_reader(
                 }
             }
         }
-    })
+    });
+    ws.defer_checkpoints(false)?;
+    result
 }
 
 enum Message {
