@@ -396,3 +396,25 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+#[test]
+fn the_forecast_burns_risk_down_as_occurrences_end() {
+    let s1 = slot("s1", t(3, 22), 4); // ends 4 Dec 02:00, in week 1
+    let s2 = slot("s2", t(10, 22), 4); // ends 11 Dec 02:00, in week 2
+    let mut a = item("a", &["h1"]);
+    a.placed = on(&s1);
+    a.risk = 5.0;
+    let mut b = item("b", &["h2"]);
+    b.placed = on(&s2);
+    b.risk = 3.0;
+    let mut c = item("c", &["h3"]);
+    c.risk = 2.0;
+    c.due = Some(t(9, 0));
+    let mut done = item("done", &["h4"]);
+    done.settled = true;
+    let p = Planner::new(now(), vec![s1, s2], vec![a, b, c, done], ["h1", "h2", "h3", "h4"].map(asset).to_vec());
+    let f = p.forecast(3);
+    let got: Vec<_> = f.iter().map(|w| (w.open_items, w.open_risk, w.overdue_items)).collect();
+    // Week 0 (1 Dec): all three open; week 1 (8 Dec): a fixed; week 2 (15 Dec): b fixed, c overdue.
+    assert_eq!(got, vec![(3, 10.0, 0), (2, 5.0, 0), (1, 2.0, 1)]);
+}

@@ -11,6 +11,7 @@
 mod autoplan;
 mod book;
 mod conflicts;
+mod forecast;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,7 @@ use ts_rs::TS;
 
 pub use autoplan::{Placement, Proposal, Unplaced};
 pub use conflicts::{Conflict, ConflictCode, ItemConflicts};
+pub use forecast::RiskWeek;
 
 use book::Book;
 
