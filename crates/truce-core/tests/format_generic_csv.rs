@@ -5,6 +5,8 @@
 //! port/protocol = Port/Port Protocol, severity = Severity (+ Log = info), cvss = CVSS,
 //! cve = CVEs, seen = Timestamp.
 
+#![allow(clippy::type_complexity)] // row tuples read straight from SQL
+
 mod common;
 
 use truce_core::csv_mapping::{self, Mapping};
@@ -234,7 +236,7 @@ fn detection_needs_the_same_header_and_no_built_in_claim() {
     let head = std::fs::read(common::corpus("openvas/many_vuln.csv")).unwrap();
     let chosen =
         |ws: &Workspace, head: &[u8]| match choose_format_in(ws.conn(), "f.csv", None, head) {
-            Ok(Chosen::Mapped(g)) => Ok(truce_core::ingest::Format::name(&g).to_string()),
+            Ok(Chosen::Mapped(g)) => Ok(truce_core::ingest::Format::name(&*g).to_string()),
             Ok(Chosen::Builtin(f)) => Ok(f.name().to_string()),
             Err(e) => Err(e.to_string()),
         };

@@ -5,6 +5,8 @@
 //! (asset, "<tool>:<ruleId>", "<uri>:<startLine>" per location), kind other than "fail" and
 //! accepted suppressions skipped, severity from rule "security-severity" else level.
 
+#![allow(clippy::type_complexity)] // row tuples read straight from SQL
+
 mod common;
 
 use truce_core::ingest::{choose_format, import_file};

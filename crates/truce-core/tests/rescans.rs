@@ -1,6 +1,8 @@
 //! Rescans: what a newer scan no longer reports is fixed, what comes back is reopened,
 //! older scans imported late change nothing they should not, and people's verdicts survive.
 
+#![allow(clippy::type_complexity)] // row tuples read straight from SQL
+
 mod common;
 
 use truce_core::ingest::import_reader;

@@ -210,14 +210,14 @@ pub fn choose_format(file: &str, name: Option<&str>, head: &[u8]) -> Result<&'st
 /// A chosen format: a built-in one, or a generic CSV read through a saved column mapping.
 pub enum Chosen {
     Builtin(&'static dyn Format),
-    Mapped(GenericCsv),
+    Mapped(Box<GenericCsv>),
 }
 
 impl Chosen {
     pub fn format(&self) -> &dyn Format {
         match self {
             Chosen::Builtin(f) => *f,
-            Chosen::Mapped(g) => g,
+            Chosen::Mapped(g) => g.as_ref(),
         }
     }
 }
@@ -238,7 +238,7 @@ pub fn choose_format_in(
             .map(|_| &name[4..])
         {
             return match crate::csv_mapping::get(conn, mapping)? {
-                Some(saved) => Ok(Chosen::Mapped(GenericCsv::new(saved))),
+                Some(saved) => Ok(Chosen::Mapped(Box::new(GenericCsv::new(saved)))),
                 None => {
                     let saved: Vec<String> = crate::csv_mapping::list(conn)?
                         .into_iter()
@@ -267,7 +267,7 @@ pub fn choose_format_in(
             for saved in crate::csv_mapping::list(conn)? {
                 let g = GenericCsv::new(saved);
                 if g.sniff(head) {
-                    return Ok(Chosen::Mapped(g));
+                    return Ok(Chosen::Mapped(Box::new(g)));
                 }
             }
             let looks_csv = std::str::from_utf8(head.split(|&b| b == b'\n').next().unwrap_or(head))

@@ -8,7 +8,7 @@
 //! - One finding per result location: "<artifactLocation.uri>:<startLine>" (uri alone without a
 //!   line; the logical location's name without a physical one; "-" without any). Repeats merge.
 //! - Severity: rule property "security-severity" wins (>= 9 critical, >= 7 high, >= 4 medium,
-//!   > 0 low, else info; a severity word is taken as said); otherwise the level (result, else rule default, else warning):
+//!   above 0 low, else info; a severity word is taken as said); otherwise the level (result, else rule default, else warning):
 //!   error high, warning medium, note low, none info.
 //! - Skipped: results whose kind is not "fail", and suppressed results (a suppression whose
 //!   state is absent or "accepted").

@@ -527,8 +527,7 @@ impl Writer {
             .chain(f.cves.iter())
             .filter_map(|id| self.statements.get(id))
             .flatten()
-            .filter(|s| s.covers(&f.location))
-            .last()
+            .rfind(|s| s.covers(&f.location))
             .map(|s| Verdict {
                 status: s.status,
                 reason: s.reason.clone(),
