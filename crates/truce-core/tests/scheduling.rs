@@ -418,3 +418,26 @@ fn the_forecast_burns_risk_down_as_occurrences_end() {
     // Week 0 (1 Dec): all three open; week 1 (8 Dec): a fixed; week 2 (15 Dec): b fixed, c overdue.
     assert_eq!(got, vec![(3, 10.0, 0), (2, 5.0, 0), (1, 2.0, 1)]);
 }
+
+#[test]
+fn a_multi_item_drop_counts_the_items_dropped_before() {
+    let mut sat = slot("sat", t(5, 22), 4);
+    sat.max_items = Some(2);
+    let mut placed = item("placed", &["h1"]);
+    placed.placed = on(&sat);
+    let p = Planner::new(
+        now(),
+        vec![sat.clone()],
+        vec![placed, item("x", &["h2"]), item("y", &["h3"]), item("z", &["h4"])],
+        ["h1", "h2", "h3", "h4"].map(asset).to_vec(),
+    );
+    let ids: Vec<String> = ["placed", "x", "y"].map(String::from).to_vec();
+    let got: Vec<Vec<ConflictCode>> = p
+        .check_many(&ids, &sat.key)
+        .unwrap()
+        .into_iter()
+        .map(|(_, c)| c.into_iter().map(|c| c.code).collect())
+        .collect();
+    // "placed" is there already; x fills the second place; y is one too many.
+    assert_eq!(got, vec![vec![], vec![], vec![ConflictCode::CapacityExceeded]]);
+}

@@ -42,6 +42,28 @@ impl Book {
         self.placed.insert(item, slot);
     }
 
+    /// Takes `item` off its slot, if it has one.
+    pub fn remove(&mut self, item: usize, item_assets: &[usize], assets: &[PlanAsset]) {
+        let Some(slot) = self.placed.remove(&item) else { return };
+        let b = &mut self.slots[slot];
+        b.items.retain(|&i| i != item);
+        for &a in item_assets {
+            if let Some(n) = b.assets.get_mut(&a) {
+                *n -= 1;
+                if *n == 0 {
+                    b.assets.remove(&a);
+                }
+            }
+            if let Some(g) = &assets[a].ha_group {
+                if let Some(members) = b.ha.get_mut(g) {
+                    if let Some(k) = members.iter().position(|&m| m == a) {
+                        members.swap_remove(k);
+                    }
+                }
+            }
+        }
+    }
+
     /// Items on `slot` other than `item`.
     pub fn other_items(&self, slot: usize, item: usize) -> usize {
         let b = &self.slots[slot];

@@ -122,14 +122,33 @@ impl Planner {
     pub fn check(&self, item_id: &str, key: &super::OccurrenceKey) -> Result<Vec<Conflict>, PlanError> {
         let i = self.item(item_id)?;
         let s = self.slot(key)?;
+        Ok(self.conflicts_in(&self.book, i, s))
+    }
+
+    /// Dropping several items at once: each is checked as if the ones before it had landed
+    /// (three items onto an occurrence with room for two: the third is over capacity).
+    pub fn check_many(&self, item_ids: &[String], key: &super::OccurrenceKey) -> Result<Vec<(String, Vec<Conflict>)>, PlanError> {
+        let s = self.slot(key)?;
+        let mut book = self.book.clone();
+        let mut out = Vec::with_capacity(item_ids.len());
+        for id in item_ids {
+            let i = self.item(id)?;
+            out.push((id.clone(), self.conflicts_in(&book, i, s)));
+            book.remove(i, &self.item_assets[i], &self.assets);
+            book.place(i, s, &self.item_assets[i], &self.assets);
+        }
+        Ok(out)
+    }
+
+    fn conflicts_in(&self, book: &Book, i: usize, s: usize) -> Vec<Conflict> {
         let mut problems = Vec::new();
-        self.problems(&self.book, i, s, &mut |p| {
+        self.problems(book, i, s, &mut |p| {
             problems.push(p);
             true
         });
         let mut out: Vec<Conflict> = problems.iter().map(|p| self.describe(i, s, p)).collect();
         out.sort_by_key(|c| (!c.hard, c.code));
-        Ok(out)
+        out
     }
 
     /// The conflicts of every placed item that is not settled (done, verified ...).
