@@ -1,0 +1,534 @@
+//! iCalendar (RFC 5545) into windows. The `ical` crate unfolds lines and splits each content line
+//! into name, parameters and value, keeping line numbers; the components, dates and recurrence
+//! properties are read here, so every error can name the file, the line and the problem.
+//!
+//! Each VEVENT becomes one window, keyed by (source, UID, RECURRENCE-ID). An override (an event
+//! with RECURRENCE-ID) becomes an EXDATE of its series plus, unless it is cancelled, a one-off
+//! window of its own. Importing the same source again updates those windows, and removes the ones
+//! whose event is gone (unless items are scheduled on them: those are kept and reported).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use ical::line::LineReader;
+use ical::property::PropertyParser;
+
+use super::recurrence::{self, resolve_local, When};
+use super::windows::{self, SourceInfo, WindowSpec};
+use crate::model::{WindowImportReport, WindowKind};
+use crate::{Error, Result, Workspace};
+
+/// Calendars larger than this are refused before they are read.
+pub const MAX_ICS_BYTES: usize = 16 << 20;
+
+struct Prop {
+    name: String,
+    params: Vec<(String, Vec<String>)>,
+    value: String,
+    line: usize,
+}
+
+impl Prop {
+    fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .and_then(|(_, v)| v.first())
+            .map(|v| v.trim_matches('"'))
+    }
+}
+
+#[derive(Default)]
+struct RawEvent {
+    line: usize,
+    props: Vec<Prop>,
+}
+
+impl RawEvent {
+    fn get(&self, name: &str) -> Option<&Prop> {
+        self.props.iter().find(|p| p.name == name)
+    }
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Prop> + 'a {
+        self.props.iter().filter(move |p| p.name == name)
+    }
+}
+
+/// One event read from a calendar, ready to store.
+#[derive(Debug, Clone)]
+pub struct ParsedEvent {
+    pub uid: String,
+    /// The RECURRENCE-ID of an override as RFC 5545 text; empty for a series or a one-off.
+    pub recurrence_id: String,
+    pub spec: WindowSpec,
+    pub sequence: Option<i64>,
+    pub modified: Option<String>,
+    /// The line of its BEGIN:VEVENT.
+    pub line: usize,
+}
+
+/// A date or date-time value as written.
+#[derive(Debug, Clone, Copy)]
+enum Dt {
+    Date(NaiveDate),
+    Floating(NaiveDateTime),
+    Utc(DateTime<Utc>),
+    Zoned(NaiveDateTime, Tz),
+}
+
+/// An IANA zone from a TZID: the name itself, or the IANA name at its end, as in
+/// 'custom_Pacific/Fiji' or '/mozilla.org/20050126_1/America/New_York'.
+pub fn zone_from_tzid(tzid: &str) -> Option<Tz> {
+    let tzid = tzid.trim().trim_matches('"');
+    if let Ok(tz) = tzid.parse::<Tz>() {
+        return Some(tz);
+    }
+    tzid.char_indices()
+        .filter(|(_, c)| matches!(c, '/' | '_' | '-' | ' '))
+        .find_map(|(i, _)| tzid[i + 1..].parse::<Tz>().ok())
+}
+
+/// Reads `bytes` (named `file` in errors) into events. `force_kind` overrides what the events say.
+pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result<Vec<ParsedEvent>> {
+    let bad = |line: usize, problem: String| Error::BadInput { file: file.into(), position: format!("line {line}"), problem };
+    if bytes.len() > MAX_ICS_BYTES {
+        return Err(bad(1, format!("the calendar is {} bytes; Truce reads at most {} MiB", bytes.len(), MAX_ICS_BYTES >> 20)));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+        bad(line, "not UTF-8 text (iCalendar files are UTF-8)".into())
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+
+    let mut stack: Vec<(String, usize)> = Vec::new();
+    let mut raw: Vec<RawEvent> = Vec::new();
+    let mut calendar_zone: Option<Tz> = None;
+    let mut saw_calendar = false;
+    for line in LineReader::new(text.as_bytes()) {
+        let n = line.number();
+        let prop = PropertyParser::from_reader(line.as_str().as_bytes())
+            .next()
+            .unwrap_or_else(|| Err(ical::property::PropertyError::MissingName { line: n }))
+            .map_err(|e| {
+                let msg = e.to_string();
+                let msg = msg.split_once(": ").map(|(_, m)| m.to_string()).unwrap_or(msg);
+                bad(n, format!("not an iCalendar content line ({msg}): '{}'", clip(line.as_str())))
+            })?;
+        let name = prop.name.to_ascii_uppercase();
+        let value = prop.value.unwrap_or_default();
+        match name.as_str() {
+            "BEGIN" => {
+                let comp = value.trim().to_ascii_uppercase();
+                if comp == "VCALENDAR" {
+                    saw_calendar = true;
+                }
+                if comp == "VEVENT" && stack.last().is_none_or(|(c, _)| c == "VCALENDAR") {
+                    raw.push(RawEvent { line: n, props: Vec::new() });
+                }
+                stack.push((comp, n));
+            }
+            "END" => {
+                let comp = value.trim().to_ascii_uppercase();
+                match stack.pop() {
+                    Some((open, _)) if open == comp => {}
+                    Some((open, at)) => {
+                        return Err(bad(n, format!("END:{comp} does not close BEGIN:{open} of line {at}")))
+                    }
+                    None => return Err(bad(n, format!("END:{comp} without a BEGIN:{comp}"))),
+                }
+            }
+            _ => match stack.last().map(|(c, _)| c.as_str()) {
+                Some("VEVENT") if stack.len() <= 2 => {
+                    if let Some(ev) = raw.last_mut() {
+                        let params = prop
+                            .params
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(k, v)| (k.to_ascii_uppercase(), v))
+                            .collect();
+                        ev.props.push(Prop { name, params, value, line: n });
+                    }
+                }
+                Some("VCALENDAR") if name == "X-WR-TIMEZONE" => calendar_zone = zone_from_tzid(&value),
+                _ => {}
+            },
+        }
+    }
+    if let Some((open, at)) = stack.last() {
+        return Err(bad(*at, format!("BEGIN:{open} is never closed (the file ends first)")));
+    }
+    if !saw_calendar && raw.is_empty() {
+        return Err(bad(1, "not an iCalendar file: it has no BEGIN:VCALENDAR and no BEGIN:VEVENT".into()));
+    }
+    let default_zone = calendar_zone.unwrap_or(Tz::UTC);
+    let mut events = Vec::new();
+    for ev in &raw {
+        if let Some(e) = event(ev, default_zone, force_kind).map_err(|(line, problem)| bad(line, problem))? {
+            events.push(e);
+        }
+    }
+    apply_overrides(events).map_err(|(line, problem)| bad(line, problem))
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+/// RFC 5545 TEXT unescaping.
+fn text(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n' | 'N') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+type Problem = (usize, String);
+
+fn dt(p: &Prop, value: &str) -> std::result::Result<Dt, Problem> {
+    let at = |m: String| (p.line, format!("{}: {m}", p.name));
+    let value = value.trim();
+    let w = When::parse(value).map_err(at)?;
+    let date_only = p.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
+    Ok(match (w, p.param("TZID")) {
+        (When::Date(d), _) => Dt::Date(d),
+        (_, _) if date_only => return Err(at(format!("VALUE=DATE but '{value}' is not a date"))),
+        (When::Utc(t), _) => Dt::Utc(t),
+        (When::Local(t), Some(tzid)) => Dt::Zoned(
+            t,
+            zone_from_tzid(tzid).ok_or_else(|| {
+                at(format!("TZID '{tzid}' is not a time zone Truce knows (an IANA name such as Europe/Berlin)"))
+            })?,
+        ),
+        (When::Local(t), None) => Dt::Floating(t),
+    })
+}
+
+/// A value relative to the window's zone, as EXDATE/RDATE store it.
+fn when_in(v: Dt, zone: Tz) -> When {
+    match v {
+        Dt::Date(d) => When::Date(d),
+        Dt::Floating(t) => When::Local(t),
+        Dt::Utc(t) => When::Utc(t),
+        Dt::Zoned(t, tz) if tz == zone => When::Local(t),
+        Dt::Zoned(t, tz) => When::Utc(resolve_local(tz, t)),
+    }
+}
+
+fn instant(v: Dt, zone: Tz) -> DateTime<Utc> {
+    match v {
+        Dt::Date(d) => resolve_local(zone, d.and_hms_opt(0, 0, 0).expect("midnight")),
+        Dt::Floating(t) => resolve_local(zone, t),
+        Dt::Utc(t) => t,
+        Dt::Zoned(t, tz) => resolve_local(tz, t),
+    }
+}
+
+/// ISO 8601 / RFC 5545 DURATION ('PT1H30M', 'P1D', 'P2W') in seconds.
+pub fn duration_seconds(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (sign, s) = match s.as_bytes().first() {
+        Some(b'-') => (-1, &s[1..]),
+        Some(b'+') => (1, &s[1..]),
+        _ => (1, s),
+    };
+    let s = s.strip_prefix('P')?;
+    let (mut total, mut num, mut in_time, mut any) = (0i64, String::new(), false, false);
+    for c in s.chars() {
+        match c {
+            'T' => in_time = true,
+            '0'..='9' => num.push(c),
+            _ => {
+                let n: i64 = num.parse().ok()?;
+                num.clear();
+                any = true;
+                total += n * match (c, in_time) {
+                    ('W', false) => 7 * 86400,
+                    ('D', false) => 86400,
+                    ('H', true) => 3600,
+                    ('M', true) => 60,
+                    ('S', true) => 1,
+                    _ => return None,
+                };
+            }
+        }
+    }
+    (any && num.is_empty()).then_some(sign * total)
+}
+
+fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std::result::Result<Option<ParsedEvent>, Problem> {
+    let start_prop = ev.get("DTSTART").ok_or((ev.line, "VEVENT has no DTSTART".to_string()))?;
+    let start = dt(start_prop, &start_prop.value)?;
+    let (zone, starts_local, all_day) = match start {
+        Dt::Date(d) => (default_zone, d.and_hms_opt(0, 0, 0).expect("midnight"), true),
+        Dt::Floating(t) => (default_zone, t, false),
+        Dt::Utc(t) => (Tz::UTC, t.naive_utc(), false),
+        Dt::Zoned(t, tz) => (tz, t, false),
+    };
+    let start_utc = instant(start, zone);
+    let seconds = if let Some(p) = ev.get("DTEND") {
+        let end = dt(p, &p.value)?;
+        match (start, end) {
+            (Dt::Date(a), Dt::Date(b)) => (b - a).num_days() * 86400,
+            _ => (instant(end, zone) - start_utc).num_seconds(),
+        }
+    } else if let Some(p) = ev.get("DURATION") {
+        duration_seconds(&p.value).ok_or((p.line, format!("DURATION '{}' is not an RFC 5545 duration (e.g. PT1H30M)", p.value)))?
+    } else if all_day {
+        86400
+    } else {
+        // RFC 5545: it ends when it starts. A window needs some length: one minute.
+        60
+    };
+    if seconds < 0 {
+        return Err((ev.line, "the event ends before it starts (DTEND/DURATION)".into()));
+    }
+    let duration_min = u32::try_from(((seconds + 59) / 60).max(1))
+        .map_err(|_| (ev.line, "the event lasts too long".to_string()))?;
+
+    let mut rrules = ev.all("RRULE");
+    let rrule = rrules.next();
+    if let Some(second) = rrules.next() {
+        return Err((second.line, "more than one RRULE in one VEVENT; Truce reads one".into()));
+    }
+    let rrule = rrule.map(|p| p.value.trim().to_string());
+    if let (Some(rule), Some(p)) = (&rrule, ev.get("RRULE")) {
+        recurrence::check_rule(rule, zone, starts_local).map_err(|e| (p.line, e))?;
+    }
+    let exrule = ev.get("EXRULE").map(|p| p.value.trim().to_string());
+    if let (Some(rule), Some(p)) = (&exrule, ev.get("EXRULE")) {
+        recurrence::check_rule(rule, zone, starts_local).map_err(|e| (p.line, format!("EXRULE: {e}")))?;
+    }
+    let mut exdates = Vec::new();
+    let mut rdates = Vec::new();
+    for (name, out) in [("EXDATE", &mut exdates), ("RDATE", &mut rdates)] {
+        for p in ev.all(name) {
+            for v in p.value.split(',').filter(|v| !v.trim().is_empty()) {
+                // A PERIOD's start is the occurrence; the window keeps its own duration.
+                let v = v.split('/').next().unwrap_or(v);
+                out.push(when_in(dt(p, v)?, zone));
+            }
+        }
+    }
+    let summary = ev.get("SUMMARY").map(|p| text(&p.value)).filter(|s| !s.trim().is_empty());
+    let categories: Vec<String> = ev.all("CATEGORIES").map(|p| text(&p.value)).collect();
+    let kind = match (force_kind, ev.get("X-TRUCE-KIND")) {
+        (Some(k), _) => k,
+        (None, Some(p)) => WindowKind::parse(&p.value)
+            .ok_or((p.line, format!("X-TRUCE-KIND '{}' is neither maintenance nor blackout", p.value)))?,
+        (None, None) => {
+            let words = format!("{} {}", summary.as_deref().unwrap_or(""), categories.join(" ")).to_lowercase();
+            if ["freeze", "blackout", "black-out", "moratorium"].iter().any(|w| words.contains(w)) {
+                WindowKind::Blackout
+            } else {
+                WindowKind::Maintenance
+            }
+        }
+    };
+    let uid = ev.get("UID").map(|p| p.value.trim().to_string()).filter(|u| !u.is_empty());
+    let uid = uid.unwrap_or_else(|| {
+        // No UID (RFC 5545 requires one): a key from what the event is, stable across re-imports.
+        let key = format!("{} {} {}", start_prop.value, summary.as_deref().unwrap_or(""), rrule.as_deref().unwrap_or(""));
+        format!("no-uid-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
+    });
+    let recurrence_id = match ev.get("RECURRENCE-ID") {
+        Some(p) => when_in(dt(p, &p.value)?, zone).to_text(),
+        None => String::new(),
+    };
+    if ev.get("STATUS").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("CANCELLED")) && recurrence_id.is_empty() {
+        return Ok(None);
+    }
+    let name = summary.unwrap_or_else(|| format!("(untitled event {uid})"));
+    let spec = WindowSpec {
+        name,
+        kind,
+        description: ev.get("DESCRIPTION").map(|p| text(&p.value)).filter(|s| !s.trim().is_empty()),
+        time_zone: zone.name().to_string(),
+        starts_local,
+        duration_min,
+        rrule,
+        exrule,
+        exdates: recurrence::list_text(&exdates),
+        rdates: recurrence::list_text(&rdates),
+        environments: None,
+        asset_tags: None,
+        teams: None,
+        max_assets: None,
+        max_items: None,
+    };
+    let sequence = ev.get("SEQUENCE").and_then(|p| p.value.trim().parse().ok());
+    let modified = ev.get("LAST-MODIFIED").or(ev.get("DTSTAMP")).map(|p| p.value.trim().to_string());
+    let cancelled = ev.get("STATUS").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("CANCELLED"));
+    let mut parsed = ParsedEvent { uid, recurrence_id, spec, sequence, modified, line: ev.line };
+    if cancelled {
+        // A cancelled instance: only its EXDATE on the series is kept (see apply_overrides).
+        parsed.spec.duration_min = 0;
+    }
+    Ok(Some(parsed))
+}
+
+/// Moves overrides into their series: each RECURRENCE-ID becomes an EXDATE of the series with
+/// that UID; an override that is not cancelled stays as a one-off window.
+fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEvent>, Problem> {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for e in &events {
+        if let Some(first) = seen.insert((e.uid.clone(), e.recurrence_id.clone()), e.line) {
+            return Err((e.line, format!("UID '{}' is used again (first at line {first})", e.uid)));
+        }
+    }
+    let masters: HashMap<String, usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.recurrence_id.is_empty())
+        .map(|(i, e)| (e.uid.clone(), i))
+        .collect();
+    let mut events = events;
+    let overrides: Vec<(usize, String, String)> = events
+        .iter()
+        .filter(|e| !e.recurrence_id.is_empty())
+        .filter_map(|e| masters.get(&e.uid).map(|m| (*m, e.recurrence_id.clone(), e.spec.time_zone.clone())))
+        .collect();
+    for (m, rid, _) in overrides {
+        let master = &mut events[m].spec;
+        let mut list = recurrence::parse_list(master.exdates.as_deref()).map_err(|e| (0, e))?;
+        let w = When::parse(&rid).map_err(|e| (0, e))?;
+        list.push(w);
+        master.exdates = recurrence::list_text(&list);
+    }
+    // Names of overrides without a SUMMARY come from their series.
+    let names: HashMap<String, String> = events
+        .iter()
+        .filter(|e| e.recurrence_id.is_empty())
+        .map(|e| (e.uid.clone(), e.spec.name.clone()))
+        .collect();
+    let mut out = Vec::new();
+    let mut keys = HashSet::new();
+    for mut e in events {
+        if e.spec.duration_min == 0 {
+            continue; // cancelled override
+        }
+        if !e.recurrence_id.is_empty() {
+            e.spec.rrule = None;
+            e.spec.exrule = None;
+            if e.spec.name.starts_with("(untitled event") {
+                if let Some(n) = names.get(&e.uid) {
+                    e.spec.name = n.clone();
+                }
+            }
+        }
+        keys.insert((e.uid.clone(), e.recurrence_id.clone()));
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// The content hash that tells an unchanged event on re-sync.
+fn hash(spec: &WindowSpec) -> String {
+    let json = serde_json::to_string(spec).expect("spec serializes");
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(json.as_bytes()))
+}
+
+/// Imports `bytes` as the calendar `source` (a file path or URL) in one transaction.
+pub fn import_bytes(ws: &mut Workspace, source: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
+    let events = parse(source, bytes, force_kind)?;
+    let actor = ws.actor().to_string();
+    let reason = format!("imported from {source}");
+    let tx = ws.write_tx()?;
+    let mut existing: HashMap<(String, String), (String, Option<i64>, Option<String>)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT id, source_uid, ifnull(source_recurrence_id, ''), source_sequence, source_hash
+             FROM change_windows WHERE source = ?1",
+        )?;
+        let rows = stmt.query_map([source], |r| {
+            Ok(((r.get::<_, String>(1)?, r.get::<_, String>(2)?), (r.get(0)?, r.get(3)?, r.get(4)?)))
+        })?;
+        for row in rows {
+            let (k, v) = row?;
+            existing.insert(k, v);
+        }
+    }
+    let mut report = WindowImportReport { source: source.to_string(), ..Default::default() };
+    for e in &events {
+        let src = SourceInfo {
+            source: source.to_string(),
+            uid: e.uid.clone(),
+            recurrence_id: e.recurrence_id.clone(),
+            sequence: e.sequence,
+            modified: e.modified.clone(),
+            hash: hash(&e.spec),
+        };
+        let located = |err: Error| match err {
+            Error::Invalid(problem) => Error::BadInput { file: source.into(), position: format!("line {}", e.line), problem },
+            other => other,
+        };
+        match existing.remove(&(e.uid.clone(), e.recurrence_id.clone())) {
+            None => {
+                windows::insert(&tx, &actor, &e.spec, Some(&src), Some(&reason)).map_err(located)?;
+                report.created += 1;
+            }
+            Some((_, _, Some(h))) if h == src.hash => report.unchanged += 1,
+            // An older copy of the event (lower SEQUENCE) does not undo a newer one.
+            Some((_, Some(seen), _)) if e.sequence.is_some_and(|s| s < seen) => report.unchanged += 1,
+            Some((id, _, _)) => {
+                windows::replace(&tx, &actor, &id, &e.spec, Some(&src), Some(&reason)).map_err(located)?;
+                report.updated += 1;
+            }
+        }
+    }
+    let gone_reason = format!("its event is gone from {source}");
+    let mut gone: Vec<String> = existing.into_values().map(|(id, _, _)| id).collect();
+    gone.sort();
+    for id in gone {
+        if windows::commitments_on(&tx, &id)? > 0 {
+            let name = windows::get(&tx, &id)?.map(|w| w.name).unwrap_or_default();
+            report.kept_in_use.push(format!("{name} ({id})"));
+        } else {
+            windows::delete_with_reason(&tx, &actor, &id, Some(&gone_reason))?;
+            report.removed += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Imports an iCalendar file; its source is its absolute path.
+pub fn import_file(ws: &mut Workspace, path: &Path, force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
+    let unreadable = |detail: String| Error::Unreadable { path: path.to_path_buf(), detail };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    if meta.len() > MAX_ICS_BYTES as u64 {
+        return Err(unreadable(format!(
+            "the calendar is {} bytes; Truce reads at most {} MiB",
+            meta.len(),
+            MAX_ICS_BYTES >> 20
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    import_bytes(ws, &source.display().to_string(), &bytes, force_kind)
+}
+
+/// Imports an iCalendar feed from an http(s) URL; its source is the URL.
+pub fn import_url(ws: &mut Workspace, url: &str, force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
+    let bytes = super::fetch::fetch(url)?;
+    import_bytes(ws, url.trim(), &bytes, force_kind)
+}
+
+/// A file path or an http(s) URL.
+pub fn import(ws: &mut Workspace, file_or_url: &str, force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
+    if super::fetch::is_url(file_or_url) {
+        import_url(ws, file_or_url, force_kind)
+    } else {
+        import_file(ws, Path::new(file_or_url), force_kind)
+    }
+}
