@@ -269,7 +269,7 @@ pub struct ChangeWindow {
     pub starts_local: String,
     pub duration_min: u32,
     pub rrule: Option<String>,
-    /// RFC 5545 EXRULE (deprecated): its instances are removed.
+    /// RFC 5545 EXRULEs (deprecated), one a line: their instances are removed.
     pub exrule: Option<String>,
     /// RFC 5545 values separated by commas: '20240611T030000Z', '20240611T050000' (wall time), '20240611'.
     pub exdates: Option<String>,

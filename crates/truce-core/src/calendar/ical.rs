@@ -7,7 +7,7 @@
 //! window of its own. Importing the same source again updates those windows, and removes the ones
 //! whose event is gone (unless items are scheduled on them: those are kept and reported).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -267,8 +267,28 @@ pub fn duration_seconds(s: &str) -> Option<i64> {
 }
 
 fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std::result::Result<Option<ParsedEvent>, Problem> {
-    let start_prop = ev.get("DTSTART").ok_or((ev.line, "VEVENT has no DTSTART".to_string()))?;
-    let start = dt(start_prop, &start_prop.value)?;
+    // EXDATE and RDATE values as written (a PERIOD's start is the occurrence; the window keeps
+    // its own duration).
+    let mut raw_dates: Vec<(&str, Dt)> = Vec::new();
+    for name in ["EXDATE", "RDATE"] {
+        for p in ev.all(name) {
+            for v in p.value.split(',').filter(|v| !v.trim().is_empty()) {
+                let v = v.split('/').next().unwrap_or(v);
+                raw_dates.push((name, dt(p, v)?));
+            }
+        }
+    }
+    let start_prop = ev.get("DTSTART");
+    let start = match start_prop {
+        Some(p) => dt(p, &p.value)?,
+        // No DTSTART (RFC 5545 allows that only with a METHOD): the first RDATE starts the series.
+        None => raw_dates
+            .iter()
+            .filter(|(n, _)| *n == "RDATE")
+            .map(|(_, v)| *v)
+            .min_by_key(|v| instant(*v, default_zone))
+            .ok_or((ev.line, "VEVENT has neither DTSTART nor RDATE, so it never happens".to_string()))?,
+    };
     let (zone, starts_local, all_day) = match start {
         Dt::Date(d) => (default_zone, d.and_hms_opt(0, 0, 0).expect("midnight"), true),
         Dt::Floating(t) => (default_zone, t, false),
@@ -305,20 +325,16 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
     if let (Some(rule), Some(p)) = (&rrule, ev.get("RRULE")) {
         recurrence::check_rule(rule, zone, starts_local).map_err(|e| (p.line, e))?;
     }
-    let exrule = ev.get("EXRULE").map(|p| p.value.trim().to_string());
-    if let (Some(rule), Some(p)) = (&exrule, ev.get("EXRULE")) {
-        recurrence::check_rule(rule, zone, starts_local).map_err(|e| (p.line, format!("EXRULE: {e}")))?;
+    let mut exrules = Vec::new();
+    for p in ev.all("EXRULE") {
+        recurrence::check_rule(&p.value, zone, starts_local).map_err(|e| (p.line, format!("EXRULE: {e}")))?;
+        exrules.push(p.value.trim().to_string());
     }
+    let exrule = (!exrules.is_empty()).then(|| exrules.join("\n"));
     let mut exdates = Vec::new();
     let mut rdates = Vec::new();
-    for (name, out) in [("EXDATE", &mut exdates), ("RDATE", &mut rdates)] {
-        for p in ev.all(name) {
-            for v in p.value.split(',').filter(|v| !v.trim().is_empty()) {
-                // A PERIOD's start is the occurrence; the window keeps its own duration.
-                let v = v.split('/').next().unwrap_or(v);
-                out.push(when_in(dt(p, v)?, zone));
-            }
-        }
+    for (name, v) in raw_dates {
+        if name == "EXDATE" { &mut exdates } else { &mut rdates }.push(when_in(v, zone));
     }
     let summary = ev.get("SUMMARY").map(|p| text(&p.value)).filter(|s| !s.trim().is_empty());
     let categories: Vec<String> = ev.all("CATEGORIES").map(|p| text(&p.value)).collect();
@@ -338,7 +354,7 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
     let uid = ev.get("UID").map(|p| p.value.trim().to_string()).filter(|u| !u.is_empty());
     let uid = uid.unwrap_or_else(|| {
         // No UID (RFC 5545 requires one): a key from what the event is, stable across re-imports.
-        let key = format!("{} {} {}", start_prop.value, summary.as_deref().unwrap_or(""), rrule.as_deref().unwrap_or(""));
+        let key: String = ev.props.iter().filter(|p| p.name != "DTSTAMP").map(|p| format!("{}:{}\n", p.name, p.value)).collect();
         format!("no-uid-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
     });
     let recurrence_id = match ev.get("RECURRENCE-ID") {
@@ -381,6 +397,16 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
 /// that UID; an override that is not cancelled stays as a one-off window.
 fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEvent>, Problem> {
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut events = events;
+    // Events without a UID that say exactly the same thing are told apart by their order.
+    let mut no_uid: HashMap<String, usize> = HashMap::new();
+    for e in events.iter_mut().filter(|e| e.uid.starts_with("no-uid-")) {
+        let n = no_uid.entry(e.uid.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            e.uid = format!("{}-{n}", e.uid);
+        }
+    }
     for e in &events {
         if let Some(first) = seen.insert((e.uid.clone(), e.recurrence_id.clone()), e.line) {
             return Err((e.line, format!("UID '{}' is used again (first at line {first})", e.uid)));
@@ -392,7 +418,6 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
         .filter(|(_, e)| e.recurrence_id.is_empty())
         .map(|(i, e)| (e.uid.clone(), i))
         .collect();
-    let mut events = events;
     let overrides: Vec<(usize, String, String)> = events
         .iter()
         .filter(|e| !e.recurrence_id.is_empty())
@@ -412,7 +437,6 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
         .map(|e| (e.uid.clone(), e.spec.name.clone()))
         .collect();
     let mut out = Vec::new();
-    let mut keys = HashSet::new();
     for mut e in events {
         if e.spec.duration_min == 0 {
             continue; // cancelled override
@@ -426,7 +450,6 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
                 }
             }
         }
-        keys.insert((e.uid.clone(), e.recurrence_id.clone()));
         out.push(e);
     }
     Ok(out)

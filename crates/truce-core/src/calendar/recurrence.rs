@@ -238,7 +238,7 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
     let hi_wall = to.with_timezone(&zone).naive_local() + Duration::days(1);
     // EXRULE instances, as wall times, up to the same bound.
     let mut ex_walls = std::collections::HashSet::new();
-    if let Some(exrule) = &series.exrule {
+    for exrule in series.exrule.iter().flat_map(|r| r.lines()).filter(|r| !r.trim().is_empty()) {
         let rule = parse_rule(exrule, zone, series.start_local).map_err(|e| format!("EXRULE: {e}"))?;
         for t in &rule.set {
             let local = t.naive_utc();

@@ -28,11 +28,11 @@ pub struct WindowSpec {
     pub duration_min: u32,
     #[serde(default)]
     pub rrule: Option<String>,
-    /// RFC 5545 values separated by commas (see `ChangeWindow::exdates`).
-    /// RFC 5545 EXRULE (deprecated by the RFC, still written by some tools): instances it
-    /// produces are removed.
+    /// RFC 5545 EXRULEs (deprecated by the RFC, still written by some tools), one a line:
+    /// instances they produce are removed.
     #[serde(default)]
     pub exrule: Option<String>,
+    /// RFC 5545 values separated by commas (see `ChangeWindow::exdates`).
     #[serde(default)]
     pub exdates: Option<String>,
     #[serde(default)]
@@ -70,7 +70,7 @@ impl WindowSpec {
         if let Some(rule) = &self.rrule {
             recurrence::check_rule(rule, tz, self.starts_local).map_err(bad)?;
         }
-        if let Some(rule) = &self.exrule {
+        for rule in self.exrule.iter().flat_map(|r| r.lines()).filter(|r| !r.trim().is_empty()) {
             recurrence::check_rule(rule, tz, self.starts_local).map_err(|e| bad(format!("EXRULE: {e}")))?;
         }
         let exdates = recurrence::parse_list(self.exdates.as_deref()).map_err(|e| bad(format!("EXDATE: {e}")))?;
