@@ -303,6 +303,9 @@ pub struct Occurrence {
     pub start_local: chrono::NaiveDateTime,
     #[ts(type = "string")]
     pub end_local: chrono::NaiveDateTime,
+    /// The same wall times with their UTC offset, RFC 3339 ('2026-03-31T22:00:00+02:00').
+    pub start_zoned: String,
+    pub end_zoned: String,
     pub environments: Option<Vec<String>>,
     pub asset_tags: Option<Vec<String>>,
     pub teams: Option<Vec<String>>,

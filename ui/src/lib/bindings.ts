@@ -113,7 +113,11 @@ export type Occurrence = { window_id: string, window_name: string, kind: WindowK
 /**
  * Wall times in `time_zone` ('YYYY-MM-DDTHH:MM:SS').
  */
-start_local: string, end_local: string, environments: Array<string> | null, asset_tags: Array<string> | null, teams: Array<string> | null, max_assets: number | null, max_items: number | null, };
+start_local: string, end_local: string, 
+/**
+ * The same wall times with their UTC offset, RFC 3339 ('2026-03-31T22:00:00+02:00').
+ */
+start_zoned: string, end_zoned: string, environments: Array<string> | null, asset_tags: Array<string> | null, teams: Array<string> | null, max_assets: number | null, max_items: number | null, };
 
 export type WindowImportReport = { source: string, created: number, updated: number, removed: number, unchanged: number, 
 /**

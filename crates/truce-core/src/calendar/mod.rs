@@ -51,6 +51,8 @@ fn window_occurrences_of(w: &ChangeWindow, from: DateTime<Utc>, to: DateTime<Utc
                 time_zone: w.time_zone.clone(),
                 start_local: i.start_local,
                 end_local: end_utc.with_timezone(&zone).naive_local(),
+                start_zoned: zoned(i.start_utc, zone),
+                end_zoned: zoned(end_utc, zone),
                 environments: w.environments.clone(),
                 asset_tags: w.asset_tags.clone(),
                 teams: w.teams.clone(),
@@ -94,6 +96,50 @@ pub fn occurrence_at(conn: &Connection, window_id: &str, start_utc: DateTime<Utc
     Ok(window_occurrences_of(&w, start_utc, start_utc + duration)?
         .into_iter()
         .find(|o| o.start_utc == start_utc))
+}
+
+fn zoned(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    t.with_timezone(&zone).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A length as people write it: '4h', '90m', '1h30m', '2d', '1w', or plain minutes ('240').
+pub fn parse_duration_minutes(s: &str) -> Result<u32> {
+    let bad = || Error::Invalid(format!("duration '{s}': expected minutes or a length like 4h, 90m, 1h30m, 2d"));
+    let t = s.trim().to_ascii_lowercase();
+    if let Ok(n) = t.parse::<u32>() {
+        return Ok(n);
+    }
+    let (mut total, mut num) = (0u64, String::new());
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        num.clear();
+        total += n * match c {
+            'w' => 7 * 1440,
+            'd' => 1440,
+            'h' => 60,
+            'm' => 1,
+            _ => return Err(bad()),
+        };
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    u32::try_from(total).map_err(|_| bad())
+}
+
+/// An instant as people write it: RFC 3339, or a date ('2026-03-01', meaning 00:00 UTC).
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
+    let t = s.trim();
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    }
+    DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| Error::Invalid(format!("'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time")))
 }
 
 fn check_span(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
