@@ -142,7 +142,7 @@ fn lisbon_weekly_follows_the_end_of_dst() {
     let event2 = of_uid(&ws, "EVENT2");
     assert!(at("11:15").is_empty());
     for hm in ["11:31", "12:00", "12:01", "12:59"] {
-        assert_eq!(at(hm), [event2.clone()], "{hm}");
+        assert_eq!(at(hm), std::slice::from_ref(&event2), "{hm}");
     }
     assert!(at("13:01").is_empty());
     let o = calendar::window_occurrences(ws.conn(), &event2, day("2020-10-01"), day("2020-11-10")).unwrap();
@@ -270,7 +270,9 @@ fn custom_tzid_is_read_as_the_iana_zone_it_names() {
 
 /// The VTIMEZONE sub-components (DAYLIGHT/STANDARD) of `rel`: (DTSTART wall time, RRULE, RDATEs,
 /// TZOFFSETFROM seconds, TZOFFSETTO seconds). Read by hand: Truce's import does not use them.
-fn zone_parts(rel: &str) -> Vec<(String, Option<String>, Vec<String>, i64, i64)> {
+type ZonePart = (String, Option<String>, Vec<String>, i64, i64);
+
+fn zone_parts(rel: &str) -> Vec<ZonePart> {
     let text = std::fs::read_to_string(path(rel)).unwrap();
     let offset = |v: &str| {
         let sign = if v.starts_with('-') { -1 } else { 1 };
@@ -279,7 +281,7 @@ fn zone_parts(rel: &str) -> Vec<(String, Option<String>, Vec<String>, i64, i64)>
         sign * (n(0..2) * 3600 + n(2..4) * 60 + n(4..6))
     };
     let mut out = Vec::new();
-    let mut cur: Option<(String, Option<String>, Vec<String>, i64, i64)> = None;
+    let mut cur: Option<ZonePart> = None;
     for line in text.lines() {
         let line = line.trim_end();
         if line == "BEGIN:DAYLIGHT" || line == "BEGIN:STANDARD" {

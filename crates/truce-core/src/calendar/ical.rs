@@ -109,7 +109,7 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
         let n = line.number();
         let prop = PropertyParser::from_reader(line.as_str().as_bytes())
             .next()
-            .unwrap_or_else(|| Err(ical::property::PropertyError::MissingName { line: n }))
+            .unwrap_or(Err(ical::property::PropertyError::MissingName { line: n }))
             .map_err(|e| {
                 let msg = e.to_string();
                 let msg = msg.split_once(": ").map(|(_, m)| m.to_string()).unwrap_or(msg);
@@ -455,6 +455,9 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
     Ok(out)
 }
 
+/// A window of the source already in the workspace: id, SEQUENCE, content hash.
+type Stored = (String, Option<i64>, Option<String>);
+
 /// The content hash that tells an unchanged event on re-sync.
 fn hash(spec: &WindowSpec) -> String {
     let json = serde_json::to_string(spec).expect("spec serializes");
@@ -467,7 +470,7 @@ pub fn import_bytes(ws: &mut Workspace, source: &str, bytes: &[u8], force_kind: 
     let actor = ws.actor().to_string();
     let reason = format!("imported from {source}");
     let tx = ws.write_tx()?;
-    let mut existing: HashMap<(String, String), (String, Option<i64>, Option<String>)> = HashMap::new();
+    let mut existing: HashMap<(String, String), Stored> = HashMap::new();
     {
         let mut stmt = tx.prepare(
             "SELECT id, source_uid, ifnull(source_recurrence_id, ''), source_sequence, source_hash
