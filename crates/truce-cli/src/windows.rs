@@ -103,6 +103,9 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                 for w in &r.kept_in_use {
                     println!("kept {w}: its event is gone from the calendar but items are scheduled on it");
                 }
+                for o in &r.stranded {
+                    println!("moved away: {o} had items scheduled on it; give them another occurrence");
+                }
             }
         }
         WindowsCommand::List { json: as_json } => {

@@ -324,4 +324,7 @@ pub struct WindowImportReport {
     /// Windows whose event is gone from the source but that have items scheduled on them, so
     /// they were kept: "name (id)".
     pub kept_in_use: Vec<String>,
+    /// Occurrences with items scheduled on them that the updated calendar no longer has:
+    /// "name (id) at 2026-03-24T21:00:00Z". The items stay; they need a new occurrence.
+    pub stranded: Vec<String>,
 }

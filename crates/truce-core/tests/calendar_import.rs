@@ -198,8 +198,29 @@ fn a_window_with_scheduled_items_is_kept_and_reported() {
             freeze.id
         ))
         .unwrap();
+    // An item on the Tuesday 20 Jan 2026 22:00 Berlin patch night (21:00Z), which v2 moves to 23:00.
+    let patch = calendar::list(ws.conn()).unwrap().into_iter().find(|w| w.name == "Patch night").unwrap();
+    ws.conn()
+        .execute_batch(&format!(
+            "INSERT INTO work_items (id, title, action, created_at, updated_at) VALUES ('i2', 't', 'a', 'x', 'x');
+             INSERT INTO commitments (id, work_item_id, window_id, occurrence_start, committed_by, committed_at, promise)
+             VALUES ('c2', 'i2', '{}', '2026-01-27T21:00:00Z', 'p1', 'x', 'patched');",
+            patch.id
+        ))
+        .unwrap();
+    // By hand, moving the series off a scheduled occurrence is refused, and changes nothing.
+    let before = common::dump(&ws);
+    let mut later = patch.spec().unwrap();
+    later.starts_local += chrono::Duration::hours(1);
+    let e = calendar::update(ws.conn(), "me", &patch.id, &later).unwrap_err().to_string();
+    assert!(e.contains("2026-01-27T21:00:00Z") && e.contains("move them first"), "{e}");
+    assert_eq!(common::dump(&ws), before);
+
     std::fs::write(&file, v2()).unwrap();
     let r = ical::import_file(&mut ws, &file, None).unwrap();
+    // The calendar is the truth for what it says: the update happens, and the stranded item is reported.
+    assert_eq!(r.updated, 1);
+    assert_eq!(r.stranded, [format!("Patch night ({}) at 2026-01-27T21:00:00Z", patch.id)]);
     assert_eq!(r.removed, 0);
     assert_eq!(r.kept_in_use, [format!("Quarter-end freeze ({})", freeze.id)]);
     assert!(calendar::get(ws.conn(), &freeze.id).unwrap().is_some());

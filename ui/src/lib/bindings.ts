@@ -124,4 +124,9 @@ export type WindowImportReport = { source: string, created: number, updated: num
  * Windows whose event is gone from the source but that have items scheduled on them, so
  * they were kept: "name (id)".
  */
-kept_in_use: Array<string>, };
+kept_in_use: Array<string>, 
+/**
+ * Occurrences with items scheduled on them that the updated calendar no longer has:
+ * "name (id) at 2026-03-24T21:00:00Z". The items stay; they need a new occurrence.
+ */
+stranded: Array<string>, };

@@ -418,15 +418,15 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
         .filter(|(_, e)| e.recurrence_id.is_empty())
         .map(|(i, e)| (e.uid.clone(), i))
         .collect();
-    let overrides: Vec<(usize, String, String)> = events
+    let overrides: Vec<(usize, String, usize)> = events
         .iter()
         .filter(|e| !e.recurrence_id.is_empty())
-        .filter_map(|e| masters.get(&e.uid).map(|m| (*m, e.recurrence_id.clone(), e.spec.time_zone.clone())))
+        .filter_map(|e| masters.get(&e.uid).map(|m| (*m, e.recurrence_id.clone(), e.line)))
         .collect();
-    for (m, rid, _) in overrides {
+    for (m, rid, line) in overrides {
         let master = &mut events[m].spec;
-        let mut list = recurrence::parse_list(master.exdates.as_deref()).map_err(|e| (0, e))?;
-        let w = When::parse(&rid).map_err(|e| (0, e))?;
+        let mut list = recurrence::parse_list(master.exdates.as_deref()).map_err(|e| (line, e))?;
+        let w = When::parse(&rid).map_err(|e| (line, format!("RECURRENCE-ID: {e}")))?;
         list.push(w);
         master.exdates = recurrence::list_text(&list);
     }
@@ -509,6 +509,9 @@ pub fn import_bytes(ws: &mut Workspace, source: &str, bytes: &[u8], force_kind: 
             Some((id, _, _)) => {
                 windows::replace(&tx, &actor, &id, &e.spec, Some(&src), Some(&reason)).map_err(located)?;
                 report.updated += 1;
+                for start in windows::stranded(&tx, &id)? {
+                    report.stranded.push(format!("{} ({id}) at {start}", e.spec.name));
+                }
             }
         }
     }

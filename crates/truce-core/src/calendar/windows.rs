@@ -254,9 +254,46 @@ pub(crate) fn insert(conn: &Connection, actor: &str, spec: &WindowSpec, src: Opt
     must_get(conn, &id)
 }
 
-/// Replaces what window `id` is; only changed fields reach the change log.
+/// Replaces what window `id` is; only changed fields reach the change log. Refused when items
+/// are scheduled on an occurrence the new series would not have (move them first); the caller's
+/// transaction is left as it was.
 pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Result<ChangeWindow> {
-    replace(conn, actor, id, spec, None, None)
+    conn.execute_batch("SAVEPOINT window_update")?;
+    let result = replace(conn, actor, id, spec, None, None).and_then(|w| {
+        let lost = stranded(conn, id)?;
+        if lost.is_empty() {
+            Ok(w)
+        } else {
+            Err(Error::Invalid(format!(
+                "window '{}' ({id}): items are scheduled on occurrences the change would remove ({}); move them first",
+                spec.name,
+                lost.join(", ")
+            )))
+        }
+    });
+    let end = if result.is_ok() { "RELEASE window_update" } else { "ROLLBACK TO window_update; RELEASE window_update" };
+    conn.execute_batch(end)?;
+    result
+}
+
+/// UTC starts of occurrences of window `id` that have commitments but are not occurrences of the
+/// series (any more).
+pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
+    let starts: Vec<String> = conn
+        .prepare("SELECT DISTINCT occurrence_start FROM commitments WHERE window_id = ?1 ORDER BY 1")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut lost = Vec::new();
+    for s in starts {
+        let real = match chrono::DateTime::parse_from_rfc3339(&s) {
+            Ok(t) => super::occurrence_at(conn, id, t.with_timezone(&chrono::Utc))?.is_some(),
+            Err(_) => false,
+        };
+        if !real {
+            lost.push(s);
+        }
+    }
+    Ok(lost)
 }
 
 pub(crate) fn replace(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec, src: Option<&SourceInfo>, reason: Option<&str>) -> Result<ChangeWindow> {
