@@ -260,6 +260,8 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
             let rule = parse_rule(rule, zone, series.start_local)?;
             let mut steps = 0usize;
             let mut counted = 0usize;
+            // Instances more than a day (of wall time) before `from` are only counted, not placed.
+            let lo_wall = from.with_timezone(&zone).naive_local() - Duration::days(1);
             for t in &rule.set {
                 steps += 1;
                 if steps > MAX_STEPS {
@@ -279,6 +281,9 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
                 if rule.count.is_some_and(|c| counted > c) {
                     break;
                 }
+                if local < lo_wall {
+                    continue;
+                }
                 let i = instance(zone, local);
                 if rule.until_utc.is_some_and(|u| i.start_utc > u) {
                     break;
@@ -292,6 +297,9 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
                     break;
                 }
             }
+            // The crate ends a rule that finds no instance in 100,000 steps of its FREQ: such a
+            // rule (FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30) has no occurrences, as ical.js and the
+            // other libraries say. (A MINUTELY rule matching one month a year ends there too.)
         }
         None => {
             let i = instance(zone, series.start_local);
@@ -350,6 +358,21 @@ mod tests {
         assert!(e.contains("SOMETIMES"), "{e}");
         let e = check_rule("BYDAY=MO", z, t("20200101T000000")).unwrap_err();
         assert!(e.contains("FREQ"), "{e}");
+    }
+
+    #[test]
+    fn a_rule_that_never_matches_has_no_occurrences() {
+        let s = Series {
+            zone: chrono_tz::UTC,
+            start_local: t("20200101T000000"),
+            duration: Duration::minutes(1),
+            rrule: Some("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30".into()),
+            exrule: None,
+            exdates: vec![],
+            rdates: vec![],
+        };
+        let from = "2020-01-01T00:00:00Z".parse().unwrap();
+        assert!(expand(&s, from, from + Duration::days(3650), 10).unwrap().instances.is_empty());
     }
 
     #[test]
