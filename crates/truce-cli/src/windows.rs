@@ -52,6 +52,12 @@ pub enum WindowsCommand {
         /// An environment the window is for (repeat for several; none means all)
         #[arg(long = "env", value_name = "ENV")]
         environments: Vec<String>,
+        /// An asset tag or group the window is for (repeat for several; none means all)
+        #[arg(long = "tag", value_name = "TAG")]
+        asset_tags: Vec<String>,
+        /// A team id the window is for (repeat for several; none means all)
+        #[arg(long = "team", value_name = "TEAM")]
+        teams: Vec<String>,
         #[arg(long, value_name = "N")]
         max_items: Option<u32>,
         #[arg(long, value_name = "N")]
@@ -130,7 +136,7 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                 }
             }
         }
-        WindowsCommand::Add { name, zone, start, duration, rrule, kind: k, environments, max_items, max_assets, description, json: as_json } => {
+        WindowsCommand::Add { name, zone, start, duration, rrule, kind: k, environments, asset_tags, teams, max_items, max_assets, description, json: as_json } => {
             let starts_local = calendar::windows::parse_local_text(&start)
                 .ok_or_else(|| Error::Invalid(format!("--start '{start}': expected 'YYYY-MM-DDTHH:MM' (wall time in --zone)")))?;
             let spec = WindowSpec {
@@ -145,8 +151,8 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                 exdates: None,
                 rdates: None,
                 environments: (!environments.is_empty()).then_some(environments),
-                asset_tags: None,
-                teams: None,
+                asset_tags: (!asset_tags.is_empty()).then_some(asset_tags),
+                teams: (!teams.is_empty()).then_some(teams),
                 max_assets,
                 max_items,
             };

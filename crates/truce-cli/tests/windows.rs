@@ -38,7 +38,7 @@ fn add_then_occurrences_across_dst() {
     let ws = dir.path().join("w.truce");
     let out = ok(&truce(&ws, &[
         "windows", "add", "--name", "Patch night", "--zone", "Europe/Berlin", "--start", "2026-03-24T22:00",
-        "--duration", "4h", "--rrule", "FREQ=WEEKLY;BYDAY=TU", "--env", "prod", "--env", "qa", "--max-items", "5",
+        "--duration", "4h", "--rrule", "FREQ=WEEKLY;BYDAY=TU", "--env", "prod", "--env", "qa", "--max-items", "5", "--tag", "web",
     ]));
     assert!(out.contains("added maintenance window 'Patch night'"), "{out}");
     let text = ok(&truce(&ws, &["windows", "occurrences", "--from", "2026-03-20", "--to", "2026-04-05", "--json"]));
@@ -53,6 +53,7 @@ fn add_then_occurrences_across_dst() {
     assert_eq!(o[1]["kind"], "maintenance");
     assert_eq!(o[1]["window_name"], "Patch night");
     assert_eq!(o[1]["environments"], serde_json::json!(["prod", "qa"]));
+    assert_eq!(o[1]["asset_tags"], serde_json::json!(["web"]));
     assert!(o[1]["window_id"].as_str().unwrap().len() > 10);
     let plain = ok(&truce(&ws, &["windows", "occurrences", "--from", "2026-03-20", "--to", "2026-04-05"]));
     assert!(plain.contains("2026-03-31T20:00Z") && plain.contains("+02:00") && plain.contains("Patch night"), "{plain}");

@@ -397,8 +397,14 @@ fn libical_regression_counts() {
 fn kinds_from_the_event_or_forced() {
     let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Year-end change freeze\r\nDTSTART:20261218T000000Z\r\nDURATION:P14D\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:b\r\nSUMMARY:Patch night\r\nDTSTART;TZID=Europe/Berlin:20261201T220000\r\nDURATION:PT4H\r\nRRULE:FREQ=WEEKLY;BYDAY=TU\r\nEND:VEVENT\r\n\
-BEGIN:VEVENT\r\nUID:c\r\nSUMMARY:Quiet\r\nX-TRUCE-KIND:blackout\r\nDTSTART:20261201T000000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+BEGIN:VEVENT\r\nUID:c\r\nSUMMARY:Quiet\r\nX-TRUCE-KIND:blackout\r\nX-TRUCE-ENVIRONMENTS:prod, staging\r\nX-TRUCE-TEAMS:t1\r\nX-TRUCE-MAX-ITEMS:7\r\nDTSTART:20261201T000000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     let kinds = |force| -> Vec<WindowKind> { ical::parse("k.ics", ics.as_bytes(), force).unwrap().iter().map(|e| e.spec.kind).collect() };
     assert_eq!(kinds(None), [WindowKind::Blackout, WindowKind::Maintenance, WindowKind::Blackout]);
     assert_eq!(kinds(Some(WindowKind::Maintenance)), [WindowKind::Maintenance; 3]);
+    let quiet = &ical::parse("k.ics", ics.as_bytes(), None).unwrap()[2].spec;
+    assert_eq!(quiet.environments, Some(vec!["prod".to_string(), "staging".to_string()]));
+    assert_eq!((quiet.teams.clone(), quiet.asset_tags.clone(), quiet.max_items), (Some(vec!["t1".to_string()]), None, Some(7)));
+    let bad = ics.replace("X-TRUCE-MAX-ITEMS:7", "X-TRUCE-MAX-ITEMS:lots");
+    let e = ical::parse("k.ics", bad.as_bytes(), None).unwrap_err().to_string();
+    assert!(e.contains("k.ics: line 21") && e.contains("lots"), "{e}");
 }

@@ -161,6 +161,10 @@ fn reimporting_a_file_updates_and_removes_instead_of_duplicating() {
     assert!(o.contains(&("Patch night (moved)".into(), "01-14T21:00".into(), WindowKind::Maintenance)), "{o:?}");
     assert!(!o.iter().any(|(_, s, _)| s == "01-13T21:00" || s == "01-20T21:00"), "{o:?}");
     assert!(o.contains(&("Quarter-end freeze".into(), "03-24T23:00".into(), WindowKind::Blackout)), "{o:?}");
+    let series = calendar::list(ws.conn()).unwrap().into_iter().find(|w| w.name == "Patch night").unwrap();
+    assert!(calendar::occurrence_at(ws.conn(), &series.id, utc("2026-01-06T21:00:00Z")).unwrap().is_some());
+    assert!(calendar::occurrence_at(ws.conn(), &series.id, utc("2026-01-13T21:00:00Z")).unwrap().is_none(), "moved away");
+    assert!(calendar::occurrence_at(ws.conn(), &series.id, utc("2026-01-20T21:00:00Z")).unwrap().is_none(), "cancelled");
     let ids: Vec<String> = calendar::list(ws.conn()).unwrap().into_iter().map(|w| w.id).collect();
 
     let again = ical::import_file(&mut ws, &file, None).unwrap();

@@ -376,11 +376,11 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
         exrule,
         exdates: recurrence::list_text(&exdates),
         rdates: recurrence::list_text(&rdates),
-        environments: None,
-        asset_tags: None,
-        teams: None,
-        max_assets: None,
-        max_items: None,
+        environments: list_prop(ev, "X-TRUCE-ENVIRONMENTS"),
+        asset_tags: list_prop(ev, "X-TRUCE-ASSET-TAGS"),
+        teams: list_prop(ev, "X-TRUCE-TEAMS"),
+        max_assets: count_prop(ev, "X-TRUCE-MAX-ASSETS")?,
+        max_items: count_prop(ev, "X-TRUCE-MAX-ITEMS")?,
     };
     let sequence = ev.get("SEQUENCE").and_then(|p| p.value.trim().parse().ok());
     let modified = ev.get("LAST-MODIFIED").or(ev.get("DTSTAMP")).map(|p| p.value.trim().to_string());
@@ -391,6 +391,22 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
         parsed.spec.duration_min = 0;
     }
     Ok(Some(parsed))
+}
+
+/// A comma-separated Truce scope property ('X-TRUCE-ENVIRONMENTS:prod,staging').
+fn list_prop(ev: &RawEvent, name: &str) -> Option<Vec<String>> {
+    let items: Vec<String> = ev
+        .all(name)
+        .flat_map(|p| p.value.split(',').map(|v| text(v.trim())).collect::<Vec<_>>())
+        .filter(|v| !v.is_empty())
+        .collect();
+    (!items.is_empty()).then_some(items)
+}
+
+fn count_prop(ev: &RawEvent, name: &str) -> std::result::Result<Option<u32>, Problem> {
+    ev.get(name)
+        .map(|p| p.value.trim().parse().map_err(|_| (p.line, format!("{name} '{}' is not a whole number", p.value))))
+        .transpose()
 }
 
 /// Moves overrides into their series: each RECURRENCE-ID becomes an EXDATE of the series with
