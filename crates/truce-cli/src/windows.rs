@@ -84,7 +84,9 @@ pub enum WindowsCommand {
 
 fn kind(k: Option<&str>) -> Result<Option<WindowKind>, Error> {
     k.map(|k| {
-        WindowKind::parse(k).ok_or_else(|| Error::Invalid(format!("--kind '{k}': expected maintenance or blackout")))
+        WindowKind::parse(k).ok_or_else(|| {
+            Error::Invalid(format!("--kind '{k}': expected maintenance or blackout"))
+        })
     })
     .transpose()
 }
@@ -95,7 +97,11 @@ fn json(v: &impl serde::Serialize) -> String {
 
 pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode, Error> {
     match command {
-        WindowsCommand::Import { source, kind: k, json: as_json } => {
+        WindowsCommand::Import {
+            source,
+            kind: k,
+            json: as_json,
+        } => {
             let force = kind(k.as_deref())?;
             let mut ws = Workspace::open(resolve_workspace_path(workspace))?;
             let r = ical::import(&mut ws, &source, force)?;
@@ -110,7 +116,9 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                     println!("kept {w}: its event is gone from the calendar but items are scheduled on it");
                 }
                 for o in &r.stranded {
-                    println!("moved away: {o} had items scheduled on it; give them another occurrence");
+                    println!(
+                        "moved away: {o} had items scheduled on it; give them another occurrence"
+                    );
                 }
             }
         }
@@ -136,9 +144,26 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                 }
             }
         }
-        WindowsCommand::Add { name, zone, start, duration, rrule, kind: k, environments, asset_tags, teams, max_items, max_assets, description, json: as_json } => {
-            let starts_local = calendar::windows::parse_local_text(&start)
-                .ok_or_else(|| Error::Invalid(format!("--start '{start}': expected 'YYYY-MM-DDTHH:MM' (wall time in --zone)")))?;
+        WindowsCommand::Add {
+            name,
+            zone,
+            start,
+            duration,
+            rrule,
+            kind: k,
+            environments,
+            asset_tags,
+            teams,
+            max_items,
+            max_assets,
+            description,
+            json: as_json,
+        } => {
+            let starts_local = calendar::windows::parse_local_text(&start).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "--start '{start}': expected 'YYYY-MM-DDTHH:MM' (wall time in --zone)"
+                ))
+            })?;
             let spec = WindowSpec {
                 name,
                 kind: kind(k.as_deref())?.unwrap_or(WindowKind::Maintenance),
@@ -167,8 +192,15 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                 println!("added {} window '{}' ({})", w.kind.as_str(), w.name, w.id);
             }
         }
-        WindowsCommand::Occurrences { from, to, json: as_json } => {
-            let (from, to) = (calendar::parse_instant(&from)?, calendar::parse_instant(&to)?);
+        WindowsCommand::Occurrences {
+            from,
+            to,
+            json: as_json,
+        } => {
+            let (from, to) = (
+                calendar::parse_instant(&from)?,
+                calendar::parse_instant(&to)?,
+            );
             let ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
             let all = calendar::occurrences(ws.conn(), from, to)?;
             if as_json {

@@ -13,7 +13,10 @@ pub fn is_url(s: &str) -> bool {
 }
 
 fn failed(url: &str, problem: impl std::fmt::Display) -> Error {
-    Error::Unreadable { path: url.into(), detail: problem.to_string() }
+    Error::Unreadable {
+        path: url.into(),
+        detail: problem.to_string(),
+    }
 }
 
 /// The body of `url` (http, https, or webcal meaning https), at most [`MAX_ICS_BYTES`].
@@ -23,9 +26,13 @@ pub fn fetch(url: &str) -> Result<Vec<u8>> {
         Some(p) if p.eq_ignore_ascii_case("webcal://") => format!("https://{}", &url[9..]),
         _ => url.to_string(),
     };
-    let parsed = reqwest::Url::parse(&real).map_err(|e| failed(url, format!("not a valid URL: {e}")))?;
+    let parsed =
+        reqwest::Url::parse(&real).map_err(|e| failed(url, format!("not a valid URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(failed(url, "only http:// and https:// calendar URLs can be imported"));
+        return Err(failed(
+            url,
+            "only http:// and https:// calendar URLs can be imported",
+        ));
     }
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -34,13 +41,22 @@ pub fn fetch(url: &str) -> Result<Vec<u8>> {
         .user_agent(concat!("Truce/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| failed(url, e))?;
-    let response = client.get(parsed).send().map_err(|e| failed(url, describe(&e)))?;
+    let response = client
+        .get(parsed)
+        .send()
+        .map_err(|e| failed(url, describe(&e)))?;
     let status = response.status();
     if !status.is_success() {
         return Err(failed(url, format!("the server answered {status}")));
     }
-    if response.content_length().is_some_and(|n| n > MAX_ICS_BYTES as u64) {
-        return Err(failed(url, format!("the calendar is larger than {} MiB", MAX_ICS_BYTES >> 20)));
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ICS_BYTES as u64)
+    {
+        return Err(failed(
+            url,
+            format!("the calendar is larger than {} MiB", MAX_ICS_BYTES >> 20),
+        ));
     }
     let mut body = Vec::new();
     response
@@ -48,7 +64,10 @@ pub fn fetch(url: &str) -> Result<Vec<u8>> {
         .read_to_end(&mut body)
         .map_err(|e| failed(url, format!("reading the answer failed: {e}")))?;
     if body.len() > MAX_ICS_BYTES {
-        return Err(failed(url, format!("the calendar is larger than {} MiB", MAX_ICS_BYTES >> 20)));
+        return Err(failed(
+            url,
+            format!("the calendar is larger than {} MiB", MAX_ICS_BYTES >> 20),
+        ));
     }
     Ok(body)
 }

@@ -4,11 +4,9 @@
 //!
 //! Each VEVENT becomes one window, keyed by (source, UID, RECURRENCE-ID). An override (an event
 //! with RECURRENCE-ID) becomes an EXDATE of its series plus, unless it is cancelled, a one-off
-//! window of its own. Importing the same source again updates those windows, and removes the ones
-//! whose event is gone (unless items are scheduled on them: those are kept and reported).
+//! window of its own. Storing them, and re-syncing a source, is `sync`'s part.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -16,9 +14,11 @@ use ical::line::LineReader;
 use ical::property::PropertyParser;
 
 use super::recurrence::{self, resolve_local, When};
-use super::windows::{self, SourceInfo, WindowSpec};
-use crate::model::{WindowImportReport, WindowKind};
-use crate::{Error, Result, Workspace};
+use super::windows::WindowSpec;
+use crate::model::WindowKind;
+use crate::{Error, Result};
+
+pub use super::sync::{import, import_bytes, import_file, import_url};
 
 /// Calendars larger than this are refused before they are read.
 pub const MAX_ICS_BYTES: usize = 16 << 20;
@@ -91,12 +91,27 @@ pub fn zone_from_tzid(tzid: &str) -> Option<Tz> {
 
 /// Reads `bytes` (named `file` in errors) into events. `force_kind` overrides what the events say.
 pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result<Vec<ParsedEvent>> {
-    let bad = |line: usize, problem: String| Error::BadInput { file: file.into(), position: format!("line {line}"), problem };
+    let bad = |line: usize, problem: String| Error::BadInput {
+        file: file.into(),
+        position: format!("line {line}"),
+        problem,
+    };
     if bytes.len() > MAX_ICS_BYTES {
-        return Err(bad(1, format!("the calendar is {} bytes; Truce reads at most {} MiB", bytes.len(), MAX_ICS_BYTES >> 20)));
+        return Err(bad(
+            1,
+            format!(
+                "the calendar is {} bytes; Truce reads at most {} MiB",
+                bytes.len(),
+                MAX_ICS_BYTES >> 20
+            ),
+        ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
         bad(line, "not UTF-8 text (iCalendar files are UTF-8)".into())
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -112,8 +127,17 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
             .unwrap_or(Err(ical::property::PropertyError::MissingName { line: n }))
             .map_err(|e| {
                 let msg = e.to_string();
-                let msg = msg.split_once(": ").map(|(_, m)| m.to_string()).unwrap_or(msg);
-                bad(n, format!("not an iCalendar content line ({msg}): '{}'", clip(line.as_str())))
+                let msg = msg
+                    .split_once(": ")
+                    .map(|(_, m)| m.to_string())
+                    .unwrap_or(msg);
+                bad(
+                    n,
+                    format!(
+                        "not an iCalendar content line ({msg}): '{}'",
+                        clip(line.as_str())
+                    ),
+                )
             })?;
         let name = prop.name.to_ascii_uppercase();
         let value = prop.value.unwrap_or_default();
@@ -124,7 +148,10 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
                     saw_calendar = true;
                 }
                 if comp == "VEVENT" && stack.last().is_none_or(|(c, _)| c == "VCALENDAR") {
-                    raw.push(RawEvent { line: n, props: Vec::new() });
+                    raw.push(RawEvent {
+                        line: n,
+                        props: Vec::new(),
+                    });
                 }
                 stack.push((comp, n));
             }
@@ -133,7 +160,10 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
                 match stack.pop() {
                     Some((open, _)) if open == comp => {}
                     Some((open, at)) => {
-                        return Err(bad(n, format!("END:{comp} does not close BEGIN:{open} of line {at}")))
+                        return Err(bad(
+                            n,
+                            format!("END:{comp} does not close BEGIN:{open} of line {at}"),
+                        ))
                     }
                     None => return Err(bad(n, format!("END:{comp} without a BEGIN:{comp}"))),
                 }
@@ -147,24 +177,39 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
                             .into_iter()
                             .map(|(k, v)| (k.to_ascii_uppercase(), v))
                             .collect();
-                        ev.props.push(Prop { name, params, value, line: n });
+                        ev.props.push(Prop {
+                            name,
+                            params,
+                            value,
+                            line: n,
+                        });
                     }
                 }
-                Some("VCALENDAR") if name == "X-WR-TIMEZONE" => calendar_zone = zone_from_tzid(&value),
+                Some("VCALENDAR") if name == "X-WR-TIMEZONE" => {
+                    calendar_zone = zone_from_tzid(&value)
+                }
                 _ => {}
             },
         }
     }
     if let Some((open, at)) = stack.last() {
-        return Err(bad(*at, format!("BEGIN:{open} is never closed (the file ends first)")));
+        return Err(bad(
+            *at,
+            format!("BEGIN:{open} is never closed (the file ends first)"),
+        ));
     }
     if !saw_calendar && raw.is_empty() {
-        return Err(bad(1, "not an iCalendar file: it has no BEGIN:VCALENDAR and no BEGIN:VEVENT".into()));
+        return Err(bad(
+            1,
+            "not an iCalendar file: it has no BEGIN:VCALENDAR and no BEGIN:VEVENT".into(),
+        ));
     }
     let default_zone = calendar_zone.unwrap_or(Tz::UTC);
     let mut events = Vec::new();
     for ev in &raw {
-        if let Some(e) = event(ev, default_zone, force_kind).map_err(|(line, problem)| bad(line, problem))? {
+        if let Some(e) =
+            event(ev, default_zone, force_kind).map_err(|(line, problem)| bad(line, problem))?
+        {
             events.push(e);
         }
     }
@@ -199,7 +244,9 @@ fn dt(p: &Prop, value: &str) -> std::result::Result<Dt, Problem> {
     let at = |m: String| (p.line, format!("{}: {m}", p.name));
     let value = value.trim();
     let w = When::parse(value).map_err(at)?;
-    let date_only = p.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
+    let date_only = p
+        .param("VALUE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
     Ok(match (w, p.param("TZID")) {
         (When::Date(d), _) => Dt::Date(d),
         (_, _) if date_only => return Err(at(format!("VALUE=DATE but '{value}' is not a date"))),
@@ -266,7 +313,11 @@ pub fn duration_seconds(s: &str) -> Option<i64> {
     (any && num.is_empty()).then_some(sign * total)
 }
 
-fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std::result::Result<Option<ParsedEvent>, Problem> {
+fn event(
+    ev: &RawEvent,
+    default_zone: Tz,
+    force_kind: Option<WindowKind>,
+) -> std::result::Result<Option<ParsedEvent>, Problem> {
     // EXDATE and RDATE values as written (a PERIOD's start is the occurrence; the window keeps
     // its own duration).
     let mut raw_dates: Vec<(&str, Dt)> = Vec::new();
@@ -287,10 +338,17 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
             .filter(|(n, _)| *n == "RDATE")
             .map(|(_, v)| *v)
             .min_by_key(|v| instant(*v, default_zone))
-            .ok_or((ev.line, "VEVENT has neither DTSTART nor RDATE, so it never happens".to_string()))?,
+            .ok_or((
+                ev.line,
+                "VEVENT has neither DTSTART nor RDATE, so it never happens".to_string(),
+            ))?,
     };
     let (zone, starts_local, all_day) = match start {
-        Dt::Date(d) => (default_zone, d.and_hms_opt(0, 0, 0).expect("midnight"), true),
+        Dt::Date(d) => (
+            default_zone,
+            d.and_hms_opt(0, 0, 0).expect("midnight"),
+            true,
+        ),
         Dt::Floating(t) => (default_zone, t, false),
         Dt::Utc(t) => (Tz::UTC, t.naive_utc(), false),
         Dt::Zoned(t, tz) => (tz, t, false),
@@ -303,7 +361,13 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
             _ => (instant(end, zone) - start_utc).num_seconds(),
         }
     } else if let Some(p) = ev.get("DURATION") {
-        duration_seconds(&p.value).ok_or((p.line, format!("DURATION '{}' is not an RFC 5545 duration (e.g. PT1H30M)", p.value)))?
+        duration_seconds(&p.value).ok_or((
+            p.line,
+            format!(
+                "DURATION '{}' is not an RFC 5545 duration (e.g. PT1H30M)",
+                p.value
+            ),
+        ))?
     } else if all_day {
         86400
     } else {
@@ -311,7 +375,10 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
         60
     };
     if seconds < 0 {
-        return Err((ev.line, "the event ends before it starts (DTEND/DURATION)".into()));
+        return Err((
+            ev.line,
+            "the event ends before it starts (DTEND/DURATION)".into(),
+        ));
     }
     let duration_min = u32::try_from(((seconds + 59) / 60).max(1))
         .map_err(|_| (ev.line, "the event lasts too long".to_string()))?;
@@ -319,7 +386,10 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
     let mut rrules = ev.all("RRULE");
     let rrule = rrules.next();
     if let Some(second) = rrules.next() {
-        return Err((second.line, "more than one RRULE in one VEVENT; Truce reads one".into()));
+        return Err((
+            second.line,
+            "more than one RRULE in one VEVENT; Truce reads one".into(),
+        ));
     }
     let rrule = rrule.map(|p| p.value.trim().to_string());
     if let (Some(rule), Some(p)) = (&rrule, ev.get("RRULE")) {
@@ -327,48 +397,85 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
     }
     let mut exrules = Vec::new();
     for p in ev.all("EXRULE") {
-        recurrence::check_rule(&p.value, zone, starts_local).map_err(|e| (p.line, format!("EXRULE: {e}")))?;
+        recurrence::check_rule(&p.value, zone, starts_local)
+            .map_err(|e| (p.line, format!("EXRULE: {e}")))?;
         exrules.push(p.value.trim().to_string());
     }
     let exrule = (!exrules.is_empty()).then(|| exrules.join("\n"));
     let mut exdates = Vec::new();
     let mut rdates = Vec::new();
     for (name, v) in raw_dates {
-        if name == "EXDATE" { &mut exdates } else { &mut rdates }.push(when_in(v, zone));
+        if name == "EXDATE" {
+            &mut exdates
+        } else {
+            &mut rdates
+        }
+        .push(when_in(v, zone));
     }
-    let summary = ev.get("SUMMARY").map(|p| text(&p.value)).filter(|s| !s.trim().is_empty());
+    let summary = ev
+        .get("SUMMARY")
+        .map(|p| text(&p.value))
+        .filter(|s| !s.trim().is_empty());
     let categories: Vec<String> = ev.all("CATEGORIES").map(|p| text(&p.value)).collect();
     let kind = match (force_kind, ev.get("X-TRUCE-KIND")) {
         (Some(k), _) => k,
-        (None, Some(p)) => WindowKind::parse(&p.value)
-            .ok_or((p.line, format!("X-TRUCE-KIND '{}' is neither maintenance nor blackout", p.value)))?,
+        (None, Some(p)) => WindowKind::parse(&p.value).ok_or((
+            p.line,
+            format!(
+                "X-TRUCE-KIND '{}' is neither maintenance nor blackout",
+                p.value
+            ),
+        ))?,
         (None, None) => {
-            let words = format!("{} {}", summary.as_deref().unwrap_or(""), categories.join(" ")).to_lowercase();
-            if ["freeze", "blackout", "black-out", "moratorium"].iter().any(|w| words.contains(w)) {
+            let words = format!(
+                "{} {}",
+                summary.as_deref().unwrap_or(""),
+                categories.join(" ")
+            )
+            .to_lowercase();
+            if ["freeze", "blackout", "black-out", "moratorium"]
+                .iter()
+                .any(|w| words.contains(w))
+            {
                 WindowKind::Blackout
             } else {
                 WindowKind::Maintenance
             }
         }
     };
-    let uid = ev.get("UID").map(|p| p.value.trim().to_string()).filter(|u| !u.is_empty());
+    let uid = ev
+        .get("UID")
+        .map(|p| p.value.trim().to_string())
+        .filter(|u| !u.is_empty());
     let uid = uid.unwrap_or_else(|| {
         // No UID (RFC 5545 requires one): a key from what the event is, stable across re-imports.
-        let key: String = ev.props.iter().filter(|p| p.name != "DTSTAMP").map(|p| format!("{}:{}\n", p.name, p.value)).collect();
+        let key: String = ev
+            .props
+            .iter()
+            .filter(|p| p.name != "DTSTAMP")
+            .map(|p| format!("{}:{}\n", p.name, p.value))
+            .collect();
         format!("no-uid-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
     });
     let recurrence_id = match ev.get("RECURRENCE-ID") {
         Some(p) => when_in(dt(p, &p.value)?, zone).to_text(),
         None => String::new(),
     };
-    if ev.get("STATUS").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("CANCELLED")) && recurrence_id.is_empty() {
+    if ev
+        .get("STATUS")
+        .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("CANCELLED"))
+        && recurrence_id.is_empty()
+    {
         return Ok(None);
     }
     let name = summary.unwrap_or_else(|| format!("(untitled event {uid})"));
     let spec = WindowSpec {
         name,
         kind,
-        description: ev.get("DESCRIPTION").map(|p| text(&p.value)).filter(|s| !s.trim().is_empty()),
+        description: ev
+            .get("DESCRIPTION")
+            .map(|p| text(&p.value))
+            .filter(|s| !s.trim().is_empty()),
         time_zone: zone.name().to_string(),
         starts_local,
         duration_min,
@@ -383,9 +490,21 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
         max_items: count_prop(ev, "X-TRUCE-MAX-ITEMS")?,
     };
     let sequence = ev.get("SEQUENCE").and_then(|p| p.value.trim().parse().ok());
-    let modified = ev.get("LAST-MODIFIED").or(ev.get("DTSTAMP")).map(|p| p.value.trim().to_string());
-    let cancelled = ev.get("STATUS").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("CANCELLED"));
-    let mut parsed = ParsedEvent { uid, recurrence_id, spec, sequence, modified, line: ev.line };
+    let modified = ev
+        .get("LAST-MODIFIED")
+        .or(ev.get("DTSTAMP"))
+        .map(|p| p.value.trim().to_string());
+    let cancelled = ev
+        .get("STATUS")
+        .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("CANCELLED"));
+    let mut parsed = ParsedEvent {
+        uid,
+        recurrence_id,
+        spec,
+        sequence,
+        modified,
+        line: ev.line,
+    };
     if cancelled {
         // A cancelled instance: only its EXDATE on the series is kept (see apply_overrides).
         parsed.spec.duration_min = 0;
@@ -397,7 +516,12 @@ fn event(ev: &RawEvent, default_zone: Tz, force_kind: Option<WindowKind>) -> std
 fn list_prop(ev: &RawEvent, name: &str) -> Option<Vec<String>> {
     let items: Vec<String> = ev
         .all(name)
-        .flat_map(|p| p.value.split(',').map(|v| text(v.trim())).collect::<Vec<_>>())
+        .flat_map(|p| {
+            p.value
+                .split(',')
+                .map(|v| text(v.trim()))
+                .collect::<Vec<_>>()
+        })
         .filter(|v| !v.is_empty())
         .collect();
     (!items.is_empty()).then_some(items)
@@ -405,7 +529,14 @@ fn list_prop(ev: &RawEvent, name: &str) -> Option<Vec<String>> {
 
 fn count_prop(ev: &RawEvent, name: &str) -> std::result::Result<Option<u32>, Problem> {
     ev.get(name)
-        .map(|p| p.value.trim().parse().map_err(|_| (p.line, format!("{name} '{}' is not a whole number", p.value))))
+        .map(|p| {
+            p.value.trim().parse().map_err(|_| {
+                (
+                    p.line,
+                    format!("{name} '{}' is not a whole number", p.value),
+                )
+            })
+        })
         .transpose()
 }
 
@@ -425,7 +556,10 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
     }
     for e in &events {
         if let Some(first) = seen.insert((e.uid.clone(), e.recurrence_id.clone()), e.line) {
-            return Err((e.line, format!("UID '{}' is used again (first at line {first})", e.uid)));
+            return Err((
+                e.line,
+                format!("UID '{}' is used again (first at line {first})", e.uid),
+            ));
         }
     }
     let masters: HashMap<String, usize> = events
@@ -437,7 +571,11 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
     let overrides: Vec<(usize, String, usize)> = events
         .iter()
         .filter(|e| !e.recurrence_id.is_empty())
-        .filter_map(|e| masters.get(&e.uid).map(|m| (*m, e.recurrence_id.clone(), e.line)))
+        .filter_map(|e| {
+            masters
+                .get(&e.uid)
+                .map(|m| (*m, e.recurrence_id.clone(), e.line))
+        })
         .collect();
     for (m, rid, line) in overrides {
         let master = &mut events[m].spec;
@@ -469,111 +607,4 @@ fn apply_overrides(events: Vec<ParsedEvent>) -> std::result::Result<Vec<ParsedEv
         out.push(e);
     }
     Ok(out)
-}
-
-/// A window of the source already in the workspace: id, SEQUENCE, content hash.
-type Stored = (String, Option<i64>, Option<String>);
-
-/// The content hash that tells an unchanged event on re-sync.
-fn hash(spec: &WindowSpec) -> String {
-    let json = serde_json::to_string(spec).expect("spec serializes");
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(json.as_bytes()))
-}
-
-/// Imports `bytes` as the calendar `source` (a file path or URL) in one transaction.
-pub fn import_bytes(ws: &mut Workspace, source: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
-    let events = parse(source, bytes, force_kind)?;
-    let actor = ws.actor().to_string();
-    let reason = format!("imported from {source}");
-    let tx = ws.write_tx()?;
-    let mut existing: HashMap<(String, String), Stored> = HashMap::new();
-    {
-        let mut stmt = tx.prepare(
-            "SELECT id, source_uid, ifnull(source_recurrence_id, ''), source_sequence, source_hash
-             FROM change_windows WHERE source = ?1",
-        )?;
-        let rows = stmt.query_map([source], |r| {
-            Ok(((r.get::<_, String>(1)?, r.get::<_, String>(2)?), (r.get(0)?, r.get(3)?, r.get(4)?)))
-        })?;
-        for row in rows {
-            let (k, v) = row?;
-            existing.insert(k, v);
-        }
-    }
-    let mut report = WindowImportReport { source: source.to_string(), ..Default::default() };
-    for e in &events {
-        let src = SourceInfo {
-            source: source.to_string(),
-            uid: e.uid.clone(),
-            recurrence_id: e.recurrence_id.clone(),
-            sequence: e.sequence,
-            modified: e.modified.clone(),
-            hash: hash(&e.spec),
-        };
-        let located = |err: Error| match err {
-            Error::Invalid(problem) => Error::BadInput { file: source.into(), position: format!("line {}", e.line), problem },
-            other => other,
-        };
-        match existing.remove(&(e.uid.clone(), e.recurrence_id.clone())) {
-            None => {
-                windows::insert(&tx, &actor, &e.spec, Some(&src), Some(&reason)).map_err(located)?;
-                report.created += 1;
-            }
-            Some((_, _, Some(h))) if h == src.hash => report.unchanged += 1,
-            // An older copy of the event (lower SEQUENCE) does not undo a newer one.
-            Some((_, Some(seen), _)) if e.sequence.is_some_and(|s| s < seen) => report.unchanged += 1,
-            Some((id, _, _)) => {
-                windows::replace(&tx, &actor, &id, &e.spec, Some(&src), Some(&reason)).map_err(located)?;
-                report.updated += 1;
-                for start in windows::stranded(&tx, &id)? {
-                    report.stranded.push(format!("{} ({id}) at {start}", e.spec.name));
-                }
-            }
-        }
-    }
-    let gone_reason = format!("its event is gone from {source}");
-    let mut gone: Vec<String> = existing.into_values().map(|(id, _, _)| id).collect();
-    gone.sort();
-    for id in gone {
-        if windows::commitments_on(&tx, &id)? > 0 {
-            let name = windows::get(&tx, &id)?.map(|w| w.name).unwrap_or_default();
-            report.kept_in_use.push(format!("{name} ({id})"));
-        } else {
-            windows::delete_with_reason(&tx, &actor, &id, Some(&gone_reason))?;
-            report.removed += 1;
-        }
-    }
-    tx.commit()?;
-    Ok(report)
-}
-
-/// Imports an iCalendar file; its source is its absolute path.
-pub fn import_file(ws: &mut Workspace, path: &Path, force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
-    let unreadable = |detail: String| Error::Unreadable { path: path.to_path_buf(), detail };
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
-    if meta.len() > MAX_ICS_BYTES as u64 {
-        return Err(unreadable(format!(
-            "the calendar is {} bytes; Truce reads at most {} MiB",
-            meta.len(),
-            MAX_ICS_BYTES >> 20
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-    let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    import_bytes(ws, &source.display().to_string(), &bytes, force_kind)
-}
-
-/// Imports an iCalendar feed from an http(s) URL; its source is the URL.
-pub fn import_url(ws: &mut Workspace, url: &str, force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
-    let bytes = super::fetch::fetch(url)?;
-    import_bytes(ws, url.trim(), &bytes, force_kind)
-}
-
-/// A file path or an http(s) URL.
-pub fn import(ws: &mut Workspace, file_or_url: &str, force_kind: Option<WindowKind>) -> Result<WindowImportReport> {
-    if super::fetch::is_url(file_or_url) {
-        import_url(ws, file_or_url, force_kind)
-    } else {
-        import_file(ws, Path::new(file_or_url), force_kind)
-    }
 }

@@ -3,31 +3,42 @@
 //!
 //! - `recurrence`: one series into instants (DST rules, caps). Knows nothing of the workspace.
 //! - `windows`: the stored series, with change-log entries for every change.
-//! - `ical`: iCalendar text into window specs, and the re-sync of a source. `fetch`: the URL.
+//! - `ical`: iCalendar text into window specs; `sync`: storing them and re-syncing a source;
+//!   `fetch`: reading a calendar URL.
 //!
 //! Must never depend on a front end; the network is touched only by `fetch`.
 
 pub mod fetch;
 pub mod ical;
 pub mod recurrence;
+pub mod sync;
 pub mod windows;
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 
-pub use crate::model::{ChangeWindow, Occurrence, WindowKind, WindowImportReport};
+pub use crate::model::{ChangeWindow, Occurrence, WindowImportReport, WindowKind};
 pub use windows::{create, delete, get, list, update, WindowSpec};
 
 use crate::{Error, Result};
 
-fn window_occurrences_of(w: &ChangeWindow, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Occurrence>> {
+fn window_occurrences_of(
+    w: &ChangeWindow,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Occurrence>> {
     let spec = w.spec()?;
     let series = spec.series()?;
     let zone = series.zone;
     let duration = series.duration;
     // Occurrences that overlap [from, to): those starting up to one duration before `from`.
-    let x = recurrence::expand(&series, from - duration + Duration::seconds(1), to, recurrence::MAX_OCCURRENCES)
-        .map_err(|e| Error::Invalid(format!("window '{}' ({}): {e}", w.name, w.id)))?;
+    let x = recurrence::expand(
+        &series,
+        from - duration + Duration::seconds(1),
+        to,
+        recurrence::MAX_OCCURRENCES,
+    )
+    .map_err(|e| Error::Invalid(format!("window '{}' ({}): {e}", w.name, w.id)))?;
     if x.truncated {
         return Err(Error::Invalid(format!(
             "window '{}' ({}) has more than {} occurrences between {} and {}; ask for a shorter span",
@@ -64,20 +75,33 @@ fn window_occurrences_of(w: &ChangeWindow, from: DateTime<Utc>, to: DateTime<Utc
 }
 
 /// Every occurrence of every window that overlaps `[from, to)`, by start then window name.
-pub fn occurrences(conn: &Connection, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Occurrence>> {
+pub fn occurrences(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Occurrence>> {
     check_span(from, to)?;
     let mut all = Vec::new();
     for w in windows::list(conn)? {
         all.extend(window_occurrences_of(&w, from, to)?);
     }
     all.sort_by(|a, b| {
-        (a.start_utc, &a.window_name, &a.window_id).cmp(&(b.start_utc, &b.window_name, &b.window_id))
+        (a.start_utc, &a.window_name, &a.window_id).cmp(&(
+            b.start_utc,
+            &b.window_name,
+            &b.window_id,
+        ))
     });
     Ok(all)
 }
 
 /// The occurrences of one window that overlap `[from, to)`, in order.
-pub fn window_occurrences(conn: &Connection, window_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Occurrence>> {
+pub fn window_occurrences(
+    conn: &Connection,
+    window_id: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Occurrence>> {
     check_span(from, to)?;
     let w = windows::get(conn, window_id)?
         .ok_or_else(|| Error::Invalid(format!("no change window with id '{window_id}'")))?;
@@ -86,7 +110,11 @@ pub fn window_occurrences(conn: &Connection, window_id: &str, from: DateTime<Utc
 
 /// The occurrence of `window_id` that starts exactly at `start_utc`, if the series has one
 /// (an item can only be scheduled on a real occurrence). `None` for an unknown window too.
-pub fn occurrence_at(conn: &Connection, window_id: &str, start_utc: DateTime<Utc>) -> Result<Option<Occurrence>> {
+pub fn occurrence_at(
+    conn: &Connection,
+    window_id: &str,
+    start_utc: DateTime<Utc>,
+) -> Result<Option<Occurrence>> {
     let Some(w) = windows::get(conn, window_id)? else {
         return Ok(None);
     };
@@ -99,12 +127,17 @@ pub fn occurrence_at(conn: &Connection, window_id: &str, start_utc: DateTime<Utc
 }
 
 fn zoned(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
-    t.with_timezone(&zone).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.with_timezone(&zone)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A length as people write it: '4h', '90m', '1h30m', '2d', '1w', or plain minutes ('240').
 pub fn parse_duration_minutes(s: &str) -> Result<u32> {
-    let bad = || Error::Invalid(format!("duration '{s}': expected minutes or a length like 4h, 90m, 1h30m, 2d"));
+    let bad = || {
+        Error::Invalid(format!(
+            "duration '{s}': expected minutes or a length like 4h, 90m, 1h30m, 2d"
+        ))
+    };
     let t = s.trim().to_ascii_lowercase();
     if let Ok(n) = t.parse::<u32>() {
         return Ok(n);
@@ -139,7 +172,11 @@ pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
     }
     DateTime::parse_from_rfc3339(t)
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| Error::Invalid(format!("'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time")))
+        .map_err(|_| {
+            Error::Invalid(format!(
+                "'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time"
+            ))
+        })
 }
 
 fn check_span(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {

@@ -4,7 +4,10 @@
 //! placed in the window's IANA zone by RFC 5545's rules: a time that falls in a DST gap moves
 //! forward by the length of the gap, an ambiguous one (DST ends) means the first of the two.
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use rrule::{RRule, RRuleSet, Unvalidated};
 
@@ -65,12 +68,22 @@ pub fn parse_local(s: &str) -> Result<NaiveDateTime, String> {
 pub fn parse_list(s: Option<&str>) -> Result<Vec<When>, String> {
     match s {
         None => Ok(Vec::new()),
-        Some(s) => s.split(',').filter(|v| !v.trim().is_empty()).map(When::parse).collect(),
+        Some(s) => s
+            .split(',')
+            .filter(|v| !v.trim().is_empty())
+            .map(When::parse)
+            .collect(),
     }
 }
 
 pub fn list_text(values: &[When]) -> Option<String> {
-    (!values.is_empty()).then(|| values.iter().map(|w| w.to_text()).collect::<Vec<_>>().join(","))
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|w| w.to_text())
+            .collect::<Vec<_>>()
+            .join(",")
+    })
 }
 
 /// A series as the expansion needs it.
@@ -141,7 +154,9 @@ fn parse_rule(rule: &str, zone: Tz, start_local: NaiveDateTime) -> Result<Rule, 
     let value_of = |key: &str| {
         given.iter().find_map(|p| {
             let (k, v) = p.split_once('=')?;
-            k.trim().eq_ignore_ascii_case(key).then(|| v.trim().to_ascii_uppercase())
+            k.trim()
+                .eq_ignore_ascii_case(key)
+                .then(|| v.trim().to_ascii_uppercase())
         })
     };
     let has = |key: &str| value_of(key).is_some();
@@ -150,11 +165,23 @@ fn parse_rule(rule: &str, zone: Tz, start_local: NaiveDateTime) -> Result<Rule, 
     };
     // RFC 5545: what the rule leaves out comes from DTSTART. The `rrule` crate (a port of
     // python-dateutil) instead takes every day of the week / every month; say it explicitly.
-    if freq == "YEARLY" && has("BYWEEKNO") && !has("BYDAY") && !has("BYMONTHDAY") && !has("BYYEARDAY") {
-        let day = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][start_local.weekday().num_days_from_monday() as usize];
+    if freq == "YEARLY"
+        && has("BYWEEKNO")
+        && !has("BYDAY")
+        && !has("BYMONTHDAY")
+        && !has("BYYEARDAY")
+    {
+        let day = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+            [start_local.weekday().num_days_from_monday() as usize];
         parts.push(format!("BYDAY={day}"));
     }
-    if freq == "YEARLY" && has("BYMONTHDAY") && !has("BYMONTH") && !has("BYDAY") && !has("BYWEEKNO") && !has("BYYEARDAY") {
+    if freq == "YEARLY"
+        && has("BYMONTHDAY")
+        && !has("BYMONTH")
+        && !has("BYDAY")
+        && !has("BYWEEKNO")
+        && !has("BYYEARDAY")
+    {
         parts.push(format!("BYMONTH={}", start_local.month()));
     }
     // A WEEKLY rule with BYSETPOS picks positions in whole weeks (from WKST), but the crate
@@ -165,7 +192,12 @@ fn parse_rule(rule: &str, zone: Tz, start_local: NaiveDateTime) -> Result<Rule, 
     let mut back_days = 0;
     if freq == "WEEKLY" && has("BYSETPOS") {
         let wkst = match value_of("WKST").as_deref() {
-            Some("TU") => 1, Some("WE") => 2, Some("TH") => 3, Some("FR") => 4, Some("SA") => 5, Some("SU") => 6,
+            Some("TU") => 1,
+            Some("WE") => 2,
+            Some("TH") => 3,
+            Some("FR") => 4,
+            Some("SA") => 5,
+            Some("SU") => 6,
             _ => 0,
         };
         let back = (start_local.weekday().num_days_from_monday() as i64 - wkst).rem_euclid(7);
@@ -198,7 +230,12 @@ fn parse_rule(rule: &str, zone: Tz, start_local: NaiveDateTime) -> Result<Rule, 
     let set = unvalidated
         .build(wall(rule_start))
         .map_err(|e| format!("RRULE '{text}': {e}"))?;
-    Ok(Rule { set: set.limit(), until_utc, skip_before, count })
+    Ok(Rule {
+        set: set.limit(),
+        until_utc,
+        skip_before,
+        count,
+    })
 }
 
 /// Places a wall time in `zone` (RFC 5545 section 3.3.5): a time in a DST gap is read with the
@@ -224,12 +261,20 @@ pub fn resolve_local(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 
 fn instance(zone: Tz, local: NaiveDateTime) -> Instance {
     let start_utc = resolve_local(zone, local);
-    Instance { start_utc, start_local: start_utc.with_timezone(&zone).naive_local() }
+    Instance {
+        start_utc,
+        start_local: start_utc.with_timezone(&zone).naive_local(),
+    }
 }
 
 /// The instances of `series` that start in `[from, to)`, in order, at most `limit` of them
 /// (`limit` is capped at [`MAX_OCCURRENCES`]).
-pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> Result<Expansion, String> {
+pub fn expand(
+    series: &Series,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: usize,
+) -> Result<Expansion, String> {
     let limit = limit.min(MAX_OCCURRENCES);
     let zone = series.zone;
     let mut out: Vec<Instance> = Vec::new();
@@ -238,8 +283,14 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
     let hi_wall = to.with_timezone(&zone).naive_local() + Duration::days(1);
     // EXRULE instances, as wall times, up to the same bound.
     let mut ex_walls = std::collections::HashSet::new();
-    for exrule in series.exrule.iter().flat_map(|r| r.lines()).filter(|r| !r.trim().is_empty()) {
-        let rule = parse_rule(exrule, zone, series.start_local).map_err(|e| format!("EXRULE: {e}"))?;
+    for exrule in series
+        .exrule
+        .iter()
+        .flat_map(|r| r.lines())
+        .filter(|r| !r.trim().is_empty())
+    {
+        let rule =
+            parse_rule(exrule, zone, series.start_local).map_err(|e| format!("EXRULE: {e}"))?;
         for t in &rule.set {
             let local = t.naive_utc();
             if local > hi_wall || ex_walls.len() >= MAX_STEPS {
@@ -249,11 +300,12 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
         }
     }
     let excluded = |i: &Instance| {
-        ex_walls.contains(&i.start_utc) || series.exdates.iter().any(|x| match *x {
-            When::Local(t) => resolve_local(zone, t) == i.start_utc,
-            When::Utc(t) => t == i.start_utc,
-            When::Date(d) => i.start_local.date() == d,
-        })
+        ex_walls.contains(&i.start_utc)
+            || series.exdates.iter().any(|x| match *x {
+                When::Local(t) => resolve_local(zone, t) == i.start_utc,
+                When::Utc(t) => t == i.start_utc,
+                When::Date(d) => i.start_local.date() == d,
+            })
     };
     match &series.rrule {
         Some(rule) => {
@@ -311,7 +363,10 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
     for r in &series.rdates {
         let i = match *r {
             When::Local(t) => instance(zone, t),
-            When::Utc(t) => Instance { start_utc: t, start_local: t.with_timezone(&zone).naive_local() },
+            When::Utc(t) => Instance {
+                start_utc: t,
+                start_local: t.with_timezone(&zone).naive_local(),
+            },
             When::Date(d) => instance(zone, d.and_time(series.start_local.time())),
         };
         if i.start_utc >= from && i.start_utc < to && !excluded(&i) {
@@ -324,7 +379,10 @@ pub fn expand(series: &Series, from: DateTime<Utc>, to: DateTime<Utc>, limit: us
         out.truncate(limit);
         truncated = true;
     }
-    Ok(Expansion { instances: out, truncated })
+    Ok(Expansion {
+        instances: out,
+        truncated,
+    })
 }
 
 #[cfg(test)]
@@ -372,7 +430,10 @@ mod tests {
             rdates: vec![],
         };
         let from = "2020-01-01T00:00:00Z".parse().unwrap();
-        assert!(expand(&s, from, from + Duration::days(3650), 10).unwrap().instances.is_empty());
+        assert!(expand(&s, from, from + Duration::days(3650), 10)
+            .unwrap()
+            .instances
+            .is_empty());
     }
 
     #[test]
@@ -387,7 +448,9 @@ mod tests {
             rdates: vec![],
         };
         let far = "2030-01-01T00:00:00Z".parse().unwrap();
-        let e = expand(&s, far, far + Duration::days(1), MAX_OCCURRENCES).err().unwrap();
+        let e = expand(&s, far, far + Duration::days(1), MAX_OCCURRENCES)
+            .err()
+            .unwrap();
         assert!(e.contains("steps"), "{e}");
         let near = "1900-01-01T00:00:00Z".parse().unwrap();
         let x = expand(&s, near, far, usize::MAX).unwrap();

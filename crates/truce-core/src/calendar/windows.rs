@@ -70,11 +70,19 @@ impl WindowSpec {
         if let Some(rule) = &self.rrule {
             recurrence::check_rule(rule, tz, self.starts_local).map_err(bad)?;
         }
-        for rule in self.exrule.iter().flat_map(|r| r.lines()).filter(|r| !r.trim().is_empty()) {
-            recurrence::check_rule(rule, tz, self.starts_local).map_err(|e| bad(format!("EXRULE: {e}")))?;
+        for rule in self
+            .exrule
+            .iter()
+            .flat_map(|r| r.lines())
+            .filter(|r| !r.trim().is_empty())
+        {
+            recurrence::check_rule(rule, tz, self.starts_local)
+                .map_err(|e| bad(format!("EXRULE: {e}")))?;
         }
-        let exdates = recurrence::parse_list(self.exdates.as_deref()).map_err(|e| bad(format!("EXDATE: {e}")))?;
-        let rdates = recurrence::parse_list(self.rdates.as_deref()).map_err(|e| bad(format!("RDATE: {e}")))?;
+        let exdates = recurrence::parse_list(self.exdates.as_deref())
+            .map_err(|e| bad(format!("EXDATE: {e}")))?;
+        let rdates = recurrence::parse_list(self.rdates.as_deref())
+            .map_err(|e| bad(format!("RDATE: {e}")))?;
         Ok(Series {
             zone: tz,
             start_local: self.starts_local,
@@ -88,7 +96,10 @@ impl WindowSpec {
 
     /// The stored text of each field, in a fixed order: what the change log compares.
     fn fields(&self) -> Vec<(&'static str, Option<String>)> {
-        let json = |v: &Option<Vec<String>>| v.as_ref().map(|v| serde_json::to_string(v).expect("strings serialize"));
+        let json = |v: &Option<Vec<String>>| {
+            v.as_ref()
+                .map(|v| serde_json::to_string(v).expect("strings serialize"))
+        };
         vec![
             ("name", Some(self.name.clone())),
             ("kind", Some(self.kind.as_str().into())),
@@ -186,14 +197,22 @@ impl ChangeWindow {
 
 /// Every window, by first start then name.
 pub fn list(conn: &Connection) -> Result<Vec<ChangeWindow>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM change_windows ORDER BY starts_local, name, id"))?;
-    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM change_windows ORDER BY starts_local, name, id"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<ChangeWindow>> {
     Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM change_windows WHERE id = ?1"), [id], from_row)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM change_windows WHERE id = ?1"),
+            [id],
+            from_row,
+        )
         .optional()?)
 }
 
@@ -201,7 +220,15 @@ fn must_get(conn: &Connection, id: &str) -> Result<ChangeWindow> {
     get(conn, id)?.ok_or_else(|| Error::Invalid(format!("no change window with id '{id}'")))
 }
 
-fn log_fields(conn: &Connection, actor: &str, at: &str, id: &str, old: &[(&str, Option<String>)], new: &[(&str, Option<String>)], reason: Option<&str>) -> Result<()> {
+fn log_fields(
+    conn: &Connection,
+    actor: &str,
+    at: &str,
+    id: &str,
+    old: &[(&str, Option<String>)],
+    new: &[(&str, Option<String>)],
+    reason: Option<&str>,
+) -> Result<()> {
     for (i, (field, value)) in new.iter().enumerate() {
         let before = old.get(i).and_then(|(_, v)| v.as_deref());
         if before != value.as_deref() {
@@ -209,7 +236,14 @@ fn log_fields(conn: &Connection, actor: &str, at: &str, id: &str, old: &[(&str, 
                 conn,
                 actor,
                 at,
-                &Change { entity: "change_window", entity_id: id, field, old: before, new: value.as_deref(), reason },
+                &Change {
+                    entity: "change_window",
+                    entity_id: id,
+                    field,
+                    old: before,
+                    new: value.as_deref(),
+                    reason,
+                },
             )?;
         }
     }
@@ -232,12 +266,22 @@ pub fn create(conn: &Connection, actor: &str, spec: &WindowSpec) -> Result<Chang
     insert(conn, actor, spec, None, None)
 }
 
-pub(crate) fn insert(conn: &Connection, actor: &str, spec: &WindowSpec, src: Option<&SourceInfo>, reason: Option<&str>) -> Result<ChangeWindow> {
+pub(crate) fn insert(
+    conn: &Connection,
+    actor: &str,
+    spec: &WindowSpec,
+    src: Option<&SourceInfo>,
+    reason: Option<&str>,
+) -> Result<ChangeWindow> {
     spec.series()?;
     let id = new_id();
     let at = now();
     let f = spec.fields();
-    let v = |name: &str| f.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone());
+    let v = |name: &str| {
+        f.iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.clone())
+    };
     conn.execute(
         "INSERT INTO change_windows (id, name, kind, description, time_zone, starts_local, duration_min, rrule, exdates,
              rdates, environments, asset_tags, teams, max_assets, max_items, source, source_uid, source_recurrence_id,
@@ -271,7 +315,11 @@ pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Re
             )))
         }
     });
-    let end = if result.is_ok() { "RELEASE window_update" } else { "ROLLBACK TO window_update; RELEASE window_update" };
+    let end = if result.is_ok() {
+        "RELEASE window_update"
+    } else {
+        "ROLLBACK TO window_update; RELEASE window_update"
+    };
     conn.execute_batch(end)?;
     result
 }
@@ -280,7 +328,9 @@ pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Re
 /// series (any more).
 pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let starts: Vec<String> = conn
-        .prepare("SELECT DISTINCT occurrence_start FROM commitments WHERE window_id = ?1 ORDER BY 1")?
+        .prepare(
+            "SELECT DISTINCT occurrence_start FROM commitments WHERE window_id = ?1 ORDER BY 1",
+        )?
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut lost = Vec::new();
@@ -296,12 +346,23 @@ pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
     Ok(lost)
 }
 
-pub(crate) fn replace(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec, src: Option<&SourceInfo>, reason: Option<&str>) -> Result<ChangeWindow> {
+pub(crate) fn replace(
+    conn: &Connection,
+    actor: &str,
+    id: &str,
+    spec: &WindowSpec,
+    src: Option<&SourceInfo>,
+    reason: Option<&str>,
+) -> Result<ChangeWindow> {
     spec.series()?;
     let old = must_get(conn, id)?.spec()?;
     let at = now();
     let f = spec.fields();
-    let v = |name: &str| f.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone());
+    let v = |name: &str| {
+        f.iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.clone())
+    };
     conn.execute(
         "UPDATE change_windows SET name = ?2, kind = ?3, description = ?4, time_zone = ?5, starts_local = ?6,
              duration_min = ?7, rrule = ?8, exdates = ?9, rdates = ?10, environments = ?11, asset_tags = ?12,
@@ -324,7 +385,11 @@ pub(crate) fn replace(conn: &Connection, actor: &str, id: &str, spec: &WindowSpe
 
 /// How many commitments (scheduled items) sit on occurrences of window `id`.
 pub fn commitments_on(conn: &Connection, id: &str) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM commitments WHERE window_id = ?1", [id], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM commitments WHERE window_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?)
 }
 
 /// Deletes window `id`; refused while items are scheduled on it.
@@ -332,7 +397,12 @@ pub fn delete(conn: &Connection, actor: &str, id: &str) -> Result<()> {
     delete_with_reason(conn, actor, id, None)
 }
 
-pub(crate) fn delete_with_reason(conn: &Connection, actor: &str, id: &str, reason: Option<&str>) -> Result<()> {
+pub(crate) fn delete_with_reason(
+    conn: &Connection,
+    actor: &str,
+    id: &str,
+    reason: Option<&str>,
+) -> Result<()> {
     let w = must_get(conn, id)?;
     let n = commitments_on(conn, id)?;
     if n > 0 {
@@ -346,7 +416,14 @@ pub(crate) fn delete_with_reason(conn: &Connection, actor: &str, id: &str, reaso
         conn,
         actor,
         &now(),
-        &Change { entity: "change_window", entity_id: id, field: "deleted", old: Some(&w.name), new: None, reason },
+        &Change {
+            entity: "change_window",
+            entity_id: id,
+            field: "deleted",
+            old: Some(&w.name),
+            new: None,
+            reason,
+        },
     )?;
     Ok(())
 }
