@@ -537,6 +537,11 @@ fn serve(feed: Arc<Mutex<String>>) -> String {
             let n = s.read(&mut buf).unwrap_or(0);
             let req = String::from_utf8_lossy(&buf[..n]).to_string();
             let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+            if path == "/huge.ics" {
+                // Announces 20 MB (more than the cap) and sends only the start of it.
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: 20000000\r\n\r\nBEGIN:VCALENDAR\r\n");
+                continue;
+            }
             let (status, kind, body) = match path.as_str() {
                 "/feed.ics" => ("200 OK", "text/calendar", feed.lock().unwrap().clone()),
                 "/page" => (
@@ -574,6 +579,8 @@ fn a_url_feed_resyncs_and_fails_clearly() {
     let e = ical::import(&mut ws, &format!("{base}/page"), None).unwrap_err();
     assert!(matches!(e, Error::BadInput { .. }), "{e}");
     assert!(e.to_string().contains("not an iCalendar"), "{e}");
+    let e = ical::import(&mut ws, &format!("{base}/huge.ics"), None).unwrap_err().to_string();
+    assert!(e.contains("larger than 16 MiB"), "{e}");
     let e = ical::import_url(&mut ws, "ftp://example.invalid/x.ics", None)
         .unwrap_err()
         .to_string();
