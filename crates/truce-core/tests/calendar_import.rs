@@ -579,7 +579,9 @@ fn a_url_feed_resyncs_and_fails_clearly() {
     let e = ical::import(&mut ws, &format!("{base}/page"), None).unwrap_err();
     assert!(matches!(e, Error::BadInput { .. }), "{e}");
     assert!(e.to_string().contains("not an iCalendar"), "{e}");
-    let e = ical::import(&mut ws, &format!("{base}/huge.ics"), None).unwrap_err().to_string();
+    let e = ical::import(&mut ws, &format!("{base}/huge.ics"), None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("larger than 16 MiB"), "{e}");
     let e = ical::import_url(&mut ws, "ftp://example.invalid/x.ics", None)
         .unwrap_err()

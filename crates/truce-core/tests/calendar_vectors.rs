@@ -33,12 +33,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
         "FREQ=SECONDLY;INTERVAL=90061;COUNT=3",
         "INTERVAL above 65535 is refused",
     ),
-    // The `rrule` crate yields nothing for a MONTHLY BYDAY mixing an ordinal (3MO) with plain days.
-    (
-        "ical.js test/recur_iterator_test.js (recur_iterator > #recurrence rules > MONTHLY)",
-        "FREQ=MONTHLY;BYDAY=3MO,WE,FR",
-        "crate limitation: mixed ordinal and plain BYDAY",
-    ),
     // The crate's validator allows -4..=5 in a MONTHLY BYDAY, not -5.
     (
         "ical.js test/recur_iterator_test.js (recur_iterator > #recurrence rules > MONTHLY)",
@@ -259,7 +253,7 @@ fn icaljs_vectors() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(passed, 115 - 4);
+    assert_eq!(passed, 115 - 3);
 }
 
 #[test]

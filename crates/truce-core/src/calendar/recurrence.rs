@@ -208,28 +208,57 @@ fn parse_rule(rule: &str, zone: Tz, start_local: NaiveDateTime) -> Result<Rule, 
             parts.retain(|p| !p.to_ascii_uppercase().starts_with("COUNT="));
         }
     }
-    let rule_start = start_local - Duration::days(back_days);
-    let mut unvalidated: RRule<Unvalidated> = parts
-        .join(";")
-        .parse()
-        .map_err(|e: rrule::RRuleError| format!("RRULE '{text}': {e}"))?;
-    let mut until_utc = None;
-    if let Some(u) = until {
-        let wall_until = match u {
-            When::Local(t) => t,
-            // A date UNTIL includes that whole day.
-            When::Date(d) => d.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")),
-            When::Utc(t) => {
-                until_utc = Some(t);
-                // A day of slack in wall-clock space; the exact cut is made in UTC.
-                t.with_timezone(&zone).naive_local() + Duration::days(1)
+    // The crate yields nothing for a MONTHLY/YEARLY BYDAY mixing ordinals (3MO) with plain days
+    // (WE): expand the two halves as two rules of one set; COUNT then applies to their union here.
+    let mut second: Option<Vec<String>> = None;
+    if matches!(freq.as_str(), "MONTHLY" | "YEARLY") && !has("BYSETPOS") {
+        if let Some(days) = value_of("BYDAY") {
+            let (nth, plain): (Vec<&str>, Vec<&str>) =
+                days.split(',').map(str::trim).partition(|d| d.len() > 2);
+            if !nth.is_empty() && !plain.is_empty() {
+                count = count.or(value_of("COUNT").and_then(|c| c.parse::<usize>().ok()));
+                parts.retain(|p| {
+                    let up = p.to_ascii_uppercase();
+                    !up.starts_with("COUNT=") && !up.starts_with("BYDAY=")
+                });
+                let mut other = parts.clone();
+                other.push(format!("BYDAY={}", plain.join(",")));
+                parts.push(format!("BYDAY={}", nth.join(",")));
+                second = Some(other);
             }
-        };
-        unvalidated = unvalidated.until(wall(wall_until));
+        }
     }
-    let set = unvalidated
+    let rule_start = start_local - Duration::days(back_days);
+    let mut until_utc = None;
+    let wall_until = until.map(|u| match u {
+        When::Local(t) => t,
+        // A date UNTIL includes that whole day.
+        When::Date(d) => d.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")),
+        When::Utc(t) => {
+            until_utc = Some(t);
+            // A day of slack in wall-clock space; the exact cut is made in UTC.
+            t.with_timezone(&zone).naive_local() + Duration::days(1)
+        }
+    });
+    let unvalidated = |parts: &[String]| -> Result<RRule<Unvalidated>, String> {
+        let rule: RRule<Unvalidated> = parts
+            .join(";")
+            .parse()
+            .map_err(|e: rrule::RRuleError| format!("RRULE '{text}': {e}"))?;
+        Ok(match wall_until {
+            Some(u) => rule.until(wall(u)),
+            None => rule,
+        })
+    };
+    let mut set = unvalidated(&parts)?
         .build(wall(rule_start))
         .map_err(|e| format!("RRULE '{text}': {e}"))?;
+    if let Some(other) = second {
+        let rule = unvalidated(&other)?
+            .validate(wall(rule_start))
+            .map_err(|e| format!("RRULE '{text}': {e}"))?;
+        set = set.rrule(rule);
+    }
     Ok(Rule {
         set: set.limit(),
         until_utc,
@@ -314,6 +343,7 @@ pub fn expand(
             let mut counted = 0usize;
             // Instances more than a day (of wall time) before `from` are only counted, not placed.
             let lo_wall = from.with_timezone(&zone).naive_local() - Duration::days(1);
+            let mut previous = None;
             for t in &rule.set {
                 steps += 1;
                 if steps > MAX_STEPS {
@@ -325,6 +355,10 @@ pub fn expand(
                 let local = t.naive_utc();
                 if local > hi_wall {
                     break;
+                }
+                // Two rules of one set may give the same instance; it counts once.
+                if previous.replace(local) == Some(local) {
+                    continue;
                 }
                 if rule.skip_before.is_some_and(|s| local < s) {
                     continue;
