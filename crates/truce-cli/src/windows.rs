@@ -8,6 +8,8 @@ use truce_core::calendar::{self, ical, WindowKind, WindowSpec};
 use truce_core::workspace::resolve_workspace_path;
 use truce_core::{Error, Workspace};
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum WindowsCommand {
     /// Import maintenance windows and freezes from an iCalendar file or http(s) URL. Importing
