@@ -51,7 +51,8 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
         "FREQ=MONTHLY;BYSETPOS=2;BYDAY=SU,MO,TU,WE,TH,FR,SA;INTERVAL=1;COUNT=4",
         "unsynchronised DTSTART not emitted",
     ),
-    // libical ignores BYMINUTE for a DATE DTSTART; Truce's series are always date-times.
+    // RFC 5545: BYMINUTE MUST NOT be used with a DATE DTSTART; libical ignores it, Truce's series are
+    // date-times (a DATE starts at midnight) and apply it.
     (
         "libical src/test/icalrecur_test.txt line 400",
         "FREQ=DAILY;BYMINUTE=1,2,3,4;INTERVAL=2;COUNT=3",
