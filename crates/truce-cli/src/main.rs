@@ -5,6 +5,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod windows;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,6 +61,11 @@ enum Command {
     Mapping {
         #[command(subcommand)]
         command: MappingCommand,
+    },
+    /// Change windows (maintenance and blackout): import from iCalendar, add, list, occurrences
+    Windows {
+        #[command(subcommand)]
+        command: windows::WindowsCommand,
     },
     /// Record the real backend's answers for the UI's browser tests (developer tool)
     #[command(hide = true)]
@@ -386,6 +393,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         }
         Command::Assets { command } => assets_command(cli.workspace.as_deref(), command),
         Command::Mapping { command } => mapping_command(cli.workspace.as_deref(), command),
+        Command::Windows { command } => windows::run(cli.workspace.as_deref(), command),
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
             let recorded = truce_core::ui_fixture::record(&dir)?;

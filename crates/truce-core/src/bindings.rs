@@ -23,6 +23,11 @@ pub fn typescript() -> String {
         ImportOutcome::decl(),
         RecentWorkspaces::decl(),
         AppStatus::decl(),
+        WindowKind::decl(),
+        ChangeWindow::decl(),
+        crate::calendar::WindowSpec::decl(),
+        Occurrence::decl(),
+        WindowImportReport::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod bindings;
+pub mod calendar;
 pub mod changelog;
 pub mod csv_mapping;
 pub mod demo;

@@ -8,6 +8,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_rescans.sql"),
     include_str!("migrations/0004_csv_mappings.sql"),
     include_str!("migrations/0005_vex_statements.sql"),
+    include_str!("migrations/0006_windows.sql"),
 ];
 
 /// The schema version this build writes.

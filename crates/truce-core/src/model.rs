@@ -231,3 +231,100 @@ pub struct AppStatus {
     pub recent: Vec<String>,
     pub error: Option<String>,
 }
+
+/// A change window is a maintenance window (work may happen) or a blackout (freeze: none may).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowKind {
+    Maintenance,
+    Blackout,
+}
+
+impl WindowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowKind::Maintenance => "maintenance",
+            WindowKind::Blackout => "blackout",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WindowKind> {
+        [WindowKind::Maintenance, WindowKind::Blackout]
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// A change window series as stored: when it first starts (wall time in its zone), how it
+/// repeats, and what it is for. `None` scope lists mean "all".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChangeWindow {
+    pub id: String,
+    pub name: String,
+    pub kind: WindowKind,
+    pub description: Option<String>,
+    /// IANA zone, e.g. Europe/Berlin.
+    pub time_zone: String,
+    /// The first occurrence's wall time, 'YYYY-MM-DDTHH:MM:SS'.
+    pub starts_local: String,
+    pub duration_min: u32,
+    pub rrule: Option<String>,
+    /// RFC 5545 EXRULEs (deprecated), one a line: their instances are removed.
+    pub exrule: Option<String>,
+    /// RFC 5545 values separated by commas: '20240611T030000Z', '20240611T050000' (wall time), '20240611'.
+    pub exdates: Option<String>,
+    pub rdates: Option<String>,
+    pub environments: Option<Vec<String>>,
+    pub asset_tags: Option<Vec<String>>,
+    /// Team ids.
+    pub teams: Option<Vec<String>>,
+    pub max_assets: Option<u32>,
+    pub max_items: Option<u32>,
+    /// The iCalendar file name or URL it was imported from, and the event's UID there.
+    pub source: Option<String>,
+    pub source_uid: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One concrete occurrence of a window: items are scheduled on these, never on a series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Occurrence {
+    pub window_id: String,
+    pub window_name: String,
+    pub kind: WindowKind,
+    #[ts(type = "string")]
+    pub start_utc: chrono::DateTime<chrono::Utc>,
+    #[ts(type = "string")]
+    pub end_utc: chrono::DateTime<chrono::Utc>,
+    pub time_zone: String,
+    /// Wall times in `time_zone` ('YYYY-MM-DDTHH:MM:SS').
+    #[ts(type = "string")]
+    pub start_local: chrono::NaiveDateTime,
+    #[ts(type = "string")]
+    pub end_local: chrono::NaiveDateTime,
+    /// The same wall times with their UTC offset, RFC 3339 ('2026-03-31T22:00:00+02:00').
+    pub start_zoned: String,
+    pub end_zoned: String,
+    pub environments: Option<Vec<String>>,
+    pub asset_tags: Option<Vec<String>>,
+    pub teams: Option<Vec<String>>,
+    pub max_assets: Option<u32>,
+    pub max_items: Option<u32>,
+}
+
+/// What importing an iCalendar file or URL did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WindowImportReport {
+    pub source: String,
+    pub created: u32,
+    pub updated: u32,
+    pub removed: u32,
+    pub unchanged: u32,
+    /// Windows whose event is gone from the source but that have items scheduled on them, so
+    /// they were kept: "name (id)".
+    pub kept_in_use: Vec<String>,
+    /// Occurrences with items scheduled on them that the updated calendar no longer has:
+    /// "name (id) at 2026-03-24T21:00:00Z". The items stay; they need a new occurrence.
+    pub stranded: Vec<String>,
+}

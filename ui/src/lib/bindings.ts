@@ -61,3 +61,72 @@ export type ImportOutcome = { file: string, report: ImportReport | null, error: 
 export type RecentWorkspaces = { paths: Array<string>, };
 
 export type AppStatus = { workspace: WorkspaceOverview | null, recent: Array<string>, error: string | null, };
+
+export type WindowKind = "maintenance" | "blackout";
+
+export type ChangeWindow = { id: string, name: string, kind: WindowKind, description: string | null, 
+/**
+ * IANA zone, e.g. Europe/Berlin.
+ */
+time_zone: string, 
+/**
+ * The first occurrence's wall time, 'YYYY-MM-DDTHH:MM:SS'.
+ */
+starts_local: string, duration_min: number, rrule: string | null, 
+/**
+ * RFC 5545 EXRULEs (deprecated), one a line: their instances are removed.
+ */
+exrule: string | null, 
+/**
+ * RFC 5545 values separated by commas: '20240611T030000Z', '20240611T050000' (wall time), '20240611'.
+ */
+exdates: string | null, rdates: string | null, environments: Array<string> | null, asset_tags: Array<string> | null, 
+/**
+ * Team ids.
+ */
+teams: Array<string> | null, max_assets: number | null, max_items: number | null, 
+/**
+ * The iCalendar file name or URL it was imported from, and the event's UID there.
+ */
+source: string | null, source_uid: string | null, created_at: string, updated_at: string, };
+
+export type WindowSpec = { name: string, kind: WindowKind, description: string | null, 
+/**
+ * IANA zone name, e.g. Europe/Berlin.
+ */
+time_zone: string, 
+/**
+ * The first occurrence's wall time in `time_zone`.
+ */
+starts_local: string, duration_min: number, rrule: string | null, 
+/**
+ * RFC 5545 EXRULEs (deprecated by the RFC, still written by some tools), one a line:
+ * instances they produce are removed.
+ */
+exrule: string | null, 
+/**
+ * RFC 5545 values separated by commas (see `ChangeWindow::exdates`).
+ */
+exdates: string | null, rdates: string | null, environments: Array<string> | null, asset_tags: Array<string> | null, teams: Array<string> | null, max_assets: number | null, max_items: number | null, };
+
+export type Occurrence = { window_id: string, window_name: string, kind: WindowKind, start_utc: string, end_utc: string, time_zone: string, 
+/**
+ * Wall times in `time_zone` ('YYYY-MM-DDTHH:MM:SS').
+ */
+start_local: string, end_local: string, 
+/**
+ * The same wall times with their UTC offset, RFC 3339 ('2026-03-31T22:00:00+02:00').
+ */
+start_zoned: string, end_zoned: string, environments: Array<string> | null, asset_tags: Array<string> | null, teams: Array<string> | null, max_assets: number | null, max_items: number | null, };
+
+export type WindowImportReport = { source: string, created: number, updated: number, removed: number, unchanged: number, 
+/**
+ * Windows whose event is gone from the source but that have items scheduled on them, so
+ * they were kept: "name (id)".
+ */
+kept_in_use: Array<string>, 
+/**
+ * Occurrences with items scheduled on them that the updated calendar no longer has:
+ * "name (id) at 2026-03-24T21:00:00Z". The items stay; they need a new occurrence.
+ */
+stranded: Array<string>, };
