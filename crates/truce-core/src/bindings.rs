@@ -5,6 +5,7 @@
 use ts_rs::TS;
 
 use crate::model::*;
+use crate::planning::types::*;
 
 pub fn typescript() -> String {
     let decls = [
@@ -23,6 +24,20 @@ pub fn typescript() -> String {
         ImportOutcome::decl(),
         RecentWorkspaces::decl(),
         AppStatus::decl(),
+        ItemState::decl(),
+        SlaStatus::decl(),
+        PersonRef::decl(),
+        WorkItemCard::decl(),
+        ItemFinding::decl(),
+        HistoryEntry::decl(),
+        CommitmentRow::decl(),
+        WorkItemDetail::decl(),
+        RegroupItem::decl(),
+        RegroupReport::decl(),
+        GroupingRules::decl(),
+        SlaPolicy::decl(),
+        OwnershipRule::decl(),
+        TeamRisk::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod ingest;
 pub mod migrations;
 pub mod model;
+pub mod planning;
 pub mod recent;
 pub mod ui_fixture;
 pub mod workspace;

@@ -8,6 +8,8 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_rescans.sql"),
     include_str!("migrations/0004_csv_mappings.sql"),
     include_str!("migrations/0005_vex_statements.sql"),
+    // Numbered 0007 because 0006 is being written in parallel; the integrator orders them.
+    include_str!("migrations/0007_accountability.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,255 @@
+//! Reading work items (cards with counts, due dates and SLA status; details with history) and
+//! the user's split and merge.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+
+use super::sla::{self, Facts, CLOCK_START_SQL};
+use super::types::*;
+use crate::changelog::{record, Change};
+use crate::error::{Error, Result};
+use crate::ids::{new_id, now, utc_text};
+use crate::model::{FindingStatus, Severity};
+use crate::Workspace;
+
+fn person(id: Option<String>, name: Option<String>) -> Option<PersonRef> {
+    Some(PersonRef { id: id?, name: name.unwrap_or_default() })
+}
+
+/// Every work item, oldest first, with counts, due date and SLA status as of `at`.
+pub fn list_items(conn: &Connection, at: DateTime<Utc>) -> Result<Vec<WorkItemCard>> {
+    cards(conn, at, None)
+}
+
+fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec<WorkItemCard>> {
+    let now_text = utc_text(at);
+    let filter = if only.is_some() { "WHERE i.id = ?1" } else { "WHERE ?1 IS NULL" };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT i.id, i.title, i.action, i.team_id, t.name, i.environment, i.state,
+                i.security_owner_id, ps.name, i.ops_owner_id, po.name, i.approver_id, pa.name,
+                i.window_id, cw.name, i.occurrence_start, cw.duration_min, i.group_key, i.pinned,
+                (SELECT count(*) FROM commitments c WHERE c.work_item_id = i.id AND c.state = 'missed')
+         FROM work_items i LEFT JOIN teams t ON t.id = i.team_id
+         LEFT JOIN people ps ON ps.id = i.security_owner_id LEFT JOIN people po ON po.id = i.ops_owner_id
+         LEFT JOIN people pa ON pa.id = i.approver_id LEFT JOIN change_windows cw ON cw.id = i.window_id
+         {filter} ORDER BY i.created_at, i.id"
+    ))?;
+    let mut ends: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut out: Vec<WorkItemCard> = stmt
+        .query_map([only], |r| {
+            let id: String = r.get(0)?;
+            let start: Option<String> = r.get(15)?;
+            let dur: Option<i64> = r.get(16)?;
+            if let (Some(s), Some(d)) = (&start, dur) {
+                if let Ok(s) = DateTime::parse_from_rfc3339(s) {
+                    ends.insert(id.clone(), s.to_utc() + chrono::Duration::minutes(d));
+                }
+            }
+            Ok(WorkItemCard {
+                id,
+                title: r.get(1)?,
+                action: r.get(2)?,
+                team_id: r.get(3)?,
+                team: r.get(4)?,
+                environment: r.get(5)?,
+                state: ItemState::parse(&r.get::<_, String>(6)?).unwrap_or(ItemState::Backlog),
+                severity: Severity::Info,
+                known_exploited: false,
+                findings: 0,
+                findings_fixed: 0,
+                assets: 0,
+                assets_fixed: 0,
+                due_at: None,
+                sla: SlaStatus::None,
+                security_owner: person(r.get(7)?, r.get(8)?),
+                ops_owner: person(r.get(9)?, r.get(10)?),
+                approver: person(r.get(11)?, r.get(12)?),
+                window_id: r.get(13)?,
+                window_name: r.get(14)?,
+                occurrence_start: start,
+                group_key: r.get(17)?,
+                pinned: r.get(18)?,
+                missed_commitments: r.get(19)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let index: HashMap<String, usize> = out.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+    let item_filter = if only.is_some() { "w.work_item_id = ?1" } else { "?1 IS NULL" };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT w.work_item_id, count(*), total(f.status IN ('fixed','false_positive')), count(DISTINCT f.asset_id),
+                min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END),
+                max(v.known_exploited)
+         FROM work_item_findings w JOIN findings f ON f.id = w.finding_id JOIN vulnerabilities v ON v.id = f.vulnerability_id
+         WHERE {item_filter} GROUP BY 1"
+    ))?;
+    let mut rows = stmt.query([only])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = index.get(&r.get::<_, String>(0)?) else { continue };
+        let c = &mut out[i];
+        c.findings = r.get(1)?;
+        c.findings_fixed = r.get::<_, f64>(2)? as u32;
+        c.assets = r.get(3)?;
+        c.severity = Severity::ALL[r.get::<_, i64>(4)? as usize];
+        c.known_exploited = r.get::<_, i64>(5)? != 0;
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT item, count(*) FROM (SELECT w.work_item_id AS item, f.asset_id,
+                max(f.status NOT IN ('fixed','false_positive')) AS still_open
+            FROM work_item_findings w JOIN findings f ON f.id = w.finding_id WHERE {item_filter} GROUP BY 1, 2)
+         WHERE still_open = 0 GROUP BY item"
+    ))?;
+    let mut rows = stmt.query([only])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = index.get(&r.get::<_, String>(0)?) {
+            out[i].assets_fixed = r.get(1)?;
+        }
+    }
+    // Due dates: the open findings grouped by what the SLA depends on.
+    let policies = sla::policies(conn)?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT w.work_item_id, f.severity, v.known_exploited, a.internet_facing, a.criticality, min({CLOCK_START_SQL})
+         FROM work_item_findings w JOIN findings f ON f.id = w.finding_id AND f.status = 'open'
+         JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
+         WHERE {} GROUP BY 1, 2, 3, 4, 5",
+        if only.is_some() { "w.work_item_id = ?2" } else { "?2 IS NULL" }
+    ))?;
+    let mut best: HashMap<String, (DateTime<Utc>, u32)> = HashMap::new();
+    let mut rows = stmt.query(params![now_text, only])?;
+    while let Some(r) = rows.next()? {
+        let item: String = r.get(0)?;
+        let severity = Severity::parse(&r.get::<_, String>(1)?).unwrap_or(Severity::Info);
+        let crit: String = r.get(4)?;
+        let facts = Facts { severity, known_exploited: r.get(2)?, internet_facing: r.get(3)?, criticality: &crit };
+        let Some(days) = sla::allowed_days(&policies, facts) else { continue };
+        let due = sla::due(r.get(5)?, days);
+        let e = best.entry(item).or_insert((due, days));
+        if due < e.0 {
+            *e = (due, days);
+        }
+    }
+    for c in &mut out {
+        if let Some((due, days)) = best.get(&c.id) {
+            c.due_at = Some(utc_text(*due));
+            c.sla = sla::status(Some(*due), *days, at, ends.get(&c.id).copied());
+        }
+    }
+    Ok(out)
+}
+
+/// One item with its findings, commitments and history.
+pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<WorkItemDetail> {
+    let item = cards(conn, at, Some(id))?
+        .pop()
+        .ok_or_else(|| Error::Invalid(format!("no work item '{id}'")))?;
+    let policies = sla::policies(conn)?;
+    let now_text = utc_text(at);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT f.id, a.id, a.name, v.title, f.severity, f.status, f.first_seen, v.known_exploited,
+                a.internet_facing, a.criticality, {CLOCK_START_SQL}
+         FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
+         JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
+         WHERE w.work_item_id = ?2 ORDER BY a.name, v.title, f.location"
+    ))?;
+    let findings = stmt
+        .query_map(params![now_text, id], |r| {
+            let severity = Severity::parse(&r.get::<_, String>(4)?).unwrap_or(Severity::Info);
+            let status = FindingStatus::parse(&r.get::<_, String>(5)?).unwrap_or(FindingStatus::Open);
+            let crit: String = r.get(9)?;
+            let facts = Facts { severity, known_exploited: r.get(7)?, internet_facing: r.get(8)?, criticality: &crit };
+            let due = sla::allowed_days(&policies, facts).map(|d| utc_text(sla::due(r.get::<_, f64>(10).unwrap_or(0.0), d)));
+            Ok(ItemFinding {
+                id: r.get(0)?,
+                asset_id: r.get(1)?,
+                asset: r.get(2)?,
+                title: r.get(3)?,
+                severity,
+                status,
+                first_seen: r.get(6)?,
+                due_at: due.filter(|_| status == FindingStatus::Open),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let commitments = conn
+        .prepare(
+            "SELECT c.id, c.window_id, c.occurrence_start, coalesce(p.name, c.committed_by), c.committed_at, c.promise, c.state
+             FROM commitments c LEFT JOIN people p ON p.id = c.committed_by WHERE c.work_item_id = ?1 ORDER BY c.committed_at",
+        )?
+        .query_map([id], |r| {
+            Ok(CommitmentRow { id: r.get(0)?, window_id: r.get(1)?, occurrence_start: r.get(2)?, committed_by: r.get(3)?, committed_at: r.get(4)?, promise: r.get(5)?, state: r.get(6)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    let history = conn
+        .prepare("SELECT at, actor, field, old_value, new_value, reason FROM change_log WHERE entity = 'work_item' AND entity_id = ?1 ORDER BY seq")?
+        .query_map([id], |r| {
+            Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, field: r.get(2)?, old_value: r.get(3)?, new_value: r.get(4)?, reason: r.get(5)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(WorkItemDetail { item, findings, commitments, history })
+}
+
+fn log(conn: &Connection, actor: &str, at: &str, item: &str, field: &str, old: Option<&str>, new: Option<&str>, reason: &str) -> Result<()> {
+    record(conn, actor, at, &Change { entity: "work_item", entity_id: item, field, old, new, reason: Some(reason) })?;
+    Ok(())
+}
+
+fn splittable(conn: &Connection, item: &str) -> Result<()> {
+    let state: Option<String> = conn.query_row("SELECT state FROM work_items WHERE id = ?1", [item], |r| r.get(0)).ok();
+    match state.as_deref() {
+        None => Err(Error::Invalid(format!("no work item '{item}'"))),
+        Some("backlog" | "proposed" | "deferred") => Ok(()),
+        Some(s) => Err(Error::Invalid(format!("a {s} item keeps its findings: unschedule it first"))),
+    }
+}
+
+/// Moves `findings` of `item` to a new item with the same fix, team and environment. Both are
+/// pinned: regrouping keeps this decision. Returns the new item's id.
+pub fn split(ws: &mut Workspace, item: &str, findings: &[String], actor: &str, reason: &str) -> Result<String> {
+    let at = now();
+    let tx = ws.write_tx()?;
+    splittable(&tx, item)?;
+    let total: u32 = tx.query_row("SELECT count(*) FROM work_item_findings WHERE work_item_id = ?1", [item], |r| r.get(0))?;
+    let mut moved = 0;
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO work_items (id, title, action, team_id, environment, state, security_owner_id, ops_owner_id, approver_id, group_key, pinned, created_at, updated_at)
+         SELECT ?2, title, action, team_id, environment, 'backlog', security_owner_id, ops_owner_id, approver_id, group_key, 1, ?3, ?3 FROM work_items WHERE id = ?1",
+        params![item, id, at],
+    )?;
+    for f in findings {
+        let n = tx.execute("UPDATE work_item_findings SET work_item_id = ?3 WHERE work_item_id = ?1 AND finding_id = ?2", params![item, f, id])?;
+        if n == 0 {
+            return Err(Error::Invalid(format!("finding '{f}' is not in item {item}")));
+        }
+        moved += 1;
+    }
+    if moved == 0 || moved == total {
+        return Err(Error::Invalid("a split moves some, not none or all, of the item's findings".into()));
+    }
+    tx.execute("UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1", params![item, at])?;
+    log(&tx, actor, &at, item, "split", None, Some(&format!("{moved} findings to {id}")), reason)?;
+    log(&tx, actor, &at, &id, "created", None, Some(&format!("split from {item} with {moved} findings")), reason)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Moves every finding of `from` into `into` and removes `from`; `into` is pinned.
+pub fn merge(ws: &mut Workspace, into: &str, from: &[String], actor: &str, reason: &str) -> Result<()> {
+    let at = now();
+    let tx = ws.write_tx()?;
+    splittable(&tx, into)?;
+    for f in from {
+        if f == into {
+            return Err(Error::Invalid("an item cannot be merged into itself".into()));
+        }
+        splittable(&tx, f)?;
+        let n = tx.execute("UPDATE work_item_findings SET work_item_id = ?2 WHERE work_item_id = ?1", params![f, into])?;
+        tx.execute("DELETE FROM work_items WHERE id = ?1", [f])?;
+        log(&tx, actor, &at, f, "removed", None, Some(&format!("merged into {into}")), reason)?;
+        log(&tx, actor, &at, into, "merge", None, Some(&format!("{n} findings from {f}")), reason)?;
+    }
+    tx.execute("UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1", params![into, at])?;
+    tx.commit()?;
+    Ok(())
+}
