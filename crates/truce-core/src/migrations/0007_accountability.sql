@@ -17,7 +17,6 @@ ALTER TABLE work_items ADD COLUMN window_id TEXT REFERENCES change_windows(id) O
 ALTER TABLE work_items ADD COLUMN occurrence_start TEXT;
 CREATE INDEX work_items_by_group_key ON work_items(group_key);
 CREATE INDEX work_items_by_state ON work_items(state);
-CREATE INDEX work_item_findings_by_item ON work_item_findings(work_item_id);
 CREATE INDEX commitments_by_item ON commitments(work_item_id);
 CREATE INDEX exceptions_by_finding ON exceptions(finding_id);
 CREATE INDEX exceptions_by_item ON exceptions(work_item_id);
@@ -64,3 +63,4 @@ CREATE TABLE grouping_rules (
     value  TEXT NOT NULL
 );
 INSERT INTO grouping_rules (name, value) VALUES ('by_team', '1'), ('by_environment', '1'), ('include_info', '0');
+

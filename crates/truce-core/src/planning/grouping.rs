@@ -90,39 +90,155 @@ pub fn regroup_preview(ws: &mut Workspace, rules: Option<GroupingRules>) -> Resu
     Ok(report)
 }
 
-/// The SQL expressions of a finding's fix, team and environment (over `f`, `a`, `vk`).
-fn key_sql(r: GroupingRules) -> (String, String, String, String) {
-    let fix = "CASE WHEN vk.fixed AND instr(f.location, '@') > 1
-                    THEN 'pkg:' || lower(substr(f.location, 1, instr(f.location, '@') - 1))
-                    ELSE vk.fix_key END"
-        .to_string();
-    let team = if r.by_team { "coalesce(a.owner_team_id, '')" } else { "''" }.to_string();
-    let env = if r.by_environment { "coalesce(a.environment, '')" } else { "''" }.to_string();
-    let key = format!("({fix}) || ' | team=' || {team} || ' | env=' || {env}");
-    (fix, team, env, key)
+/// Fix keys, asset parts (team and environment) and package keys numbered for this regroup,
+/// so a million findings are grouped on integers rather than strings.
+struct Keys {
+    /// fix gid -> (fix key, action, title, vulnerabilities with this key)
+    fixes: Vec<(String, String, String, u32)>,
+    fix_ids: HashMap<String, i64>,
+    /// part gid -> (team id, environment), '' for none
+    parts: Vec<(String, String)>,
+    part_ids: HashMap<String, i64>,
 }
 
+const PART_BASE: i64 = 1 << 32;
+
+fn part_text(team: &str, env: &str) -> String {
+    format!(" | team={team} | env={env}")
+}
+
+impl Keys {
+    fn key(&self, g: i64) -> (String, &str, &str, &(String, String, String, u32)) {
+        let fix = &self.fixes[(g / PART_BASE) as usize];
+        let (team, env) = &self.parts[(g % PART_BASE) as usize];
+        (format!("{}{}", fix.0, part_text(team, env)), team, env, fix)
+    }
+
+    /// The group number of a stored key, if its fix and part still exist.
+    fn gid(&self, key: &str) -> Option<i64> {
+        let at = key.find(" | team=")?;
+        Some(self.fix_ids.get(&key[..at])? * PART_BASE + self.part_ids.get(&key[at..])?)
+    }
+}
+
+/// Fills `temp.planning_vk` (vulnerability -> fix gid), `temp.planning_pkg` (package -> fix gid)
+/// and `temp.planning_asset` (asset -> part gid).
+fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.planning_vk; DROP TABLE IF EXISTS temp.planning_pkg; DROP TABLE IF EXISTS temp.planning_asset;
+         CREATE TEMP TABLE planning_vk (vulnerability_id TEXT PRIMARY KEY, gid INTEGER NOT NULL, fixed INTEGER NOT NULL, fixed_version TEXT) WITHOUT ROWID;
+         CREATE TEMP TABLE planning_pkg (name TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE TEMP TABLE planning_asset (asset_id TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;",
+    )?;
+    let mut keys = Keys { fixes: Vec::new(), fix_ids: HashMap::new(), parts: Vec::new(), part_ids: HashMap::new() };
+    {
+        let mut read = conn.prepare("SELECT id, scanner, scanner_id, title, solution, fixed_version FROM vulnerabilities")?;
+        let mut write = conn.prepare("INSERT INTO planning_vk (vulnerability_id, gid, fixed, fixed_version) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, scanner, sid, title): (String, String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+            let solution: Option<String> = row.get(4)?;
+            let fixed: Option<String> = row.get::<_, Option<String>>(5)?.filter(|v| !v.trim().is_empty());
+            let (key, action) = fix_key(&scanner, &sid, &title, solution.as_deref());
+            let gid = match keys.fix_ids.get(&key) {
+                Some(&g) => {
+                    keys.fixes[g as usize].3 += 1;
+                    g
+                }
+                None => {
+                    let g = keys.fixes.len() as i64;
+                    keys.fixes.push((key.clone(), action, title, 1));
+                    keys.fix_ids.insert(key, g);
+                    g
+                }
+            };
+            write.execute(params![id, gid, fixed.is_some(), fixed])?;
+        }
+        // Packages with a fixed version: "upgrade openssl" is one fix, to the highest fixed version.
+        let mut pkgs = conn.prepare(
+            "SELECT lower(substr(f.location, 1, instr(f.location, '@') - 1)) AS pkg, max(vk.fixed_version)
+             FROM planning_vk vk JOIN findings f ON f.vulnerability_id = vk.vulnerability_id
+             WHERE vk.fixed AND instr(f.location, '@') > 1 AND f.status = 'open' GROUP BY pkg",
+        )?;
+        let found: Vec<(String, String)> = pkgs.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let mut write = conn.prepare("INSERT INTO planning_pkg (name, gid) VALUES (?1, ?2)")?;
+        for (pkg, version) in found {
+            let key = format!("pkg:{pkg}");
+            let action = format!("Upgrade {pkg} to {version}");
+            let g = keys.fixes.len() as i64;
+            keys.fixes.push((key.clone(), action.clone(), action, 2));
+            keys.fix_ids.insert(key, g);
+            write.execute(params![pkg, g])?;
+        }
+        let mut read = conn.prepare("SELECT id, coalesce(owner_team_id, ''), coalesce(environment, '') FROM assets")?;
+        let mut write = conn.prepare("INSERT INTO planning_asset (asset_id, gid) VALUES (?1, ?2)")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let team: String = if r.by_team { row.get(1)? } else { String::new() };
+            let env: String = if r.by_environment { row.get(2)? } else { String::new() };
+            let text = part_text(&team, &env);
+            let gid = match keys.part_ids.get(&text) {
+                Some(&g) => g,
+                None => {
+                    let g = keys.parts.len() as i64;
+                    keys.parts.push((team, env));
+                    keys.part_ids.insert(text, g);
+                    g
+                }
+            };
+            write.execute(params![id, gid])?;
+        }
+    }
+    Ok(keys)
+}
+
+/// SQL of a finding's group number, over `f`, `vk` and `pa`.
+const GROUP_SQL: &str = "(CASE WHEN vk.fixed AND instr(f.location, '@') > 1
+      THEN (SELECT p.gid FROM planning_pkg p WHERE p.name = lower(substr(f.location, 1, instr(f.location, '@') - 1)))
+      ELSE vk.gid END) * 4294967296 + pa.gid";
+
 pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
+    let t0 = std::time::Instant::now();
+    let trace = |what: &str| {
+        if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
+            eprintln!("regroup {what}: {:.3} s", t0.elapsed().as_secs_f64());
+        }
+    };
     let r = rules(tx)?;
     super::exceptions::expire_tx(tx, actor, at)?;
     super::ownership::apply(tx, actor, at)?;
-    fill_fix_keys(tx)?;
-    let (fix, team, env, key) = key_sql(r);
+    let keys = number_keys(tx, r)?;
+    trace("rules, exceptions, owners, keys");
     let plannable = if r.include_info { "1" } else { "f.severity <> 'info'" };
+    let joins = "JOIN planning_asset pa ON pa.asset_id = f.asset_id JOIN planning_vk vk ON vk.vulnerability_id = f.vulnerability_id";
     let mut report = RegroupReport::default();
 
     // 1. Open findings that no longer fit their automatic backlog item leave it.
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS temp.planning_item;
+         CREATE TEMP TABLE planning_item (item TEXT PRIMARY KEY, gid INTEGER) WITHOUT ROWID;",
+    )?;
+    {
+        let backlog: Vec<(String, Option<String>)> = tx
+            .prepare("SELECT id, group_key FROM work_items WHERE state = 'backlog' AND pinned = 0")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut write = tx.prepare("INSERT INTO planning_item (item, gid) VALUES (?1, ?2)")?;
+        for (id, key) in backlog {
+            write.execute(params![id, key.and_then(|k| keys.gid(&k)).unwrap_or(-1)])?;
+        }
+    }
     tx.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.planning_left;
          CREATE TEMP TABLE planning_left AS
            SELECT w.work_item_id AS item, w.finding_id AS finding
-           FROM work_items i JOIN work_item_findings w ON w.work_item_id = i.id
-           JOIN findings f ON f.id = w.finding_id JOIN assets a ON a.id = f.asset_id
-           JOIN planning_vk vk ON vk.vulnerability_id = f.vulnerability_id
-           WHERE i.state = 'backlog' AND i.pinned = 0 AND f.status = 'open'
-             AND (NOT ({plannable}) OR i.group_key IS NOT {key});
+           FROM planning_item i JOIN work_item_findings w ON w.work_item_id = i.item
+           JOIN findings f ON f.id = w.finding_id {joins}
+           WHERE f.status = 'open' AND (NOT ({plannable}) OR {GROUP_SQL} <> i.gid);
          DELETE FROM work_item_findings WHERE finding_id IN (SELECT finding FROM planning_left);"
     ))?;
+    trace("step 1: left");
     let left = counts(tx, "SELECT item, count(*) FROM planning_left GROUP BY item")?;
     for (item, n) in &left {
         report.left += n;
@@ -130,44 +246,23 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
         record(tx, actor, at, &Change { entity: "work_item", entity_id: item, field: "findings", old: None, new: Some(&format!("-{n}")), reason: Some(&reason) })?;
     }
 
-    // 2. Plannable open findings in no item, by key.
-    let unassigned = format!(
-        "FROM findings f JOIN assets a ON a.id = f.asset_id
-         JOIN planning_vk vk ON vk.vulnerability_id = f.vulnerability_id
-         WHERE f.status = 'open' AND {plannable}
-           AND NOT EXISTS (SELECT 1 FROM work_item_findings w WHERE w.finding_id = f.id)"
-    );
-    struct Group {
-        key: String,
-        team: String,
-        env: String,
-        action: String,
-        title: String,
-        n: u32,
-    }
-    let groups: Vec<Group> = tx
-        .prepare(&format!(
-            "SELECT {key}, {team}, {env}, {fix}, count(*), min(vk.action), min(vk.title), max(vk.fixed_version), count(DISTINCT f.vulnerability_id)
-             {unassigned} GROUP BY 1 ORDER BY 1"
-        ))?
-        .query_map([], |row| {
-            let fix: String = row.get(3)?;
-            let distinct: i64 = row.get(8)?;
-            let mut action: String = row.get(5)?;
-            let mut title: String = row.get(6)?;
-            if let Some(pkg) = fix.strip_prefix("pkg:") {
-                let fixed: Option<String> = row.get(7)?;
-                action = format!("Upgrade {pkg} to {}", fixed.unwrap_or_else(|| "a fixed version".into()));
-                title = action.clone();
-            } else if distinct > 1 {
-                title = action.clone();
-            }
-            Ok(Group { key: row.get(0)?, team: row.get(1)?, env: row.get(2)?, action, title, n: row.get(4)? })
-        })?
+    // 2. Plannable open findings in no item, by group.
+    tx.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.planning_new;
+         CREATE TEMP TABLE planning_new AS
+           SELECT f.id AS finding, {GROUP_SQL} AS g
+           FROM findings f {joins}
+           WHERE f.status = 'open' AND {plannable}
+             AND NOT EXISTS (SELECT 1 FROM work_item_findings w WHERE w.finding_id = f.id);"
+    ))?;
+    let groups: Vec<(i64, u32)> = tx
+        .prepare("SELECT g, count(*) FROM planning_new GROUP BY g ORDER BY g")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    trace("step 2: groups");
     tx.execute_batch(
         "DROP TABLE IF EXISTS temp.planning_target;
-         CREATE TEMP TABLE planning_target (key TEXT PRIMARY KEY, item TEXT NOT NULL) WITHOUT ROWID;",
+         CREATE TEMP TABLE planning_target (g INTEGER PRIMARY KEY, item TEXT NOT NULL);",
     )?;
     {
         let mut find = tx.prepare(
@@ -178,43 +273,52 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
             "INSERT INTO work_items (id, title, action, team_id, environment, group_key, created_at, updated_at)
              VALUES (?1, ?2, ?3, nullif(?4, ''), nullif(?5, ''), ?6, ?7, ?7)",
         )?;
-        let mut target = tx.prepare("INSERT INTO planning_target (key, item) VALUES (?1, ?2)")?;
-        for g in &groups {
-            let existing: Option<String> = find.query_map([&g.key], |r| r.get(0))?.next().transpose()?;
+        let mut target = tx.prepare("INSERT INTO planning_target (g, item) VALUES (?1, ?2)")?;
+        for &(g, n) in &groups {
+            let (key, team, env, (_, action, title, vulns)) = keys.key(g);
+            let existing: Option<String> = find.query_map([&key], |r| r.get(0))?.next().transpose()?;
             let item = match existing {
                 Some(id) => {
-                    report.joined += g.n;
-                    let reason = format!("regroup: {} new findings joined", g.n);
-                    record(tx, actor, at, &Change { entity: "work_item", entity_id: &id, field: "findings", old: None, new: Some(&format!("+{}", g.n)), reason: Some(&reason) })?;
+                    report.joined += n;
+                    let reason = format!("regroup: {n} new findings joined");
+                    record(tx, actor, at, &Change { entity: "work_item", entity_id: &id, field: "findings", old: None, new: Some(&format!("+{n}")), reason: Some(&reason) })?;
                     id
                 }
                 None => {
                     let id = new_id();
-                    create.execute(params![id, g.title, g.action, g.team, g.env, g.key, at])?;
-                    record(tx, actor, at, &Change { entity: "work_item", entity_id: &id, field: "created", old: None, new: Some(&g.key), reason: Some(&format!("regroup: {} findings", g.n)) })?;
+                    // One vulnerability: its title; a fix shared by several: the fix.
+                    let title = if *vulns > 1 { action } else { title };
+                    create.execute(params![id, title, action, team, env, key, at])?;
+                    record(tx, actor, at, &Change { entity: "work_item", entity_id: &id, field: "created", old: None, new: Some(&key), reason: Some(&format!("regroup: {n} findings")) })?;
                     report.created.push(RegroupItem {
-                        action: g.action.clone(),
-                        team_id: (!g.team.is_empty()).then(|| g.team.clone()),
-                        environment: (!g.env.is_empty()).then(|| g.env.clone()),
-                        findings: g.n,
+                        action: action.clone(),
+                        team_id: (!team.is_empty()).then(|| team.to_string()),
+                        environment: (!env.is_empty()).then(|| env.to_string()),
+                        findings: n,
                     });
                     id
                 }
             };
-            target.execute(params![g.key, item])?;
+            target.execute(params![g, item])?;
         }
     }
-    if !groups.is_empty() {
-        tx.execute_batch(&format!(
+    let filing: u32 = groups.iter().map(|g| g.1).sum();
+    if filing > 0 {
+        // Filing many findings at once: inserting into the one-item index row by row costs more
+        // than building it again from sorted keys, so it is dropped and rebuilt (same transaction).
+        let bulk = filing >= 100_000;
+        if bulk {
+            tx.execute_batch("DROP INDEX work_item_findings_one_item;")?;
+        }
+        tx.execute_batch(
             "INSERT INTO work_item_findings (work_item_id, finding_id)
-             SELECT t.item, f.id {unassigned_join} ORDER BY t.item;",
-            unassigned_join = unassigned.replacen(
-                "WHERE",
-                &format!("JOIN planning_target t ON t.key = {key} WHERE"),
-                1
-            )
-        ))?;
+             SELECT t.item, n.finding FROM planning_new n JOIN planning_target t ON t.g = n.g ORDER BY t.item, n.finding;",
+        )?;
+        if bulk {
+            tx.execute_batch("CREATE UNIQUE INDEX work_item_findings_one_item ON work_item_findings(finding_id);")?;
+        }
     }
+    trace("step 2: insert");
 
     // 3. Automatic backlog items with nothing left in them go.
     let empty: Vec<String> = tx
@@ -229,6 +333,7 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
         record(tx, actor, at, &Change { entity: "work_item", entity_id: id, field: "removed", old: None, new: None, reason: Some("regroup: no finding left") })?;
     }
     report.removed = empty.len() as u32;
+    trace("step 3: empty items");
     report.items = tx.query_row("SELECT count(*) FROM work_items", [], |r| r.get(0))?;
     Ok(report)
 }
@@ -239,30 +344,4 @@ fn counts(conn: &Connection, sql: &str) -> Result<HashMap<String, u32>> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
-}
-
-/// `temp.planning_vk`: each vulnerability's fix key and action, computed in Rust.
-fn fill_fix_keys(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
-        "DROP TABLE IF EXISTS temp.planning_vk;
-         CREATE TEMP TABLE planning_vk (vulnerability_id TEXT PRIMARY KEY, fix_key TEXT NOT NULL,
-            action TEXT NOT NULL, title TEXT NOT NULL, fixed INTEGER NOT NULL, fixed_version TEXT) WITHOUT ROWID;",
-    )?;
-    let mut read = conn.prepare(
-        "SELECT id, scanner, scanner_id, title, solution, fixed_version FROM vulnerabilities",
-    )?;
-    let mut write = conn.prepare(
-        "INSERT INTO planning_vk (vulnerability_id, fix_key, action, title, fixed, fixed_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut rows = read.query([])?;
-    while let Some(r) = rows.next()? {
-        let (id, scanner, sid, title): (String, String, String, String) =
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-        let solution: Option<String> = r.get(4)?;
-        let fixed: Option<String> = r.get(5)?;
-        let fixed = fixed.filter(|v| !v.trim().is_empty());
-        let (key, action) = fix_key(&scanner, &sid, &title, solution.as_deref());
-        write.execute(params![id, key, action, title, fixed.is_some(), fixed])?;
-    }
-    Ok(())
 }
