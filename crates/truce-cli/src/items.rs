@@ -4,7 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use truce_core::planning::{self, exceptions, ownership, people, sla, states, ItemState, WorkItemCard};
+use truce_core::planning::{
+    self, exceptions, ownership, people, sla, states, ItemState, WorkItemCard,
+};
 use truce_core::workspace::resolve_workspace_path;
 use truce_core::{Error, Workspace};
 
@@ -152,7 +154,8 @@ fn short(id: &str) -> &str {
 }
 
 fn line(c: &WorkItemCard) -> String {
-    let who = |p: &Option<planning::PersonRef>| p.as_ref().map_or("-".to_string(), |p| p.name.clone());
+    let who =
+        |p: &Option<planning::PersonRef>| p.as_ref().map_or("-".to_string(), |p| p.name.clone());
     format!(
         "{}  {:<11} {:<8} {}{}  [{} / {}]  {} of {} findings, {} of {} assets done  due {} ({})  ops {} sec {} appr {}{}\n    {}",
         short(&c.id),
@@ -192,8 +195,15 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
                 }
             }
         }
-        ItemsCommand::Regroup { preview, json: as_json } => {
-            let r = if preview { planning::regroup_preview(&mut ws, None)? } else { planning::regroup(&mut ws)? };
+        ItemsCommand::Regroup {
+            preview,
+            json: as_json,
+        } => {
+            let r = if preview {
+                planning::regroup_preview(&mut ws, None)?
+            } else {
+                planning::regroup(&mut ws)?
+            };
             if as_json {
                 json(&r);
             } else {
@@ -203,7 +213,13 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
                     r.created.len(), r.joined, r.left, r.removed, r.items
                 );
                 for c in &r.created {
-                    println!("  + {} [{} / {}] {} findings", c.action, c.team_id.as_deref().unwrap_or("no team"), c.environment.as_deref().unwrap_or("no env"), c.findings);
+                    println!(
+                        "  + {} [{} / {}] {} findings",
+                        c.action,
+                        c.team_id.as_deref().unwrap_or("no team"),
+                        c.environment.as_deref().unwrap_or("no env"),
+                        c.findings
+                    );
                 }
             }
         }
@@ -216,37 +232,77 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
                 println!("{}\n{}", d.item.id, line(&d.item));
                 println!("findings:");
                 for f in &d.findings {
-                    println!("  {:<8} {:<14} {}  {}  due {}", f.severity.as_str(), f.status.as_str(), f.asset, f.title, f.due_at.as_deref().unwrap_or("-"));
+                    println!(
+                        "  {:<8} {:<14} {}  {}  due {}",
+                        f.severity.as_str(),
+                        f.status.as_str(),
+                        f.asset,
+                        f.title,
+                        f.due_at.as_deref().unwrap_or("-")
+                    );
                 }
                 for c in &d.commitments {
-                    println!("commitment: {} by {} at {}: {} ({})", c.occurrence_start, c.committed_by, c.committed_at, c.promise, c.state);
+                    println!(
+                        "commitment: {} by {} at {}: {} ({})",
+                        c.occurrence_start, c.committed_by, c.committed_at, c.promise, c.state
+                    );
                 }
                 println!("history:");
                 for h in &d.history {
                     println!(
                         "  {}  {}  {}: {} -> {}{}",
-                        h.at, h.actor, h.field,
+                        h.at,
+                        h.actor,
+                        h.field,
                         h.old_value.as_deref().unwrap_or("-"),
                         h.new_value.as_deref().unwrap_or("-"),
-                        h.reason.as_ref().map_or(String::new(), |r| format!("  ({r})"))
+                        h.reason
+                            .as_ref()
+                            .map_or(String::new(), |r| format!("  ({r})"))
                     );
                 }
             }
         }
-        ItemsCommand::Transition { id, state, reason, actor } => {
+        ItemsCommand::Transition {
+            id,
+            state,
+            reason,
+            actor,
+        } => {
             let id = planning::items::resolve_id(ws.conn(), &id)?;
-            let to = ItemState::parse(&state).ok_or_else(|| Error::Invalid(format!("unknown state '{state}'")))?;
+            let to = ItemState::parse(&state)
+                .ok_or_else(|| Error::Invalid(format!("unknown state '{state}'")))?;
             let actor = actor.unwrap_or_else(|| ws.actor().to_string());
             states::transition(&mut ws, &id, to, &actor, &reason)?;
             println!("{} is now {}", short(&id), to.as_str());
         }
-        ItemsCommand::Assign { id, ops, security, approver, reason } => {
+        ItemsCommand::Assign {
+            id,
+            ops,
+            security,
+            approver,
+            reason,
+        } => {
             let id = planning::items::resolve_id(ws.conn(), &id)?;
             let actor = ws.actor().to_string();
-            states::assign(&mut ws, &id, ops.as_deref(), security.as_deref(), approver.as_deref(), &actor, &reason)?;
+            states::assign(
+                &mut ws,
+                &id,
+                ops.as_deref(),
+                security.as_deref(),
+                approver.as_deref(),
+                &actor,
+                &reason,
+            )?;
             println!("{} assigned", short(&id));
         }
-        ItemsCommand::Schedule { id, window, start, reason, actor } => {
+        ItemsCommand::Schedule {
+            id,
+            window,
+            start,
+            reason,
+            actor,
+        } => {
             let id = planning::items::resolve_id(ws.conn(), &id)?;
             let actor = actor.unwrap_or_else(|| ws.actor().to_string());
             states::schedule(&mut ws, &id, &window, &start, &actor, &reason)?;
@@ -264,15 +320,31 @@ pub fn teams(workspace: Option<&Path>, command: TeamsCommand) -> Result<ExitCode
                 println!("{}  {name} ({kind})", short(&id));
             }
             for (id, name, email, team) in people::people(&ws)? {
-                println!("  {}  {name} <{}> {}", short(&id), email.unwrap_or_default(), team.unwrap_or_default());
+                println!(
+                    "  {}  {name} <{}> {}",
+                    short(&id),
+                    email.unwrap_or_default(),
+                    team.unwrap_or_default()
+                );
             }
         }
         TeamsCommand::Add { name, kind } => {
             let id = people::add_team(&mut ws, &name, &kind)?;
             println!("added team {name} ({id})");
         }
-        TeamsCommand::AddPerson { name, email, team, time_zone } => {
-            let id = people::add_person(&mut ws, &name, email.as_deref(), team.as_deref(), time_zone.as_deref())?;
+        TeamsCommand::AddPerson {
+            name,
+            email,
+            team,
+            time_zone,
+        } => {
+            let id = people::add_person(
+                &mut ws,
+                &name,
+                email.as_deref(),
+                team.as_deref(),
+                time_zone.as_deref(),
+            )?;
             println!("added {name} ({id})");
         }
     }
@@ -287,20 +359,30 @@ pub fn owners(workspace: Option<&Path>, command: OwnersCommand) -> Result<ExitCo
                 println!("{}. {} {} -> {}", r.position, r.kind, r.pattern, r.team);
             }
         }
-        OwnersCommand::Add { kind, pattern, team } => {
+        OwnersCommand::Add {
+            kind,
+            pattern,
+            team,
+        } => {
             ownership::add_rule(&mut ws, &kind, &pattern, &team)?;
             println!("rule added: {kind} {pattern} -> {team} (applied at the next `truce items regroup`)");
         }
         OwnersCommand::Set { asset, team, clear } => {
             let team = if clear { None } else { team };
             ownership::set_owner(&mut ws, &asset, team.as_deref(), "set by hand")?;
-            println!("{asset}: owner {}", team.as_deref().unwrap_or("from the rules"));
+            println!(
+                "{asset}: owner {}",
+                team.as_deref().unwrap_or("from the rules")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn sla_command(workspace: Option<&Path>, command: Option<SlaCommand>) -> Result<ExitCode, Error> {
+pub fn sla_command(
+    workspace: Option<&Path>,
+    command: Option<SlaCommand>,
+) -> Result<ExitCode, Error> {
     let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
     match command.unwrap_or(SlaCommand::Show { json: false }) {
         SlaCommand::Show { json: as_json } => {
@@ -309,14 +391,28 @@ pub fn sla_command(workspace: Option<&Path>, command: Option<SlaCommand>) -> Res
                 json(&all);
             } else {
                 for p in all {
-                    let sev = if p.severity == "*" { String::new() } else { format!(" ({} findings)", p.severity) };
+                    let sev = if p.severity == "*" {
+                        String::new()
+                    } else {
+                        format!(" ({} findings)", p.severity)
+                    };
                     println!("{:<16} {:<9} {:>4} days{sev}", p.scope, p.value, p.days);
                 }
                 println!("the smallest number of days that applies wins; at risk = under 25% of the time left");
             }
         }
-        SlaCommand::Set { scope, value, days, severity } => {
-            let p = planning::SlaPolicy { scope, value, severity, days };
+        SlaCommand::Set {
+            scope,
+            value,
+            days,
+            severity,
+        } => {
+            let p = planning::SlaPolicy {
+                scope,
+                value,
+                severity,
+                days,
+            };
             sla::set_policy(&mut ws, &p, false)?;
             println!("{} {} = {} days", p.scope, p.value, p.days);
         }

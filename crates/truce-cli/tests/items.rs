@@ -15,7 +15,11 @@ fn truce(ws: &Path, args: &[&str]) -> Output {
 
 fn ok(ws: &Path, args: &[&str]) -> String {
     let out = truce(ws, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -26,7 +30,9 @@ fn refused(ws: &Path, args: &[&str]) -> String {
 }
 
 fn corpus(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/scans").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/scans")
+        .join(rel)
 }
 
 #[test]
@@ -51,21 +57,45 @@ fn planning_subcommands_have_help() {
 fn regroup_list_assign_transition_and_show_history() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("w.truce");
-    ok(&ws, &["import", corpus("tenable/nessus/nessus_v_unknown.xml").to_str().unwrap()]);
+    ok(
+        &ws,
+        &[
+            "import",
+            corpus("tenable/nessus/nessus_v_unknown.xml")
+                .to_str()
+                .unwrap(),
+        ],
+    );
     // Read from the file: 5 distinct solutions among its non-info findings (4 on 7 hosts, 1 on 2).
     let preview = ok(&ws, &["items", "regroup", "--preview", "--json"]);
     let p: serde_json::Value = serde_json::from_str(&preview).unwrap();
-    assert_eq!((p["preview"].as_bool(), p["created"].as_array().unwrap().len()), (Some(true), 5));
+    assert_eq!(
+        (
+            p["preview"].as_bool(),
+            p["created"].as_array().unwrap().len()
+        ),
+        (Some(true), 5)
+    );
     let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), 0, "a preview changes nothing");
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        0,
+        "a preview changes nothing"
+    );
     assert!(ok(&ws, &["items", "regroup"]).contains("created 5 items"));
     assert!(ok(&ws, &["items", "regroup"]).contains("created 0 items; 0 findings joined"));
-    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "list", "--json"])).unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["items", "list", "--json"])).unwrap();
     let items = listed.as_array().unwrap();
-    let mut sizes: Vec<u64> = items.iter().map(|i| i["findings"].as_u64().unwrap()).collect();
+    let mut sizes: Vec<u64> = items
+        .iter()
+        .map(|i| i["findings"].as_u64().unwrap())
+        .collect();
     sizes.sort();
     assert_eq!(sizes, [2, 7, 7, 7, 7]);
-    assert!(items.iter().all(|i| i["state"] == "backlog" && i["due_at"].is_string() && i["sla"].is_string()));
+    assert!(items
+        .iter()
+        .all(|i| i["state"] == "backlog" && i["due_at"].is_string() && i["sla"].is_string()));
 
     ok(&ws, &["teams", "add", "Linux Ops"]);
     for name in ["Dana", "Sam", "Carla"] {
@@ -74,15 +104,48 @@ fn regroup_list_assign_transition_and_show_history() {
     assert!(ok(&ws, &["teams", "list"]).contains("Carla"));
     let id = items[0]["id"].as_str().unwrap();
     let short = &id[id.len() - 8..];
-    ok(&ws, &["items", "assign", short, "--ops", "Dana", "--security", "Sam", "--approver", "Carla"]);
+    ok(
+        &ws,
+        &[
+            "items",
+            "assign",
+            short,
+            "--ops",
+            "Dana",
+            "--security",
+            "Sam",
+            "--approver",
+            "Carla",
+        ],
+    );
     assert!(refused(&ws, &["items", "assign", short, "--approver", "Dana"]).contains("approve"));
-    ok(&ws, &["items", "transition", short, "proposed", "--reason", "ready", "--as", "Dana"]);
-    assert!(refused(&ws, &["items", "transition", short, "done", "--reason", "skip"]).contains("cannot become done"));
-    let shown: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "show", id, "--json"])).unwrap();
+    ok(
+        &ws,
+        &[
+            "items",
+            "transition",
+            short,
+            "proposed",
+            "--reason",
+            "ready",
+            "--as",
+            "Dana",
+        ],
+    );
+    assert!(refused(
+        &ws,
+        &["items", "transition", short, "done", "--reason", "skip"]
+    )
+    .contains("cannot become done"));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["items", "show", id, "--json"])).unwrap();
     assert_eq!(shown["item"]["state"], "proposed");
     assert_eq!(shown["item"]["ops_owner"]["name"], "Dana");
     let history = shown["history"].as_array().unwrap();
-    assert!(history.iter().any(|h| h["field"] == "state" && h["new_value"] == "proposed" && h["actor"] == "Dana" && h["reason"] == "ready"));
+    assert!(history.iter().any(|h| h["field"] == "state"
+        && h["new_value"] == "proposed"
+        && h["actor"] == "Dana"
+        && h["reason"] == "ready"));
     assert!(ok(&ws, &["items", "show", short]).contains("history:"));
 }
 
@@ -90,20 +153,76 @@ fn regroup_list_assign_transition_and_show_history() {
 fn owners_and_sla_are_set_from_the_shell() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("w.truce");
-    ok(&ws, &["import", corpus("tenable/nessus/nessus_v_unknown.xml").to_str().unwrap()]);
+    ok(
+        &ws,
+        &[
+            "import",
+            corpus("tenable/nessus/nessus_v_unknown.xml")
+                .to_str()
+                .unwrap(),
+        ],
+    );
     ok(&ws, &["teams", "add", "Windows Ops"]);
     ok(&ws, &["teams", "add", "Linux Ops"]);
-    ok(&ws, &["owners", "add", "hostname", "qa3app01", "--team", "Windows Ops"]);
-    ok(&ws, &["owners", "add", "hostname", "qa3app*", "--team", "Linux Ops"]);
-    assert!(refused(&ws, &["owners", "add", "cidr", "10.0.0.0/99", "--team", "Linux Ops"]).contains("CIDR"));
-    assert_eq!(ok(&ws, &["owners", "list"]), "1. hostname qa3app01 -> Windows Ops\n2. hostname qa3app* -> Linux Ops\n");
+    ok(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "hostname",
+            "qa3app01",
+            "--team",
+            "Windows Ops",
+        ],
+    );
+    ok(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "hostname",
+            "qa3app*",
+            "--team",
+            "Linux Ops",
+        ],
+    );
+    assert!(refused(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "cidr",
+            "10.0.0.0/99",
+            "--team",
+            "Linux Ops"
+        ]
+    )
+    .contains("CIDR"));
+    assert_eq!(
+        ok(&ws, &["owners", "list"]),
+        "1. hostname qa3app01 -> Windows Ops\n2. hostname qa3app* -> Linux Ops\n"
+    );
     ok(&ws, &["items", "regroup"]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
-    let teams: std::collections::BTreeSet<&str> = listed.as_array().unwrap().iter().map(|i| i["team"].as_str().unwrap()).collect();
-    assert_eq!(teams.into_iter().collect::<Vec<_>>(), ["Linux Ops", "Windows Ops"]);
+    let teams: std::collections::BTreeSet<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["team"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        teams.into_iter().collect::<Vec<_>>(),
+        ["Linux Ops", "Windows Ops"]
+    );
 
-    let policies: serde_json::Value = serde_json::from_str(&ok(&ws, &["sla", "show", "--json"])).unwrap();
-    let high = policies.as_array().unwrap().iter().find(|p| p["scope"] == "severity" && p["value"] == "high").unwrap();
+    let policies: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["sla", "show", "--json"])).unwrap();
+    let high = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["scope"] == "severity" && p["value"] == "high")
+        .unwrap();
     assert_eq!(high["days"], 30);
     ok(&ws, &["sla", "set", "severity", "high", "21"]);
     assert!(ok(&ws, &["sla"]).contains("high        21 days"));

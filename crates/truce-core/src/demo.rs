@@ -166,29 +166,76 @@ fn plan(ws: &mut Workspace, people: &[String]) -> Result<()> {
     let (dana, wes, sam, carla) = (&people[0], &people[1], &people[2], &people[3]);
     let items = planning::list_items(ws.conn(), chrono::Utc::now())?;
     for it in &items {
-        let ops = if it.environment.as_deref() == Some("prod") { wes } else { dana };
-        states::assign(ws, &it.id, Some(ops), Some(sam), Some(carla), "truce-demo", "demo owners")?;
+        let ops = if it.environment.as_deref() == Some("prod") {
+            wes
+        } else {
+            dana
+        };
+        states::assign(
+            ws,
+            &it.id,
+            Some(ops),
+            Some(sam),
+            Some(carla),
+            "truce-demo",
+            "demo owners",
+        )?;
     }
     let window = |name: &str| -> Result<String> {
-        Ok(ws.conn().query_row("SELECT id FROM change_windows WHERE name = ?1", [name], |r| r.get(0))?)
+        Ok(ws.conn().query_row(
+            "SELECT id FROM change_windows WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?)
     };
-    let (linux, web) = (window("Weekly Linux patching")?, window("Monthly prod web window")?);
+    let (linux, web) = (
+        window("Weekly Linux patching")?,
+        window("Monthly prod web window")?,
+    );
     // The qa items (most hosts first) go on the first Linux windows; the first is approved.
-    let qa: Vec<_> = items.iter().filter(|i| i.environment.as_deref() == Some("qa")).collect();
+    let qa: Vec<_> = items
+        .iter()
+        .filter(|i| i.environment.as_deref() == Some("qa"))
+        .collect();
     for (n, it) in qa.iter().take(2).enumerate() {
         let start = ["2026-12-01T21:00:00Z", "2026-12-08T21:00:00Z"][n];
-        states::schedule(ws, &it.id, &linux, start, "Dana Ops", "first Linux patch night")?;
+        states::schedule(
+            ws,
+            &it.id,
+            &linux,
+            start,
+            "Dana Ops",
+            "first Linux patch night",
+        )?;
     }
     if let Some(it) = qa.first() {
         states::transition(ws, &it.id, ItemState::Approved, "Carla CAB", "CAB approved")?;
     }
-    let prod: Vec<_> = items.iter().filter(|i| i.environment.as_deref() == Some("prod")).collect();
-    if let Some(it) = prod.iter().find(|i| i.severity == crate::model::Severity::Critical) {
-        states::schedule(ws, &it.id, &web, "2026-12-13T07:00:00Z", "Wes Web", "the critical PHP upgrade first")?;
+    let prod: Vec<_> = items
+        .iter()
+        .filter(|i| i.environment.as_deref() == Some("prod"))
+        .collect();
+    if let Some(it) = prod
+        .iter()
+        .find(|i| i.severity == crate::model::Severity::Critical)
+    {
+        states::schedule(
+            ws,
+            &it.id,
+            &web,
+            "2026-12-13T07:00:00Z",
+            "Wes Web",
+            "the critical PHP upgrade first",
+        )?;
     }
     if let Some(it) = qa.last() {
-        states::transition(ws, &it.id, ItemState::Deferred, "Dana Ops", "waiting for the RDP policy change")?;
+        states::transition(
+            ws,
+            &it.id,
+            ItemState::Deferred,
+            "Dana Ops",
+            "waiting for the RDP policy change",
+        )?;
     }
     Ok(())
 }
-

@@ -37,7 +37,10 @@ fn the_demo_holds_the_embedded_reports_windows_and_items() {
         0
     );
     assert_eq!(
-        common::texts(&ws, "SELECT state FROM work_items WHERE state <> 'backlog' ORDER BY state"),
+        common::texts(
+            &ws,
+            "SELECT state FROM work_items WHERE state <> 'backlog' ORDER BY state"
+        ),
         ["approved", "deferred", "scheduled", "scheduled"]
     );
     let dir_entries: Vec<_> = std::fs::read_dir(dir.path())

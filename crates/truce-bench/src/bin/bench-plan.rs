@@ -17,13 +17,22 @@ use truce_core::{planning, Workspace};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let get = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let get = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     if !args.iter().any(|a| a == "--regroup") {
         eprintln!("usage: bench-plan --regroup [--findings N] [--runs R] [--dir DIR]");
         std::process::exit(2);
     }
-    let findings: usize = get("--findings").map(|s| s.parse().expect("--findings N")).unwrap_or(1_000_000);
-    let runs: usize = get("--runs").map(|s| s.parse().expect("--runs R")).unwrap_or(3);
+    let findings: usize = get("--findings")
+        .map(|s| s.parse().expect("--findings N"))
+        .unwrap_or(1_000_000);
+    let runs: usize = get("--runs")
+        .map(|s| s.parse().expect("--runs R"))
+        .unwrap_or(3);
     let dir = PathBuf::from(get("--dir").unwrap_or_else(|| "target/bench".into()));
     std::fs::create_dir_all(&dir).unwrap();
     println!("run\tfirst regroup s\titems\tsecond regroup s\tlist items s");

@@ -15,8 +15,30 @@ use crate::error::{Error, Result};
 use crate::ids::{new_id, now};
 use crate::Workspace;
 
-fn log(conn: &Connection, actor: &str, at: &str, entity: &str, id: &str, field: &str, old: Option<&str>, new: Option<&str>, reason: Option<&str>) -> Result<()> {
-    record(conn, actor, at, &Change { entity, entity_id: id, field, old, new, reason })?;
+/// One change; `by` is (actor, time), `what` (entity, id).
+fn log(
+    conn: &Connection,
+    by: (&str, &str),
+    what: (&str, &str),
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    reason: Option<&str>,
+) -> Result<()> {
+    let ((actor, at), (entity, id)) = (by, what);
+    record(
+        conn,
+        actor,
+        at,
+        &Change {
+            entity,
+            entity_id: id,
+            field,
+            old,
+            new,
+            reason,
+        },
+    )?;
     Ok(())
 }
 
@@ -27,7 +49,14 @@ pub enum Target<'a> {
 }
 
 /// Asks for an exception; `requested_by` is a person. Returns its id.
-pub fn request(ws: &mut Workspace, target: Target<'_>, justification: &str, compensating_control: Option<&str>, requested_by: &str, expires_at: &str) -> Result<String> {
+pub fn request(
+    ws: &mut Workspace,
+    target: Target<'_>,
+    justification: &str,
+    compensating_control: Option<&str>,
+    requested_by: &str,
+    expires_at: &str,
+) -> Result<String> {
     if justification.trim().is_empty() {
         return Err(Error::Invalid("an exception needs a justification".into()));
     }
@@ -48,9 +77,25 @@ pub fn request(ws: &mut Workspace, target: Target<'_>, justification: &str, comp
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![id, item, finding, justification, compensating_control, who, expires, at],
     )?;
-    log(&tx, &actor, &at, "exception", &id, "state", None, Some("requested"), Some(justification))?;
+    log(
+        &tx,
+        (&actor, &at),
+        ("exception", &id),
+        "state",
+        None,
+        Some("requested"),
+        Some(justification),
+    )?;
     if let Some(i) = item {
-        log(&tx, &actor, &at, "work_item", i, "exception", None, Some(&id), Some(justification))?;
+        log(
+            &tx,
+            (&actor, &at),
+            ("work_item", i),
+            "exception",
+            None,
+            Some(&id),
+            Some(justification),
+        )?;
     }
     tx.commit()?;
     Ok(id)
@@ -62,25 +107,55 @@ pub fn approve(ws: &mut Workspace, id: &str, approver: &str, reason: &str) -> Re
     let at = now();
     let tx = ws.write_tx()?;
     let row: Option<(String, String, Option<String>, Option<String>)> = tx
-        .query_row("SELECT requested_by, state, work_item_id, finding_id FROM exceptions WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row(
+            "SELECT requested_by, state, work_item_id, finding_id FROM exceptions WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
         .optional()?;
     let Some((requester, state, item, finding)) = row else {
         return Err(Error::Invalid(format!("no exception '{id}'")));
     };
     if state != "requested" {
-        return Err(Error::Invalid(format!("the exception is {state}, not awaiting approval")));
+        return Err(Error::Invalid(format!(
+            "the exception is {state}, not awaiting approval"
+        )));
     }
     let who = super::person_id(&tx, approver)?;
     if who == requester {
-        return Err(Error::Invalid("the requester cannot approve their own exception".into()));
+        return Err(Error::Invalid(
+            "the requester cannot approve their own exception".into(),
+        ));
     }
     tx.execute("UPDATE exceptions SET state = 'approved', approved_by = ?2, approved_at = ?3 WHERE id = ?1", params![id, who, at])?;
-    log(&tx, &actor, &at, "exception", id, "state", Some("requested"), Some("approved"), Some(reason))?;
+    log(
+        &tx,
+        (&actor, &at),
+        ("exception", id),
+        "state",
+        Some("requested"),
+        Some("approved"),
+        Some(reason),
+    )?;
     let covered = "SELECT f.id FROM findings f WHERE f.status = 'open' AND (f.id = ?1 OR f.id IN (SELECT finding_id FROM work_item_findings WHERE work_item_id = ?2))";
-    let ids: Vec<String> = tx.prepare(covered)?.query_map(params![finding, item], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let ids: Vec<String> = tx
+        .prepare(covered)?
+        .query_map(params![finding, item], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     for f in &ids {
-        tx.execute("UPDATE findings SET status = 'risk_accepted' WHERE id = ?1", [f])?;
-        log(&tx, &actor, &at, "finding", f, "status", Some("open"), Some("risk_accepted"), Some(&format!("exception {id}")))?;
+        tx.execute(
+            "UPDATE findings SET status = 'risk_accepted' WHERE id = ?1",
+            [f],
+        )?;
+        log(
+            &tx,
+            (&actor, &at),
+            ("finding", f),
+            "status",
+            Some("open"),
+            Some("risk_accepted"),
+            Some(&format!("exception {id}")),
+        )?;
     }
     tx.commit()?;
     Ok(())
@@ -103,8 +178,19 @@ pub(crate) fn expire_tx(conn: &Connection, actor: &str, at: &str) -> Result<u32>
         .collect::<Result<_, _>>()?;
     let mut reopened = 0;
     for (id, expires, item, finding) in due {
-        conn.execute("UPDATE exceptions SET state = 'expired', ended_at = ?2 WHERE id = ?1", params![id, expires])?;
-        log(conn, actor, at, "exception", &id, "state", Some("approved"), Some("expired"), Some("expiry reached"))?;
+        conn.execute(
+            "UPDATE exceptions SET state = 'expired', ended_at = ?2 WHERE id = ?1",
+            params![id, expires],
+        )?;
+        log(
+            conn,
+            (actor, at),
+            ("exception", &id),
+            "state",
+            Some("approved"),
+            Some("expired"),
+            Some("expiry reached"),
+        )?;
         // Reopen what it covered, unless another approved exception still covers it.
         let ids: Vec<String> = conn
             .prepare(
@@ -117,7 +203,15 @@ pub(crate) fn expire_tx(conn: &Connection, actor: &str, at: &str) -> Result<u32>
             .collect::<Result<_, _>>()?;
         for f in &ids {
             conn.execute("UPDATE findings SET status = 'open' WHERE id = ?1", [f])?;
-            log(conn, actor, at, "finding", f, "status", Some("risk_accepted"), Some("open"), Some(&format!("exception {id} expired")))?;
+            log(
+                conn,
+                (actor, at),
+                ("finding", f),
+                "status",
+                Some("risk_accepted"),
+                Some("open"),
+                Some(&format!("exception {id} expired")),
+            )?;
         }
         reopened += ids.len() as u32;
     }
@@ -131,29 +225,60 @@ pub fn commit(ws: &mut Workspace, item: &str, person: &str, promise: &str) -> Re
     let tx = ws.write_tx()?;
     let who = super::person_id(&tx, person)?;
     let placed: Option<(Option<String>, Option<String>)> = tx
-        .query_row("SELECT window_id, occurrence_start FROM work_items WHERE id = ?1", [item], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT window_id, occurrence_start FROM work_items WHERE id = ?1",
+            [item],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let Some((Some(window), Some(start))) = placed else {
-        return Err(Error::Invalid("only a scheduled item can be promised".into()));
+        return Err(Error::Invalid(
+            "only a scheduled item can be promised".into(),
+        ));
     };
     let id = new_id();
     tx.execute(
         "INSERT INTO commitments (id, work_item_id, window_id, occurrence_start, committed_by, committed_at, promise) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![id, item, window, start, who, at, promise],
     )?;
-    log(&tx, &actor, &at, "work_item", item, "commitment", None, Some(&format!("{window} @ {start}: {promise}")), Some(promise))?;
+    log(
+        &tx,
+        (&actor, &at),
+        ("work_item", item),
+        "commitment",
+        None,
+        Some(&format!("{window} @ {start}: {promise}")),
+        Some(promise),
+    )?;
     tx.commit()?;
     Ok(id)
 }
 
-pub(crate) fn withdraw_commitments(conn: &Connection, item: &str, actor: &str, at: &str, reason: &str) -> Result<()> {
+pub(crate) fn withdraw_commitments(
+    conn: &Connection,
+    item: &str,
+    actor: &str,
+    at: &str,
+    reason: &str,
+) -> Result<()> {
     let ids: Vec<String> = conn
         .prepare("SELECT id FROM commitments WHERE work_item_id = ?1 AND state = 'open'")?
         .query_map([item], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for id in ids {
-        conn.execute("UPDATE commitments SET state = 'withdrawn' WHERE id = ?1", [&id])?;
-        log(conn, actor, at, "work_item", item, "commitment", Some(&id), Some("withdrawn"), Some(reason))?;
+        conn.execute(
+            "UPDATE commitments SET state = 'withdrawn' WHERE id = ?1",
+            [&id],
+        )?;
+        log(
+            conn,
+            (actor, at),
+            ("work_item", item),
+            "commitment",
+            Some(&id),
+            Some("withdrawn"),
+            Some(reason),
+        )?;
     }
     Ok(())
 }
@@ -171,8 +296,19 @@ pub fn mark_missed(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
         .query_map([at], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (id, item) in &ids {
-        conn.execute("UPDATE commitments SET state = 'missed' WHERE id = ?1", [id])?;
-        log(conn, actor, at, "work_item", item, "commitment", Some(id), Some("missed"), Some("the occurrence ended before the item was done"))?;
+        conn.execute(
+            "UPDATE commitments SET state = 'missed' WHERE id = ?1",
+            [id],
+        )?;
+        log(
+            conn,
+            (actor, at),
+            ("work_item", item),
+            "commitment",
+            Some(id),
+            Some("missed"),
+            Some("the occurrence ended before the item was done"),
+        )?;
     }
     Ok(ids.len() as u32)
 }

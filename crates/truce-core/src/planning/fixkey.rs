@@ -85,11 +85,26 @@ mod tests {
 
     #[test]
     fn the_same_solution_written_differently_is_one_fix() {
-        let a = fix_key("nessus", "1", "A", Some("Upgrade to PHP version 7.3.0 or later."));
-        let b = fix_key("nessus", "2", "B", Some("  upgrade to PHP   version 7.3.0 or later"));
+        let a = fix_key(
+            "nessus",
+            "1",
+            "A",
+            Some("Upgrade to PHP version 7.3.0 or later."),
+        );
+        let b = fix_key(
+            "nessus",
+            "2",
+            "B",
+            Some("  upgrade to PHP   version 7.3.0 or later"),
+        );
         assert_eq!(a.0, b.0);
         assert_eq!(a.1, "Upgrade to PHP version 7.3.0 or later.");
-        let c = fix_key("nessus", "3", "C", Some("Upgrade to PHP version 7.4.0 or later."));
+        let c = fix_key(
+            "nessus",
+            "3",
+            "C",
+            Some("Upgrade to PHP version 7.4.0 or later."),
+        );
         assert_ne!(a.0, c.0);
     }
 

@@ -48,7 +48,19 @@ fn store_rules(conn: &Connection, r: GroupingRules, actor: &str, at: &str) -> Re
                 params![name, v],
             )?;
             let w = if was { "1" } else { "0" };
-            record(conn, actor, at, &Change { entity: "grouping_rule", entity_id: name, field: "value", old: Some(w), new: Some(v), reason: None })?;
+            record(
+                conn,
+                actor,
+                at,
+                &Change {
+                    entity: "grouping_rule",
+                    entity_id: name,
+                    field: "value",
+                    old: Some(w),
+                    new: Some(v),
+                    reason: None,
+                },
+            )?;
         }
     }
     Ok(())
@@ -73,6 +85,16 @@ pub fn regroup(ws: &mut Workspace) -> Result<RegroupReport> {
     let report = regroup_tx(&tx, &actor, &at)?;
     tx.commit()?;
     Ok(report)
+}
+
+/// Regroups when the workspace has work items (planning is in use), else does nothing.
+pub fn regroup_if_planning(ws: &mut Workspace) -> Result<Option<RegroupReport>> {
+    let any: bool = ws.conn().query_row("SELECT EXISTS (SELECT 1 FROM work_items)", [], |r| r.get(0))?;
+    if any {
+        regroup(ws).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 /// What a regroup would do, under `rules` (or the saved ones), without changing anything:
@@ -130,15 +152,25 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
          CREATE TEMP TABLE planning_pkg (name TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;
          CREATE TEMP TABLE planning_asset (asset_id TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;",
     )?;
-    let mut keys = Keys { fixes: Vec::new(), fix_ids: HashMap::new(), parts: Vec::new(), part_ids: HashMap::new() };
+    let mut keys = Keys {
+        fixes: Vec::new(),
+        fix_ids: HashMap::new(),
+        parts: Vec::new(),
+        part_ids: HashMap::new(),
+    };
     {
-        let mut read = conn.prepare("SELECT id, scanner, scanner_id, title, solution, fixed_version FROM vulnerabilities")?;
+        let mut read = conn.prepare(
+            "SELECT id, scanner, scanner_id, title, solution, fixed_version FROM vulnerabilities",
+        )?;
         let mut write = conn.prepare("INSERT INTO planning_vk (vulnerability_id, gid, fixed, fixed_version) VALUES (?1, ?2, ?3, ?4)")?;
         let mut rows = read.query([])?;
         while let Some(row) = rows.next()? {
-            let (id, scanner, sid, title): (String, String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+            let (id, scanner, sid, title): (String, String, String, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
             let solution: Option<String> = row.get(4)?;
-            let fixed: Option<String> = row.get::<_, Option<String>>(5)?.filter(|v| !v.trim().is_empty());
+            let fixed: Option<String> = row
+                .get::<_, Option<String>>(5)?
+                .filter(|v| !v.trim().is_empty());
             let (key, action) = fix_key(&scanner, &sid, &title, solution.as_deref());
             let gid = match keys.fix_ids.get(&key) {
                 Some(&g) => {
@@ -160,7 +192,9 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
              FROM planning_vk vk JOIN findings f ON f.vulnerability_id = vk.vulnerability_id
              WHERE vk.fixed AND instr(f.location, '@') > 1 AND f.status = 'open' GROUP BY pkg",
         )?;
-        let found: Vec<(String, String)> = pkgs.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let found: Vec<(String, String)> = pkgs
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         let mut write = conn.prepare("INSERT INTO planning_pkg (name, gid) VALUES (?1, ?2)")?;
         for (pkg, version) in found {
             let key = format!("pkg:{pkg}");
@@ -170,13 +204,24 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
             keys.fix_ids.insert(key, g);
             write.execute(params![pkg, g])?;
         }
-        let mut read = conn.prepare("SELECT id, coalesce(owner_team_id, ''), coalesce(environment, '') FROM assets")?;
-        let mut write = conn.prepare("INSERT INTO planning_asset (asset_id, gid) VALUES (?1, ?2)")?;
+        let mut read = conn.prepare(
+            "SELECT id, coalesce(owner_team_id, ''), coalesce(environment, '') FROM assets",
+        )?;
+        let mut write =
+            conn.prepare("INSERT INTO planning_asset (asset_id, gid) VALUES (?1, ?2)")?;
         let mut rows = read.query([])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
-            let team: String = if r.by_team { row.get(1)? } else { String::new() };
-            let env: String = if r.by_environment { row.get(2)? } else { String::new() };
+            let team: String = if r.by_team {
+                row.get(1)?
+            } else {
+                String::new()
+            };
+            let env: String = if r.by_environment {
+                row.get(2)?
+            } else {
+                String::new()
+            };
             let text = part_text(&team, &env);
             let gid = match keys.part_ids.get(&text) {
                 Some(&g) => g,
@@ -198,7 +243,22 @@ const GROUP_SQL: &str = "(CASE WHEN vk.fixed AND instr(f.location, '@') > 1
       THEN (SELECT p.gid FROM planning_pkg p WHERE p.name = lower(substr(f.location, 1, instr(f.location, '@') - 1)))
       ELSE vk.gid END) * 4294967296 + pa.gid";
 
-pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
+/// A million memberships are ~70 MB of b-tree pages, and the temporary tables as much again:
+/// with the usual 64 MB cache a regroup spills and re-reads pages (an insert took 6 us a row
+/// instead of 3). The cache may grow to 256 MB (main and temp) for the regroup; pages are only
+/// taken as needed, so small workspaces use no more.
+fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
+    let main: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    let temp: i64 = tx.pragma_query_value(Some("temp"), "cache_size", |r| r.get(0))?;
+    tx.pragma_update(None, "cache_size", -262_144)?;
+    tx.pragma_update(Some("temp"), "cache_size", -262_144)?;
+    let result = regroup_inner(tx, actor, at);
+    tx.pragma_update(None, "cache_size", main)?;
+    tx.pragma_update(Some("temp"), "cache_size", temp)?;
+    result
+}
+
+fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
     let t0 = std::time::Instant::now();
     let trace = |what: &str| {
         if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
@@ -210,7 +270,11 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
     super::ownership::apply(tx, actor, at)?;
     let keys = number_keys(tx, r)?;
     trace("rules, exceptions, owners, keys");
-    let plannable = if r.include_info { "1" } else { "f.severity <> 'info'" };
+    let plannable = if r.include_info {
+        "1"
+    } else {
+        "f.severity <> 'info'"
+    };
     let joins = "JOIN planning_asset pa ON pa.asset_id = f.asset_id JOIN planning_vk vk ON vk.vulnerability_id = f.vulnerability_id";
     let mut report = RegroupReport::default();
 
@@ -243,7 +307,19 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
     for (item, n) in &left {
         report.left += n;
         let reason = format!("regroup: {n} findings no longer match this item's key");
-        record(tx, actor, at, &Change { entity: "work_item", entity_id: item, field: "findings", old: None, new: Some(&format!("-{n}")), reason: Some(&reason) })?;
+        record(
+            tx,
+            actor,
+            at,
+            &Change {
+                entity: "work_item",
+                entity_id: item,
+                field: "findings",
+                old: None,
+                new: Some(&format!("-{n}")),
+                reason: Some(&reason),
+            },
+        )?;
     }
 
     // 2. Plannable open findings in no item, by group.
@@ -276,12 +352,25 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
         let mut target = tx.prepare("INSERT INTO planning_target (g, item) VALUES (?1, ?2)")?;
         for &(g, n) in &groups {
             let (key, team, env, (_, action, title, vulns)) = keys.key(g);
-            let existing: Option<String> = find.query_map([&key], |r| r.get(0))?.next().transpose()?;
+            let existing: Option<String> =
+                find.query_map([&key], |r| r.get(0))?.next().transpose()?;
             let item = match existing {
                 Some(id) => {
                     report.joined += n;
                     let reason = format!("regroup: {n} new findings joined");
-                    record(tx, actor, at, &Change { entity: "work_item", entity_id: &id, field: "findings", old: None, new: Some(&format!("+{n}")), reason: Some(&reason) })?;
+                    record(
+                        tx,
+                        actor,
+                        at,
+                        &Change {
+                            entity: "work_item",
+                            entity_id: &id,
+                            field: "findings",
+                            old: None,
+                            new: Some(&format!("+{n}")),
+                            reason: Some(&reason),
+                        },
+                    )?;
                     id
                 }
                 None => {
@@ -289,7 +378,19 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
                     // One vulnerability: its title; a fix shared by several: the fix.
                     let title = if *vulns > 1 { action } else { title };
                     create.execute(params![id, title, action, team, env, key, at])?;
-                    record(tx, actor, at, &Change { entity: "work_item", entity_id: &id, field: "created", old: None, new: Some(&key), reason: Some(&format!("regroup: {n} findings")) })?;
+                    record(
+                        tx,
+                        actor,
+                        at,
+                        &Change {
+                            entity: "work_item",
+                            entity_id: &id,
+                            field: "created",
+                            old: None,
+                            new: Some(&key),
+                            reason: Some(&format!("regroup: {n} findings")),
+                        },
+                    )?;
                     report.created.push(RegroupItem {
                         action: action.clone(),
                         team_id: (!team.is_empty()).then(|| team.to_string()),
@@ -312,8 +413,9 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
         }
         tx.execute_batch(
             "INSERT INTO work_item_findings (work_item_id, finding_id)
-             SELECT t.item, n.finding FROM planning_new n JOIN planning_target t ON t.g = n.g ORDER BY t.item, n.finding;",
+             SELECT (SELECT t.item FROM planning_target t WHERE t.g = n.g), n.finding FROM planning_new n;",
         )?;
+        trace("step 2: rows inserted");
         if bulk {
             tx.execute_batch("CREATE UNIQUE INDEX work_item_findings_one_item ON work_item_findings(finding_id);")?;
         }
@@ -330,7 +432,19 @@ pub(crate) fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<
         .collect::<Result<_, _>>()?;
     for id in &empty {
         tx.execute("DELETE FROM work_items WHERE id = ?1", [id])?;
-        record(tx, actor, at, &Change { entity: "work_item", entity_id: id, field: "removed", old: None, new: None, reason: Some("regroup: no finding left") })?;
+        record(
+            tx,
+            actor,
+            at,
+            &Change {
+                entity: "work_item",
+                entity_id: id,
+                field: "removed",
+                old: None,
+                new: None,
+                reason: Some("regroup: no finding left"),
+            },
+        )?;
     }
     report.removed = empty.len() as u32;
     trace("step 3: empty items");

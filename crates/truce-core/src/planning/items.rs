@@ -15,7 +15,10 @@ use crate::model::{FindingStatus, Severity};
 use crate::Workspace;
 
 fn person(id: Option<String>, name: Option<String>) -> Option<PersonRef> {
-    Some(PersonRef { id: id?, name: name.unwrap_or_default() })
+    Some(PersonRef {
+        id: id?,
+        name: name.unwrap_or_default(),
+    })
 }
 
 /// Every work item, oldest first, with counts, due date and SLA status as of `at`.
@@ -25,7 +28,11 @@ pub fn list_items(conn: &Connection, at: DateTime<Utc>) -> Result<Vec<WorkItemCa
 
 fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec<WorkItemCard>> {
     let now_text = utc_text(at);
-    let filter = if only.is_some() { "WHERE i.id = ?1" } else { "WHERE ?1 IS NULL" };
+    let filter = if only.is_some() {
+        "WHERE i.id = ?1"
+    } else {
+        "WHERE ?1 IS NULL"
+    };
     let mut stmt = conn.prepare(&format!(
         "SELECT i.id, i.title, i.action, i.team_id, t.name, i.environment, i.state,
                 i.security_owner_id, ps.name, i.ops_owner_id, po.name, i.approver_id, pa.name,
@@ -75,8 +82,16 @@ fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec
             })
         })?
         .collect::<Result<_, _>>()?;
-    let index: HashMap<String, usize> = out.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
-    let item_filter = if only.is_some() { "w.work_item_id = ?1" } else { "?1 IS NULL" };
+    let index: HashMap<String, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), i))
+        .collect();
+    let item_filter = if only.is_some() {
+        "w.work_item_id = ?1"
+    } else {
+        "?1 IS NULL"
+    };
     let mut stmt = conn.prepare(&format!(
         "SELECT w.work_item_id, count(*), total(f.status IN ('fixed','false_positive')), count(DISTINCT f.asset_id),
                 min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END),
@@ -86,7 +101,9 @@ fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec
     ))?;
     let mut rows = stmt.query([only])?;
     while let Some(r) = rows.next()? {
-        let Some(&i) = index.get(&r.get::<_, String>(0)?) else { continue };
+        let Some(&i) = index.get(&r.get::<_, String>(0)?) else {
+            continue;
+        };
         let c = &mut out[i];
         c.findings = r.get(1)?;
         c.findings_fixed = r.get::<_, f64>(2)? as u32;
@@ -122,8 +139,15 @@ fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec
         let item: String = r.get(0)?;
         let severity = Severity::parse(&r.get::<_, String>(1)?).unwrap_or(Severity::Info);
         let crit: String = r.get(4)?;
-        let facts = Facts { severity, known_exploited: r.get(2)?, internet_facing: r.get(3)?, criticality: &crit };
-        let Some(days) = sla::allowed_days(&policies, facts) else { continue };
+        let facts = Facts {
+            severity,
+            known_exploited: r.get(2)?,
+            internet_facing: r.get(3)?,
+            criticality: &crit,
+        };
+        let Some(days) = sla::allowed_days(&policies, facts) else {
+            continue;
+        };
         let due = sla::due(r.get(5)?, days);
         let e = best.entry(item).or_insert((due, days));
         if due < e.0 {
@@ -142,8 +166,16 @@ fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec
 /// The clock start expression; without any approved exception, plainly first seen (the
 /// per-finding exception lookup is the slow part of listing a million findings).
 fn clock_sql(conn: &Connection) -> Result<&'static str> {
-    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM exceptions WHERE approved_at IS NOT NULL)", [], |r| r.get(0))?;
-    Ok(if any { CLOCK_START_SQL } else { "julianday(f.first_seen) + (?1 IS NULL)" })
+    let any: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM exceptions WHERE approved_at IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(if any {
+        CLOCK_START_SQL
+    } else {
+        "julianday(f.first_seen) + (?1 IS NULL)"
+    })
 }
 
 /// The one item whose id is `id`, or starts or ends with it (the CLI shows the last 8
@@ -159,7 +191,9 @@ pub fn resolve_id(conn: &Connection, id: &str) -> Result<String> {
         [one] => Ok(one.clone()),
         [first, _] if first == id => Ok(first.clone()),
         [] => Err(Error::Invalid(format!("no work item '{id}'"))),
-        _ => Err(Error::Invalid(format!("'{id}' names more than one work item: give more of its id"))),
+        _ => Err(Error::Invalid(format!(
+            "'{id}' names more than one work item: give more of its id"
+        ))),
     }
 }
 
@@ -180,10 +214,17 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
     let findings = stmt
         .query_map(params![now_text, id], |r| {
             let severity = Severity::parse(&r.get::<_, String>(4)?).unwrap_or(Severity::Info);
-            let status = FindingStatus::parse(&r.get::<_, String>(5)?).unwrap_or(FindingStatus::Open);
+            let status =
+                FindingStatus::parse(&r.get::<_, String>(5)?).unwrap_or(FindingStatus::Open);
             let crit: String = r.get(9)?;
-            let facts = Facts { severity, known_exploited: r.get(7)?, internet_facing: r.get(8)?, criticality: &crit };
-            let due = sla::allowed_days(&policies, facts).map(|d| utc_text(sla::due(r.get::<_, f64>(10).unwrap_or(0.0), d)));
+            let facts = Facts {
+                severity,
+                known_exploited: r.get(7)?,
+                internet_facing: r.get(8)?,
+                criticality: &crit,
+            };
+            let due = sla::allowed_days(&policies, facts)
+                .map(|d| utc_text(sla::due(r.get::<_, f64>(10).unwrap_or(0.0), d)));
             Ok(ItemFinding {
                 id: r.get(0)?,
                 asset_id: r.get(1)?,
@@ -211,30 +252,73 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
             Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, field: r.get(2)?, old_value: r.get(3)?, new_value: r.get(4)?, reason: r.get(5)? })
         })?
         .collect::<Result<_, _>>()?;
-    Ok(WorkItemDetail { item, findings, commitments, history })
+    Ok(WorkItemDetail {
+        item,
+        findings,
+        commitments,
+        history,
+    })
 }
 
-fn log(conn: &Connection, actor: &str, at: &str, item: &str, field: &str, old: Option<&str>, new: Option<&str>, reason: &str) -> Result<()> {
-    record(conn, actor, at, &Change { entity: "work_item", entity_id: item, field, old, new, reason: Some(reason) })?;
+/// One change of an item; `by` is (actor, time).
+fn log(
+    conn: &Connection,
+    by: (&str, &str),
+    item: &str,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    reason: &str,
+) -> Result<()> {
+    let (actor, at) = by;
+    record(
+        conn,
+        actor,
+        at,
+        &Change {
+            entity: "work_item",
+            entity_id: item,
+            field,
+            old,
+            new,
+            reason: Some(reason),
+        },
+    )?;
     Ok(())
 }
 
 fn splittable(conn: &Connection, item: &str) -> Result<()> {
-    let state: Option<String> = conn.query_row("SELECT state FROM work_items WHERE id = ?1", [item], |r| r.get(0)).ok();
+    let state: Option<String> = conn
+        .query_row("SELECT state FROM work_items WHERE id = ?1", [item], |r| {
+            r.get(0)
+        })
+        .ok();
     match state.as_deref() {
         None => Err(Error::Invalid(format!("no work item '{item}'"))),
         Some("backlog" | "proposed" | "deferred") => Ok(()),
-        Some(s) => Err(Error::Invalid(format!("a {s} item keeps its findings: unschedule it first"))),
+        Some(s) => Err(Error::Invalid(format!(
+            "a {s} item keeps its findings: unschedule it first"
+        ))),
     }
 }
 
 /// Moves `findings` of `item` to a new item with the same fix, team and environment. Both are
 /// pinned: regrouping keeps this decision. Returns the new item's id.
-pub fn split(ws: &mut Workspace, item: &str, findings: &[String], actor: &str, reason: &str) -> Result<String> {
+pub fn split(
+    ws: &mut Workspace,
+    item: &str,
+    findings: &[String],
+    actor: &str,
+    reason: &str,
+) -> Result<String> {
     let at = now();
     let tx = ws.write_tx()?;
     splittable(&tx, item)?;
-    let total: u32 = tx.query_row("SELECT count(*) FROM work_item_findings WHERE work_item_id = ?1", [item], |r| r.get(0))?;
+    let total: u32 = tx.query_row(
+        "SELECT count(*) FROM work_item_findings WHERE work_item_id = ?1",
+        [item],
+        |r| r.get(0),
+    )?;
     let mut moved = 0;
     let id = new_id();
     tx.execute(
@@ -245,36 +329,89 @@ pub fn split(ws: &mut Workspace, item: &str, findings: &[String], actor: &str, r
     for f in findings {
         let n = tx.execute("UPDATE work_item_findings SET work_item_id = ?3 WHERE work_item_id = ?1 AND finding_id = ?2", params![item, f, id])?;
         if n == 0 {
-            return Err(Error::Invalid(format!("finding '{f}' is not in item {item}")));
+            return Err(Error::Invalid(format!(
+                "finding '{f}' is not in item {item}"
+            )));
         }
         moved += 1;
     }
     if moved == 0 || moved == total {
-        return Err(Error::Invalid("a split moves some, not none or all, of the item's findings".into()));
+        return Err(Error::Invalid(
+            "a split moves some, not none or all, of the item's findings".into(),
+        ));
     }
-    tx.execute("UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1", params![item, at])?;
-    log(&tx, actor, &at, item, "split", None, Some(&format!("{moved} findings to {id}")), reason)?;
-    log(&tx, actor, &at, &id, "created", None, Some(&format!("split from {item} with {moved} findings")), reason)?;
+    tx.execute(
+        "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
+        params![item, at],
+    )?;
+    log(
+        &tx,
+        (actor, &at),
+        item,
+        "split",
+        None,
+        Some(&format!("{moved} findings to {id}")),
+        reason,
+    )?;
+    log(
+        &tx,
+        (actor, &at),
+        &id,
+        "created",
+        None,
+        Some(&format!("split from {item} with {moved} findings")),
+        reason,
+    )?;
     tx.commit()?;
     Ok(id)
 }
 
 /// Moves every finding of `from` into `into` and removes `from`; `into` is pinned.
-pub fn merge(ws: &mut Workspace, into: &str, from: &[String], actor: &str, reason: &str) -> Result<()> {
+pub fn merge(
+    ws: &mut Workspace,
+    into: &str,
+    from: &[String],
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
     let at = now();
     let tx = ws.write_tx()?;
     splittable(&tx, into)?;
     for f in from {
         if f == into {
-            return Err(Error::Invalid("an item cannot be merged into itself".into()));
+            return Err(Error::Invalid(
+                "an item cannot be merged into itself".into(),
+            ));
         }
         splittable(&tx, f)?;
-        let n = tx.execute("UPDATE work_item_findings SET work_item_id = ?2 WHERE work_item_id = ?1", params![f, into])?;
+        let n = tx.execute(
+            "UPDATE work_item_findings SET work_item_id = ?2 WHERE work_item_id = ?1",
+            params![f, into],
+        )?;
         tx.execute("DELETE FROM work_items WHERE id = ?1", [f])?;
-        log(&tx, actor, &at, f, "removed", None, Some(&format!("merged into {into}")), reason)?;
-        log(&tx, actor, &at, into, "merge", None, Some(&format!("{n} findings from {f}")), reason)?;
+        log(
+            &tx,
+            (actor, &at),
+            f,
+            "removed",
+            None,
+            Some(&format!("merged into {into}")),
+            reason,
+        )?;
+        log(
+            &tx,
+            (actor, &at),
+            into,
+            "merge",
+            None,
+            Some(&format!("{n} findings from {f}")),
+            reason,
+        )?;
     }
-    tx.execute("UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1", params![into, at])?;
+    tx.execute(
+        "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
+        params![into, at],
+    )?;
     tx.commit()?;
     Ok(())
 }

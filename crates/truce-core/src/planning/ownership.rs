@@ -83,9 +83,11 @@ pub fn set_owner(ws: &mut Workspace, asset: &str, team: Option<&str>, reason: &s
     let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let old: Option<Option<String>> = tx
-        .query_row("SELECT owner_team_id FROM assets WHERE id = ?1 OR name = ?1", [asset], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT owner_team_id FROM assets WHERE id = ?1 OR name = ?1",
+            [asset],
+            |r| r.get(0),
+        )
         .optional()?;
     let Some(old) = old else {
         return Err(Error::Invalid(format!("no asset '{asset}'")));
@@ -144,7 +146,10 @@ pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
                     ips.entry(asset).or_default().push(ip);
                 }
             } else {
-                names.entry(asset).or_default().push(value.to_ascii_lowercase());
+                names
+                    .entry(asset)
+                    .or_default()
+                    .push(value.to_ascii_lowercase());
             }
         }
     }
@@ -159,16 +164,31 @@ pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
     let empty = Vec::new();
     for (id, name, env, old) in assets {
         let name = name.to_ascii_lowercase();
-        let hit = rules.iter().zip(&cidrs).find(|(rule, cidr)| match rule.kind.as_str() {
-            "tag" => tags.get(&id).unwrap_or(&empty).iter().any(|t| t.eq_ignore_ascii_case(&rule.pattern)),
-            "environment" => env.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&rule.pattern)),
-            "hostname" => {
-                let p = rule.pattern.to_ascii_lowercase();
-                glob(&p, &name) || names.get(&id).is_some_and(|ns| ns.iter().any(|n| glob(&p, n)))
-            }
-            "cidr" => cidr.is_some_and(|c| ips.get(&id).is_some_and(|v| v.iter().any(|ip| in_cidr(*ip, &c)))),
-            _ => false,
-        });
+        let hit = rules
+            .iter()
+            .zip(&cidrs)
+            .find(|(rule, cidr)| match rule.kind.as_str() {
+                "tag" => tags
+                    .get(&id)
+                    .unwrap_or(&empty)
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&rule.pattern)),
+                "environment" => env
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&rule.pattern)),
+                "hostname" => {
+                    let p = rule.pattern.to_ascii_lowercase();
+                    glob(&p, &name)
+                        || names
+                            .get(&id)
+                            .is_some_and(|ns| ns.iter().any(|n| glob(&p, n)))
+                }
+                "cidr" => cidr.is_some_and(|c| {
+                    ips.get(&id)
+                        .is_some_and(|v| v.iter().any(|ip| in_cidr(*ip, &c)))
+                }),
+                _ => false,
+            });
         let new = hit.map(|(r, _)| r.team_id.clone());
         if new != old {
             conn.execute(
@@ -228,11 +248,19 @@ pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
 fn in_cidr(ip: IpAddr, (net, bits): &(IpAddr, u8)) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if *bits == 0 { 0 } else { u32::MAX << (32 - *bits as u32) };
+            let mask = if *bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - *bits as u32)
+            };
             u32::from(a) & mask == u32::from(*n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if *bits == 0 { 0 } else { u128::MAX << (128 - *bits as u32) };
+            let mask = if *bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - *bits as u32)
+            };
             u128::from(a) & mask == u128::from(*n) & mask
         }
         _ => false,
@@ -253,6 +281,9 @@ mod tests {
         assert!(in_cidr("10.1.200.3".parse().unwrap(), &c));
         assert!(!in_cidr("10.2.0.1".parse().unwrap(), &c));
         assert!(parse_cidr("10.0.0.0/33").is_none() && parse_cidr("nonsense").is_none());
-        assert!(in_cidr("192.168.1.1".parse().unwrap(), &parse_cidr("0.0.0.0/0").unwrap()));
+        assert!(in_cidr(
+            "192.168.1.1".parse().unwrap(),
+            &parse_cidr("0.0.0.0/0").unwrap()
+        ));
     }
 }

@@ -26,7 +26,19 @@ pub fn add_team(ws: &mut Workspace, name: &str, kind: &str) -> Result<String> {
         }
         _ => e.into(),
     })?;
-    record(&tx, &actor, &now(), &Change { entity: "team", entity_id: &id, field: "created", old: None, new: Some(name), reason: None })?;
+    record(
+        &tx,
+        &actor,
+        &now(),
+        &Change {
+            entity: "team",
+            entity_id: &id,
+            field: "created",
+            old: None,
+            new: Some(name),
+            reason: None,
+        },
+    )?;
     tx.commit()?;
     Ok(id)
 }
@@ -46,22 +58,39 @@ pub fn add_person(
         "INSERT INTO people (id, name, email, team_id, time_zone) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, name, email, team_id, time_zone],
     )?;
-    record(&tx, &actor, &now(), &Change { entity: "person", entity_id: &id, field: "created", old: None, new: Some(name), reason: None })?;
+    record(
+        &tx,
+        &actor,
+        &now(),
+        &Change {
+            entity: "person",
+            entity_id: &id,
+            field: "created",
+            old: None,
+            new: Some(name),
+            reason: None,
+        },
+    )?;
     tx.commit()?;
     Ok(id)
 }
 
 /// (id, name, kind) of every team, by name.
 pub fn teams(ws: &Workspace) -> Result<Vec<(String, String, String)>> {
-    let mut stmt = ws.conn().prepare("SELECT id, name, kind FROM teams ORDER BY name")?;
+    let mut stmt = ws
+        .conn()
+        .prepare("SELECT id, name, kind FROM teams ORDER BY name")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
-/// (id, name, email, team name) of every person, by name.
-pub fn people(ws: &Workspace) -> Result<Vec<(String, String, Option<String>, Option<String>)>> {
+/// (id, name, email, team name) of a person.
+pub type PersonRow = (String, String, Option<String>, Option<String>);
+
+/// Every person, by name.
+pub fn people(ws: &Workspace) -> Result<Vec<PersonRow>> {
     let mut stmt = ws.conn().prepare(
         "SELECT p.id, p.name, p.email, t.name FROM people p LEFT JOIN teams t ON t.id = p.team_id ORDER BY p.name",
     )?;

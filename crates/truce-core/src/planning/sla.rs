@@ -25,7 +25,12 @@ pub fn policies(conn: &Connection) -> Result<Vec<SlaPolicy>> {
     )?;
     let rows = stmt
         .query_map([], |r| {
-            Ok(SlaPolicy { scope: r.get(0)?, value: r.get(1)?, severity: r.get(2)?, days: r.get(3)? })
+            Ok(SlaPolicy {
+                scope: r.get(0)?,
+                value: r.get(1)?,
+                severity: r.get(2)?,
+                days: r.get(3)?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
@@ -33,7 +38,13 @@ pub fn policies(conn: &Connection) -> Result<Vec<SlaPolicy>> {
 
 /// Sets (or with `days` None removes) one policy row; logged.
 pub fn set_policy(ws: &mut Workspace, p: &SlaPolicy, remove: bool) -> Result<()> {
-    let ok_scope = ["severity", "known_exploited", "internet_facing", "criticality"].contains(&p.scope.as_str());
+    let ok_scope = [
+        "severity",
+        "known_exploited",
+        "internet_facing",
+        "criticality",
+    ]
+    .contains(&p.scope.as_str());
     if !ok_scope {
         return Err(Error::Invalid(format!(
             "SLA scope '{}': expected severity, known_exploited, internet_facing or criticality",
@@ -41,7 +52,10 @@ pub fn set_policy(ws: &mut Workspace, p: &SlaPolicy, remove: bool) -> Result<()>
         )));
     }
     if p.severity != "*" && Severity::parse(&p.severity).is_none() {
-        return Err(Error::Invalid(format!("severity '{}' is not one of critical, high, medium, low", p.severity)));
+        return Err(Error::Invalid(format!(
+            "severity '{}' is not one of critical, high, medium, low",
+            p.severity
+        )));
     }
     if p.days == 0 && !remove {
         return Err(Error::Invalid("an SLA needs at least 1 day".into()));
@@ -51,12 +65,27 @@ pub fn set_policy(ws: &mut Workspace, p: &SlaPolicy, remove: bool) -> Result<()>
     let key = format!("{}={}/{}", p.scope, p.value, p.severity);
     let days = p.days.to_string();
     if remove {
-        tx.execute("DELETE FROM sla_policies WHERE scope = ?1 AND value = ?2 AND severity = ?3", params![p.scope, p.value, p.severity])?;
+        tx.execute(
+            "DELETE FROM sla_policies WHERE scope = ?1 AND value = ?2 AND severity = ?3",
+            params![p.scope, p.value, p.severity],
+        )?;
     } else {
         tx.execute("INSERT OR REPLACE INTO sla_policies (scope, value, severity, days) VALUES (?1, ?2, ?3, ?4)", params![p.scope, p.value, p.severity, p.days])?;
     }
     let new = (!remove).then_some(days.as_str());
-    crate::changelog::record(&tx, &actor, &crate::ids::now(), &crate::changelog::Change { entity: "sla_policy", entity_id: &key, field: "days", old: None, new, reason: None })?;
+    crate::changelog::record(
+        &tx,
+        &actor,
+        &crate::ids::now(),
+        &crate::changelog::Change {
+            entity: "sla_policy",
+            entity_id: &key,
+            field: "days",
+            old: None,
+            new,
+            reason: None,
+        },
+    )?;
     tx.commit()?;
     Ok(())
 }
@@ -98,7 +127,9 @@ pub fn status(
     now: DateTime<Utc>,
     placed_until: Option<DateTime<Utc>>,
 ) -> SlaStatus {
-    let Some(due) = due else { return SlaStatus::None };
+    let Some(due) = due else {
+        return SlaStatus::None;
+    };
     if now >= due {
         return SlaStatus::Breached;
     }
@@ -135,37 +166,77 @@ mod tests {
 
     fn defaults() -> Vec<SlaPolicy> {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(crate::migrations::MIGRATIONS[0]).unwrap();
-        conn.execute_batch(crate::migrations::MIGRATIONS[1]).unwrap();
-        conn.execute_batch(include_str!("../migrations/0007_accountability.sql")).unwrap();
+        conn.execute_batch(crate::migrations::MIGRATIONS[0])
+            .unwrap();
+        conn.execute_batch(crate::migrations::MIGRATIONS[1])
+            .unwrap();
+        conn.execute_batch(include_str!("../migrations/0007_accountability.sql"))
+            .unwrap();
         policies(&conn).unwrap()
     }
 
     fn facts(severity: Severity, kev: bool, inet: bool, crit: &str) -> Facts<'_> {
-        Facts { severity, known_exploited: kev, internet_facing: inet, criticality: crit }
+        Facts {
+            severity,
+            known_exploited: kev,
+            internet_facing: inet,
+            criticality: crit,
+        }
     }
 
     #[test]
     fn the_most_restrictive_policy_applies() {
         let p = defaults();
-        assert_eq!(allowed_days(&p, facts(Severity::Critical, false, false, "medium")), Some(14));
-        assert_eq!(allowed_days(&p, facts(Severity::High, false, false, "low")), Some(30));
-        assert_eq!(allowed_days(&p, facts(Severity::Medium, false, false, "medium")), Some(90));
-        assert_eq!(allowed_days(&p, facts(Severity::Low, false, false, "medium")), Some(180));
-        assert_eq!(allowed_days(&p, facts(Severity::Info, true, true, "critical")), None);
+        assert_eq!(
+            allowed_days(&p, facts(Severity::Critical, false, false, "medium")),
+            Some(14)
+        );
+        assert_eq!(
+            allowed_days(&p, facts(Severity::High, false, false, "low")),
+            Some(30)
+        );
+        assert_eq!(
+            allowed_days(&p, facts(Severity::Medium, false, false, "medium")),
+            Some(90)
+        );
+        assert_eq!(
+            allowed_days(&p, facts(Severity::Low, false, false, "medium")),
+            Some(180)
+        );
+        assert_eq!(
+            allowed_days(&p, facts(Severity::Info, true, true, "critical")),
+            None
+        );
         // Known exploited: 7 days at any severity, even low.
-        assert_eq!(allowed_days(&p, facts(Severity::Low, true, false, "medium")), Some(7));
+        assert_eq!(
+            allowed_days(&p, facts(Severity::Low, true, false, "medium")),
+            Some(7)
+        );
         // Internet-facing only tightens critical and high.
-        assert_eq!(allowed_days(&p, facts(Severity::High, false, true, "medium")), Some(14));
-        assert_eq!(allowed_days(&p, facts(Severity::Medium, false, true, "medium")), Some(90));
+        assert_eq!(
+            allowed_days(&p, facts(Severity::High, false, true, "medium")),
+            Some(14)
+        );
+        assert_eq!(
+            allowed_days(&p, facts(Severity::Medium, false, true, "medium")),
+            Some(90)
+        );
         // Critical asset + high: 14; with known exploited, 7 wins.
-        assert_eq!(allowed_days(&p, facts(Severity::High, false, false, "critical")), Some(14));
-        assert_eq!(allowed_days(&p, facts(Severity::High, true, true, "critical")), Some(7));
+        assert_eq!(
+            allowed_days(&p, facts(Severity::High, false, false, "critical")),
+            Some(14)
+        );
+        assert_eq!(
+            allowed_days(&p, facts(Severity::High, true, true, "critical")),
+            Some(7)
+        );
     }
 
     #[test]
     fn at_risk_means_under_a_quarter_left_or_placed_too_late() {
-        let now = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let d = |days: i64| Some(now + Duration::days(days));
         assert_eq!(status(None, 30, now, None), SlaStatus::None);
         assert_eq!(status(d(-1), 30, now, None), SlaStatus::Breached);
