@@ -62,6 +62,11 @@ pub enum ItemsCommand {
         #[arg(long, default_value = "assigned")]
         reason: String,
     },
+    /// SLA compliance, mean time to remediate, open risk by team
+    Metrics {
+        #[arg(long)]
+        json: bool,
+    },
     /// Place an item on one occurrence of a change window (UTC start)
     Schedule {
         #[arg(value_name = "ID")]
@@ -295,6 +300,34 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
                 &reason,
             )?;
             println!("{} assigned", short(&id));
+        }
+        ItemsCommand::Metrics { json: as_json } => {
+            let m = planning::metrics::metrics(ws.conn(), now)?;
+            if as_json {
+                json(&m);
+            } else {
+                match m.sla_compliance {
+                    Some(c) => println!(
+                        "SLA compliance  {:.1}% of {} fixed findings",
+                        c * 100.0,
+                        m.fixed_with_sla
+                    ),
+                    None => println!("SLA compliance  - (nothing fixed yet)"),
+                }
+                match m.mean_days_to_remediate {
+                    Some(d) => println!("mean time to remediate  {d:.1} days"),
+                    None => println!("mean time to remediate  -"),
+                }
+                for t in &m.open_risk_by_team {
+                    println!(
+                        "{:<20} {} open findings, {} items breached, {} at risk",
+                        t.team.as_deref().unwrap_or("(no team)"),
+                        t.open_findings,
+                        t.breached_items,
+                        t.at_risk_items
+                    );
+                }
+            }
         }
         ItemsCommand::Schedule {
             id,

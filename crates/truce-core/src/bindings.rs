@@ -38,6 +38,7 @@ pub fn typescript() -> String {
         SlaPolicy::decl(),
         OwnershipRule::decl(),
         TeamRisk::decl(),
+        PlanningMetrics::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",

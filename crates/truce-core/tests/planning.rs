@@ -500,3 +500,23 @@ fn an_app_import_files_new_findings_into_existing_items() {
     assert!(scalar(&ws, planned) > before);
     assert_eq!(scalar(&ws, "SELECT count(*) FROM work_item_findings"), scalar(&ws, planned));
 }
+
+#[test]
+fn metrics_count_compliance_time_to_remediate_and_risk_by_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, item, _) = planned(dir.path());
+    // The 2 NLA findings are medium (90 days): one fixed after 10 days, one after 100.
+    let ids = texts(&ws, &format!("SELECT finding_id FROM work_item_findings WHERE work_item_id = '{item}' ORDER BY 1"));
+    ws.conn().execute("UPDATE findings SET first_seen = '2026-01-01T00:00:00Z'", []).unwrap();
+    ws.conn().execute("UPDATE findings SET status = 'fixed', closed_at = '2026-01-11T00:00:00Z' WHERE id = ?1", [&ids[0]]).unwrap();
+    ws.conn().execute("UPDATE findings SET status = 'fixed', closed_at = '2026-04-11T00:00:00Z' WHERE id = ?1", [&ids[1]]).unwrap();
+    let m = planning::metrics::metrics(ws.conn(), at("2026-05-01T00:00:00Z")).unwrap();
+    assert_eq!((m.fixed_with_sla, m.sla_compliance), (2, Some(0.5)));
+    assert_eq!(m.mean_days_to_remediate, Some(55.0));
+    // No ownership rules: one row (no team) holding the 28 findings still open. The file's three
+    // medium 7-host fixes (90 days) are breached by May; the low one (FIPS RDP level, 180 days, due
+    // June 30) has 60 of 180 days left, over 25%: on track.
+    assert_eq!(m.open_risk_by_team.len(), 1);
+    let t = &m.open_risk_by_team[0];
+    assert_eq!((t.open_findings, t.breached_items, t.at_risk_items), (28, 3, 0));
+}

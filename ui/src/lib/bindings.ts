@@ -141,3 +141,13 @@ export type OwnershipRule = { id: string, position: bigint,
 kind: string, pattern: string, team_id: string, team: string, };
 
 export type TeamRisk = { team: string | null, open_findings: number, breached_items: number, at_risk_items: number, };
+
+export type PlanningMetrics = { 
+/**
+ * Share (0..1) of fixed findings with an SLA that were fixed in time; None when there are none.
+ */
+sla_compliance: number | null, fixed_with_sla: number, 
+/**
+ * Mean days from first seen to fixed.
+ */
+mean_days_to_remediate: number | null, open_risk_by_team: Array<TeamRisk>, };

@@ -5,6 +5,7 @@ pub mod exceptions;
 pub mod fixkey;
 pub mod grouping;
 pub mod items;
+pub mod metrics;
 pub mod ownership;
 pub mod people;
 pub mod sla;

@@ -232,11 +232,22 @@ pub struct OwnershipRule {
     pub team: String,
 }
 
-/// Planning metrics for a dashboard.
+/// One team's open risk: findings still open in its items, and items breached or at risk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TeamRisk {
     pub team: Option<String>,
     pub open_findings: u32,
     pub breached_items: u32,
     pub at_risk_items: u32,
+}
+
+/// SLA compliance, mean time to remediate and open risk by team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PlanningMetrics {
+    /// Share (0..1) of fixed findings with an SLA that were fixed in time; None when there are none.
+    pub sla_compliance: Option<f64>,
+    pub fixed_with_sla: u32,
+    /// Mean days from first seen to fixed.
+    pub mean_days_to_remediate: Option<f64>,
+    pub open_risk_by_team: Vec<TeamRisk>,
 }
