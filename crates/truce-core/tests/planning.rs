@@ -498,7 +498,10 @@ fn an_app_import_files_new_findings_into_existing_items() {
     assert!(out[0].error.is_none(), "{out:?}");
     let planned = "SELECT count(*) FROM findings WHERE status = 'open' AND severity <> 'info'";
     assert!(scalar(&ws, planned) > before);
-    assert_eq!(scalar(&ws, "SELECT count(*) FROM work_item_findings"), scalar(&ws, planned));
+    assert_eq!(
+        scalar(&ws, "SELECT count(*) FROM work_item_findings"),
+        scalar(&ws, planned)
+    );
 }
 
 #[test]
@@ -506,8 +509,18 @@ fn metrics_count_compliance_time_to_remediate_and_risk_by_team() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, item, _) = planned(dir.path());
     // The 2 NLA findings are medium (90 days): one fixed after 10 days, one after 100.
-    let ids = texts(&ws, &format!("SELECT finding_id FROM work_item_findings WHERE work_item_id = '{item}' ORDER BY 1"));
-    ws.conn().execute("UPDATE findings SET first_seen = '2026-01-01T00:00:00Z'", []).unwrap();
+    let ids = texts(
+        &ws,
+        &format!(
+            "SELECT finding_id FROM work_item_findings WHERE work_item_id = '{item}' ORDER BY 1"
+        ),
+    );
+    ws.conn()
+        .execute(
+            "UPDATE findings SET first_seen = '2026-01-01T00:00:00Z'",
+            [],
+        )
+        .unwrap();
     ws.conn().execute("UPDATE findings SET status = 'fixed', closed_at = '2026-01-11T00:00:00Z' WHERE id = ?1", [&ids[0]]).unwrap();
     ws.conn().execute("UPDATE findings SET status = 'fixed', closed_at = '2026-04-11T00:00:00Z' WHERE id = ?1", [&ids[1]]).unwrap();
     let m = planning::metrics::metrics(ws.conn(), at("2026-05-01T00:00:00Z")).unwrap();
@@ -518,5 +531,8 @@ fn metrics_count_compliance_time_to_remediate_and_risk_by_team() {
     // June 30) has 60 of 180 days left, over 25%: on track.
     assert_eq!(m.open_risk_by_team.len(), 1);
     let t = &m.open_risk_by_team[0];
-    assert_eq!((t.open_findings, t.breached_items, t.at_risk_items), (28, 3, 0));
+    assert_eq!(
+        (t.open_findings, t.breached_items, t.at_risk_items),
+        (28, 3, 0)
+    );
 }

@@ -89,7 +89,9 @@ pub fn regroup(ws: &mut Workspace) -> Result<RegroupReport> {
 
 /// Regroups when the workspace has work items (planning is in use), else does nothing.
 pub fn regroup_if_planning(ws: &mut Workspace) -> Result<Option<RegroupReport>> {
-    let any: bool = ws.conn().query_row("SELECT EXISTS (SELECT 1 FROM work_items)", [], |r| r.get(0))?;
+    let any: bool = ws
+        .conn()
+        .query_row("SELECT EXISTS (SELECT 1 FROM work_items)", [], |r| r.get(0))?;
     if any {
         regroup(ws).map(Some)
     } else {

@@ -31,7 +31,12 @@ pub fn metrics(conn: &Connection, at: DateTime<Utc>) -> Result<PlanningMetrics> 
         let n: u64 = r.get::<_, i64>(5)? as u64;
         fixed += n;
         total_days += r.get::<_, f64>(6)?;
-        let facts = Facts { severity, known_exploited: r.get(1)?, internet_facing: r.get(2)?, criticality: &crit };
+        let facts = Facts {
+            severity,
+            known_exploited: r.get(1)?,
+            internet_facing: r.get(2)?,
+            criticality: &crit,
+        };
         if let Some(allowed) = sla::allowed_days(&policies, facts) {
             with_sla += n;
             if days <= allowed as i64 {
