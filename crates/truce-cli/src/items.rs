@@ -18,11 +18,21 @@ pub enum ItemsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Group open findings into work items (new findings join their item; your splits stay)
+    /// Group open findings into work items (new findings join their item; your splits stay).
+    /// Rule flags change the saved grouping rules (with --preview: only show what they would do)
     Regroup {
         /// Show what would change without changing anything
         #[arg(long)]
         preview: bool,
+        /// Group by owner team: on or off
+        #[arg(long, value_name = "on|off")]
+        by_team: Option<OnOff>,
+        /// Group by environment: on or off
+        #[arg(long, value_name = "on|off")]
+        by_environment: Option<OnOff>,
+        /// Plan info findings too: on or off
+        #[arg(long, value_name = "on|off")]
+        include_info: Option<OnOff>,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
@@ -81,6 +91,12 @@ pub enum ItemsCommand {
         #[arg(long = "as", value_name = "PERSON")]
         actor: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -202,12 +218,21 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
         }
         ItemsCommand::Regroup {
             preview,
+            by_team,
+            by_environment,
+            include_info,
             json: as_json,
         } => {
-            let r = if preview {
-                planning::regroup_preview(&mut ws, None)?
-            } else {
-                planning::regroup(&mut ws)?
+            let changed = by_team.is_some() || by_environment.is_some() || include_info.is_some();
+            let mut rules = planning::grouping::rules(ws.conn())?;
+            let set = |flag: Option<OnOff>, was: bool| flag.map_or(was, |f| matches!(f, OnOff::On));
+            rules.by_team = set(by_team, rules.by_team);
+            rules.by_environment = set(by_environment, rules.by_environment);
+            rules.include_info = set(include_info, rules.include_info);
+            let r = match (preview, changed) {
+                (true, _) => planning::regroup_preview(&mut ws, Some(rules))?,
+                (false, true) => planning::grouping::set_rules(&mut ws, rules)?,
+                (false, false) => planning::regroup(&mut ws)?,
             };
             if as_json {
                 json(&r);

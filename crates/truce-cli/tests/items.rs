@@ -208,6 +208,22 @@ fn owners_and_sla_are_set_from_the_shell() {
         "1. hostname qa3app01 -> Windows Ops\n2. hostname qa3app* -> Linux Ops\n"
     );
     ok(&ws, &["items", "regroup"]);
+    // A rule change previewed, then saved: without the team split, one item per fix again (5).
+    let p: serde_json::Value = serde_json::from_str(&ok(
+        &ws,
+        &[
+            "items",
+            "regroup",
+            "--preview",
+            "--by-team",
+            "off",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert!(p["left"].as_u64().unwrap() > 0);
+    assert!(ok(&ws, &["items", "regroup", "--by-team", "off"]).contains("; 5 items"));
+    ok(&ws, &["items", "regroup", "--by-team", "on"]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
     let teams: std::collections::BTreeSet<&str> = listed
         .as_array()

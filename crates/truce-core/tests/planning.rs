@@ -536,3 +536,62 @@ fn metrics_count_compliance_time_to_remediate_and_risk_by_team() {
         (28, 3, 0)
     );
 }
+
+#[test]
+fn a_rescan_that_finds_the_fix_verifies_a_done_item() {
+    // The same report a year later without plugin 58453 (NLA, on 2 hosts): its 2 findings close,
+    // and the done NLA item becomes verified at the end of that import.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ws, item, _) = planned(dir.path());
+    let nla = common::text(&ws, &format!("SELECT group_concat(DISTINCT v.scanner_id) FROM work_item_findings w JOIN findings f ON f.id = w.finding_id JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE w.work_item_id = '{item}'"));
+    assert_eq!(nla, "58453");
+    let other = texts(
+        &ws,
+        "SELECT work_item_id FROM work_item_findings GROUP BY 1 ORDER BY count(*) DESC, 1",
+    )[0]
+    .clone();
+    ws.conn()
+        .execute(
+            "UPDATE work_items SET state = 'done' WHERE id IN (?1, ?2)",
+            [&item, &other],
+        )
+        .unwrap();
+    let xml = std::fs::read_to_string(corpus("tenable/nessus/nessus_v_unknown.xml")).unwrap();
+    let mut rescan = String::new();
+    let mut rest = xml.as_str();
+    while let Some(at) = rest.find("<ReportItem ") {
+        let end = rest[at..].find("</ReportItem>").unwrap() + at + "</ReportItem>".len();
+        rescan.push_str(&rest[..at]);
+        if !rest[at..end].contains("pluginID=\"58453\"") {
+            rescan.push_str(&rest[at..end]);
+        }
+        rest = &rest[end..];
+    }
+    rescan.push_str(rest);
+    let rescan = rescan.replace(" 2013<", " 2014<");
+    let path = dir.path().join("rescan.nessus");
+    std::fs::write(&path, rescan).unwrap();
+    let r = ingest::import_file(&mut ws, &path, None).unwrap();
+    assert_eq!(r.closed, 2);
+    assert_eq!(
+        common::text(
+            &ws,
+            &format!("SELECT state FROM work_items WHERE id = '{item}'")
+        ),
+        "verified"
+    );
+    // The other done item still has open findings: it stays done.
+    assert_eq!(
+        common::text(
+            &ws,
+            &format!("SELECT state FROM work_items WHERE id = '{other}'")
+        ),
+        "done"
+    );
+    let d = planning::item_detail(ws.conn(), &item, Utc::now()).unwrap();
+    assert!(d
+        .history
+        .iter()
+        .any(|h| h.new_value.as_deref() == Some("verified")
+            && h.reason.as_deref() == Some("a rescan found every finding fixed")));
+}

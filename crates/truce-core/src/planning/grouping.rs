@@ -269,6 +269,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     };
     let r = rules(tx)?;
     super::exceptions::expire_tx(tx, actor, at)?;
+    super::exceptions::mark_missed(tx, actor, at)?;
     super::ownership::apply(tx, actor, at)?;
     let keys = number_keys(tx, r)?;
     trace("rules, exceptions, owners, keys");
