@@ -135,6 +135,8 @@ pub enum OwnersCommand {
         #[arg(long)]
         team: String,
     },
+    /// Remove a rule, by its position (see `list`) or id
+    Delete { rule: String },
     /// Set an asset's owner by hand (rules no longer change it); --clear gives it back to the rules
     Set {
         asset: String,
@@ -424,6 +426,10 @@ pub fn owners(workspace: Option<&Path>, command: OwnersCommand) -> Result<ExitCo
         } => {
             ownership::add_rule(&mut ws, &kind, &pattern, &team)?;
             println!("rule added: {kind} {pattern} -> {team} (applied at the next `truce items regroup`)");
+        }
+        OwnersCommand::Delete { rule } => {
+            ownership::delete_rule(&mut ws, &rule)?;
+            println!("rule {rule} removed (owners change at the next `truce items regroup`)");
         }
         OwnersCommand::Set { asset, team, clear } => {
             let team = if clear { None } else { team };

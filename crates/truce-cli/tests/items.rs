@@ -236,6 +236,16 @@ fn owners_and_sla_are_set_from_the_shell() {
         ["Linux Ops", "Windows Ops"]
     );
 
+    // Without rules, nobody owns the assets any more: one item per fix again.
+    ok(&ws, &["owners", "delete", "1"]);
+    assert_eq!(
+        ok(&ws, &["owners", "list"]),
+        "1. hostname qa3app* -> Linux Ops\n"
+    );
+    ok(&ws, &["owners", "delete", "1"]);
+    assert!(refused(&ws, &["owners", "delete", "1"]).contains("no ownership rule"));
+    assert!(ok(&ws, &["items", "regroup"]).contains("; 5 items"));
+
     let policies: serde_json::Value =
         serde_json::from_str(&ok(&ws, &["sla", "show", "--json"])).unwrap();
     let high = policies

@@ -58,6 +58,45 @@ pub fn add_rule(ws: &mut Workspace, kind: &str, pattern: &str, team: &str) -> Re
     Ok(id)
 }
 
+/// Removes a rule, by id or position; owners it gave change at the next regroup.
+pub fn delete_rule(ws: &mut Workspace, rule: &str) -> Result<()> {
+    let actor = ws.actor().to_string();
+    let tx = ws.write_tx()?;
+    let found: Option<(String, String, i64)> = tx
+        .query_row(
+            "SELECT id, kind || ' ' || pattern, position FROM ownership_rules WHERE id = ?1 OR CAST(position AS TEXT) = ?1",
+            [rule],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((id, text, position)) = found else {
+        return Err(Error::Invalid(format!(
+            "no ownership rule '{rule}' (see `truce owners list`)"
+        )));
+    };
+    tx.execute("DELETE FROM ownership_rules WHERE id = ?1", [&id])?;
+    // Positions stay 1..n, as `truce owners list` numbers them.
+    tx.execute(
+        "UPDATE ownership_rules SET position = position - 1 WHERE position > ?1",
+        [position],
+    )?;
+    record(
+        &tx,
+        &actor,
+        &now(),
+        &Change {
+            entity: "ownership_rule",
+            entity_id: &id,
+            field: "removed",
+            old: Some(&text),
+            new: None,
+            reason: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 pub fn rules(conn: &Connection) -> Result<Vec<OwnershipRule>> {
     let mut stmt = conn.prepare(
         "SELECT r.id, r.position, r.kind, r.pattern, r.team_id, t.name FROM ownership_rules r
@@ -119,12 +158,31 @@ pub fn set_owner(ws: &mut Workspace, asset: &str, team: Option<&str>, reason: &s
 pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
     let rules = rules(conn)?;
     if rules.is_empty() {
-        // Nothing decides by rule any more: owners that came from rules are cleared.
-        let n = conn.execute(
-            "UPDATE assets SET owner_team_id = NULL, owner_source = NULL WHERE owner_source = 'rule'",
-            [],
-        )?;
-        return Ok(n as u32);
+        // Nothing decides by rule any more: owners that came from rules are cleared, logged.
+        let owned: Vec<(String, String)> = conn
+            .prepare("SELECT id, owner_team_id FROM assets WHERE owner_source = 'rule'")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, old) in &owned {
+            conn.execute(
+                "UPDATE assets SET owner_team_id = NULL, owner_source = NULL WHERE id = ?1",
+                [id],
+            )?;
+            record(
+                conn,
+                actor,
+                at,
+                &Change {
+                    entity: "asset",
+                    entity_id: id,
+                    field: "owner_team",
+                    old: Some(old),
+                    new: None,
+                    reason: Some("no ownership rule left"),
+                },
+            )?;
+        }
+        return Ok(owned.len() as u32);
     }
     let mut tags: HashMap<String, Vec<String>> = HashMap::new();
     let mut names: HashMap<String, Vec<String>> = HashMap::new();
