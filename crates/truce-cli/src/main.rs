@@ -10,6 +10,8 @@ mod windows;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod items;
+
 use clap::{Parser, Subcommand};
 use truce_core::model::Severity;
 use truce_core::workspace::{demo_workspace_path, resolve_workspace_path, WORKSPACE_ENV};
@@ -66,6 +68,29 @@ enum Command {
     Windows {
         #[command(subcommand)]
         command: windows::WindowsCommand,
+    },
+    /// Work items: list, regroup, show, transition, assign, schedule
+    Items {
+        #[command(subcommand)]
+        command: Option<items::ItemsCommand>,
+        /// Print JSON instead of text (for the list)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Teams and people
+    Teams {
+        #[command(subcommand)]
+        command: items::TeamsCommand,
+    },
+    /// Ownership rules: which ops team owns which asset
+    Owners {
+        #[command(subcommand)]
+        command: items::OwnersCommand,
+    },
+    /// SLA policies: show or set days
+    Sla {
+        #[command(subcommand)]
+        command: Option<items::SlaCommand>,
     },
     /// Record the real backend's answers for the UI's browser tests (developer tool)
     #[command(hide = true)]
@@ -394,6 +419,13 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         Command::Assets { command } => assets_command(cli.workspace.as_deref(), command),
         Command::Mapping { command } => mapping_command(cli.workspace.as_deref(), command),
         Command::Windows { command } => windows::run(cli.workspace.as_deref(), command),
+        Command::Items { command, json } => items::items(
+            cli.workspace.as_deref(),
+            command.unwrap_or(items::ItemsCommand::List { json }),
+        ),
+        Command::Teams { command } => items::teams(cli.workspace.as_deref(), command),
+        Command::Owners { command } => items::owners(cli.workspace.as_deref(), command),
+        Command::Sla { command } => items::sla_command(cli.workspace.as_deref(), command),
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
             let recorded = truce_core::ui_fixture::record(&dir)?;

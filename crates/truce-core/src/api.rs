@@ -187,7 +187,7 @@ pub fn import_files(
     progress: &dyn Fn(ImportProgress),
 ) -> Vec<ImportOutcome> {
     let count = files.len() as u32;
-    let outcomes = files
+    let outcomes: Vec<ImportOutcome> = files
         .iter()
         .enumerate()
         .map(|(index, path)| {
@@ -215,6 +215,11 @@ pub fn import_files(
             }
         })
         .collect();
+    // Once planning is in use, new findings join their work items (a regroup keeps people's
+    // decisions). A failure here leaves the imports as they are; the next regroup catches up.
+    if outcomes.iter().any(|o: &ImportOutcome| o.report.is_some()) {
+        let _ = crate::planning::grouping::regroup_if_planning(ws);
+    }
     // Imports leave their pages in the write-ahead log; copy them while the person reads the
     // summary, rather than inside the next small write.
     drop(ws.checkpoint_in_background());

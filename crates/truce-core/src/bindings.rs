@@ -5,6 +5,7 @@
 use ts_rs::TS;
 
 use crate::model::*;
+use crate::planning::types::*;
 
 pub fn typescript() -> String {
     let decls = [
@@ -28,6 +29,21 @@ pub fn typescript() -> String {
         crate::calendar::WindowSpec::decl(),
         Occurrence::decl(),
         WindowImportReport::decl(),
+        ItemState::decl(),
+        SlaStatus::decl(),
+        PersonRef::decl(),
+        WorkItemCard::decl(),
+        ItemFinding::decl(),
+        HistoryEntry::decl(),
+        CommitmentRow::decl(),
+        WorkItemDetail::decl(),
+        RegroupItem::decl(),
+        RegroupReport::decl(),
+        GroupingRules::decl(),
+        SlaPolicy::decl(),
+        OwnershipRule::decl(),
+        TeamRisk::decl(),
+        PlanningMetrics::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",

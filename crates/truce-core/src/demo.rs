@@ -147,44 +147,95 @@ fn seed(ws: &mut Workspace) -> Result<()> {
             params![new_id(), name, kind, tz, start, dur, rrule, envs, at],
         )?;
     }
-    // A starting plan: one work item per vulnerability that is high or critical somewhere,
-    // owned by the team that runs those assets. The planning engine replaces this seed.
-    let mut stmt = tx.prepare(
-        "SELECT v.id, v.title, coalesce(v.solution, 'See scanner advice'), a.environment
-         FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
-         WHERE f.status = 'open' AND f.severity IN ('critical','high')
-         GROUP BY v.id, a.environment ORDER BY v.title",
+    tx.commit()?;
+    plan(ws, &person_ids)
+}
+
+/// The starting plan, made by the planning engine: ownership rules, grouping, owners, and a
+/// few items already on their way (scheduled, approved, done).
+fn plan(ws: &mut Workspace, people: &[String]) -> Result<()> {
+    use crate::planning::{self, ownership, states, ItemState};
+    ownership::add_rule(ws, "environment", "prod", "Web Platform")?;
+    ownership::add_rule(ws, "hostname", "qa3app*", "Linux Ops")?;
+    ownership::add_rule(ws, "environment", "staging", "Linux Ops")?;
+    ws.conn().execute_batch(
+        "UPDATE assets SET internet_facing = 1 WHERE environment = 'prod';
+         UPDATE assets SET ha_group = 'qa-app' WHERE name LIKE 'qa3app%';",
     )?;
-    let groups: Vec<(String, String, String, Option<String>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
-    drop(stmt);
-    for (vuln, title, action, env) in groups {
-        let id = new_id();
-        let (team, owner) = if env.as_deref() == Some("prod") {
-            (&web, &person_ids[1])
+    planning::regroup(ws)?;
+    let (dana, wes, sam, carla) = (&people[0], &people[1], &people[2], &people[3]);
+    let items = planning::list_items(ws.conn(), chrono::Utc::now())?;
+    for it in &items {
+        let ops = if it.environment.as_deref() == Some("prod") {
+            wes
         } else {
-            (&linux, &person_ids[0])
+            dana
         };
-        let action: String = action
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(200)
-            .collect();
-        tx.execute(
-            "INSERT INTO work_items (id, title, action, team_id, environment, security_owner_id, ops_owner_id, approver_id, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![id, title, action, team, env, person_ids[2], owner, person_ids[3], at],
-        )?;
-        tx.execute(
-            "INSERT INTO work_item_findings (work_item_id, finding_id)
-             SELECT ?1, f.id FROM findings f JOIN assets a ON a.id = f.asset_id
-             WHERE f.vulnerability_id = ?2 AND a.environment IS ?3 AND f.status = 'open'",
-            params![id, vuln, env],
+        states::assign(
+            ws,
+            &it.id,
+            Some(ops),
+            Some(sam),
+            Some(carla),
+            "truce-demo",
+            "demo owners",
         )?;
     }
-    tx.commit()?;
+    let window = |name: &str| -> Result<String> {
+        Ok(ws.conn().query_row(
+            "SELECT id FROM change_windows WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?)
+    };
+    let (linux, web) = (
+        window("Weekly Linux patching")?,
+        window("Monthly prod web window")?,
+    );
+    // The qa items (most hosts first) go on the first Linux windows; the first is approved.
+    let qa: Vec<_> = items
+        .iter()
+        .filter(|i| i.environment.as_deref() == Some("qa"))
+        .collect();
+    for (n, it) in qa.iter().take(2).enumerate() {
+        let start = ["2026-12-01T21:00:00Z", "2026-12-08T21:00:00Z"][n];
+        states::schedule(
+            ws,
+            &it.id,
+            &linux,
+            start,
+            "Dana Ops",
+            "first Linux patch night",
+        )?;
+    }
+    if let Some(it) = qa.first() {
+        states::transition(ws, &it.id, ItemState::Approved, "Carla CAB", "CAB approved")?;
+    }
+    let prod: Vec<_> = items
+        .iter()
+        .filter(|i| i.environment.as_deref() == Some("prod"))
+        .collect();
+    if let Some(it) = prod
+        .iter()
+        .find(|i| i.severity == crate::model::Severity::Critical)
+    {
+        states::schedule(
+            ws,
+            &it.id,
+            &web,
+            "2026-12-13T07:00:00Z",
+            "Wes Web",
+            "the critical PHP upgrade first",
+        )?;
+    }
+    if let Some(it) = qa.last() {
+        states::transition(
+            ws,
+            &it.id,
+            ItemState::Deferred,
+            "Dana Ops",
+            "waiting for the RDP policy change",
+        )?;
+    }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod ingest;
 pub mod migrations;
 pub mod model;
+pub mod planning;
 pub mod recent;
 pub mod scheduling;
 pub mod ui_fixture;

@@ -19,15 +19,29 @@ fn the_demo_holds_the_embedded_reports_windows_and_items() {
     assert_eq!(c.findings, 351);
     assert_eq!(c.imports, 3);
     assert_eq!(c.change_windows, 3);
-    // critical+high: 11 findings on testphp.vulnweb.com, all on distinct plugins -> 11 items.
     assert_eq!(
         (c.open_by_severity.critical, c.open_by_severity.high),
         (1, 10)
     );
-    assert_eq!(c.work_items, 11);
+    // The planning engine groups the 55 non-info findings (read from the reports: 1 critical,
+    // 10 high, 36 medium, 8 low) by fix x team x environment: on the 7 qa hosts 4 solutions
+    // found on all 7 hosts and one (NLA) on 2 -> 5 items; on testphp.vulnweb.com (prod) 25
+    // distinct solutions -> 25 items. Info findings are not planned.
+    assert_eq!(c.work_items, 30);
     assert_eq!(
         common::scalar(&ws, "SELECT count(*) FROM work_item_findings"),
-        11
+        55
+    );
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(*) FROM work_items WHERE ops_owner_id IS NULL OR security_owner_id IS NULL OR approver_id IS NULL"),
+        0
+    );
+    assert_eq!(
+        common::texts(
+            &ws,
+            "SELECT state FROM work_items WHERE state <> 'backlog' ORDER BY state"
+        ),
+        ["approved", "deferred", "scheduled", "scheduled"]
     );
     let dir_entries: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

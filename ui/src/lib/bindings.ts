@@ -130,3 +130,93 @@ kept_in_use: Array<string>,
  * "name (id) at 2026-03-24T21:00:00Z". The items stay; they need a new occurrence.
  */
 stranded: Array<string>, };
+
+export type ItemState = "backlog" | "proposed" | "scheduled" | "approved" | "in_progress" | "done" | "verified" | "failed" | "rolled_back" | "deferred";
+
+export type SlaStatus = "on_track" | "at_risk" | "breached" | "none";
+
+export type PersonRef = { id: string, name: string, };
+
+export type WorkItemCard = { id: string, title: string, 
+/**
+ * The fix: "Upgrade to PHP version 7.3.0 or later."
+ */
+action: string, team_id: string | null, team: string | null, environment: string | null, state: ItemState, 
+/**
+ * Highest severity among its findings.
+ */
+severity: Severity, known_exploited: boolean, findings: number, 
+/**
+ * Findings no longer open (fixed or false positive).
+ */
+findings_fixed: number, assets: number, 
+/**
+ * Assets none of whose findings in this item is open any more ("9 of 10 hosts done").
+ */
+assets_fixed: number, 
+/**
+ * Earliest due date of its open findings (RFC 3339 UTC).
+ */
+due_at: string | null, sla: SlaStatus, security_owner: PersonRef | null, ops_owner: PersonRef | null, approver: PersonRef | null, window_id: string | null, window_name: string | null, occurrence_start: string | null, group_key: string | null, 
+/**
+ * A person split, merged or edited it: regrouping keeps its findings.
+ */
+pinned: boolean, missed_commitments: number, };
+
+export type ItemFinding = { id: string, asset_id: string, asset: string, title: string, severity: Severity, status: FindingStatus, first_seen: string, due_at: string | null, };
+
+export type HistoryEntry = { at: string, actor: string, field: string, old_value: string | null, new_value: string | null, reason: string | null, };
+
+export type CommitmentRow = { id: string, window_id: string, occurrence_start: string, committed_by: string, committed_at: string, promise: string, 
+/**
+ * open, kept, missed or withdrawn.
+ */
+state: string, };
+
+export type WorkItemDetail = { item: WorkItemCard, findings: Array<ItemFinding>, commitments: Array<CommitmentRow>, history: Array<HistoryEntry>, };
+
+export type RegroupItem = { action: string, team_id: string | null, environment: string | null, findings: number, };
+
+export type RegroupReport = { preview: boolean, created: Array<RegroupItem>, 
+/**
+ * Findings that joined an item that already existed.
+ */
+joined: number, 
+/**
+ * Findings taken out of an automatic backlog item whose key no longer fits them.
+ */
+left: number, 
+/**
+ * Automatic backlog items removed because no finding was left in them.
+ */
+removed: number, items: number, };
+
+export type GroupingRules = { by_team: boolean, by_environment: boolean, include_info: boolean, };
+
+export type SlaPolicy = { 
+/**
+ * severity, known_exploited, internet_facing or criticality.
+ */
+scope: string, value: string, 
+/**
+ * The finding severity an override applies to; "*" for all.
+ */
+severity: string, days: number, };
+
+export type OwnershipRule = { id: string, position: bigint, 
+/**
+ * tag, environment, hostname (glob with * and ?) or cidr.
+ */
+kind: string, pattern: string, team_id: string, team: string, };
+
+export type TeamRisk = { team: string | null, open_findings: number, breached_items: number, at_risk_items: number, };
+
+export type PlanningMetrics = { 
+/**
+ * Share (0..1) of fixed findings with an SLA that were fixed in time; None when there are none.
+ */
+sla_compliance: number | null, fixed_with_sla: number, 
+/**
+ * Mean days from first seen to fixed.
+ */
+mean_days_to_remediate: number | null, open_risk_by_team: Array<TeamRisk>, };

@@ -178,6 +178,8 @@ fn write(
     writer.close_missing(&tx)?;
     let report = writer.report(shown, fmt);
     writer.finish(&tx, &sha, size, &report)?;
+    // Done items whose findings this rescan confirmed fixed become verified (only done items are read).
+    crate::planning::verify_done_items(&tx, actor, &crate::ids::now())?;
     tx.commit()?;
     Ok(report)
 }

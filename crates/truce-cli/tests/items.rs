@@ -1,0 +1,261 @@
+//! `truce items`, `teams`, `owners`, `sla`: the planning engine through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn truce(ws: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_truce"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env_remove("TRUCE_WORKSPACE")
+        .output()
+        .expect("truce runs")
+}
+
+fn ok(ws: &Path, args: &[&str]) -> String {
+    let out = truce(ws, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn refused(ws: &Path, args: &[&str]) -> String {
+    let out = truce(ws, args);
+    assert!(!out.status.success(), "{args:?} was accepted");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn corpus(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/scans")
+        .join(rel)
+}
+
+#[test]
+fn planning_subcommands_have_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    for sub in [
+        &["items", "--help"][..],
+        &["items", "regroup", "--help"],
+        &["items", "show", "--help"],
+        &["items", "transition", "--help"],
+        &["items", "assign", "--help"],
+        &["teams", "--help"],
+        &["owners", "--help"],
+        &["sla", "--help"],
+    ] {
+        assert!(ok(&ws, sub).contains("Usage: truce"), "{sub:?}");
+    }
+}
+
+#[test]
+fn regroup_list_assign_transition_and_show_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    ok(
+        &ws,
+        &[
+            "import",
+            corpus("tenable/nessus/nessus_v_unknown.xml")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    // Read from the file: 5 distinct solutions among its non-info findings (4 on 7 hosts, 1 on 2).
+    let preview = ok(&ws, &["items", "regroup", "--preview", "--json"]);
+    let p: serde_json::Value = serde_json::from_str(&preview).unwrap();
+    assert_eq!(
+        (
+            p["preview"].as_bool(),
+            p["created"].as_array().unwrap().len()
+        ),
+        (Some(true), 5)
+    );
+    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        0,
+        "a preview changes nothing"
+    );
+    assert!(ok(&ws, &["items", "regroup"]).contains("created 5 items"));
+    assert!(ok(&ws, &["items", "regroup"]).contains("created 0 items; 0 findings joined"));
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["items", "list", "--json"])).unwrap();
+    let items = listed.as_array().unwrap();
+    let mut sizes: Vec<u64> = items
+        .iter()
+        .map(|i| i["findings"].as_u64().unwrap())
+        .collect();
+    sizes.sort();
+    assert_eq!(sizes, [2, 7, 7, 7, 7]);
+    assert!(items
+        .iter()
+        .all(|i| i["state"] == "backlog" && i["due_at"].is_string() && i["sla"].is_string()));
+
+    ok(&ws, &["teams", "add", "Linux Ops"]);
+    for name in ["Dana", "Sam", "Carla"] {
+        ok(&ws, &["teams", "add-person", name, "--team", "Linux Ops"]);
+    }
+    assert!(ok(&ws, &["teams", "list"]).contains("Carla"));
+    let id = items[0]["id"].as_str().unwrap();
+    let short = &id[id.len() - 8..];
+    ok(
+        &ws,
+        &[
+            "items",
+            "assign",
+            short,
+            "--ops",
+            "Dana",
+            "--security",
+            "Sam",
+            "--approver",
+            "Carla",
+        ],
+    );
+    assert!(refused(&ws, &["items", "assign", short, "--approver", "Dana"]).contains("approve"));
+    ok(
+        &ws,
+        &[
+            "items",
+            "transition",
+            short,
+            "proposed",
+            "--reason",
+            "ready",
+            "--as",
+            "Dana",
+        ],
+    );
+    assert!(refused(
+        &ws,
+        &["items", "transition", short, "done", "--reason", "skip"]
+    )
+    .contains("cannot become done"));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["items", "show", id, "--json"])).unwrap();
+    assert_eq!(shown["item"]["state"], "proposed");
+    assert_eq!(shown["item"]["ops_owner"]["name"], "Dana");
+    let history = shown["history"].as_array().unwrap();
+    assert!(history.iter().any(|h| h["field"] == "state"
+        && h["new_value"] == "proposed"
+        && h["actor"] == "Dana"
+        && h["reason"] == "ready"));
+    assert!(ok(&ws, &["items", "show", short]).contains("history:"));
+    let m: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["items", "metrics", "--json"])).unwrap();
+    // Nothing fixed yet; every planned finding (30) is open, in items without a team.
+    assert!(m["sla_compliance"].is_null());
+    assert_eq!(m["open_risk_by_team"][0]["open_findings"], 30);
+}
+
+#[test]
+fn owners_and_sla_are_set_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    ok(
+        &ws,
+        &[
+            "import",
+            corpus("tenable/nessus/nessus_v_unknown.xml")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    ok(&ws, &["teams", "add", "Windows Ops"]);
+    ok(&ws, &["teams", "add", "Linux Ops"]);
+    ok(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "hostname",
+            "qa3app01",
+            "--team",
+            "Windows Ops",
+        ],
+    );
+    ok(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "hostname",
+            "qa3app*",
+            "--team",
+            "Linux Ops",
+        ],
+    );
+    assert!(refused(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "cidr",
+            "10.0.0.0/99",
+            "--team",
+            "Linux Ops"
+        ]
+    )
+    .contains("CIDR"));
+    assert_eq!(
+        ok(&ws, &["owners", "list"]),
+        "1. hostname qa3app01 -> Windows Ops\n2. hostname qa3app* -> Linux Ops\n"
+    );
+    ok(&ws, &["items", "regroup"]);
+    // A rule change previewed, then saved: without the team split, one item per fix again (5).
+    let p: serde_json::Value = serde_json::from_str(&ok(
+        &ws,
+        &[
+            "items",
+            "regroup",
+            "--preview",
+            "--by-team",
+            "off",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert!(p["left"].as_u64().unwrap() > 0);
+    assert!(ok(&ws, &["items", "regroup", "--by-team", "off"]).contains("; 5 items"));
+    ok(&ws, &["items", "regroup", "--by-team", "on"]);
+    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
+    let teams: std::collections::BTreeSet<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["team"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        teams.into_iter().collect::<Vec<_>>(),
+        ["Linux Ops", "Windows Ops"]
+    );
+
+    // Without rules, nobody owns the assets any more: one item per fix again.
+    ok(&ws, &["owners", "delete", "1"]);
+    assert_eq!(
+        ok(&ws, &["owners", "list"]),
+        "1. hostname qa3app* -> Linux Ops\n"
+    );
+    ok(&ws, &["owners", "delete", "1"]);
+    assert!(refused(&ws, &["owners", "delete", "1"]).contains("no ownership rule"));
+    assert!(ok(&ws, &["items", "regroup"]).contains("; 5 items"));
+
+    let policies: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["sla", "show", "--json"])).unwrap();
+    let high = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["scope"] == "severity" && p["value"] == "high")
+        .unwrap();
+    assert_eq!(high["days"], 30);
+    ok(&ws, &["sla", "set", "severity", "high", "21"]);
+    assert!(ok(&ws, &["sla"]).contains("high        21 days"));
+    assert!(refused(&ws, &["sla", "set", "weather", "rain", "3"]).contains("SLA scope"));
+}

@@ -1,0 +1,464 @@
+//! Grouping open findings into work items: one fix x one owner team x one environment by default.
+//!
+//! Regrouping is idempotent and keeps people's decisions. Only automatic items still in the
+//! backlog (not pinned by a split, merge or edit) are rebuilt: an open finding whose key no
+//! longer fits leaves such an item, and an item left empty is removed. Every open, plannable
+//! finding in no item then joins the oldest item with its key that is not done or verified, or
+//! a new one. Fixed findings stay where they are, so an item can say "9 of 10 hosts done".
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, Transaction};
+
+use super::fixkey::fix_key;
+use super::types::{GroupingRules, RegroupItem, RegroupReport};
+use crate::changelog::{record, Change};
+use crate::error::Result;
+use crate::ids::{new_id, now};
+use crate::Workspace;
+
+pub fn rules(conn: &Connection) -> Result<GroupingRules> {
+    let mut r = GroupingRules::default();
+    let mut stmt = conn.prepare("SELECT name, value FROM grouping_rules")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (name, value): (String, String) = (row.get(0)?, row.get(1)?);
+        let on = value == "1";
+        match name.as_str() {
+            "by_team" => r.by_team = on,
+            "by_environment" => r.by_environment = on,
+            "include_info" => r.include_info = on,
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+fn store_rules(conn: &Connection, r: GroupingRules, actor: &str, at: &str) -> Result<()> {
+    let old = rules(conn)?;
+    for (name, was, now) in [
+        ("by_team", old.by_team, r.by_team),
+        ("by_environment", old.by_environment, r.by_environment),
+        ("include_info", old.include_info, r.include_info),
+    ] {
+        if was != now {
+            let v = if now { "1" } else { "0" };
+            conn.execute(
+                "INSERT OR REPLACE INTO grouping_rules (name, value) VALUES (?1, ?2)",
+                params![name, v],
+            )?;
+            let w = if was { "1" } else { "0" };
+            record(
+                conn,
+                actor,
+                at,
+                &Change {
+                    entity: "grouping_rule",
+                    entity_id: name,
+                    field: "value",
+                    old: Some(w),
+                    new: Some(v),
+                    reason: None,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Saves new grouping rules and regroups under them, in one transaction.
+pub fn set_rules(ws: &mut Workspace, r: GroupingRules) -> Result<RegroupReport> {
+    let actor = ws.actor().to_string();
+    let at = now();
+    let tx = ws.write_tx()?;
+    store_rules(&tx, r, &actor, &at)?;
+    let report = regroup_tx(&tx, &actor, &at)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Regroups now and commits.
+pub fn regroup(ws: &mut Workspace) -> Result<RegroupReport> {
+    let actor = ws.actor().to_string();
+    let at = now();
+    let tx = ws.write_tx()?;
+    let report = regroup_tx(&tx, &actor, &at)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Regroups when the workspace has work items (planning is in use), else does nothing.
+pub fn regroup_if_planning(ws: &mut Workspace) -> Result<Option<RegroupReport>> {
+    let any: bool = ws
+        .conn()
+        .query_row("SELECT EXISTS (SELECT 1 FROM work_items)", [], |r| r.get(0))?;
+    if any {
+        regroup(ws).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// What a regroup would do, under `rules` (or the saved ones), without changing anything:
+/// the same code runs in a transaction that is rolled back.
+pub fn regroup_preview(ws: &mut Workspace, rules: Option<GroupingRules>) -> Result<RegroupReport> {
+    let actor = ws.actor().to_string();
+    let at = now();
+    let tx = ws.write_tx()?;
+    if let Some(r) = rules {
+        store_rules(&tx, r, &actor, &at)?;
+    }
+    let mut report = regroup_tx(&tx, &actor, &at)?;
+    tx.rollback()?;
+    report.preview = true;
+    Ok(report)
+}
+
+/// Fix keys, asset parts (team and environment) and package keys numbered for this regroup,
+/// so a million findings are grouped on integers rather than strings.
+struct Keys {
+    /// fix gid -> (fix key, action, title, vulnerabilities with this key)
+    fixes: Vec<(String, String, String, u32)>,
+    fix_ids: HashMap<String, i64>,
+    /// part gid -> (team id, environment), '' for none
+    parts: Vec<(String, String)>,
+    part_ids: HashMap<String, i64>,
+}
+
+const PART_BASE: i64 = 1 << 32;
+
+fn part_text(team: &str, env: &str) -> String {
+    format!(" | team={team} | env={env}")
+}
+
+impl Keys {
+    fn key(&self, g: i64) -> (String, &str, &str, &(String, String, String, u32)) {
+        let fix = &self.fixes[(g / PART_BASE) as usize];
+        let (team, env) = &self.parts[(g % PART_BASE) as usize];
+        (format!("{}{}", fix.0, part_text(team, env)), team, env, fix)
+    }
+
+    /// The group number of a stored key, if its fix and part still exist.
+    fn gid(&self, key: &str) -> Option<i64> {
+        let at = key.find(" | team=")?;
+        Some(self.fix_ids.get(&key[..at])? * PART_BASE + self.part_ids.get(&key[at..])?)
+    }
+}
+
+/// Fills `temp.planning_vk` (vulnerability -> fix gid), `temp.planning_pkg` (package -> fix gid)
+/// and `temp.planning_asset` (asset -> part gid).
+fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.planning_vk; DROP TABLE IF EXISTS temp.planning_pkg; DROP TABLE IF EXISTS temp.planning_asset;
+         CREATE TEMP TABLE planning_vk (vulnerability_id TEXT PRIMARY KEY, gid INTEGER NOT NULL, fixed INTEGER NOT NULL, fixed_version TEXT) WITHOUT ROWID;
+         CREATE TEMP TABLE planning_pkg (name TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE TEMP TABLE planning_asset (asset_id TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;",
+    )?;
+    let mut keys = Keys {
+        fixes: Vec::new(),
+        fix_ids: HashMap::new(),
+        parts: Vec::new(),
+        part_ids: HashMap::new(),
+    };
+    {
+        let mut read = conn.prepare(
+            "SELECT id, scanner, scanner_id, title, solution, fixed_version FROM vulnerabilities",
+        )?;
+        let mut write = conn.prepare("INSERT INTO planning_vk (vulnerability_id, gid, fixed, fixed_version) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, scanner, sid, title): (String, String, String, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+            let solution: Option<String> = row.get(4)?;
+            let fixed: Option<String> = row
+                .get::<_, Option<String>>(5)?
+                .filter(|v| !v.trim().is_empty());
+            let (key, action) = fix_key(&scanner, &sid, &title, solution.as_deref());
+            let gid = match keys.fix_ids.get(&key) {
+                Some(&g) => {
+                    keys.fixes[g as usize].3 += 1;
+                    g
+                }
+                None => {
+                    let g = keys.fixes.len() as i64;
+                    keys.fixes.push((key.clone(), action, title, 1));
+                    keys.fix_ids.insert(key, g);
+                    g
+                }
+            };
+            write.execute(params![id, gid, fixed.is_some(), fixed])?;
+        }
+        // Packages with a fixed version: "upgrade openssl" is one fix, to the highest fixed version.
+        let mut pkgs = conn.prepare(
+            "SELECT lower(substr(f.location, 1, instr(f.location, '@') - 1)) AS pkg, max(vk.fixed_version)
+             FROM planning_vk vk JOIN findings f ON f.vulnerability_id = vk.vulnerability_id
+             WHERE vk.fixed AND instr(f.location, '@') > 1 AND f.status = 'open' GROUP BY pkg",
+        )?;
+        let found: Vec<(String, String)> = pkgs
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut write = conn.prepare("INSERT INTO planning_pkg (name, gid) VALUES (?1, ?2)")?;
+        for (pkg, version) in found {
+            let key = format!("pkg:{pkg}");
+            let action = format!("Upgrade {pkg} to {version}");
+            let g = keys.fixes.len() as i64;
+            keys.fixes.push((key.clone(), action.clone(), action, 2));
+            keys.fix_ids.insert(key, g);
+            write.execute(params![pkg, g])?;
+        }
+        let mut read = conn.prepare(
+            "SELECT id, coalesce(owner_team_id, ''), coalesce(environment, '') FROM assets",
+        )?;
+        let mut write =
+            conn.prepare("INSERT INTO planning_asset (asset_id, gid) VALUES (?1, ?2)")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let team: String = if r.by_team {
+                row.get(1)?
+            } else {
+                String::new()
+            };
+            let env: String = if r.by_environment {
+                row.get(2)?
+            } else {
+                String::new()
+            };
+            let text = part_text(&team, &env);
+            let gid = match keys.part_ids.get(&text) {
+                Some(&g) => g,
+                None => {
+                    let g = keys.parts.len() as i64;
+                    keys.parts.push((team, env));
+                    keys.part_ids.insert(text, g);
+                    g
+                }
+            };
+            write.execute(params![id, gid])?;
+        }
+    }
+    Ok(keys)
+}
+
+/// SQL of a finding's group number, over `f`, `vk` and `pa`.
+const GROUP_SQL: &str = "(CASE WHEN vk.fixed AND instr(f.location, '@') > 1
+      THEN (SELECT p.gid FROM planning_pkg p WHERE p.name = lower(substr(f.location, 1, instr(f.location, '@') - 1)))
+      ELSE vk.gid END) * 4294967296 + pa.gid";
+
+/// A million memberships are ~70 MB of b-tree pages, and the temporary tables as much again:
+/// with the usual 64 MB cache a regroup spills and re-reads pages (an insert took 6 us a row
+/// instead of 3). The cache may grow to 256 MB (main and temp) for the regroup; pages are only
+/// taken as needed, so small workspaces use no more.
+fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
+    let main: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    let temp: i64 = tx.pragma_query_value(Some("temp"), "cache_size", |r| r.get(0))?;
+    tx.pragma_update(None, "cache_size", -262_144)?;
+    tx.pragma_update(Some("temp"), "cache_size", -262_144)?;
+    let result = regroup_inner(tx, actor, at);
+    tx.pragma_update(None, "cache_size", main)?;
+    tx.pragma_update(Some("temp"), "cache_size", temp)?;
+    result
+}
+
+fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
+    let t0 = std::time::Instant::now();
+    let trace = |what: &str| {
+        if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
+            eprintln!("regroup {what}: {:.3} s", t0.elapsed().as_secs_f64());
+        }
+    };
+    let r = rules(tx)?;
+    super::exceptions::expire_tx(tx, actor, at)?;
+    super::exceptions::mark_missed(tx, actor, at)?;
+    super::ownership::apply(tx, actor, at)?;
+    let keys = number_keys(tx, r)?;
+    trace("rules, exceptions, owners, keys");
+    let plannable = if r.include_info {
+        "1"
+    } else {
+        "f.severity <> 'info'"
+    };
+    let joins = "JOIN planning_asset pa ON pa.asset_id = f.asset_id JOIN planning_vk vk ON vk.vulnerability_id = f.vulnerability_id";
+    let mut report = RegroupReport::default();
+
+    // 1. Open findings that no longer fit their automatic backlog item leave it.
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS temp.planning_item;
+         CREATE TEMP TABLE planning_item (item TEXT PRIMARY KEY, gid INTEGER) WITHOUT ROWID;",
+    )?;
+    {
+        let backlog: Vec<(String, Option<String>)> = tx
+            .prepare("SELECT id, group_key FROM work_items WHERE state = 'backlog' AND pinned = 0")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut write = tx.prepare("INSERT INTO planning_item (item, gid) VALUES (?1, ?2)")?;
+        for (id, key) in backlog {
+            write.execute(params![id, key.and_then(|k| keys.gid(&k)).unwrap_or(-1)])?;
+        }
+    }
+    tx.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.planning_left;
+         CREATE TEMP TABLE planning_left AS
+           SELECT w.work_item_id AS item, w.finding_id AS finding
+           FROM planning_item i JOIN work_item_findings w ON w.work_item_id = i.item
+           JOIN findings f ON f.id = w.finding_id {joins}
+           WHERE f.status = 'open' AND (NOT ({plannable}) OR {GROUP_SQL} <> i.gid);
+         DELETE FROM work_item_findings WHERE finding_id IN (SELECT finding FROM planning_left);"
+    ))?;
+    trace("step 1: left");
+    let left = counts(tx, "SELECT item, count(*) FROM planning_left GROUP BY item")?;
+    for (item, n) in &left {
+        report.left += n;
+        let reason = format!("regroup: {n} findings no longer match this item's key");
+        record(
+            tx,
+            actor,
+            at,
+            &Change {
+                entity: "work_item",
+                entity_id: item,
+                field: "findings",
+                old: None,
+                new: Some(&format!("-{n}")),
+                reason: Some(&reason),
+            },
+        )?;
+    }
+
+    // 2. Plannable open findings in no item, by group.
+    tx.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.planning_new;
+         CREATE TEMP TABLE planning_new AS
+           SELECT f.id AS finding, {GROUP_SQL} AS g
+           FROM findings f {joins}
+           WHERE f.status = 'open' AND {plannable}
+             AND NOT EXISTS (SELECT 1 FROM work_item_findings w WHERE w.finding_id = f.id);"
+    ))?;
+    let groups: Vec<(i64, u32)> = tx
+        .prepare("SELECT g, count(*) FROM planning_new GROUP BY g ORDER BY g")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    trace("step 2: groups");
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS temp.planning_target;
+         CREATE TEMP TABLE planning_target (g INTEGER PRIMARY KEY, item TEXT NOT NULL);",
+    )?;
+    {
+        let mut find = tx.prepare(
+            "SELECT id FROM work_items WHERE group_key = ?1 AND state NOT IN ('done','verified')
+             ORDER BY created_at, id LIMIT 1",
+        )?;
+        let mut create = tx.prepare(
+            "INSERT INTO work_items (id, title, action, team_id, environment, group_key, created_at, updated_at)
+             VALUES (?1, ?2, ?3, nullif(?4, ''), nullif(?5, ''), ?6, ?7, ?7)",
+        )?;
+        let mut target = tx.prepare("INSERT INTO planning_target (g, item) VALUES (?1, ?2)")?;
+        for &(g, n) in &groups {
+            let (key, team, env, (_, action, title, vulns)) = keys.key(g);
+            let existing: Option<String> =
+                find.query_map([&key], |r| r.get(0))?.next().transpose()?;
+            let item = match existing {
+                Some(id) => {
+                    report.joined += n;
+                    let reason = format!("regroup: {n} new findings joined");
+                    record(
+                        tx,
+                        actor,
+                        at,
+                        &Change {
+                            entity: "work_item",
+                            entity_id: &id,
+                            field: "findings",
+                            old: None,
+                            new: Some(&format!("+{n}")),
+                            reason: Some(&reason),
+                        },
+                    )?;
+                    id
+                }
+                None => {
+                    let id = new_id();
+                    // One vulnerability: its title; a fix shared by several: the fix.
+                    let title = if *vulns > 1 { action } else { title };
+                    create.execute(params![id, title, action, team, env, key, at])?;
+                    record(
+                        tx,
+                        actor,
+                        at,
+                        &Change {
+                            entity: "work_item",
+                            entity_id: &id,
+                            field: "created",
+                            old: None,
+                            new: Some(&key),
+                            reason: Some(&format!("regroup: {n} findings")),
+                        },
+                    )?;
+                    report.created.push(RegroupItem {
+                        action: action.clone(),
+                        team_id: (!team.is_empty()).then(|| team.to_string()),
+                        environment: (!env.is_empty()).then(|| env.to_string()),
+                        findings: n,
+                    });
+                    id
+                }
+            };
+            target.execute(params![g, item])?;
+        }
+    }
+    let filing: u32 = groups.iter().map(|g| g.1).sum();
+    if filing > 0 {
+        // Filing many findings at once: inserting into the one-item index row by row costs more
+        // than building it again from sorted keys, so it is dropped and rebuilt (same transaction).
+        let bulk = filing >= 100_000;
+        if bulk {
+            tx.execute_batch("DROP INDEX work_item_findings_one_item;")?;
+        }
+        tx.execute_batch(
+            "INSERT INTO work_item_findings (work_item_id, finding_id)
+             SELECT (SELECT t.item FROM planning_target t WHERE t.g = n.g), n.finding FROM planning_new n;",
+        )?;
+        trace("step 2: rows inserted");
+        if bulk {
+            tx.execute_batch("CREATE UNIQUE INDEX work_item_findings_one_item ON work_item_findings(finding_id);")?;
+        }
+    }
+    trace("step 2: insert");
+
+    // 3. Automatic backlog items with nothing left in them go.
+    let empty: Vec<String> = tx
+        .prepare(
+            "SELECT id FROM work_items i WHERE state = 'backlog' AND pinned = 0
+             AND NOT EXISTS (SELECT 1 FROM work_item_findings w WHERE w.work_item_id = i.id)",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &empty {
+        tx.execute("DELETE FROM work_items WHERE id = ?1", [id])?;
+        record(
+            tx,
+            actor,
+            at,
+            &Change {
+                entity: "work_item",
+                entity_id: id,
+                field: "removed",
+                old: None,
+                new: None,
+                reason: Some("regroup: no finding left"),
+            },
+        )?;
+    }
+    report.removed = empty.len() as u32;
+    trace("step 3: empty items");
+    report.items = tx.query_row("SELECT count(*) FROM work_items", [], |r| r.get(0))?;
+    Ok(report)
+}
+
+fn counts(conn: &Connection, sql: &str) -> Result<HashMap<String, u32>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,427 @@
+//! Reading work items (cards with counts, due dates and SLA status; details with history) and
+//! the user's split and merge.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+
+use super::sla::{self, Facts, CLOCK_START_SQL};
+use super::types::*;
+use crate::changelog::{record, Change};
+use crate::error::{Error, Result};
+use crate::ids::{new_id, now, utc_text};
+use crate::model::{FindingStatus, Severity};
+use crate::Workspace;
+
+/// A text column borrowed from the row (no copy per row of a million).
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+            .into()
+    })
+}
+
+fn person(id: Option<String>, name: Option<String>) -> Option<PersonRef> {
+    Some(PersonRef {
+        id: id?,
+        name: name.unwrap_or_default(),
+    })
+}
+
+/// Every work item, oldest first, with counts, due date and SLA status as of `at`.
+pub fn list_items(conn: &Connection, at: DateTime<Utc>) -> Result<Vec<WorkItemCard>> {
+    cards(conn, at, None)
+}
+
+fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec<WorkItemCard>> {
+    let now_text = utc_text(at);
+    let filter = if only.is_some() {
+        "WHERE i.id = ?1"
+    } else {
+        "WHERE ?1 IS NULL"
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT i.id, i.title, i.action, i.team_id, t.name, i.environment, i.state,
+                i.security_owner_id, ps.name, i.ops_owner_id, po.name, i.approver_id, pa.name,
+                i.window_id, cw.name, i.occurrence_start, cw.duration_min, i.group_key, i.pinned,
+                (SELECT count(*) FROM commitments c WHERE c.work_item_id = i.id AND c.state = 'missed')
+         FROM work_items i LEFT JOIN teams t ON t.id = i.team_id
+         LEFT JOIN people ps ON ps.id = i.security_owner_id LEFT JOIN people po ON po.id = i.ops_owner_id
+         LEFT JOIN people pa ON pa.id = i.approver_id LEFT JOIN change_windows cw ON cw.id = i.window_id
+         {filter} ORDER BY i.created_at, i.id"
+    ))?;
+    let mut ends: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut out: Vec<WorkItemCard> = stmt
+        .query_map([only], |r| {
+            let id: String = r.get(0)?;
+            let start: Option<String> = r.get(15)?;
+            let dur: Option<i64> = r.get(16)?;
+            if let (Some(s), Some(d)) = (&start, dur) {
+                if let Ok(s) = DateTime::parse_from_rfc3339(s) {
+                    ends.insert(id.clone(), s.to_utc() + chrono::Duration::minutes(d));
+                }
+            }
+            Ok(WorkItemCard {
+                id,
+                title: r.get(1)?,
+                action: r.get(2)?,
+                team_id: r.get(3)?,
+                team: r.get(4)?,
+                environment: r.get(5)?,
+                state: ItemState::parse(&r.get::<_, String>(6)?).unwrap_or(ItemState::Backlog),
+                severity: Severity::Info,
+                known_exploited: false,
+                findings: 0,
+                findings_fixed: 0,
+                assets: 0,
+                assets_fixed: 0,
+                due_at: None,
+                sla: SlaStatus::None,
+                security_owner: person(r.get(7)?, r.get(8)?),
+                ops_owner: person(r.get(9)?, r.get(10)?),
+                approver: person(r.get(11)?, r.get(12)?),
+                window_id: r.get(13)?,
+                window_name: r.get(14)?,
+                occurrence_start: start,
+                group_key: r.get(17)?,
+                pinned: r.get(18)?,
+                missed_commitments: r.get(19)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let index: HashMap<String, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), i))
+        .collect();
+    // One pass over the memberships: counts, assets done, highest severity, and the earliest due
+    // date of the open findings (three grouped queries took 12 s over a million).
+    let policies = sla::policies(conn)?;
+    let clock = clock_sql(conn)?;
+    let item_filter = if only.is_some() {
+        "w.work_item_id = ?2"
+    } else {
+        "?2 IS NULL"
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT w.work_item_id, f.asset_id, f.status, f.severity, v.known_exploited, a.internet_facing,
+                a.criticality, CASE WHEN f.status = 'open' THEN {clock} END
+         FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
+         JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
+         WHERE {item_filter}"
+    ))?;
+    let mut assets: Vec<HashMap<String, bool>> = vec![HashMap::new(); out.len()];
+    let mut best: Vec<Option<(DateTime<Utc>, u32)>> = vec![None; out.len()];
+    let mut days_of: HashMap<(Severity, bool, bool, String), Option<u32>> = HashMap::new();
+    let mut rank = vec![4usize; out.len()];
+    let mut rows = stmt.query(params![now_text, only])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = index.get(text(r, 0)?) else {
+            continue;
+        };
+        let asset = text(r, 1)?;
+        let status = text(r, 2)?;
+        let done = status == "fixed" || status == "false_positive";
+        let severity = Severity::parse(text(r, 3)?).unwrap_or(Severity::Info);
+        let c = &mut out[i];
+        c.findings += 1;
+        c.findings_fixed += done as u32;
+        c.known_exploited |= r.get::<_, bool>(4)?;
+        rank[i] = rank[i].min(
+            Severity::ALL
+                .iter()
+                .position(|s| *s == severity)
+                .unwrap_or(4),
+        );
+        match assets[i].get_mut(asset) {
+            Some(open) => *open |= !done,
+            None => {
+                assets[i].insert(asset.to_string(), !done);
+            }
+        }
+        let Some(start) = r.get::<_, Option<f64>>(7)? else {
+            continue;
+        };
+        let (inet, crit): (bool, &str) = (r.get(5)?, text(r, 6)?);
+        let kev: bool = r.get(4)?;
+        let key = (severity, kev, inet, crit.to_string());
+        let days = *days_of.entry(key).or_insert_with(|| {
+            let facts = Facts {
+                severity,
+                known_exploited: kev,
+                internet_facing: inet,
+                criticality: crit,
+            };
+            sla::allowed_days(&policies, facts)
+        });
+        let Some(days) = days else { continue };
+        let due = sla::due(start, days);
+        if best[i].is_none_or(|(d, _)| due < d) {
+            best[i] = Some((due, days));
+        }
+    }
+    for (i, c) in out.iter_mut().enumerate() {
+        c.severity = Severity::ALL[rank[i]];
+        c.assets = assets[i].len() as u32;
+        c.assets_fixed = assets[i].values().filter(|open| !**open).count() as u32;
+        if let Some((due, days)) = best[i] {
+            c.due_at = Some(utc_text(due));
+            c.sla = sla::status(Some(due), days, at, ends.get(&c.id).copied());
+        }
+    }
+    Ok(out)
+}
+
+/// The clock start expression; without any approved exception, plainly first seen (the
+/// per-finding exception lookup is the slow part of listing a million findings).
+fn clock_sql(conn: &Connection) -> Result<&'static str> {
+    let any: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM exceptions WHERE approved_at IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(if any {
+        CLOCK_START_SQL
+    } else {
+        "julianday(f.first_seen) + (?1 IS NULL)"
+    })
+}
+
+/// The one item whose id is `id`, or starts or ends with it (the CLI shows the last 8
+/// characters: a UUIDv7 starts with its time, shared by items made together).
+pub fn resolve_id(conn: &Connection, id: &str) -> Result<String> {
+    let clean = id.replace(['%', '_'], "");
+    let (prefix, suffix) = (format!("{clean}%"), format!("%{clean}"));
+    let found: Vec<String> = conn
+        .prepare("SELECT id FROM work_items WHERE id = ?1 OR id LIKE ?2 OR id LIKE ?3 ORDER BY id = ?1 DESC LIMIT 2")?
+        .query_map(params![id, prefix, suffix], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [first, _] if first == id => Ok(first.clone()),
+        [] => Err(Error::Invalid(format!("no work item '{id}'"))),
+        _ => Err(Error::Invalid(format!(
+            "'{id}' names more than one work item: give more of its id"
+        ))),
+    }
+}
+
+/// One item with its findings, commitments and history.
+pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<WorkItemDetail> {
+    let item = cards(conn, at, Some(id))?
+        .pop()
+        .ok_or_else(|| Error::Invalid(format!("no work item '{id}'")))?;
+    let policies = sla::policies(conn)?;
+    let now_text = utc_text(at);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT f.id, a.id, a.name, v.title, f.severity, f.status, f.first_seen, v.known_exploited,
+                a.internet_facing, a.criticality, {CLOCK_START_SQL}
+         FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
+         JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
+         WHERE w.work_item_id = ?2 ORDER BY a.name, v.title, f.location"
+    ))?;
+    let findings = stmt
+        .query_map(params![now_text, id], |r| {
+            let severity = Severity::parse(&r.get::<_, String>(4)?).unwrap_or(Severity::Info);
+            let status =
+                FindingStatus::parse(&r.get::<_, String>(5)?).unwrap_or(FindingStatus::Open);
+            let crit: String = r.get(9)?;
+            let facts = Facts {
+                severity,
+                known_exploited: r.get(7)?,
+                internet_facing: r.get(8)?,
+                criticality: &crit,
+            };
+            let due = sla::allowed_days(&policies, facts)
+                .map(|d| utc_text(sla::due(r.get::<_, f64>(10).unwrap_or(0.0), d)));
+            Ok(ItemFinding {
+                id: r.get(0)?,
+                asset_id: r.get(1)?,
+                asset: r.get(2)?,
+                title: r.get(3)?,
+                severity,
+                status,
+                first_seen: r.get(6)?,
+                due_at: due.filter(|_| status == FindingStatus::Open),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let commitments = conn
+        .prepare(
+            "SELECT c.id, c.window_id, c.occurrence_start, coalesce(p.name, c.committed_by), c.committed_at, c.promise, c.state
+             FROM commitments c LEFT JOIN people p ON p.id = c.committed_by WHERE c.work_item_id = ?1 ORDER BY c.committed_at",
+        )?
+        .query_map([id], |r| {
+            Ok(CommitmentRow { id: r.get(0)?, window_id: r.get(1)?, occurrence_start: r.get(2)?, committed_by: r.get(3)?, committed_at: r.get(4)?, promise: r.get(5)?, state: r.get(6)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    let history = conn
+        .prepare("SELECT at, actor, field, old_value, new_value, reason FROM change_log WHERE entity = 'work_item' AND entity_id = ?1 ORDER BY seq")?
+        .query_map([id], |r| {
+            Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, field: r.get(2)?, old_value: r.get(3)?, new_value: r.get(4)?, reason: r.get(5)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(WorkItemDetail {
+        item,
+        findings,
+        commitments,
+        history,
+    })
+}
+
+/// One change of an item; `by` is (actor, time).
+fn log(
+    conn: &Connection,
+    by: (&str, &str),
+    item: &str,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    reason: &str,
+) -> Result<()> {
+    let (actor, at) = by;
+    record(
+        conn,
+        actor,
+        at,
+        &Change {
+            entity: "work_item",
+            entity_id: item,
+            field,
+            old,
+            new,
+            reason: Some(reason),
+        },
+    )?;
+    Ok(())
+}
+
+fn splittable(conn: &Connection, item: &str) -> Result<()> {
+    let state: Option<String> = conn
+        .query_row("SELECT state FROM work_items WHERE id = ?1", [item], |r| {
+            r.get(0)
+        })
+        .ok();
+    match state.as_deref() {
+        None => Err(Error::Invalid(format!("no work item '{item}'"))),
+        Some("backlog" | "proposed" | "deferred") => Ok(()),
+        Some(s) => Err(Error::Invalid(format!(
+            "a {s} item keeps its findings: unschedule it first"
+        ))),
+    }
+}
+
+/// Moves `findings` of `item` to a new item with the same fix, team and environment. Both are
+/// pinned: regrouping keeps this decision. Returns the new item's id.
+pub fn split(
+    ws: &mut Workspace,
+    item: &str,
+    findings: &[String],
+    actor: &str,
+    reason: &str,
+) -> Result<String> {
+    let at = now();
+    let tx = ws.write_tx()?;
+    splittable(&tx, item)?;
+    let total: u32 = tx.query_row(
+        "SELECT count(*) FROM work_item_findings WHERE work_item_id = ?1",
+        [item],
+        |r| r.get(0),
+    )?;
+    let mut moved = 0;
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO work_items (id, title, action, team_id, environment, state, security_owner_id, ops_owner_id, approver_id, group_key, pinned, created_at, updated_at)
+         SELECT ?2, title, action, team_id, environment, 'backlog', security_owner_id, ops_owner_id, approver_id, group_key, 1, ?3, ?3 FROM work_items WHERE id = ?1",
+        params![item, id, at],
+    )?;
+    for f in findings {
+        let n = tx.execute("UPDATE work_item_findings SET work_item_id = ?3 WHERE work_item_id = ?1 AND finding_id = ?2", params![item, f, id])?;
+        if n == 0 {
+            return Err(Error::Invalid(format!(
+                "finding '{f}' is not in item {item}"
+            )));
+        }
+        moved += 1;
+    }
+    if moved == 0 || moved == total {
+        return Err(Error::Invalid(
+            "a split moves some, not none or all, of the item's findings".into(),
+        ));
+    }
+    tx.execute(
+        "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
+        params![item, at],
+    )?;
+    log(
+        &tx,
+        (actor, &at),
+        item,
+        "split",
+        None,
+        Some(&format!("{moved} findings to {id}")),
+        reason,
+    )?;
+    log(
+        &tx,
+        (actor, &at),
+        &id,
+        "created",
+        None,
+        Some(&format!("split from {item} with {moved} findings")),
+        reason,
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Moves every finding of `from` into `into` and removes `from`; `into` is pinned.
+pub fn merge(
+    ws: &mut Workspace,
+    into: &str,
+    from: &[String],
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    let at = now();
+    let tx = ws.write_tx()?;
+    splittable(&tx, into)?;
+    for f in from {
+        if f == into {
+            return Err(Error::Invalid(
+                "an item cannot be merged into itself".into(),
+            ));
+        }
+        splittable(&tx, f)?;
+        let n = tx.execute(
+            "UPDATE work_item_findings SET work_item_id = ?2 WHERE work_item_id = ?1",
+            params![f, into],
+        )?;
+        tx.execute("DELETE FROM work_items WHERE id = ?1", [f])?;
+        log(
+            &tx,
+            (actor, &at),
+            f,
+            "removed",
+            None,
+            Some(&format!("merged into {into}")),
+            reason,
+        )?;
+        log(
+            &tx,
+            (actor, &at),
+            into,
+            "merge",
+            None,
+            Some(&format!("{n} findings from {f}")),
+            reason,
+        )?;
+    }
+    tx.execute(
+        "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
+        params![into, at],
+    )?;
+    tx.commit()?;
+    Ok(())
+}

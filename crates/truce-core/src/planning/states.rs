@@ -1,0 +1,524 @@
+//! The work item state machine, placement on an occurrence, and owners. Every change is one
+//! change-log row per field, with actor, time and reason.
+//!
+//! backlog -> proposed -> scheduled -> approved -> in_progress -> done -> verified, with
+//! failed / rolled_back / deferred paths (see [`allowed`]). Scheduling needs a placement
+//! ([`schedule`]); approving needs a person who is neither the ops owner nor whoever proposed or
+//! scheduled it; verified needs every finding fixed (a rescan, see [`verify_done_items`]).
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::types::ItemState;
+use super::ItemState::*;
+use crate::changelog::{record, Change};
+use crate::error::{Error, Result};
+use crate::ids::now;
+use crate::Workspace;
+
+/// The states `from` may move to by a person's decision.
+pub fn allowed(from: ItemState) -> &'static [ItemState] {
+    match from {
+        Backlog => &[Proposed, Deferred],
+        Proposed => &[Scheduled, Backlog, Deferred],
+        Scheduled => &[Approved, Proposed, Backlog, Deferred],
+        Approved => &[InProgress, Scheduled, Deferred],
+        InProgress => &[Done, Failed, RolledBack],
+        Done => &[Verified, Failed],
+        Verified => &[],
+        Failed => &[Backlog, Proposed, Scheduled],
+        RolledBack => &[Backlog, Proposed, Scheduled],
+        Deferred => &[Backlog, Proposed],
+    }
+}
+
+/// One field change of an item; `by` is (actor, time).
+fn field_change(
+    conn: &Connection,
+    by: (&str, &str),
+    item: &str,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    reason: &str,
+) -> Result<()> {
+    let (actor, at) = by;
+    record(
+        conn,
+        actor,
+        at,
+        &Change {
+            entity: "work_item",
+            entity_id: item,
+            field,
+            old,
+            new,
+            reason: Some(reason),
+        },
+    )?;
+    Ok(())
+}
+
+struct Item {
+    state: ItemState,
+    ops: Option<String>,
+    window: Option<String>,
+}
+
+fn load(conn: &Connection, id: &str) -> Result<Item> {
+    conn.query_row(
+        "SELECT state, ops_owner_id, window_id FROM work_items WHERE id = ?1",
+        [id],
+        |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()?
+    .map(|(s, ops, window)| Item {
+        state: ItemState::parse(&s).unwrap_or(Backlog),
+        ops,
+        window,
+    })
+    .ok_or_else(|| Error::Invalid(format!("no work item '{id}'")))
+}
+
+fn need_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(Error::Invalid("say why: a reason is required".into()));
+    }
+    Ok(())
+}
+
+/// Moves `item` to `to`, by `actor` (a person's id, email or name, or any name for the log).
+pub fn transition(
+    ws: &mut Workspace,
+    item: &str,
+    to: ItemState,
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    need_reason(reason)?;
+    let tx = ws.write_tx()?;
+    transition_tx(&tx, item, to, actor, reason, &now())?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub(crate) fn transition_tx(
+    conn: &Connection,
+    item: &str,
+    to: ItemState,
+    actor: &str,
+    reason: &str,
+    at: &str,
+) -> Result<()> {
+    let it = load(conn, item)?;
+    if !allowed(it.state).contains(&to) {
+        return Err(Error::Invalid(format!(
+            "a {} item cannot become {} (allowed: {})",
+            it.state.as_str(),
+            to.as_str(),
+            allowed(it.state)
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    match to {
+        Scheduled if it.window.is_none() => {
+            return Err(Error::Invalid(
+                "schedule the item on an occurrence first (`schedule`)".into(),
+            ))
+        }
+        Approved => check_approver(conn, item, &it, actor)?,
+        Verified => {
+            let open: i64 = conn.query_row(
+                "SELECT count(*) FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
+                 WHERE w.work_item_id = ?1 AND f.status NOT IN ('fixed','false_positive')",
+                [item],
+                |r| r.get(0),
+            )?;
+            if open > 0 {
+                return Err(Error::Invalid(format!(
+                    "{open} findings are not fixed yet: a rescan must confirm the fix"
+                )));
+            }
+        }
+        _ => {}
+    }
+    conn.execute(
+        "UPDATE work_items SET state = ?2, updated_at = ?3 WHERE id = ?1",
+        params![item, to.as_str(), at],
+    )?;
+    field_change(
+        conn,
+        (actor, at),
+        item,
+        "state",
+        Some(it.state.as_str()),
+        Some(to.as_str()),
+        reason,
+    )?;
+    if matches!(to, Backlog | Proposed | Deferred) && it.window.is_some() {
+        clear_placement(conn, item, actor, at, reason)?;
+    }
+    if matches!(to, Done) {
+        conn.execute(
+            "UPDATE commitments SET state = 'kept' WHERE work_item_id = ?1 AND state = 'open'",
+            [item],
+        )?;
+    }
+    Ok(())
+}
+
+/// Nobody approves their own request: not the ops owner, nor who proposed or scheduled it.
+fn check_approver(conn: &Connection, item: &str, it: &Item, actor: &str) -> Result<()> {
+    let Some((pid, name)) = super::person(conn, actor)? else {
+        return Err(Error::Invalid(format!(
+            "'{actor}' is not a known person: only a person can approve"
+        )));
+    };
+    let approver: Option<String> = conn.query_row(
+        "SELECT approver_id FROM work_items WHERE id = ?1",
+        [item],
+        |r| r.get(0),
+    )?;
+    if approver.as_ref().is_some_and(|a| *a != pid) {
+        return Err(Error::Invalid(format!(
+            "{name} is not this item's approver"
+        )));
+    }
+    let requesters: Vec<String> = conn
+        .prepare("SELECT actor FROM change_log WHERE entity = 'work_item' AND entity_id = ?1 AND field = 'state' AND new_value IN ('proposed','scheduled')")?
+        .query_map([item], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let own = it.ops.as_deref() == Some(pid.as_str())
+        || requesters
+            .iter()
+            .any(|r| r == &pid || r.eq_ignore_ascii_case(&name));
+    if own {
+        return Err(Error::Invalid(format!(
+            "{name} requested this change and cannot approve it: nobody approves their own request"
+        )));
+    }
+    Ok(())
+}
+
+fn clear_placement(
+    conn: &Connection,
+    item: &str,
+    actor: &str,
+    at: &str,
+    reason: &str,
+) -> Result<()> {
+    let (w, o): (Option<String>, Option<String>) = conn.query_row(
+        "SELECT window_id, occurrence_start FROM work_items WHERE id = ?1",
+        [item],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    conn.execute("UPDATE work_items SET window_id = NULL, occurrence_start = NULL, updated_at = ?2 WHERE id = ?1", params![item, at])?;
+    field_change(
+        conn,
+        (actor, at),
+        item,
+        "window_id",
+        w.as_deref(),
+        None,
+        reason,
+    )?;
+    field_change(
+        conn,
+        (actor, at),
+        item,
+        "occurrence_start",
+        o.as_deref(),
+        None,
+        reason,
+    )?;
+    // A promise for that occurrence is not silently carried along: it is withdrawn, visibly.
+    super::exceptions::withdraw_commitments(conn, item, actor, at, reason)?;
+    Ok(())
+}
+
+/// Places `item` on the occurrence of `window_id` starting at `occurrence_start` (UTC) and makes
+/// it scheduled (from backlog, proposed, failed or rolled back; a scheduled or approved item is
+/// moved, and an approved one needs approving again). The conflict checker runs before this.
+pub fn schedule(
+    ws: &mut Workspace,
+    item: &str,
+    window_id: &str,
+    occurrence_start: &str,
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    need_reason(reason)?;
+    let start = chrono::DateTime::parse_from_rfc3339(occurrence_start)
+        .map_err(|e| Error::Invalid(format!("occurrence start '{occurrence_start}': {e}")))?;
+    let start = crate::ids::utc_text(start.to_utc());
+    let at = now();
+    let tx = ws.write_tx()?;
+    let it = load(&tx, item)?;
+    if !matches!(
+        it.state,
+        Backlog | Proposed | Scheduled | Approved | Failed | RolledBack
+    ) {
+        return Err(Error::Invalid(format!(
+            "a {} item cannot be scheduled",
+            it.state.as_str()
+        )));
+    }
+    let exists: bool = tx.query_row(
+        "SELECT count(*) FROM change_windows WHERE id = ?1 AND kind = 'maintenance'",
+        [window_id],
+        |r| r.get::<_, i64>(0),
+    )? > 0;
+    if !exists {
+        return Err(Error::Invalid(format!(
+            "no maintenance window '{window_id}'"
+        )));
+    }
+    let (ow, oo): (Option<String>, Option<String>) = tx.query_row(
+        "SELECT window_id, occurrence_start FROM work_items WHERE id = ?1",
+        [item],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if ow.as_deref() == Some(window_id)
+        && oo.as_deref() == Some(start.as_str())
+        && it.state == Scheduled
+    {
+        return Ok(());
+    }
+    if ow.is_some() {
+        super::exceptions::withdraw_commitments(&tx, item, actor, &at, reason)?;
+    }
+    tx.execute("UPDATE work_items SET window_id = ?2, occurrence_start = ?3, updated_at = ?4 WHERE id = ?1", params![item, window_id, start, at])?;
+    if ow.as_deref() != Some(window_id) {
+        field_change(
+            &tx,
+            (actor, &at),
+            item,
+            "window_id",
+            ow.as_deref(),
+            Some(window_id),
+            reason,
+        )?;
+    }
+    if oo.as_deref() != Some(start.as_str()) {
+        field_change(
+            &tx,
+            (actor, &at),
+            item,
+            "occurrence_start",
+            oo.as_deref(),
+            Some(&start),
+            reason,
+        )?;
+    }
+    if it.state != Scheduled {
+        if it.state == Backlog {
+            // Placing an item proposes it on the way.
+            tx.execute(
+                "UPDATE work_items SET state = 'proposed' WHERE id = ?1",
+                [item],
+            )?;
+            field_change(
+                &tx,
+                (actor, &at),
+                item,
+                "state",
+                Some("backlog"),
+                Some("proposed"),
+                reason,
+            )?;
+        }
+        let from = if it.state == Backlog {
+            "proposed"
+        } else {
+            it.state.as_str()
+        };
+        tx.execute(
+            "UPDATE work_items SET state = 'scheduled' WHERE id = ?1",
+            [item],
+        )?;
+        field_change(
+            &tx,
+            (actor, &at),
+            item,
+            "state",
+            Some(from),
+            Some("scheduled"),
+            reason,
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Takes `item` off its occurrence; a scheduled or approved item goes back to proposed.
+pub fn unschedule(ws: &mut Workspace, item: &str, actor: &str, reason: &str) -> Result<()> {
+    need_reason(reason)?;
+    let at = now();
+    let tx = ws.write_tx()?;
+    let it = load(&tx, item)?;
+    if it.window.is_none() {
+        return Err(Error::Invalid("the item is not scheduled".into()));
+    }
+    if matches!(it.state, InProgress | Done | Verified) {
+        return Err(Error::Invalid(format!(
+            "a {} item stays on its occurrence",
+            it.state.as_str()
+        )));
+    }
+    if matches!(it.state, Scheduled | Approved) {
+        transition_tx(&tx, item, Proposed, actor, reason, &at).or_else(|_| {
+            // approved -> proposed is not a person's move, but unscheduling makes it so.
+            tx.execute(
+                "UPDATE work_items SET state = 'proposed' WHERE id = ?1",
+                [item],
+            )?;
+            field_change(
+                &tx,
+                (actor, &at),
+                item,
+                "state",
+                Some(it.state.as_str()),
+                Some("proposed"),
+                reason,
+            )?;
+            clear_placement(&tx, item, actor, &at, reason)
+        })?;
+    } else {
+        clear_placement(&tx, item, actor, &at, reason)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Sets the owners given (None leaves a role as it is). The approver cannot be the ops owner.
+pub fn assign(
+    ws: &mut Workspace,
+    item: &str,
+    ops: Option<&str>,
+    security: Option<&str>,
+    approver: Option<&str>,
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    let at = now();
+    let tx = ws.write_tx()?;
+    load(&tx, item)?;
+    let (o0, s0, a0): (Option<String>, Option<String>, Option<String>) = tx.query_row(
+        "SELECT ops_owner_id, security_owner_id, approver_id FROM work_items WHERE id = ?1",
+        [item],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let resolve = |p: Option<&str>| p.map(|p| super::person_id(&tx, p)).transpose();
+    let (o1, s1, a1) = (
+        resolve(ops)?.or(o0.clone()),
+        resolve(security)?.or(s0.clone()),
+        resolve(approver)?.or(a0.clone()),
+    );
+    if o1.is_some() && o1 == a1 {
+        return Err(Error::Invalid(
+            "the approver cannot be the ops owner: nobody approves their own request".into(),
+        ));
+    }
+    for (col, old, new) in [
+        ("ops_owner_id", &o0, &o1),
+        ("security_owner_id", &s0, &s1),
+        ("approver_id", &a0, &a1),
+    ] {
+        if old != new {
+            tx.execute(
+                &format!("UPDATE work_items SET {col} = ?2, updated_at = ?3 WHERE id = ?1"),
+                params![item, new, at],
+            )?;
+            field_change(
+                &tx,
+                (actor, &at),
+                item,
+                col,
+                old.as_deref(),
+                new.as_deref(),
+                reason,
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// After an import: done items none of whose findings is open any more become verified.
+/// Cheap: only done items are looked at. Returns how many.
+pub fn verify_done_items(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
+    let ids: Vec<String> = conn
+        .prepare(
+            "SELECT id FROM work_items i WHERE state = 'done' AND NOT EXISTS (
+               SELECT 1 FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
+               WHERE w.work_item_id = i.id AND f.status NOT IN ('fixed','false_positive'))",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        conn.execute(
+            "UPDATE work_items SET state = 'verified', updated_at = ?2 WHERE id = ?1",
+            params![id, at],
+        )?;
+        field_change(
+            conn,
+            (actor, at),
+            id,
+            "state",
+            Some("done"),
+            Some("verified"),
+            "a rescan found every finding fixed",
+        )?;
+    }
+    Ok(ids.len() as u32)
+}
+
+/// Edits the title, action or team of an item by hand; the item is then pinned (regrouping keeps it).
+pub fn edit(
+    ws: &mut Workspace,
+    item: &str,
+    field: &str,
+    value: &str,
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    let col = match field {
+        "title" | "action" => field,
+        "team" => "team_id",
+        _ => {
+            return Err(Error::Invalid(format!(
+                "cannot edit '{field}': title, action or team"
+            )))
+        }
+    };
+    let at = now();
+    let tx = ws.write_tx()?;
+    load(&tx, item)?;
+    let value = if col == "team_id" {
+        super::team_id(&tx, value)?
+    } else {
+        value.to_string()
+    };
+    let old: Option<String> = tx.query_row(
+        &format!("SELECT {col} FROM work_items WHERE id = ?1"),
+        [item],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        &format!("UPDATE work_items SET {col} = ?2, pinned = 1, updated_at = ?3 WHERE id = ?1"),
+        params![item, value, at],
+    )?;
+    field_change(
+        &tx,
+        (actor, &at),
+        item,
+        col,
+        old.as_deref(),
+        Some(&value),
+        reason,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
