@@ -64,7 +64,10 @@ pub fn world(seed: u64, items: usize, weeks: usize) -> World {
         for week in 0..weeks {
             let start = now + Duration::days(day + 7 * week as i64) + Duration::hours(hour);
             slots.push(Slot {
-                key: OccurrenceKey { window_id: format!("window-{w}"), start_utc: start },
+                key: OccurrenceKey {
+                    window_id: format!("window-{w}"),
+                    start_utc: start,
+                },
                 name: format!("Window {w}"),
                 kind: SlotKind::Maintenance,
                 end_utc: start + Duration::hours(4),
@@ -77,9 +80,23 @@ pub fn world(seed: u64, items: usize, weeks: usize) -> World {
             });
         }
     }
-    for (name, from, days) in [("Year-end freeze", Utc.with_ymd_and_hms(2026, 12, 19, 0, 0, 0).unwrap(), 16), ("Quarter close", Utc.with_ymd_and_hms(2027, 3, 29, 0, 0, 0).unwrap(), 4)] {
+    for (name, from, days) in [
+        (
+            "Year-end freeze",
+            Utc.with_ymd_and_hms(2026, 12, 19, 0, 0, 0).unwrap(),
+            16,
+        ),
+        (
+            "Quarter close",
+            Utc.with_ymd_and_hms(2027, 3, 29, 0, 0, 0).unwrap(),
+            4,
+        ),
+    ] {
         slots.push(Slot {
-            key: OccurrenceKey { window_id: name.to_lowercase().replace(' ', "-"), start_utc: from },
+            key: OccurrenceKey {
+                window_id: name.to_lowercase().replace(' ', "-"),
+                start_utc: from,
+            },
             name: name.into(),
             kind: SlotKind::Blackout,
             end_utc: from + Duration::days(days),
@@ -97,7 +114,11 @@ pub fn world(seed: u64, items: usize, weeks: usize) -> World {
         let pool = &by_env[env];
         let count = 1 + (rng.lognormal(2.0, 0.8) as usize).min(11);
         let mut mine: Vec<String> = (0..count)
-            .map(|_| assets[pool[rng.below(pool.len() as u64) as usize]].id.clone())
+            .map(|_| {
+                assets[pool[rng.below(pool.len() as u64) as usize]]
+                    .id
+                    .clone()
+            })
             .collect();
         mine.sort();
         mine.dedup();
@@ -124,5 +145,10 @@ pub fn world(seed: u64, items: usize, weeks: usize) -> World {
             settled: false,
         });
     }
-    World { now, slots, items: plan_items, assets }
+    World {
+        now,
+        slots,
+        items: plan_items,
+        assets,
+    }
 }

@@ -77,20 +77,6 @@ pub enum ItemsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Place an item on one occurrence of a change window (UTC start)
-    Schedule {
-        #[arg(value_name = "ID")]
-        id: String,
-        #[arg(long, value_name = "WINDOW_ID")]
-        window: String,
-        /// The occurrence's start, RFC 3339 (e.g. 2026-12-01T21:00:00Z)
-        #[arg(long, value_name = "TIME")]
-        start: String,
-        #[arg(long, required = true)]
-        reason: String,
-        #[arg(long = "as", value_name = "PERSON")]
-        actor: Option<String>,
-    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -355,18 +341,6 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
                     );
                 }
             }
-        }
-        ItemsCommand::Schedule {
-            id,
-            window,
-            start,
-            reason,
-            actor,
-        } => {
-            let id = planning::items::resolve_id(ws.conn(), &id)?;
-            let actor = actor.unwrap_or_else(|| ws.actor().to_string());
-            states::schedule(&mut ws, &id, &window, &start, &actor, &reason)?;
-            println!("{} scheduled on {window} at {start}", short(&id));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod items;
+mod plan;
 
 use clap::{Parser, Subcommand};
 use truce_core::model::Severity;
@@ -77,6 +78,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Propose occurrences for unplaced work items (--auto), and accept the proposal (--accept)
+    Plan(plan::PlanArgs),
+    /// Check every placed work item against the plan's rules
+    Conflicts(plan::ConflictsArgs),
+    /// Put work items on a change-window occurrence, after checking for conflicts (--check: only check)
+    Schedule(plan::ScheduleArgs),
+    /// Open risk week by week if the plan is carried out
+    Forecast(plan::ForecastArgs),
     /// Teams and people
     Teams {
         #[command(subcommand)]
@@ -423,6 +432,10 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             cli.workspace.as_deref(),
             command.unwrap_or(items::ItemsCommand::List { json }),
         ),
+        Command::Plan(a) => plan::plan(&mut existing(cli.workspace.as_deref())?, a),
+        Command::Conflicts(a) => plan::conflicts(&existing(cli.workspace.as_deref())?, a),
+        Command::Schedule(a) => plan::schedule(&mut existing(cli.workspace.as_deref())?, a),
+        Command::Forecast(a) => plan::forecast(&existing(cli.workspace.as_deref())?, a),
         Command::Teams { command } => items::teams(cli.workspace.as_deref(), command),
         Command::Owners { command } => items::owners(cli.workspace.as_deref(), command),
         Command::Sla { command } => items::sla_command(cli.workspace.as_deref(), command),
@@ -507,4 +520,9 @@ fn assets_command(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The workspace the planning commands work on: it must exist already.
+fn existing(workspace: Option<&std::path::Path>) -> Result<Workspace, truce_core::Error> {
+    Workspace::open_existing(resolve_workspace_path(workspace))
 }

@@ -44,6 +44,17 @@ pub fn typescript() -> String {
         OwnershipRule::decl(),
         TeamRisk::decl(),
         PlanningMetrics::decl(),
+        crate::scheduling::OccurrenceKey::decl(),
+        crate::scheduling::ConflictCode::decl(),
+        crate::scheduling::Conflict::decl(),
+        crate::scheduling::ItemConflicts::decl(),
+        crate::scheduling::Placement::decl(),
+        crate::scheduling::Unplaced::decl(),
+        crate::scheduling::Proposal::decl(),
+        crate::scheduling::RiskWeek::decl(),
+        crate::scheduling::actions::DropCheck::decl(),
+        crate::scheduling::actions::ScheduleOutcome::decl(),
+        crate::scheduling::actions::AcceptReport::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",

@@ -134,7 +134,8 @@ impl Workspace {
         // evicted pages from disk was a large share of import time.
         self.conn.pragma_update(None, "cache_size", -65536)?;
         // After an import the log is hundreds of megabytes; once checkpointed it is cut back.
-        self.conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        self.conn
+            .pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         if version < migrations::LATEST {
             let tx = self
                 .conn

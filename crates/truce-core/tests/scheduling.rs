@@ -79,13 +79,22 @@ fn on(s: &Slot) -> Option<OccurrenceKey> {
 }
 
 fn codes(p: &Planner, item: &str, s: &Slot) -> Vec<ConflictCode> {
-    p.check(item, &s.key).unwrap().iter().map(|c| c.code).collect()
+    p.check(item, &s.key)
+        .unwrap()
+        .iter()
+        .map(|c| c.code)
+        .collect()
 }
 
 #[test]
 fn a_clean_drop_has_no_conflicts() {
     let sat = slot("sat", t(5, 22), 4);
-    let p = Planner::new(now(), vec![sat.clone()], vec![item("a", &["h1"])], vec![asset("h1")]);
+    let p = Planner::new(
+        now(),
+        vec![sat.clone()],
+        vec![item("a", &["h1"])],
+        vec![asset("h1")],
+    );
     assert_eq!(codes(&p, "a", &sat), vec![]);
 }
 
@@ -110,10 +119,16 @@ fn scope_by_environment_team_and_tag_is_hard_and_says_what_differs() {
     let c = p.check("dev", &envs.key).unwrap();
     assert_eq!(c[0].code, ConflictCode::OutOfScope);
     assert!(c[0].hard);
-    assert!(c[0].message.contains("prod, staging") && c[0].message.contains("dev"), "{}", c[0].message);
+    assert!(
+        c[0].message.contains("prod, staging") && c[0].message.contains("dev"),
+        "{}",
+        c[0].message
+    );
     assert_eq!(codes(&p, "prod", &envs), vec![]);
     let c = p.check("dev", &teams.key).unwrap();
-    assert!(c.iter().any(|c| c.code == ConflictCode::OutOfScope && c.message.contains("Ops")));
+    assert!(c
+        .iter()
+        .any(|c| c.code == ConflictCode::OutOfScope && c.message.contains("Ops")));
     // Every asset must carry one of the window's tags: h1 has none.
     let c = p.check("dev", &tags.key).unwrap();
     assert_eq!(c[0].code, ConflictCode::OutOfScope);
@@ -141,9 +156,16 @@ fn a_blackout_refuses_drops_inside_it_and_on_it_but_only_for_what_it_covers() {
     assert_eq!(c[0].code, ConflictCode::InBlackout);
     assert!(c[0].message.contains("FREEZE"), "{}", c[0].message);
     assert_eq!(c[0].facts["blackout_start"], t(18, 0).to_rfc3339());
-    assert_eq!(codes(&p, "dev", &sat), vec![], "the freeze is for prod only");
+    assert_eq!(
+        codes(&p, "dev", &sat),
+        vec![],
+        "the freeze is for prod only"
+    );
     assert_eq!(codes(&p, "prod", &sun), vec![], "after the freeze");
-    assert_eq!(codes(&p, "prod", &freeze)[0], ConflictCode::NotAMaintenanceWindow);
+    assert_eq!(
+        codes(&p, "prod", &freeze)[0],
+        ConflictCode::NotAMaintenanceWindow
+    );
 }
 
 #[test]
@@ -165,9 +187,14 @@ fn capacity_counts_other_items_and_distinct_assets_but_not_the_item_itself() {
     assert_eq!(c.len(), 1, "{c:?}");
     assert_eq!(c[0].code, ConflictCode::CapacityExceeded);
     assert_eq!(c[0].facts["items"], "2");
-    assert_eq!(codes(&p, "a", &sat), vec![], "already there: not counted twice");
+    assert_eq!(
+        codes(&p, "a", &sat),
+        vec![],
+        "already there: not counted twice"
+    );
     let c = p.check("d", &sat.key).unwrap();
-    assert!(c.iter().any(|c| c.code == ConflictCode::CapacityExceeded && c.facts.get("assets") == Some(&"4".to_string())));
+    assert!(c.iter().any(|c| c.code == ConflictCode::CapacityExceeded
+        && c.facts.get("assets") == Some(&"4".to_string())));
 }
 
 #[test]
@@ -184,7 +211,10 @@ fn two_nodes_of_one_ha_group_are_never_down_together() {
         vec![ha("web1", "web"), ha("web2", "web")],
     );
     assert_eq!(codes(&p, "b", &sat), vec![ConflictCode::HaGroupTogether]);
-    assert_eq!(codes(&p, "b", &overlapping), vec![ConflictCode::HaGroupTogether]);
+    assert_eq!(
+        codes(&p, "b", &overlapping),
+        vec![ConflictCode::HaGroupTogether]
+    );
     assert_eq!(codes(&p, "b", &sun), vec![]);
     let c = p.check("both", &sun.key).unwrap();
     assert_eq!(c[0].code, ConflictCode::HaGroupTogether);
@@ -223,7 +253,11 @@ fn soft_conflicts_late_double_booked_unowned_and_hard_past() {
         ]
     );
     let after = &c[1];
-    assert!(after.message.contains("EARLY"), "names the last window meeting the date: {}", after.message);
+    assert!(
+        after.message.contains("EARLY"),
+        "names the last window meeting the date: {}",
+        after.message
+    );
     assert!(after.message.contains("2026-12-10"), "{}", after.message);
     assert_eq!(codes(&p, "a", &past)[0], ConflictCode::InThePast);
 }
@@ -256,11 +290,22 @@ fn auto_plan_serves_earliest_due_first_and_explains_each_choice() {
         .iter()
         .map(|p| (p.item_id.as_str(), p.window_name.as_str(), p.meets_due))
         .collect();
-    assert_eq!(placed, vec![("urgent", "FIRST", true), ("later", "SECOND", true)]);
-    assert!(proposal.placements[1].why.contains("1 full"), "{}", proposal.placements[1].why);
+    assert_eq!(
+        placed,
+        vec![("urgent", "FIRST", true), ("later", "SECOND", true)]
+    );
+    assert!(
+        proposal.placements[1].why.contains("1 full"),
+        "{}",
+        proposal.placements[1].why
+    );
     assert_eq!(proposal.unplaced.len(), 1);
     assert_eq!(proposal.unplaced[0].item_id, "nowhere");
-    assert!(proposal.unplaced[0].why.contains("2 out of scope"), "{}", proposal.unplaced[0].why);
+    assert!(
+        proposal.unplaced[0].why.contains("2 out of scope"),
+        "{}",
+        proposal.unplaced[0].why
+    );
     assert_eq!(proposal.breaches, 0);
 }
 
@@ -273,7 +318,11 @@ fn auto_plan_says_when_no_window_meets_the_due_date() {
     let proposal = p.propose();
     assert_eq!(proposal.breaches, 1);
     assert!(!proposal.placements[0].meets_due);
-    assert!(proposal.placements[0].why.contains("days late"), "{}", proposal.placements[0].why);
+    assert!(
+        proposal.placements[0].why.contains("days late"),
+        "{}",
+        proposal.placements[0].why
+    );
 }
 
 // ---- property tests ----------------------------------------------------------------------
@@ -293,13 +342,34 @@ fn pick<T: Clone>(v: &[T], mask: u8) -> Option<Vec<T>> {
     if mask == 0 {
         return None;
     }
-    Some(v.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, x)| x.clone()).collect())
+    Some(
+        v.iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, x)| x.clone())
+            .collect(),
+    )
 }
 
 fn world() -> impl Strategy<Value = World> {
-    let slot_s = (0u32..60, 1i64..30, any::<bool>(), 0u8..8, 0u8..4, 0u8..4, proptest::option::of(1u32..4), proptest::option::of(1u32..6));
+    let slot_s = (
+        0u32..60,
+        1i64..30,
+        any::<bool>(),
+        0u8..8,
+        0u8..4,
+        0u8..4,
+        proptest::option::of(1u32..4),
+        proptest::option::of(1u32..6),
+    );
     let asset = (proptest::option::of(0u8..4), 0u8..4);
-    let item = (0usize..3, 0usize..2, proptest::collection::vec(0usize..16, 1..4), proptest::option::of(0u32..60), 0u8..10);
+    let item = (
+        0usize..3,
+        0usize..2,
+        proptest::collection::vec(0usize..16, 1..4),
+        proptest::option::of(0u32..60),
+        0u8..10,
+    );
     (
         proptest::collection::vec(slot_s, 1..25),
         proptest::collection::vec(asset, 16),
@@ -310,19 +380,25 @@ fn world() -> impl Strategy<Value = World> {
             let slots = slots
                 .into_iter()
                 .enumerate()
-                .map(|(i, (h, len, is_blackout, envs, teams, tags, max_items, max_assets))| {
-                    let start = base + Duration::hours(h as i64 * 6);
-                    let mut s = slot(&format!("w{i}"), start, if is_blackout { len * 4 } else { len });
-                    if is_blackout && i % 3 == 0 {
-                        s.kind = SlotKind::Blackout;
-                    }
-                    s.environments = pick(&ENVS.map(String::from), envs);
-                    s.teams = pick(&TEAMS.map(String::from), teams);
-                    s.asset_tags = pick(&TAGS.map(String::from), tags);
-                    s.max_items = max_items;
-                    s.max_assets = max_assets;
-                    s
-                })
+                .map(
+                    |(i, (h, len, is_blackout, envs, teams, tags, max_items, max_assets))| {
+                        let start = base + Duration::hours(h as i64 * 6);
+                        let mut s = slot(
+                            &format!("w{i}"),
+                            start,
+                            if is_blackout { len * 4 } else { len },
+                        );
+                        if is_blackout && i % 3 == 0 {
+                            s.kind = SlotKind::Blackout;
+                        }
+                        s.environments = pick(&ENVS.map(String::from), envs);
+                        s.teams = pick(&TEAMS.map(String::from), teams);
+                        s.asset_tags = pick(&TAGS.map(String::from), tags);
+                        s.max_items = max_items;
+                        s.max_assets = max_assets;
+                        s
+                    },
+                )
                 .collect();
             let assets = assets
                 .into_iter()
@@ -353,7 +429,11 @@ fn world() -> impl Strategy<Value = World> {
                     settled: false,
                 })
                 .collect();
-            World { slots, items, assets }
+            World {
+                slots,
+                items,
+                assets,
+            }
         })
 }
 
@@ -412,9 +492,17 @@ fn the_forecast_burns_risk_down_as_occurrences_end() {
     c.due = Some(t(9, 0));
     let mut done = item("done", &["h4"]);
     done.settled = true;
-    let p = Planner::new(now(), vec![s1, s2], vec![a, b, c, done], ["h1", "h2", "h3", "h4"].map(asset).to_vec());
+    let p = Planner::new(
+        now(),
+        vec![s1, s2],
+        vec![a, b, c, done],
+        ["h1", "h2", "h3", "h4"].map(asset).to_vec(),
+    );
     let f = p.forecast(3);
-    let got: Vec<_> = f.iter().map(|w| (w.open_items, w.open_risk, w.overdue_items)).collect();
+    let got: Vec<_> = f
+        .iter()
+        .map(|w| (w.open_items, w.open_risk, w.overdue_items))
+        .collect();
     // Week 0 (1 Dec): all three open; week 1 (8 Dec): a fixed; week 2 (15 Dec): b fixed, c overdue.
     assert_eq!(got, vec![(3, 10.0, 0), (2, 5.0, 0), (1, 2.0, 1)]);
 }
@@ -428,7 +516,12 @@ fn a_multi_item_drop_counts_the_items_dropped_before() {
     let p = Planner::new(
         now(),
         vec![sat.clone()],
-        vec![placed, item("x", &["h2"]), item("y", &["h3"]), item("z", &["h4"])],
+        vec![
+            placed,
+            item("x", &["h2"]),
+            item("y", &["h3"]),
+            item("z", &["h4"]),
+        ],
         ["h1", "h2", "h3", "h4"].map(asset).to_vec(),
     );
     let ids: Vec<String> = ["placed", "x", "y"].map(String::from).to_vec();
@@ -439,5 +532,8 @@ fn a_multi_item_drop_counts_the_items_dropped_before() {
         .map(|(_, c)| c.into_iter().map(|c| c.code).collect())
         .collect();
     // "placed" is there already; x fills the second place; y is one too many.
-    assert_eq!(got, vec![vec![], vec![], vec![ConflictCode::CapacityExceeded]]);
+    assert_eq!(
+        got,
+        vec![vec![], vec![], vec![ConflictCode::CapacityExceeded]]
+    );
 }

@@ -286,7 +286,9 @@ fn the_change_log_is_append_only() {
 }
 
 fn pragma(ws: &Workspace, name: &str) -> i64 {
-    ws.conn().pragma_query_value(None, name, |r| r.get(0)).unwrap()
+    ws.conn()
+        .pragma_query_value(None, name, |r| r.get(0))
+        .unwrap()
 }
 
 #[test]

@@ -220,3 +220,69 @@ sla_compliance: number | null, fixed_with_sla: number,
  * Mean days from first seen to fixed.
  */
 mean_days_to_remediate: number | null, open_risk_by_team: Array<TeamRisk>, };
+
+export type OccurrenceKey = { window_id: string, start_utc: string, };
+
+export type ConflictCode = "not_a_maintenance_window" | "in_the_past" | "out_of_scope" | "in_blackout" | "capacity_exceeded" | "ha_group_together" | "asset_double_booked" | "after_due_date" | "missing_ops_owner" | "missing_approver";
+
+export type Conflict = { code: ConflictCode, hard: boolean, 
+/**
+ * One line a person can read aloud in the CAB.
+ */
+message: string, facts: { [key in string]?: string }, };
+
+export type ItemConflicts = { item_id: string, item_title: string, occurrence: OccurrenceKey, window_name: string, conflicts: Array<Conflict>, };
+
+export type Placement = { item_id: string, item_title: string, occurrence: OccurrenceKey, window_name: string, 
+/**
+ * The occurrence's start in its window's zone.
+ */
+starts: string, meets_due: boolean, due: string | null, 
+/**
+ * Why this occurrence, in one line.
+ */
+why: string, 
+/**
+ * Earlier occurrences passed over, by conflict code.
+ */
+skipped: { [key in string]?: number }, };
+
+export type Unplaced = { item_id: string, item_title: string, why: string, skipped: { [key in string]?: number }, };
+
+export type Proposal = { placements: Array<Placement>, unplaced: Array<Unplaced>, 
+/**
+ * Placements that end after their item's due date.
+ */
+breaches: number, 
+/**
+ * Sum over placements of risk x days until the occurrence ends.
+ */
+risk_days: number, };
+
+export type RiskWeek = { 
+/**
+ * Start of the week (UTC).
+ */
+week_start: string, 
+/**
+ * Items still open at the start of the week.
+ */
+open_items: number, 
+/**
+ * Their summed risk (see `PlanItem::risk`).
+ */
+open_risk: number, 
+/**
+ * Open items already past their due date at the start of the week.
+ */
+overdue_items: number, };
+
+export type DropCheck = { item_id: string, conflicts: Array<Conflict>, };
+
+export type ScheduleOutcome = { "outcome": "scheduled", checks: Array<DropCheck>, } | { "outcome": "refused", checks: Array<DropCheck>, } | { "outcome": "needs_confirmation", checks: Array<DropCheck>, };
+
+export type AcceptReport = { scheduled: Array<string>, 
+/**
+ * Items the proposal placed that could not be scheduled any more, with why.
+ */
+skipped: Array<DropCheck>, };

@@ -17,6 +17,7 @@ ALTER TABLE work_items ADD COLUMN window_id TEXT REFERENCES change_windows(id) O
 ALTER TABLE work_items ADD COLUMN occurrence_start TEXT;
 CREATE INDEX work_items_by_group_key ON work_items(group_key);
 CREATE INDEX work_items_by_state ON work_items(state);
+CREATE INDEX work_items_by_occurrence ON work_items(occurrence_start);
 CREATE INDEX commitments_by_item ON commitments(work_item_id);
 CREATE INDEX exceptions_by_finding ON exceptions(finding_id);
 CREATE INDEX exceptions_by_item ON exceptions(work_item_id);

@@ -34,10 +34,20 @@ pub fn list_items(conn: &Connection, at: DateTime<Utc>) -> Result<Vec<WorkItemCa
     cards(conn, at, None)
 }
 
+/// The cards of the given items (in the list's order; unknown ids are left out).
+pub fn cards_of(conn: &Connection, at: DateTime<Utc>, ids: &[String]) -> Result<Vec<WorkItemCard>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json = serde_json::to_string(ids).expect("ids serialize");
+    cards(conn, at, Some(&json))
+}
+
+/// `only`: a JSON array of item ids, or None for every item.
 fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec<WorkItemCard>> {
     let now_text = utc_text(at);
     let filter = if only.is_some() {
-        "WHERE i.id = ?1"
+        "WHERE i.id IN (SELECT value FROM json_each(?1))"
     } else {
         "WHERE ?1 IS NULL"
     };
@@ -100,7 +110,7 @@ fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec
     let policies = sla::policies(conn)?;
     let clock = clock_sql(conn)?;
     let item_filter = if only.is_some() {
-        "w.work_item_id = ?2"
+        "w.work_item_id IN (SELECT value FROM json_each(?2))"
     } else {
         "?2 IS NULL"
     };
@@ -209,7 +219,7 @@ pub fn resolve_id(conn: &Connection, id: &str) -> Result<String> {
 
 /// One item with its findings, commitments and history.
 pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<WorkItemDetail> {
-    let item = cards(conn, at, Some(id))?
+    let item = cards_of(conn, at, &[id.to_string()])?
         .pop()
         .ok_or_else(|| Error::Invalid(format!("no work item '{id}'")))?;
     let policies = sla::policies(conn)?;

@@ -53,7 +53,7 @@ fn words(code: &str) -> &'static str {
         "out_of_scope" => "out of scope",
         "in_blackout" => "in a blackout",
         "capacity_exceeded" => "full",
-        "ha_group_together" => "an HA partner is down then",
+        "ha_group_together" => "HA partners would be down together",
         "asset_double_booked" => "an asset is booked elsewhere then",
         _ => "not possible",
     }
@@ -83,7 +83,9 @@ impl Planner {
                 .then(x.id.cmp(&y.id))
         });
         let open: Vec<usize> = (0..self.slots.len())
-            .filter(|&s| self.slots[s].kind == SlotKind::Maintenance && self.slots[s].start() >= self.now)
+            .filter(|&s| {
+                self.slots[s].kind == SlotKind::Maintenance && self.slots[s].start() >= self.now
+            })
             .collect();
         let mut book = self.book.clone();
         let mut proposal = Proposal {
@@ -139,7 +141,11 @@ impl Planner {
             let passed = if skipped.is_empty() {
                 String::new()
             } else {
-                format!(" (passed over {}: {})", skipped.values().sum::<u32>(), summary(&skipped))
+                format!(
+                    " (passed over {}: {})",
+                    skipped.values().sum::<u32>(),
+                    summary(&skipped)
+                )
             };
             let why = match item.due {
                 None => format!("Earliest occurrence that takes it{passed}; no due date"),

@@ -44,7 +44,9 @@ impl Book {
 
     /// Takes `item` off its slot, if it has one.
     pub fn remove(&mut self, item: usize, item_assets: &[usize], assets: &[PlanAsset]) {
-        let Some(slot) = self.placed.remove(&item) else { return };
+        let Some(slot) = self.placed.remove(&item) else {
+            return;
+        };
         let b = &mut self.slots[slot];
         b.items.retain(|&i| i != item);
         for &a in item_assets {
@@ -71,16 +73,28 @@ impl Book {
     }
 
     /// Whether `asset` is on `slot` through some item other than `item`.
-    pub fn has_asset_besides(&self, slot: usize, asset: usize, item: usize, item_assets: &[usize]) -> bool {
+    pub fn has_asset_besides(
+        &self,
+        slot: usize,
+        asset: usize,
+        item: usize,
+        item_assets: &[usize],
+    ) -> bool {
         let n = self.slots[slot].assets.get(&asset).copied().unwrap_or(0);
-        let own = u32::from(self.placed.get(&item) == Some(&slot) && item_assets.binary_search(&asset).is_ok());
+        let own = u32::from(
+            self.placed.get(&item) == Some(&slot) && item_assets.binary_search(&asset).is_ok(),
+        );
         n > own
     }
 
     /// Distinct assets on `slot` once `item` (with `item_assets`) is there too.
     pub fn assets_with(&self, slot: usize, item_assets: &[usize]) -> usize {
         let b = &self.slots[slot];
-        b.assets.len() + item_assets.iter().filter(|a| !b.assets.contains_key(a)).count()
+        b.assets.len()
+            + item_assets
+                .iter()
+                .filter(|a| !b.assets.contains_key(a))
+                .count()
     }
 
     /// An asset of `group` other than `asset` on `slot`, not brought by `item` itself.
@@ -94,10 +108,10 @@ impl Book {
     ) -> Option<usize> {
         let members = self.slots[slot].ha.get(group)?;
         let mine_here = self.placed.get(&item) == Some(&slot);
-        members
-            .iter()
-            .copied()
-            .find(|&m| m != asset && !(mine_here && item_assets.binary_search(&m).is_ok() && self.only_mine(slot, m)))
+        members.iter().copied().find(|&m| {
+            m != asset
+                && !(mine_here && item_assets.binary_search(&m).is_ok() && self.only_mine(slot, m))
+        })
     }
 
     /// Whether asset `a` on `slot` is there only through one item (so, when that item is the

@@ -99,7 +99,9 @@ impl Problem {
             Problem::Past => ConflictCode::InThePast,
             Problem::Environment | Problem::Team | Problem::Tags(..) => ConflictCode::OutOfScope,
             Problem::InBlackout(_) => ConflictCode::InBlackout,
-            Problem::TooManyItems(..) | Problem::TooManyAssets(..) => ConflictCode::CapacityExceeded,
+            Problem::TooManyItems(..) | Problem::TooManyAssets(..) => {
+                ConflictCode::CapacityExceeded
+            }
             Problem::Ha(..) => ConflictCode::HaGroupTogether,
             Problem::DoubleBooked(..) => ConflictCode::AssetDoubleBooked,
             Problem::AfterDue(_) => ConflictCode::AfterDueDate,
@@ -119,7 +121,11 @@ fn listed(list: &Option<Vec<String>>, value: Option<&str>) -> bool {
 impl Planner {
     /// Every conflict of putting item `item_id` on occurrence `key`, hard ones first. The item's
     /// current place (if any) does not count against it: this answers "what if it moved there".
-    pub fn check(&self, item_id: &str, key: &super::OccurrenceKey) -> Result<Vec<Conflict>, PlanError> {
+    pub fn check(
+        &self,
+        item_id: &str,
+        key: &super::OccurrenceKey,
+    ) -> Result<Vec<Conflict>, PlanError> {
         let i = self.item(item_id)?;
         let s = self.slot(key)?;
         Ok(self.conflicts_in(&self.book, i, s))
@@ -127,7 +133,11 @@ impl Planner {
 
     /// Dropping several items at once: each is checked as if the ones before it had landed
     /// (three items onto an occurrence with room for two: the third is over capacity).
-    pub fn check_many(&self, item_ids: &[String], key: &super::OccurrenceKey) -> Result<Vec<(String, Vec<Conflict>)>, PlanError> {
+    pub fn check_many(
+        &self,
+        item_ids: &[String],
+        key: &super::OccurrenceKey,
+    ) -> Result<Vec<(String, Vec<Conflict>)>, PlanError> {
         let s = self.slot(key)?;
         let mut book = self.book.clone();
         let mut out = Vec::with_capacity(item_ids.len());
@@ -155,7 +165,9 @@ impl Planner {
     pub fn check_all(&self) -> Vec<ItemConflicts> {
         let mut out = Vec::new();
         for (i, item) in self.items.iter().enumerate() {
-            let Some(&s) = self.book.placed.get(&i) else { continue };
+            let Some(&s) = self.book.placed.get(&i) else {
+                continue;
+            };
             if item.settled {
                 continue;
             }
@@ -283,7 +295,9 @@ impl Planner {
     fn ha_problem(&self, book: &Book, i: usize, s: usize) -> Option<Problem> {
         let mine = &self.item_assets[i];
         for (k, &a) in mine.iter().enumerate() {
-            let Some(group) = &self.assets[a].ha_group else { continue };
+            let Some(group) = &self.assets[a].ha_group else {
+                continue;
+            };
             if let Some(&b) = mine[k + 1..]
                 .iter()
                 .find(|&&b| self.assets[b].ha_group.as_ref() == Some(group))
@@ -309,9 +323,14 @@ impl Planner {
             .rev()
             .filter(|&o| {
                 let slot = &self.slots[o];
-                slot.kind == SlotKind::Maintenance && slot.end_utc <= due && slot.start() >= self.now
+                slot.kind == SlotKind::Maintenance
+                    && slot.end_utc <= due
+                    && slot.start() >= self.now
             })
-            .find(|&o| self.blocking_in(&self.book, i, o).is_none_or(|c| !c.is_hard()))
+            .find(|&o| {
+                self.blocking_in(&self.book, i, o)
+                    .is_none_or(|c| !c.is_hard())
+            })
     }
 
     pub(super) fn describe(&self, i: usize, s: usize, p: &Problem) -> Conflict {
@@ -327,7 +346,11 @@ impl Planner {
             ),
             Problem::Past => (
                 format!("“{name}” on {when} has already started"),
-                facts([("window", name.clone()), ("starts", when.clone()), ("now", self.now.to_rfc3339())]),
+                facts([
+                    ("window", name.clone()),
+                    ("starts", when.clone()),
+                    ("now", self.now.to_rfc3339()),
+                ]),
             ),
             Problem::Environment => {
                 let envs = slot.environments.as_deref().unwrap_or_default().join(", ");
@@ -373,7 +396,10 @@ impl Planner {
             ),
             Problem::TooManyAssets(would, max) => (
                 format!("“{name}” on {when} would hold {would} assets; its limit is {max}"),
-                facts([("assets", would.to_string()), ("max_assets", max.to_string())]),
+                facts([
+                    ("assets", would.to_string()),
+                    ("max_assets", max.to_string()),
+                ]),
             ),
             Problem::Ha(a, b, other) => {
                 let group = self.assets[*a].ha_group.clone().unwrap_or_default();
@@ -391,7 +417,14 @@ impl Planner {
                         self.slots[*o].name
                     ),
                 };
-                (message, facts([("ha_group", group), ("asset", asset(*a)), ("partner", asset(*b))]))
+                (
+                    message,
+                    facts([
+                        ("ha_group", group),
+                        ("asset", asset(*a)),
+                        ("partner", asset(*b)),
+                    ]),
+                )
             }
             Problem::DoubleBooked(a, o) => (
                 format!(
@@ -400,21 +433,40 @@ impl Planner {
                     self.slots[*o].name,
                     self.slots[*o].local_label
                 ),
-                facts([("asset", asset(*a)), ("other_window", self.slots[*o].name.clone())]),
+                facts([
+                    ("asset", asset(*a)),
+                    ("other_window", self.slots[*o].name.clone()),
+                ]),
             ),
             Problem::AfterDue(due) => {
                 let late = (slot.end_utc - *due).num_hours() as f64 / 24.0;
                 let last = match self.last_meeting(i, *due) {
-                    Some(o) => format!("the last window that meets it is “{}” on {}", self.slots[o].name, self.slots[o].local_label),
+                    Some(o) => format!(
+                        "the last window that meets it is “{}” on {}",
+                        self.slots[o].name, self.slots[o].local_label
+                    ),
                     None => "no window before it can take this item".to_string(),
                 };
                 (
-                    format!("Ends {late:.1} days after the due date {}: {last}", due.format("%Y-%m-%d")),
-                    facts([("due", due.to_rfc3339()), ("ends", slot.end_utc.to_rfc3339()), ("last_window", last)]),
+                    format!(
+                        "Ends {late:.1} days after the due date {}: {last}",
+                        due.format("%Y-%m-%d")
+                    ),
+                    facts([
+                        ("due", due.to_rfc3339()),
+                        ("ends", slot.end_utc.to_rfc3339()),
+                        ("last_window", last),
+                    ]),
                 )
             }
-            Problem::NoOpsOwner => ("No ops owner is assigned".to_string(), facts([("item", item.title.clone())])),
-            Problem::NoApprover => ("No approver is assigned".to_string(), facts([("item", item.title.clone())])),
+            Problem::NoOpsOwner => (
+                "No ops owner is assigned".to_string(),
+                facts([("item", item.title.clone())]),
+            ),
+            Problem::NoApprover => (
+                "No approver is assigned".to_string(),
+                facts([("item", item.title.clone())]),
+            ),
         };
         let code = p.code();
         Conflict {

@@ -29,7 +29,12 @@ impl Planner {
         (0..weeks)
             .map(|w| {
                 let at = self.now + Duration::weeks(w as i64);
-                let mut week = RiskWeek { week_start: at, open_items: 0, open_risk: 0.0, overdue_items: 0 };
+                let mut week = RiskWeek {
+                    week_start: at,
+                    open_items: 0,
+                    open_risk: 0.0,
+                    overdue_items: 0,
+                };
                 for (i, item) in self.items.iter().enumerate() {
                     if item.settled || fixed_at[i].is_some_and(|t| t <= at) {
                         continue;

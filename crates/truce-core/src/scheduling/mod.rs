@@ -8,10 +8,12 @@
 //! maintenance occurrence) refuse a placement; soft ones (after the due date, an asset booked
 //! in an overlapping occurrence, a missing owner or approver) ask a person to confirm with a reason.
 
+pub mod actions;
 mod autoplan;
 mod book;
 mod conflicts;
 mod forecast;
+pub mod load;
 
 use std::collections::BTreeMap;
 
@@ -177,7 +179,9 @@ impl Planner {
                 .as_ref()
                 .and_then(|k| planner.slot_index.get(k).copied())
             {
-                planner.book.place(i, s, &planner.item_assets[i], &planner.assets);
+                planner
+                    .book
+                    .place(i, s, &planner.item_assets[i], &planner.assets);
             }
         }
         planner
@@ -228,8 +232,5 @@ fn overlap_lists(slots: &[Slot]) -> Vec<Vec<usize>> {
 pub type Facts = BTreeMap<String, String>;
 
 pub(crate) fn facts<const N: usize>(pairs: [(&str, String); N]) -> Facts {
-    pairs
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

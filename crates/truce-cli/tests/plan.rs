@@ -1,0 +1,182 @@
+//! `truce plan`, `schedule`, `conflicts`, `forecast`: the scheduling engine through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn truce(ws: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_truce"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env_remove("TRUCE_WORKSPACE")
+        .env("TRUCE_NOW", "2026-11-23")
+        .output()
+        .expect("truce runs")
+}
+
+fn ok(ws: &Path, args: &[&str]) -> String {
+    let out = truce(ws, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(ws: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(ws, args)).unwrap()
+}
+
+fn corpus(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/scans")
+        .join(rel)
+}
+
+/// The qa scan (7 hosts, 5 fixes above info: read from the file) as 5 items, a Tuesday window
+/// with room for 2 items, and a 10-day freeze from 18 Dec.
+fn workspace(dir: &Path) -> (PathBuf, String, String) {
+    let ws = dir.join("w.truce");
+    ok(
+        &ws,
+        &[
+            "import",
+            corpus("tenable/nessus/nessus_v_unknown.xml")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    ok(&ws, &["items", "regroup"]);
+    let tuesday = json(
+        &ws,
+        &[
+            "windows",
+            "add",
+            "--name",
+            "Tuesday patching",
+            "--zone",
+            "Europe/Berlin",
+            "--start",
+            "2026-11-24T22:00",
+            "--duration",
+            "4h",
+            "--rrule",
+            "FREQ=WEEKLY;BYDAY=TU",
+            "--max-items",
+            "2",
+            "--json",
+        ],
+    );
+    json(
+        &ws,
+        &[
+            "windows",
+            "add",
+            "--name",
+            "Freeze",
+            "--kind",
+            "blackout",
+            "--zone",
+            "Europe/Berlin",
+            "--start",
+            "2026-12-18T00:00",
+            "--duration",
+            "240h",
+            "--json",
+        ],
+    );
+    let items = json(&ws, &["items", "--json"]);
+    let first = items[0]["id"].as_str().unwrap().to_string();
+    (ws, tuesday["id"].as_str().unwrap().to_string(), first)
+}
+
+#[test]
+fn plan_subcommands_have_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    for sub in ["plan", "schedule", "conflicts", "forecast"] {
+        let out = ok(&ws, &[sub, "--help"]);
+        assert!(out.contains("Usage: truce"), "{sub}: {out}");
+    }
+}
+
+#[test]
+fn a_drop_into_the_freeze_is_refused_with_its_reason_and_exit_code_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, tuesday, item) = workspace(dir.path());
+    let out = truce(
+        &ws,
+        &[
+            "schedule",
+            &item,
+            "--window",
+            &tuesday,
+            "--start",
+            "2026-12-22T21:00:00Z",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "refused");
+    let conflicts = v["checks"][0]["conflicts"].as_array().unwrap();
+    let freeze = conflicts
+        .iter()
+        .find(|c| c["code"] == "in_blackout")
+        .expect("in_blackout");
+    assert_eq!(freeze["hard"], true);
+    assert!(freeze["message"].as_str().unwrap().contains("“Freeze”"));
+    // Soft conflicts only on 1 Dec: refused without --confirm, placed with it.
+    let args = [
+        "schedule",
+        &item,
+        "--window",
+        &tuesday,
+        "--start",
+        "2026-12-01T21:00:00Z",
+    ];
+    assert_eq!(truce(&ws, &args).status.code(), Some(3));
+    let mut confirmed = args.to_vec();
+    confirmed.extend(["--confirm", "--reason", "CAB agreed"]);
+    assert!(ok(&ws, &confirmed).contains("scheduled 1 item(s)"));
+    let items = json(&ws, &["items", "--json"]);
+    assert_eq!(items[0]["state"], "scheduled");
+    assert_eq!(items[0]["window_id"].as_str(), Some(tuesday.as_str()));
+}
+
+#[test]
+fn auto_plan_proposes_then_accepts_and_the_plan_has_no_refused_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _, _) = workspace(dir.path());
+    let proposal = json(&ws, &["plan", "--auto", "--days", "60", "--json"]);
+    let placements = proposal["placements"].as_array().unwrap();
+    assert_eq!(placements.len(), 5);
+    assert_eq!(proposal["unplaced"].as_array().unwrap().len(), 0);
+    // Nothing is written by a proposal.
+    assert!(ok(&ws, &["conflicts"]).contains("no conflicts in the plan"));
+    let accepted = json(
+        &ws,
+        &["plan", "--auto", "--accept", "--days", "60", "--json"],
+    );
+    assert_eq!(accepted["scheduled"].as_array().unwrap().len(), 5);
+    let conflicts = json(&ws, &["conflicts", "--json"]);
+    let all: Vec<&Value> = conflicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["conflicts"].as_array().unwrap())
+        .collect();
+    assert!(!all.is_empty());
+    assert!(all.iter().all(|c| c["hard"] == false), "{all:?}");
+    let weeks = json(&ws, &["forecast", "--weeks", "4", "--json"]);
+    let open: Vec<u64> = weeks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["open_items"].as_u64().unwrap())
+        .collect();
+    assert_eq!(open, [5, 3, 1, 0]);
+}

@@ -1,0 +1,156 @@
+//! What people do with the plan, on a workspace: check a drop, schedule with the conflicts
+//! answered, ask for an auto-plan and accept it, check the whole plan, see the forecast.
+//! The app and the CLI call these; nothing is placed without its conflicts checked first.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{load, Conflict, ItemConflicts, OccurrenceKey, Proposal, RiskWeek};
+use crate::error::{Error, Result};
+use crate::planning;
+use crate::Workspace;
+
+/// The conflicts one dragged item would have on the target occurrence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DropCheck {
+    pub item_id: String,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl DropCheck {
+    pub fn refused(&self) -> bool {
+        self.conflicts.iter().any(|c| c.hard)
+    }
+    pub fn needs_confirmation(&self) -> bool {
+        !self.refused() && !self.conflicts.is_empty()
+    }
+}
+
+/// What came of a request to schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ScheduleOutcome {
+    /// Placed; soft conflicts, if any, were confirmed and are in the change log's reason.
+    Scheduled { checks: Vec<DropCheck> },
+    /// A hard conflict: nothing was placed.
+    Refused { checks: Vec<DropCheck> },
+    /// Soft conflicts only: nothing was placed until a person confirms with a reason.
+    NeedsConfirmation { checks: Vec<DropCheck> },
+}
+
+/// The conflicts of dropping `items` (in that order) on `target`, as of `now`.
+pub fn check_drop(
+    ws: &Workspace,
+    items: &[String],
+    target: &OccurrenceKey,
+    now: DateTime<Utc>,
+) -> Result<Vec<DropCheck>> {
+    let planner = load::around(ws.conn(), now, items, target)?;
+    Ok(planner
+        .check_many(items, target)
+        .map_err(|e| Error::Invalid(e.to_string()))?
+        .into_iter()
+        .map(|(item_id, conflicts)| DropCheck { item_id, conflicts })
+        .collect())
+}
+
+/// Schedules `items` on `target` if no hard conflict stands in the way and, when there are soft
+/// ones, only with `confirmed` set and a reason: the conflicts accepted are recorded with it.
+pub fn schedule(
+    ws: &mut Workspace,
+    items: &[String],
+    target: &OccurrenceKey,
+    reason: &str,
+    confirmed: bool,
+    now: DateTime<Utc>,
+) -> Result<ScheduleOutcome> {
+    let checks = check_drop(ws, items, target, now)?;
+    if checks.iter().any(DropCheck::refused) {
+        return Ok(ScheduleOutcome::Refused { checks });
+    }
+    let soft = checks.iter().any(DropCheck::needs_confirmation);
+    if soft && !confirmed {
+        return Ok(ScheduleOutcome::NeedsConfirmation { checks });
+    }
+    if soft && reason.trim().is_empty() {
+        return Err(Error::Invalid(
+            "scheduling despite a conflict needs a reason (it goes into the item's history)".into(),
+        ));
+    }
+    let actor = ws.actor().to_string();
+    let start = target.start_utc.to_rfc3339();
+    for check in &checks {
+        let accepted: Vec<&str> = check.conflicts.iter().map(|c| c.message.as_str()).collect();
+        let why = match (reason.trim(), accepted.is_empty()) {
+            ("", true) => "placed on the plan".to_string(),
+            (r, true) => r.to_string(),
+            (r, false) => format!("{r} (accepted: {})", accepted.join("; ")),
+        };
+        planning::schedule(ws, &check.item_id, &target.window_id, &start, &actor, &why)?;
+    }
+    Ok(ScheduleOutcome::Scheduled { checks })
+}
+
+/// A proposal for every unplaced item that still needs a place, `days` ahead.
+pub fn auto_plan(ws: &Workspace, now: DateTime<Utc>, days: i64) -> Result<Proposal> {
+    Ok(load::whole(ws.conn(), now, days)?.propose())
+}
+
+/// What accepting a proposal did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AcceptReport {
+    pub scheduled: Vec<String>,
+    /// Items the proposal placed that could not be scheduled any more, with why.
+    pub skipped: Vec<DropCheck>,
+}
+
+/// Accepts the auto-plan: all of it (`only` None) or the named items. The proposal is made
+/// again (it is deterministic) and each placement goes through the same checks as a drop, so
+/// a plan that changed meanwhile is never forced.
+pub fn accept(
+    ws: &mut Workspace,
+    only: Option<&[String]>,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<AcceptReport> {
+    let proposal = auto_plan(ws, now, days)?;
+    if let Some(ids) = only {
+        if let Some(missing) = ids
+            .iter()
+            .find(|id| !proposal.placements.iter().any(|p| &p.item_id == *id))
+        {
+            return Err(Error::Invalid(format!(
+                "the auto-plan has no place for work item '{missing}'"
+            )));
+        }
+    }
+    let mut report = AcceptReport {
+        scheduled: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for p in &proposal.placements {
+        if only.is_some_and(|ids| !ids.contains(&p.item_id)) {
+            continue;
+        }
+        let one = [p.item_id.clone()];
+        let reason = format!("auto-plan accepted: {}", p.why);
+        match schedule(ws, &one, &p.occurrence, &reason, true, now)? {
+            ScheduleOutcome::Scheduled { .. } => report.scheduled.push(p.item_id.clone()),
+            ScheduleOutcome::Refused { checks } | ScheduleOutcome::NeedsConfirmation { checks } => {
+                report.skipped.extend(checks)
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The conflicts of every placed item still to do.
+pub fn plan_conflicts(ws: &Workspace, now: DateTime<Utc>) -> Result<Vec<ItemConflicts>> {
+    Ok(load::whole(ws.conn(), now, load::HORIZON_DAYS)?.check_all())
+}
+
+/// Open risk by week if the plan is carried out.
+pub fn forecast(ws: &Workspace, now: DateTime<Utc>, weeks: u32) -> Result<Vec<RiskWeek>> {
+    Ok(load::whole(ws.conn(), now, i64::from(weeks) * 7)?.forecast(weeks))
+}

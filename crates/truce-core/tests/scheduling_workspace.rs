@@ -1,0 +1,329 @@
+//! Scheduling on a real workspace: the qa scan's work items, a weekly window and a freeze.
+//! The drop check, scheduling with conflicts answered, auto-plan and accept, the whole-plan
+//! check and the forecast, all through `scheduling::actions`.
+
+mod common;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::{corpus, fresh, scalar, texts};
+use truce_core::calendar::{self, WindowKind, WindowSpec};
+use truce_core::planning::{self, ItemState};
+use truce_core::scheduling::actions::{self, ScheduleOutcome};
+use truce_core::scheduling::{ConflictCode, OccurrenceKey};
+use truce_core::{ingest, Workspace};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+}
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+struct Plan {
+    ws: Workspace,
+    tuesday: String,
+    freeze: String,
+    /// Item ids, biggest first (the scan's 4 seven-host fixes, then the two-host NLA fix).
+    items: Vec<String>,
+}
+
+/// nessus_v_unknown.xml (7 qa hosts; 5 fixes above info, read from the file: 4 on all 7 hosts,
+/// NLA on 2) grouped into 5 items; "Tuesday patching" every Tuesday 22:00 Europe/Berlin for 4 h,
+/// at most 2 items; a freeze from Fri 18 Dec 2026 00:00 Berlin for 10 days.
+fn plan(dir: &std::path::Path) -> Plan {
+    let mut ws = fresh(dir);
+    ingest::import_file(
+        &mut ws,
+        &corpus("tenable/nessus/nessus_v_unknown.xml"),
+        None,
+    )
+    .unwrap();
+    planning::regroup(&mut ws).unwrap();
+    let spec =
+        |name: &str, kind, start: &str, minutes, rrule: Option<&str>, max_items| WindowSpec {
+            name: name.into(),
+            kind,
+            description: None,
+            time_zone: "Europe/Berlin".into(),
+            starts_local: calendar::windows::parse_local_text(start).unwrap(),
+            duration_min: minutes,
+            rrule: rrule.map(Into::into),
+            exrule: None,
+            exdates: None,
+            rdates: None,
+            environments: None,
+            asset_tags: None,
+            teams: None,
+            max_assets: None,
+            max_items,
+        };
+    let tuesday = calendar::create(
+        ws.conn(),
+        "test",
+        &spec(
+            "Tuesday patching",
+            WindowKind::Maintenance,
+            "2026-11-24T22:00:00",
+            240,
+            Some("FREQ=WEEKLY;BYDAY=TU"),
+            Some(2),
+        ),
+    )
+    .unwrap()
+    .id;
+    let freeze = calendar::create(
+        ws.conn(),
+        "test",
+        &spec(
+            "Freeze",
+            WindowKind::Blackout,
+            "2026-12-18T00:00:00",
+            10 * 24 * 60,
+            None,
+            None,
+        ),
+    )
+    .unwrap()
+    .id;
+    let items = texts(
+        &ws,
+        "SELECT work_item_id FROM work_item_findings GROUP BY work_item_id ORDER BY count(*) DESC, work_item_id",
+    );
+    assert_eq!(items.len(), 5);
+    Plan {
+        ws,
+        tuesday,
+        freeze,
+        items,
+    }
+}
+
+fn at(window: &str, start: &str) -> OccurrenceKey {
+    OccurrenceKey {
+        window_id: window.into(),
+        start_utc: utc(start),
+    }
+}
+
+fn codes(checks: &[actions::DropCheck]) -> Vec<Vec<ConflictCode>> {
+    checks
+        .iter()
+        .map(|c| c.conflicts.iter().map(|x| x.code).collect())
+        .collect()
+}
+
+#[test]
+fn a_drop_in_the_freeze_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    let log = scalar(&p.ws, "SELECT count(*) FROM change_log");
+    // Tuesday 22 Dec 22:00 CET is 21:00 UTC, inside the freeze (18 Dec – 28 Dec).
+    let target = at(&p.tuesday, "2026-12-22T21:00:00Z");
+    let out = actions::schedule(&mut p.ws, &p.items[..1], &target, "", true, now()).unwrap();
+    let ScheduleOutcome::Refused { checks } = out else {
+        panic!("{out:?}")
+    };
+    let freeze = checks[0]
+        .conflicts
+        .iter()
+        .find(|c| c.code == ConflictCode::InBlackout)
+        .unwrap();
+    assert!(freeze.message.contains("Freeze"), "{}", freeze.message);
+    assert_eq!(freeze.facts["blackout_start"], "2026-12-17T23:00:00+00:00");
+    assert_eq!(scalar(&p.ws, "SELECT count(*) FROM change_log"), log);
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(*) FROM work_items WHERE window_id IS NOT NULL"
+        ),
+        0
+    );
+    // The freeze itself is no place for work either.
+    let on_freeze = actions::check_drop(
+        &p.ws,
+        &p.items[..1],
+        &at(&p.freeze, "2026-12-17T23:00:00Z"),
+        now(),
+    )
+    .unwrap();
+    assert!(codes(&on_freeze)[0].contains(&ConflictCode::NotAMaintenanceWindow));
+}
+
+#[test]
+fn soft_conflicts_wait_for_a_reason_and_go_into_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    let item = p.items[4].clone();
+    let target = at(&p.tuesday, "2026-12-01T21:00:00Z");
+    // The scan is from 2013: every due date has passed; nobody owns the items yet.
+    let out = actions::schedule(
+        &mut p.ws,
+        std::slice::from_ref(&item),
+        &target,
+        "",
+        false,
+        now(),
+    )
+    .unwrap();
+    let ScheduleOutcome::NeedsConfirmation { checks } = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        codes(&checks),
+        vec![vec![
+            ConflictCode::AfterDueDate,
+            ConflictCode::MissingOpsOwner,
+            ConflictCode::MissingApprover
+        ]]
+    );
+    assert!(
+        actions::schedule(
+            &mut p.ws,
+            std::slice::from_ref(&item),
+            &target,
+            " ",
+            true,
+            now()
+        )
+        .is_err(),
+        "a reason is required"
+    );
+    let out = actions::schedule(
+        &mut p.ws,
+        std::slice::from_ref(&item),
+        &target,
+        "CAB 24 Nov: fix first, owners tomorrow",
+        true,
+        now(),
+    )
+    .unwrap();
+    assert!(matches!(out, ScheduleOutcome::Scheduled { .. }), "{out:?}");
+    let card = planning::items::cards_of(p.ws.conn(), now(), std::slice::from_ref(&item))
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(card.state, ItemState::Scheduled);
+    assert_eq!(card.window_id.as_deref(), Some(p.tuesday.as_str()));
+    assert_eq!(
+        card.occurrence_start.as_deref().map(utc),
+        Some(utc("2026-12-01T21:00:00Z"))
+    );
+    let reasons = texts(
+        &p.ws,
+        &format!(
+            "SELECT reason FROM change_log WHERE entity_id = '{item}' AND field = 'window_id'"
+        ),
+    );
+    assert_eq!(reasons.len(), 1);
+    assert!(
+        reasons[0].starts_with("CAB 24 Nov: fix first, owners tomorrow (accepted: "),
+        "{}",
+        reasons[0]
+    );
+    assert!(
+        reasons[0].contains("No ops owner is assigned"),
+        "{}",
+        reasons[0]
+    );
+}
+
+#[test]
+fn three_items_onto_room_for_two_are_refused_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    let target = at(&p.tuesday, "2026-12-08T21:00:00Z");
+    let out = actions::schedule(
+        &mut p.ws,
+        &p.items[..3],
+        &target,
+        "all at once",
+        true,
+        now(),
+    )
+    .unwrap();
+    let ScheduleOutcome::Refused { checks } = out else {
+        panic!("{out:?}")
+    };
+    assert!(!codes(&checks)[1].contains(&ConflictCode::CapacityExceeded));
+    assert!(codes(&checks)[2].contains(&ConflictCode::CapacityExceeded));
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(*) FROM work_items WHERE window_id IS NOT NULL"
+        ),
+        0
+    );
+    // A time that is not an occurrence of the window is an error, not a conflict.
+    let wrong = at(&p.tuesday, "2026-12-08T20:00:00Z");
+    let e = actions::check_drop(&p.ws, &p.items[..1], &wrong, now()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("has no occurrence starting at 2026-12-08T20:00:00+00:00"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_auto_plan_fills_tuesdays_around_the_freeze_and_accepting_it_schedules_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    let proposal = actions::auto_plan(&p.ws, now(), 60).unwrap();
+    assert_eq!(
+        proposal,
+        actions::auto_plan(&p.ws, now(), 60).unwrap(),
+        "deterministic"
+    );
+    let starts: Vec<String> = proposal
+        .placements
+        .iter()
+        .map(|pl| pl.occurrence.start_utc.to_rfc3339())
+        .collect();
+    // Two items per Tuesday (22:00 CET = 21:00 UTC) from 24 Nov: 24 Nov, 1 Dec, then the fifth on 8 Dec.
+    assert_eq!(
+        starts,
+        [
+            "2026-11-24T21:00:00+00:00",
+            "2026-11-24T21:00:00+00:00",
+            "2026-12-01T21:00:00+00:00",
+            "2026-12-01T21:00:00+00:00",
+            "2026-12-08T21:00:00+00:00"
+        ]
+    );
+    assert_eq!(proposal.breaches, 5, "due dates from 2013 cannot be met");
+    assert!(
+        proposal.placements[4].why.contains("passed over 2: 2 full"),
+        "{}",
+        proposal.placements[4].why
+    );
+    assert!(proposal.unplaced.is_empty());
+    // Nothing is written until someone accepts.
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(*) FROM work_items WHERE window_id IS NOT NULL"
+        ),
+        0
+    );
+    let accepted = actions::accept(&mut p.ws, None, now(), 60).unwrap();
+    assert_eq!(accepted.scheduled.len(), 5);
+    assert!(accepted.skipped.is_empty());
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(*) FROM work_items WHERE state = 'scheduled'"
+        ),
+        5
+    );
+    // The whole plan now has soft conflicts only (late, unowned), never a refused one.
+    let all = actions::plan_conflicts(&p.ws, now()).unwrap();
+    assert_eq!(all.len(), 5);
+    assert!(all.iter().all(|i| i.conflicts.iter().all(|c| !c.hard)));
+    // Carried out, the plan leaves 5, 3, 1, then 0 items open at the start of each week.
+    let weeks: Vec<u32> = actions::forecast(&p.ws, now(), 4)
+        .unwrap()
+        .iter()
+        .map(|w| w.open_items)
+        .collect();
+    assert_eq!(weeks, [5, 3, 1, 0]);
+}
