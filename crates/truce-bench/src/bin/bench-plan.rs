@@ -2,12 +2,18 @@
 //!
 //! `bench-plan [--items N] [--weeks W] [--runs R]`:
 //! - autoplan: build the planner from 10,000 items and 500 occurrences, then propose a plan;
-//! - check: the conflict check of one drop (an item onto an occurrence) once that plan is carried out.
+//! - check: the conflict check of one drop (an item onto an occurrence) once that plan is carried out;
+//! - with `--dir DIR`, the same questions asked of a workspace file: 1,000,000 findings in 10,000
+//!   work items, 10 weekly windows, 20 weeks already planned; a drop check through
+//!   `scheduling::actions::check_drop` (SQLite and all), and the auto-plan from the workspace.
 
 use std::time::Instant;
 
-use truce_bench::plan::world;
-use truce_core::scheduling::Planner;
+use chrono::{Duration, TimeZone, Utc};
+use truce_bench::plan::{preload, world};
+use truce_core::calendar::{self, WindowKind, WindowSpec};
+use truce_core::scheduling::{actions, OccurrenceKey, Planner};
+use truce_core::Workspace;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -72,4 +78,107 @@ fn main() {
         "check     one drop on the carried-out plan: {:.1} µs mean over {drops} drops ({refused} refused)",
         per * 1e6
     );
+    if let Some(i) = std::env::args().position(|a| a == "--dir") {
+        let dir = std::path::PathBuf::from(std::env::args().nth(i + 1).expect("--dir DIR"));
+        on_a_workspace(&dir);
+    }
+}
+
+/// 1M findings (20,000 assets x 50 vulnerabilities) in 10,000 items of 100 findings (one
+/// vulnerability on a block of 100 assets), 10 weekly windows with room for 30 items, and the
+/// first 20 weeks of occurrences holding 20 items each.
+fn on_a_workspace(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("bench-plan-{}.truce", std::process::id()));
+    let mut ws = Workspace::open(&path).unwrap();
+    let setup = Instant::now();
+    preload(&mut ws, 1_000_000);
+    eprintln!(
+        "setup: 1M findings in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+    ws.conn()
+        .execute_batch(
+            "BEGIN;
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+             INSERT INTO work_items (id, title, action, state, created_at, updated_at)
+               SELECT printf('pre-i-%05d', i), printf('Fix %d', i), printf('Upgrade %d', i), 'backlog',
+                      '2025-01-02T00:00:00Z', '2025-01-02T00:00:00Z' FROM n;
+             INSERT INTO work_item_findings (work_item_id, finding_id)
+               SELECT printf('pre-i-%05d', CAST(substr(vulnerability_id, 7) AS INTEGER) * 200
+                                            + CAST(substr(asset_id, 7) AS INTEGER) / 100), id
+               FROM findings;
+             COMMIT;",
+        )
+        .unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+    for w in 0..10u32 {
+        let start = now.date_naive() + Duration::days(1 + i64::from(w % 7));
+        let spec = WindowSpec {
+            name: format!("Window {w}"),
+            kind: WindowKind::Maintenance,
+            description: None,
+            time_zone: "Europe/Berlin".into(),
+            starts_local: start.and_hms_opt(18 + w % 4, 0, 0).unwrap(),
+            duration_min: 120,
+            rrule: Some("FREQ=WEEKLY".into()),
+            exrule: None,
+            exdates: None,
+            rdates: None,
+            environments: None,
+            asset_tags: None,
+            teams: None,
+            max_assets: None,
+            max_items: Some(30),
+        };
+        calendar::create(ws.conn(), "bench", &spec).unwrap();
+    }
+    let occurrences = calendar::occurrences(ws.conn(), now, now + Duration::weeks(50)).unwrap();
+    let tx = ws.write_tx().unwrap();
+    for (k, o) in occurrences.iter().take(200).enumerate() {
+        for j in 0..20 {
+            tx.execute(
+                "UPDATE work_items SET window_id = ?1, occurrence_start = ?2, state = 'scheduled' WHERE id = ?3",
+                rusqlite::params![o.window_id, o.start_utc.format("%Y-%m-%dT%H:%M:%SZ").to_string(), format!("pre-i-{:05}", k * 20 + j)],
+            )
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    eprintln!(
+        "setup: items, windows and placements after {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+    let drops = 50;
+    let mut times = Vec::new();
+    for k in 0..drops {
+        let item = format!("pre-i-{:05}", 4000 + k * 97);
+        let o = &occurrences[(k * 37) % 200];
+        let target = OccurrenceKey {
+            window_id: o.window_id.clone(),
+            start_utc: o.start_utc,
+        };
+        let start = Instant::now();
+        let checks = actions::check_drop(&ws, std::slice::from_ref(&item), &target, now).unwrap();
+        times.push(start.elapsed().as_secs_f64());
+        assert_eq!(checks.len(), 1);
+    }
+    println!(
+        "ws-check  one drop on a workspace with 1,000,000 findings: median {:.2} ms (min {:.2}, max {:.2}, {drops} drops)",
+        median(times.clone()) * 1e3,
+        times.iter().cloned().fold(f64::MAX, f64::min) * 1e3,
+        times.iter().cloned().fold(0.0, f64::max) * 1e3
+    );
+    let start = Instant::now();
+    let proposal = actions::auto_plan(&ws, now, 350).unwrap();
+    println!(
+        "ws-plan   auto-plan from that workspace (items, due dates and assets read from SQLite): {:.2} s; placed {}, unplaced {}",
+        start.elapsed().as_secs_f64(),
+        proposal.placements.len(),
+        proposal.unplaced.len()
+    );
+    drop(ws);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }

@@ -13,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use truce_bench::plan::preload;
 use truce_core::{planning, Workspace};
 
 fn main() {
@@ -58,34 +59,4 @@ fn main() {
 
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
-}
-
-/// `findings` open findings on 20,000 assets, written straight in SQL (fast to set up).
-fn preload(ws: &mut Workspace, findings: usize) {
-    let assets = 20_000;
-    let per = findings / assets;
-    ws.conn()
-        .execute_batch(&format!(
-            "BEGIN;
-             INSERT INTO teams (id, name, kind) VALUES ('t-linux', 'Linux Ops', 'ops'), ('t-win', 'Windows Ops', 'ops');
-             INSERT INTO ownership_rules (id, position, kind, pattern, team_id, created_at) VALUES
-               ('r1', 1, 'hostname', 'win*', 't-win', '2025-01-01T00:00:00Z'),
-               ('r2', 2, 'hostname', '*', 't-linux', '2025-01-01T00:00:00Z');
-             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {assets} - 1)
-             INSERT INTO assets (id, name, environment, created_at, updated_at)
-               SELECT printf('pre-a-%06d', i), printf('%s%06d.example.net', CASE WHEN i % 4 = 0 THEN 'win' ELSE 'lin' END, i),
-                      CASE i % 3 WHEN 0 THEN 'prod' WHEN 1 THEN 'staging' ELSE 'dev' END,
-                      '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z' FROM n;
-             INSERT INTO asset_identifiers (asset_id, kind, value) SELECT id, 'fqdn', name FROM assets WHERE id LIKE 'pre-a-%';
-             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {per} - 1)
-             INSERT INTO vulnerabilities (id, scanner, scanner_id, title, severity, solution)
-               SELECT printf('pre-v-%04d', i), 'nessus', printf('pre%d', i), printf('Preloaded %d', i),
-                      CASE i % 4 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END,
-                      printf('Upgrade component %d to version %d.0 or later.', i % 10, i % 10 + 2) FROM n;
-             INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, first_seen, last_seen)
-               SELECT a.id || v.id, a.id, v.id, '443/tcp', v.severity, 'open', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'
-               FROM assets a, vulnerabilities v WHERE a.id LIKE 'pre-a-%' AND v.id LIKE 'pre-v-%';
-             COMMIT;"
-        ))
-        .unwrap();
 }

@@ -111,8 +111,10 @@ fn item_of(card: &WorkItemCard, assets: Vec<String>) -> PlanItem {
 /// Open assets of the given items (all items when `only` is None), item id → asset ids.
 fn open_assets(conn: &Connection, only: Option<&[String]>) -> Result<HashMap<String, Vec<String>>> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    // CROSS JOIN keeps the memberships as the outer loop: with a plain JOIN SQLite preferred
+    // the findings' status index and walked a million open findings for one item.
     let base = "SELECT DISTINCT w.work_item_id, f.asset_id FROM work_item_findings w
-                JOIN findings f ON f.id = w.finding_id WHERE f.status = 'open'";
+                CROSS JOIN findings f ON f.id = w.finding_id WHERE f.status = 'open'";
     let mut add = |sql: &str, args: &[String]| -> Result<()> {
         let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map(params_from_iter(args), |r| {
@@ -189,6 +191,43 @@ fn build(
     Ok(Planner::new(now, slots, items, assets))
 }
 
+/// `ids` as the planner needs them when only their HA group matters: members of a group with
+/// their names (a message may name them), the rest by id alone.
+fn ha_members(conn: &Connection, ids: &BTreeSet<String>) -> Result<Vec<PlanAsset>> {
+    let ids: Vec<String> = ids.iter().cloned().collect();
+    let mut grouped: HashMap<String, (String, String)> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id, name, ha_group FROM assets WHERE id IN ({marks}) AND ha_group IS NOT NULL"
+        ))?;
+        let rows = stmt.query_map(params_from_iter(chunk), |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+        })?;
+        for row in rows {
+            let (id, v) = row?;
+            grouped.insert(id, v);
+        }
+    }
+    Ok(ids
+        .into_iter()
+        .map(|id| match grouped.remove(&id) {
+            Some((name, group)) => PlanAsset {
+                id,
+                name,
+                tags: Vec::new(),
+                ha_group: Some(group),
+            },
+            None => PlanAsset {
+                name: id.clone(),
+                id,
+                tags: Vec::new(),
+                ha_group: None,
+            },
+        })
+        .collect())
+}
+
 /// Every work item, and the occurrences from the earliest placed one (or `now`) to `days` ahead.
 pub fn whole(conn: &Connection, now: DateTime<Utc>, days: i64) -> Result<Planner> {
     let cards = planning::list_items(conn, now)?;
@@ -202,15 +241,32 @@ pub fn whole(conn: &Connection, now: DateTime<Utc>, days: i64) -> Result<Planner
     build(conn, now, &cards, assets, from, to)
 }
 
-/// What a drop of `items` onto an occurrence can touch: those items, the occurrences from now
-/// to the later of the target and their due dates, and the items placed on them.
+/// What a drop of `items` onto an occurrence can touch, and no more (a drop is checked in a few
+/// milliseconds on a workspace with a million findings):
+/// - the dragged items, in full (due date, owners, open assets);
+/// - the items placed on occurrences overlapping the target in time, with their open assets
+///   (capacity, HA groups and double booking are decided by them);
+/// - every occurrence from now to the later of the target and the items' due dates, each with
+///   how many items it holds, so "the last window that meets the due date" knows scope,
+///   blackouts and item capacity. (Asset capacity and HA groups of those other occurrences are
+///   checked when something is dropped there.)
 pub fn around(
     conn: &Connection,
     now: DateTime<Utc>,
     items: &[String],
     target: &OccurrenceKey,
 ) -> Result<Planner> {
+    let t0 = std::time::Instant::now();
+    let trace = |what: &str| {
+        if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
+            eprintln!(
+                "around: {what} after {:.2} ms",
+                t0.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    };
     let dragged = planning::items::cards_of(conn, now, items)?;
+    trace("cards");
     if let Some(missing) = items
         .iter()
         .find(|id| !dragged.iter().any(|c| &c.id == *id))
@@ -235,20 +291,96 @@ pub fn around(
         .max(latest_due.unwrap_or(occurrence.end_utc))
         .max(now)
         + Duration::days(1);
-    // Items placed on occurrences that may overlap the span (a window lasts at most a week
-    // in practice; a longer one is still found through its start inside the span).
+    trace("occurrence");
+    let slots: Vec<Slot> = calendar::occurrences(conn, from, to)?
+        .into_iter()
+        .map(slot)
+        .collect();
+    trace("occurrences");
+    let ends: HashMap<(&str, DateTime<Utc>), DateTime<Utc>> = slots
+        .iter()
+        .map(|s| ((s.key.window_id.as_str(), s.start()), s.end_utc))
+        .collect();
+
+    let mut plan_items: Vec<PlanItem> = Vec::new();
+    let mut near: Vec<String> = Vec::new();
+    // Placed items in the span (a window lasts at most a week in practice; a longer one is
+    // still found through its start inside the span).
     let mut stmt = conn.prepare_cached(
-        "SELECT id FROM work_items WHERE occurrence_start >= ?1 AND occurrence_start < ?2",
+        "SELECT id, title, state, window_id, occurrence_start FROM work_items
+         WHERE occurrence_start >= ?1 AND occurrence_start < ?2",
     )?;
-    let span_from = crate::ids::utc_text(from - Duration::days(7));
-    let span_to = crate::ids::utc_text(to);
-    let mut ids: Vec<String> = stmt
-        .query_map([span_from, span_to], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    ids.retain(|id| !items.contains(id));
-    let mut cards = dragged;
-    cards.extend(planning::items::cards_of(conn, now, &ids)?);
-    let all: Vec<String> = cards.iter().map(|c| c.id.clone()).collect();
-    let assets = open_assets(conn, Some(&all))?;
-    build(conn, now, &cards, assets, from, to)
+    let mut rows = stmt.query([
+        crate::ids::utc_text(from - Duration::days(7)),
+        crate::ids::utc_text(to),
+    ])?;
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        if items.contains(&id) {
+            continue;
+        }
+        let (Some(window), Some(start)) = (
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?
+                .as_deref()
+                .and_then(parse_utc),
+        ) else {
+            continue;
+        };
+        let Some(&end) = ends.get(&(window.as_str(), start)) else {
+            continue;
+        };
+        let state = ItemState::parse(&r.get::<_, String>(2)?).unwrap_or(ItemState::Backlog);
+        if start < occurrence.end_utc && occurrence.start_utc < end {
+            near.push(id.clone());
+        }
+        plan_items.push(PlanItem {
+            id,
+            title: r.get(1)?,
+            team: None,
+            team_name: None,
+            environment: None,
+            assets: Vec::new(),
+            due: None,
+            risk: 0.0,
+            ops_owner: None,
+            approver: None,
+            placed: Some(OccurrenceKey {
+                window_id: window,
+                start_utc: start,
+            }),
+            wants_plan: false,
+            settled: settled(state),
+        });
+    }
+    drop(rows);
+    trace("placed");
+    let mut assets_of = open_assets(conn, Some(&near))?;
+    for it in plan_items.iter_mut() {
+        if let Some(a) = assets_of.remove(&it.id) {
+            it.assets = a;
+        }
+    }
+    let mut dragged_assets = open_assets(conn, Some(items))?;
+    plan_items.extend(
+        dragged
+            .iter()
+            .map(|c| item_of(c, dragged_assets.remove(&c.id).unwrap_or_default())),
+    );
+    // The dragged items' assets in full (tags decide scope and blackouts); of the others only
+    // the HA groups matter, and an id is enough for counting and double booking.
+    let mine: BTreeSet<String> = plan_items[plan_items.len() - dragged.len()..]
+        .iter()
+        .flat_map(|i| i.assets.iter().cloned())
+        .collect();
+    let others: BTreeSet<String> = plan_items
+        .iter()
+        .flat_map(|i| i.assets.iter())
+        .filter(|a| !mine.contains(*a))
+        .cloned()
+        .collect();
+    let mut assets = plan_assets(conn, &mine)?;
+    assets.extend(ha_members(conn, &others)?);
+    trace("assets");
+    Ok(Planner::new(now, slots, plan_items, assets))
 }
