@@ -327,3 +327,80 @@ fn the_auto_plan_fills_tuesdays_around_the_freeze_and_accepting_it_schedules_eve
         .collect();
     assert_eq!(weeks, [5, 3, 1, 0]);
 }
+
+#[test]
+fn a_drop_sees_double_booking_and_ha_partners_through_items_placed_around_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    // Item 0 holds all seven hosts, item 4 (NLA) two of them.
+    let nla = p.items[4].clone();
+    let nla_hosts = texts(
+        &p.ws,
+        &format!(
+        "SELECT DISTINCT a.name FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
+         JOIN assets a ON a.id = f.asset_id WHERE w.work_item_id = '{nla}' ORDER BY a.name"),
+    );
+    assert_eq!(nla_hosts.len(), 2);
+    let partner = texts(&p.ws, "SELECT name FROM assets ORDER BY name")
+        .into_iter()
+        .find(|n| !nla_hosts.contains(n))
+        .unwrap();
+    let overlapping = calendar::create(
+        p.ws.conn(),
+        "test",
+        &WindowSpec {
+            name: "Late Tuesday".into(),
+            kind: WindowKind::Maintenance,
+            description: None,
+            time_zone: "Europe/Berlin".into(),
+            starts_local: calendar::windows::parse_local_text("2026-12-01T23:00:00").unwrap(),
+            duration_min: 60,
+            rrule: None,
+            exrule: None,
+            exdates: None,
+            rdates: None,
+            environments: None,
+            asset_tags: None,
+            teams: None,
+            max_assets: None,
+            max_items: None,
+        },
+    )
+    .unwrap()
+    .id;
+    let tuesday = at(&p.tuesday, "2026-12-01T21:00:00Z");
+    let out = actions::schedule(&mut p.ws, &p.items[..1], &tuesday, "first", true, now()).unwrap();
+    assert!(matches!(out, ScheduleOutcome::Scheduled { .. }), "{out:?}");
+    // Same hosts in an overlapping occurrence of another window: confirm, not refuse.
+    let late = at(&overlapping, "2026-12-01T22:00:00Z");
+    let checks = actions::check_drop(&p.ws, std::slice::from_ref(&nla), &late, now()).unwrap();
+    let twice = checks[0]
+        .conflicts
+        .iter()
+        .find(|c| c.code == ConflictCode::AssetDoubleBooked)
+        .expect("double booked");
+    assert!(!twice.hard);
+    assert_eq!(twice.facts["other_window"], "Tuesday patching");
+    // The same hosts twice in one occurrence are fine...
+    assert!(
+        actions::check_drop(&p.ws, std::slice::from_ref(&nla), &tuesday, now()).unwrap()[0]
+            .conflicts
+            .iter()
+            .all(|c| !c.hard)
+    );
+    // ...until one of the NLA item's hosts and a host of item 0 form an HA pair.
+    p.ws.conn()
+        .execute(
+            "UPDATE assets SET ha_group = 'pair' WHERE name IN (?1, ?2)",
+            [&nla_hosts[0], &partner],
+        )
+        .unwrap();
+    let checks = actions::check_drop(&p.ws, std::slice::from_ref(&nla), &tuesday, now()).unwrap();
+    let ha = checks[0]
+        .conflicts
+        .iter()
+        .find(|c| c.code == ConflictCode::HaGroupTogether)
+        .expect("HA");
+    assert!(ha.hard);
+    assert_eq!(ha.facts["partner"], partner);
+}

@@ -5,6 +5,7 @@
 -- belongs to (both nodes share ha_group), and the ops team that owns it (from a rule or by hand).
 ALTER TABLE assets ADD COLUMN internet_facing INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE assets ADD COLUMN ha_group TEXT;
+CREATE INDEX assets_by_ha_group ON assets(ha_group) WHERE ha_group IS NOT NULL;
 ALTER TABLE assets ADD COLUMN owner_team_id TEXT REFERENCES teams(id) ON DELETE SET NULL;
 ALTER TABLE assets ADD COLUMN owner_source TEXT CHECK (owner_source IN ('rule','manual'));
 

@@ -191,36 +191,40 @@ fn build(
     Ok(Planner::new(now, slots, items, assets))
 }
 
-/// `ids` as the planner needs them when only their HA group matters: members of a group with
-/// their names (a message may name them), the rest by id alone.
-fn ha_members(conn: &Connection, ids: &BTreeSet<String>) -> Result<Vec<PlanAsset>> {
-    let ids: Vec<String> = ids.iter().cloned().collect();
-    let mut grouped: HashMap<String, (String, String)> = HashMap::new();
-    for chunk in ids.chunks(500) {
+/// `ids` as the planner needs them when only their HA group matters: members of `groups` (the
+/// dragged assets' groups) with their names, for messages; the rest by id alone.
+fn ha_members(
+    conn: &Connection,
+    ids: &BTreeSet<String>,
+    groups: &BTreeSet<String>,
+) -> Result<Vec<PlanAsset>> {
+    let mut members: HashMap<String, (String, String)> = HashMap::new();
+    let groups: Vec<String> = groups.iter().cloned().collect();
+    for chunk in groups.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(",");
         let mut stmt = conn.prepare(&format!(
-            "SELECT id, name, ha_group FROM assets WHERE id IN ({marks}) AND ha_group IS NOT NULL"
+            "SELECT id, name, ha_group FROM assets WHERE ha_group IN ({marks})"
         ))?;
         let rows = stmt.query_map(params_from_iter(chunk), |r| {
             Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
         })?;
         for row in rows {
             let (id, v) = row?;
-            grouped.insert(id, v);
+            members.insert(id, v);
         }
     }
     Ok(ids
-        .into_iter()
-        .map(|id| match grouped.remove(&id) {
+        .iter()
+        .map(|id| match members.remove(id) {
             Some((name, group)) => PlanAsset {
-                id,
+                id: id.clone(),
                 name,
                 tags: Vec::new(),
                 ha_group: Some(group),
             },
             None => PlanAsset {
                 name: id.clone(),
-                id,
+                id: id.clone(),
                 tags: Vec::new(),
                 ha_group: None,
             },
@@ -303,7 +307,8 @@ pub fn around(
         .collect();
 
     let mut plan_items: Vec<PlanItem> = Vec::new();
-    let mut near: Vec<String> = Vec::new();
+    // Items on occurrences overlapping the target: (id, on the target itself).
+    let mut near: Vec<(String, bool)> = Vec::new();
     // Placed items in the span (a window lasts at most a week in practice; a longer one is
     // still found through its start inside the span).
     let mut stmt = conn.prepare_cached(
@@ -332,7 +337,8 @@ pub fn around(
         };
         let state = ItemState::parse(&r.get::<_, String>(2)?).unwrap_or(ItemState::Backlog);
         if start < occurrence.end_utc && occurrence.start_utc < end {
-            near.push(id.clone());
+            let same = window == target.window_id && start == target.start_utc;
+            near.push((id.clone(), same));
         }
         plan_items.push(PlanItem {
             id,
@@ -355,32 +361,43 @@ pub fn around(
     }
     drop(rows);
     trace("placed");
-    let mut assets_of = open_assets(conn, Some(&near))?;
-    for it in plan_items.iter_mut() {
-        if let Some(a) = assets_of.remove(&it.id) {
-            it.assets = a;
-        }
-    }
     let mut dragged_assets = open_assets(conn, Some(items))?;
+    let first_dragged = plan_items.len();
     plan_items.extend(
         dragged
             .iter()
             .map(|c| item_of(c, dragged_assets.remove(&c.id).unwrap_or_default())),
     );
-    // The dragged items' assets in full (tags decide scope and blackouts); of the others only
-    // the HA groups matter, and an id is enough for counting and double booking.
-    let mine: BTreeSet<String> = plan_items[plan_items.len() - dragged.len()..]
+    // The dragged items' assets in full: tags decide scope and blackouts.
+    let mine: BTreeSet<String> = plan_items[first_dragged..]
         .iter()
         .flat_map(|i| i.assets.iter().cloned())
         .collect();
-    let others: BTreeSet<String> = plan_items
+    let mut assets = plan_assets(conn, &mine)?;
+    let groups: BTreeSet<String> = assets.iter().filter_map(|a| a.ha_group.clone()).collect();
+    trace("dragged assets");
+    // The assets of items around the target matter for its asset capacity, for HA partners of
+    // the dragged assets, and for double booking (on the other overlapping occurrences only):
+    // read only what one of those rules can use — reading them is most of a drop's time.
+    let wanted: Vec<String> = near
+        .iter()
+        .filter(|(_, same)| occurrence.max_assets.is_some() || !groups.is_empty() || !same)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut assets_of = open_assets(conn, Some(&wanted))?;
+    for it in plan_items[..first_dragged].iter_mut() {
+        if let Some(a) = assets_of.remove(&it.id) {
+            it.assets = a;
+        }
+    }
+    trace("near assets");
+    let others: BTreeSet<String> = plan_items[..first_dragged]
         .iter()
         .flat_map(|i| i.assets.iter())
         .filter(|a| !mine.contains(*a))
         .cloned()
         .collect();
-    let mut assets = plan_assets(conn, &mine)?;
-    assets.extend(ha_members(conn, &others)?);
+    assets.extend(ha_members(conn, &others, &groups)?);
     trace("assets");
     Ok(Planner::new(now, slots, plan_items, assets))
 }
