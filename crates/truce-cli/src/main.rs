@@ -376,6 +376,12 @@ fn mapping_command(
 }
 
 fn main() -> ExitCode {
+    // `truce items | head`: a closed pipe ends the program quietly, as it does for other
+    // command-line tools, instead of a panic from println!.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

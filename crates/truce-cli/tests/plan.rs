@@ -180,3 +180,33 @@ fn auto_plan_proposes_then_accepts_and_the_plan_has_no_refused_conflict() {
         .collect();
     assert_eq!(open, [5, 3, 1, 0]);
 }
+
+#[test]
+fn a_closed_pipe_ends_the_listing_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _, _) = workspace(dir.path());
+    // `truce windows occurrences ... | head -c 1` over 20 years (more than a pipe holds): the
+    // reader goes away after one byte.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_truce"))
+        .arg("--workspace")
+        .arg(&ws)
+        .args([
+            "windows",
+            "occurrences",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2045-12-31",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut one = [0u8; 1];
+    std::io::Read::read_exact(&mut out, &mut one).unwrap();
+    drop(out);
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
