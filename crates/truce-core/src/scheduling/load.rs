@@ -245,6 +245,81 @@ pub fn whole(conn: &Connection, now: DateTime<Utc>, days: i64) -> Result<Planner
     build(conn, now, &cards, assets, from, to)
 }
 
+/// Items on occurrences overlapping a drop's target: (id, on the target itself).
+type Near = Vec<(String, bool)>;
+
+/// The items placed on `slots` (other than the dragged `items`), as the planner needs them to
+/// count capacity, without their assets yet; and which of them sit on occurrences overlapping
+/// the target: (id, on the target itself).
+fn placed_in(
+    conn: &Connection,
+    items: &[String],
+    slots: &[Slot],
+    occurrence: &Occurrence,
+    target: &OccurrenceKey,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(Vec<PlanItem>, Near)> {
+    let ends: HashMap<(&str, DateTime<Utc>), DateTime<Utc>> = slots
+        .iter()
+        .map(|s| ((s.key.window_id.as_str(), s.start()), s.end_utc))
+        .collect();
+    let mut plan_items: Vec<PlanItem> = Vec::new();
+    let mut near: Near = Vec::new();
+    // Placed items in the span (a window lasts at most a week in practice; a longer one is
+    // still found through its start inside the span).
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, title, state, window_id, occurrence_start FROM work_items
+         WHERE occurrence_start >= ?1 AND occurrence_start < ?2",
+    )?;
+    let mut rows = stmt.query([
+        crate::ids::utc_text(from - Duration::days(7)),
+        crate::ids::utc_text(to),
+    ])?;
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        if items.contains(&id) {
+            continue;
+        }
+        let (Some(window), Some(start)) = (
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?
+                .as_deref()
+                .and_then(parse_utc),
+        ) else {
+            continue;
+        };
+        let Some(&end) = ends.get(&(window.as_str(), start)) else {
+            continue;
+        };
+        let state = ItemState::parse(&r.get::<_, String>(2)?).unwrap_or(ItemState::Backlog);
+        if start < occurrence.end_utc && occurrence.start_utc < end {
+            let same = window == target.window_id && start == target.start_utc;
+            near.push((id.clone(), same));
+        }
+        plan_items.push(PlanItem {
+            id,
+            title: r.get(1)?,
+            team: None,
+            team_name: None,
+            environment: None,
+            assets: Vec::new(),
+            due: None,
+            risk: 0.0,
+            ops_owner: None,
+            approver: None,
+            placed: Some(OccurrenceKey {
+                window_id: window,
+                start_utc: start,
+            }),
+            wants_plan: false,
+            settled: settled(state),
+        });
+    }
+    drop(rows);
+    Ok((plan_items, near))
+}
+
 /// What a drop of `items` onto an occurrence can touch, and no more (a drop is checked in a few
 /// milliseconds on a workspace with a million findings):
 /// - the dragged items, in full (due date, owners, open assets);
@@ -301,65 +376,7 @@ pub fn around(
         .map(slot)
         .collect();
     trace("occurrences");
-    let ends: HashMap<(&str, DateTime<Utc>), DateTime<Utc>> = slots
-        .iter()
-        .map(|s| ((s.key.window_id.as_str(), s.start()), s.end_utc))
-        .collect();
-
-    let mut plan_items: Vec<PlanItem> = Vec::new();
-    // Items on occurrences overlapping the target: (id, on the target itself).
-    let mut near: Vec<(String, bool)> = Vec::new();
-    // Placed items in the span (a window lasts at most a week in practice; a longer one is
-    // still found through its start inside the span).
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, title, state, window_id, occurrence_start FROM work_items
-         WHERE occurrence_start >= ?1 AND occurrence_start < ?2",
-    )?;
-    let mut rows = stmt.query([
-        crate::ids::utc_text(from - Duration::days(7)),
-        crate::ids::utc_text(to),
-    ])?;
-    while let Some(r) = rows.next()? {
-        let id: String = r.get(0)?;
-        if items.contains(&id) {
-            continue;
-        }
-        let (Some(window), Some(start)) = (
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?
-                .as_deref()
-                .and_then(parse_utc),
-        ) else {
-            continue;
-        };
-        let Some(&end) = ends.get(&(window.as_str(), start)) else {
-            continue;
-        };
-        let state = ItemState::parse(&r.get::<_, String>(2)?).unwrap_or(ItemState::Backlog);
-        if start < occurrence.end_utc && occurrence.start_utc < end {
-            let same = window == target.window_id && start == target.start_utc;
-            near.push((id.clone(), same));
-        }
-        plan_items.push(PlanItem {
-            id,
-            title: r.get(1)?,
-            team: None,
-            team_name: None,
-            environment: None,
-            assets: Vec::new(),
-            due: None,
-            risk: 0.0,
-            ops_owner: None,
-            approver: None,
-            placed: Some(OccurrenceKey {
-                window_id: window,
-                start_utc: start,
-            }),
-            wants_plan: false,
-            settled: settled(state),
-        });
-    }
-    drop(rows);
+    let (mut plan_items, near) = placed_in(conn, items, &slots, &occurrence, target, from, to)?;
     trace("placed");
     let mut dragged_assets = open_assets(conn, Some(items))?;
     let first_dragged = plan_items.len();
