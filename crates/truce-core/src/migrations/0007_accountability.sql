@@ -66,3 +66,15 @@ CREATE TABLE grouping_rules (
 );
 INSERT INTO grouping_rules (name, value) VALUES ('by_team', '1'), ('by_environment', '1'), ('include_info', '0');
 
+
+-- Memberships clustered by item (WITHOUT ROWID): the primary key is the table, so filing a
+-- finding writes two b-trees (the item's rows and the one-item index) instead of three.
+CREATE TABLE work_item_findings_v7 (
+    work_item_id TEXT NOT NULL REFERENCES work_items(id) ON DELETE CASCADE,
+    finding_id   TEXT NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+    PRIMARY KEY (work_item_id, finding_id)
+) WITHOUT ROWID;
+INSERT INTO work_item_findings_v7 SELECT work_item_id, finding_id FROM work_item_findings;
+DROP TABLE work_item_findings;
+ALTER TABLE work_item_findings_v7 RENAME TO work_item_findings;
+CREATE UNIQUE INDEX work_item_findings_one_item ON work_item_findings(finding_id);
