@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::sla::{self, Facts, CLOCK_START_SQL};
+use super::states::field_change;
 use super::types::*;
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
 use crate::ids::{new_id, now, utc_text};
 use crate::model::{FindingStatus, Severity};
@@ -280,33 +280,6 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
     })
 }
 
-/// One change of an item; `by` is (actor, time).
-fn log(
-    conn: &Connection,
-    by: (&str, &str),
-    item: &str,
-    field: &str,
-    old: Option<&str>,
-    new: Option<&str>,
-    reason: &str,
-) -> Result<()> {
-    let (actor, at) = by;
-    record(
-        conn,
-        actor,
-        at,
-        &Change {
-            entity: "work_item",
-            entity_id: item,
-            field,
-            old,
-            new,
-            reason: Some(reason),
-        },
-    )?;
-    Ok(())
-}
-
 fn splittable(conn: &Connection, item: &str) -> Result<()> {
     let state: Option<String> = conn
         .query_row("SELECT state FROM work_items WHERE id = ?1", [item], |r| {
@@ -364,7 +337,7 @@ pub fn split(
         "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
         params![item, at],
     )?;
-    log(
+    field_change(
         &tx,
         (actor, &at),
         item,
@@ -373,7 +346,7 @@ pub fn split(
         Some(&format!("{moved} findings to {id}")),
         reason,
     )?;
-    log(
+    field_change(
         &tx,
         (actor, &at),
         &id,
@@ -409,7 +382,7 @@ pub fn merge(
             params![f, into],
         )?;
         tx.execute("DELETE FROM work_items WHERE id = ?1", [f])?;
-        log(
+        field_change(
             &tx,
             (actor, &at),
             f,
@@ -418,7 +391,7 @@ pub fn merge(
             Some(&format!("merged into {into}")),
             reason,
         )?;
-        log(
+        field_change(
             &tx,
             (actor, &at),
             into,

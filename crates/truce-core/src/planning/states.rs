@@ -32,7 +32,7 @@ pub fn allowed(from: ItemState) -> &'static [ItemState] {
 }
 
 /// One field change of an item; `by` is (actor, time).
-fn field_change(
+pub(super) fn field_change(
     conn: &Connection,
     by: (&str, &str),
     item: &str,
