@@ -404,3 +404,28 @@ fn a_drop_sees_double_booking_and_ha_partners_through_items_placed_around_it() {
     assert!(ha.hard);
     assert_eq!(ha.facts["partner"], partner);
 }
+
+#[test]
+fn a_drop_with_an_item_that_cannot_be_scheduled_places_none_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    p.ws.conn()
+        .execute(
+            "UPDATE work_items SET state = 'done' WHERE id = ?1",
+            [&p.items[1]],
+        )
+        .unwrap();
+    let target = at(&p.tuesday, "2026-12-01T21:00:00Z");
+    let e = actions::schedule(&mut p.ws, &p.items[..2], &target, "both", true, now()).unwrap_err();
+    assert!(
+        e.to_string().contains("a done item cannot be scheduled"),
+        "{e}"
+    );
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(*) FROM work_items WHERE window_id IS NOT NULL"
+        ),
+        0
+    );
+}

@@ -249,13 +249,44 @@ pub fn schedule(
     actor: &str,
     reason: &str,
 ) -> Result<()> {
-    need_reason(reason)?;
+    schedule_all(ws, &[(item, reason)], window_id, occurrence_start, actor)
+}
+
+/// Several items onto one occurrence in one transaction, each with its own reason: one that
+/// cannot be scheduled leaves all of them where they were.
+pub fn schedule_all(
+    ws: &mut Workspace,
+    items: &[(&str, &str)],
+    window_id: &str,
+    occurrence_start: &str,
+    actor: &str,
+) -> Result<()> {
+    for (_, reason) in items {
+        need_reason(reason)?;
+    }
     let start = chrono::DateTime::parse_from_rfc3339(occurrence_start)
         .map_err(|e| Error::Invalid(format!("occurrence start '{occurrence_start}': {e}")))?;
     let start = crate::ids::utc_text(start.to_utc());
     let at = now();
     let tx = ws.write_tx()?;
-    let it = load(&tx, item)?;
+    for (item, reason) in items {
+        place(&tx, item, window_id, &start, actor, reason, &at)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Places one item (see [`schedule`]); `start` is UTC text.
+fn place(
+    tx: &Connection,
+    item: &str,
+    window_id: &str,
+    start: &str,
+    actor: &str,
+    reason: &str,
+    at: &str,
+) -> Result<()> {
+    let it = load(tx, item)?;
     if !matches!(
         it.state,
         Backlog | Proposed | Scheduled | Approved | Failed | RolledBack
@@ -280,20 +311,17 @@ pub fn schedule(
         [item],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    if ow.as_deref() == Some(window_id)
-        && oo.as_deref() == Some(start.as_str())
-        && it.state == Scheduled
-    {
+    if ow.as_deref() == Some(window_id) && oo.as_deref() == Some(start) && it.state == Scheduled {
         return Ok(());
     }
     if ow.is_some() {
-        super::exceptions::withdraw_commitments(&tx, item, actor, &at, reason)?;
+        super::exceptions::withdraw_commitments(tx, item, actor, at, reason)?;
     }
     tx.execute("UPDATE work_items SET window_id = ?2, occurrence_start = ?3, updated_at = ?4 WHERE id = ?1", params![item, window_id, start, at])?;
     if ow.as_deref() != Some(window_id) {
         field_change(
-            &tx,
-            (actor, &at),
+            tx,
+            (actor, at),
             item,
             "window_id",
             ow.as_deref(),
@@ -301,14 +329,14 @@ pub fn schedule(
             reason,
         )?;
     }
-    if oo.as_deref() != Some(start.as_str()) {
+    if oo.as_deref() != Some(start) {
         field_change(
-            &tx,
-            (actor, &at),
+            tx,
+            (actor, at),
             item,
             "occurrence_start",
             oo.as_deref(),
-            Some(&start),
+            Some(start),
             reason,
         )?;
     }
@@ -320,8 +348,8 @@ pub fn schedule(
                 [item],
             )?;
             field_change(
-                &tx,
-                (actor, &at),
+                tx,
+                (actor, at),
                 item,
                 "state",
                 Some("backlog"),
@@ -339,8 +367,8 @@ pub fn schedule(
             [item],
         )?;
         field_change(
-            &tx,
-            (actor, &at),
+            tx,
+            (actor, at),
             item,
             "state",
             Some(from),
@@ -348,7 +376,6 @@ pub fn schedule(
             reason,
         )?;
     }
-    tx.commit()?;
     Ok(())
 }
 

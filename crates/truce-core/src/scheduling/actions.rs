@@ -80,15 +80,25 @@ pub fn schedule(
     }
     let actor = ws.actor().to_string();
     let start = target.start_utc.to_rfc3339();
-    for check in &checks {
-        let accepted: Vec<&str> = check.conflicts.iter().map(|c| c.message.as_str()).collect();
-        let why = match (reason.trim(), accepted.is_empty()) {
-            ("", true) => "placed on the plan".to_string(),
-            (r, true) => r.to_string(),
-            (r, false) => format!("{r} (accepted: {})", accepted.join("; ")),
-        };
-        planning::schedule(ws, &check.item_id, &target.window_id, &start, &actor, &why)?;
-    }
+    // One transaction for the whole drop: an item that cannot be scheduled (done, say) leaves
+    // the others where they were.
+    let whys: Vec<String> = checks
+        .iter()
+        .map(|check| {
+            let accepted: Vec<&str> = check.conflicts.iter().map(|c| c.message.as_str()).collect();
+            match (reason.trim(), accepted.is_empty()) {
+                ("", true) => "placed on the plan".to_string(),
+                (r, true) => r.to_string(),
+                (r, false) => format!("{r} (accepted: {})", accepted.join("; ")),
+            }
+        })
+        .collect();
+    let placements: Vec<(&str, &str)> = checks
+        .iter()
+        .zip(&whys)
+        .map(|(c, why)| (c.item_id.as_str(), why.as_str()))
+        .collect();
+    planning::states::schedule_all(ws, &placements, &target.window_id, &start, &actor)?;
     Ok(ScheduleOutcome::Scheduled { checks })
 }
 
