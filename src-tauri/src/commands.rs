@@ -109,6 +109,30 @@ pub fn run_import(app: &AppHandle, paths: Vec<PathBuf>) -> Result<Vec<ImportOutc
     Ok(outcomes)
 }
 
+/// Every command of `truce_core::commands` goes through here: the one table the browser
+/// tests' bridge serves too. Runs off the main thread, like the import.
+pub fn workspace_command(invoke: tauri::ipc::Invoke) -> bool {
+    let name = invoke.message.command().to_string();
+    let args = match invoke.message.payload() {
+        tauri::ipc::InvokeBody::Json(v) => v.clone(),
+        _ => serde_json::Value::Null,
+    };
+    let app = invoke.message.webview().app_handle().clone();
+    let resolver = invoke.resolver;
+    tauri::async_runtime::spawn_blocking(move || {
+        let now = truce_core::commands::clock();
+        let answer = app
+            .state::<AppState>()
+            .with_mut(|ws| Ok(truce_core::commands::dispatch(ws, now, &name, args)))
+            .and_then(|r| r);
+        match answer {
+            Ok(v) => resolver.resolve(v),
+            Err(e) => resolver.reject(e),
+        }
+    });
+    true
+}
+
 /// After the open workspace changed: new title, new recent menu, and the UI told.
 pub fn changed(app: &AppHandle) -> AppStatus {
     refresh_title(app);

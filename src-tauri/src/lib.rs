@@ -13,6 +13,16 @@ pub use state::AppState;
 
 pub fn run() {
     let launch = Launch::from_args(std::env::args().skip(1));
+    let shell_commands: Box<dyn Fn(tauri::ipc::Invoke) -> bool + Send + Sync> =
+        Box::new(tauri::generate_handler![
+            commands::app_status,
+            commands::open_workspace,
+            commands::open_demo,
+            commands::choose_workspace,
+            commands::findings,
+            commands::import_files,
+            commands::choose_and_import,
+        ]);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new())
@@ -32,15 +42,14 @@ pub fn run() {
                 tauri::async_runtime::spawn_blocking(move || commands::run_import(&app, paths));
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::open_workspace,
-            commands::open_demo,
-            commands::choose_workspace,
-            commands::findings,
-            commands::import_files,
-            commands::choose_and_import,
-        ])
+        // The workspace commands are one table in the core; the rest need the window or dialogs.
+        .invoke_handler(move |invoke| {
+            if truce_core::commands::is_command(invoke.message.command()) {
+                commands::workspace_command(invoke)
+            } else {
+                shell_commands(invoke)
+            }
+        })
         .run(tauri::generate_context!())
         .expect("the Truce window could not start");
 }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 mod items;
 mod plan;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use truce_core::model::Severity;
@@ -107,6 +108,16 @@ enum Command {
         /// Where to write the JSON
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// (For the browser tests) serve the app's commands over HTTP on 127.0.0.1, on --workspace
+    #[command(hide = true)]
+    ServeUi {
+        /// Port to listen on (0: any free port; the chosen one is printed)
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Write a fresh demo workspace there first
+        #[arg(long)]
+        demo: bool,
     },
     /// Counts of assets, findings, work items and change windows
     Status {
@@ -445,6 +456,10 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         Command::Teams { command } => items::teams(cli.workspace.as_deref(), command),
         Command::Owners { command } => items::owners(cli.workspace.as_deref(), command),
         Command::Sla { command } => items::sla_command(cli.workspace.as_deref(), command),
+        Command::ServeUi { port, demo } => {
+            let path = cli.workspace.clone().unwrap_or_else(demo_workspace_path);
+            serve::serve(&path, port, demo)
+        }
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
             let recorded = truce_core::ui_fixture::record(&dir)?;

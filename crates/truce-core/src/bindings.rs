@@ -55,6 +55,28 @@ pub fn typescript() -> String {
         crate::scheduling::actions::DropCheck::decl(),
         crate::scheduling::actions::ScheduleOutcome::decl(),
         crate::scheduling::actions::AcceptReport::decl(),
+        crate::board::BoardRequest::decl(),
+        crate::board::TeamRef::decl(),
+        crate::board::BoardOccurrence::decl(),
+        crate::board::Board::decl(),
+        crate::board::DropTargetsRequest::decl(),
+        crate::board::DropTarget::decl(),
+        crate::board::ScheduleRequest::decl(),
+        crate::board::UnscheduleRequest::decl(),
+        crate::board::ItemRequest::decl(),
+        crate::board::ItemPage::decl(),
+        crate::board::TransitionRequest::decl(),
+        crate::board::AssignRequest::decl(),
+        crate::board::CommitRequest::decl(),
+        crate::board::ExceptionRequest::decl(),
+        crate::board::AutoPlanRequest::decl(),
+        crate::board::AcceptRequest::decl(),
+        crate::board::DashboardRequest::decl(),
+        crate::board::Dashboard::decl(),
+        crate::board::NoArgs::decl(),
+        crate::board::SaveWindowRequest::decl(),
+        crate::board::PreviewWindowRequest::decl(),
+        crate::board::ImportWindowsRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",
@@ -64,6 +86,7 @@ pub fn typescript() -> String {
         out.push_str(&d);
         out.push_str("\n\n");
     }
+    out.push_str(&crate::commands::typescript());
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

@@ -4,8 +4,10 @@
 pub mod api;
 pub mod assets;
 pub mod bindings;
+pub mod board;
 pub mod calendar;
 pub mod changelog;
+pub mod commands;
 pub mod csv_mapping;
 pub mod demo;
 pub mod error;

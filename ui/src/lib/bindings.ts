@@ -286,3 +286,110 @@ export type AcceptReport = { scheduled: Array<string>,
  * Items the proposal placed that could not be scheduled any more, with why.
  */
 skipped: Array<DropCheck>, };
+
+export type BoardRequest = { from: string, to: string, };
+
+export type TeamRef = { id: string, name: string, kind: string, };
+
+export type BoardOccurrence = { window_id: string, window_name: string, kind: WindowKind, 
+/**
+ * As items store their place ('2026-12-01T21:00:00Z'): an item is on this occurrence when
+ * its `window_id` and `occurrence_start` equal these.
+ */
+start_utc: string, end_utc: string, time_zone: string, 
+/**
+ * Wall times in the window's zone, 'YYYY-MM-DDTHH:MM:SS'.
+ */
+start_local: string, end_local: string, environments: Array<string> | null, asset_tags: Array<string> | null, teams: Array<string> | null, max_items: number | null, max_assets: number | null, };
+
+export type Board = { 
+/**
+ * The clock the board's checks use (RFC 3339 UTC).
+ */
+now: string, items: Array<WorkItemCard>, occurrences: Array<BoardOccurrence>, teams: Array<TeamRef>, people: Array<PersonRef>, };
+
+export type DropTargetsRequest = { items: Array<string>, targets: Array<OccurrenceKey>, };
+
+export type DropTarget = { target: OccurrenceKey, 
+/**
+ * True when some item would break a hard rule there: the drop is refused.
+ */
+refused: boolean, 
+/**
+ * True when the drop is allowed only with a person's confirmation and reason.
+ */
+needs_confirmation: boolean, checks: Array<DropCheck>, };
+
+export type ScheduleRequest = { items: Array<string>, target: OccurrenceKey, reason: string, confirmed: boolean, };
+
+export type UnscheduleRequest = { items: Array<string>, reason: string, };
+
+export type ItemRequest = { id: string, };
+
+export type ItemPage = { detail: WorkItemDetail, allowed: Array<ItemState>, conflicts: Array<Conflict>, people: Array<PersonRef>, };
+
+export type TransitionRequest = { id: string, to: ItemState, reason: string, };
+
+export type AssignRequest = { id: string, ops_owner: string | null, security_owner: string | null, approver: string | null, reason: string, };
+
+export type CommitRequest = { id: string, person: string, promise: string, };
+
+export type ExceptionRequest = { id: string, justification: string, compensating_control: string | null, requested_by: string, expires_at: string, };
+
+export type AutoPlanRequest = { days: number, };
+
+export type AcceptRequest = { items: Array<string> | null, days: number, };
+
+export type DashboardRequest = { weeks: number, };
+
+export type Dashboard = { metrics: PlanningMetrics, forecast: Array<RiskWeek>, };
+
+export type NoArgs = Record<string, never>;
+
+export type SaveWindowRequest = { id: string | null, spec: WindowSpec, };
+
+export type PreviewWindowRequest = { spec: WindowSpec, count: number, };
+
+export type ImportWindowsRequest = { source: string, kind: WindowKind | null, };
+
+/** The request each workspace command takes (crates/truce-core/src/commands.rs). */
+export type CommandRequests = {
+  board: BoardRequest;
+  drop_targets: DropTargetsRequest;
+  schedule: ScheduleRequest;
+  unschedule: UnscheduleRequest;
+  item: ItemRequest;
+  transition: TransitionRequest;
+  assign: AssignRequest;
+  commit: CommitRequest;
+  request_exception: ExceptionRequest;
+  auto_plan: AutoPlanRequest;
+  accept: AcceptRequest;
+  dashboard: DashboardRequest;
+  windows: NoArgs;
+  save_window: SaveWindowRequest;
+  delete_window: ItemRequest;
+  preview_window: PreviewWindowRequest;
+  import_windows: ImportWindowsRequest;
+};
+
+/** What each workspace command answers. */
+export type CommandAnswers = {
+  board: Board;
+  drop_targets: Array<DropTarget>;
+  schedule: ScheduleOutcome;
+  unschedule: null;
+  item: ItemPage;
+  transition: null;
+  assign: null;
+  commit: string;
+  request_exception: string;
+  auto_plan: Proposal;
+  accept: AcceptReport;
+  dashboard: Dashboard;
+  windows: Array<ChangeWindow>;
+  save_window: ChangeWindow;
+  delete_window: null;
+  preview_window: Array<BoardOccurrence>;
+  import_windows: WindowImportReport;
+};

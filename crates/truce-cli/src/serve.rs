@@ -1,0 +1,89 @@
+//! `truce serve-ui`: the app's backend over local HTTP, for the browser tests. The page's
+//! `invoke(name, args)` becomes `POST /invoke/<name>` with `args` as the body, answered by the
+//! same `truce_core::commands::dispatch` the desktop shell calls — the tests drive the real core
+//! and a real SQLite file, and there is no second backend to drift.
+//!
+//! Only for tests on one machine: it listens on 127.0.0.1 and has no authentication.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+use tiny_http::{Header, Method, Response, Server};
+use truce_core::model::FindingsQuery;
+use truce_core::{api, commands, demo, Workspace};
+
+pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<ExitCode> {
+    if fresh_demo {
+        demo::create_demo(path)?;
+    }
+    let mut ws = Some(Workspace::open_existing(path)?);
+    let server = Server::http(("127.0.0.1", port)).map_err(|e| truce_core::Error::Io {
+        path: PathBuf::from(format!("127.0.0.1:{port}")),
+        detail: e.to_string(),
+    })?;
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .unwrap_or(port);
+    // The test harness waits for this line before it opens the page.
+    println!("listening on http://127.0.0.1:{port}");
+    for mut request in server.incoming_requests() {
+        let mut body = String::new();
+        let _ = request.as_reader().read_to_string(&mut body);
+        let url = request.url().to_string();
+        let (status, answer) = match (request.method(), url.as_str()) {
+            (Method::Post, "/reset") => {
+                // A fresh demo for the next test: close the file first, the demo replaces it.
+                ws = None;
+                match demo::create_demo(path).and_then(|_| Workspace::open_existing(path)) {
+                    Ok(w) => {
+                        ws = Some(w);
+                        (200, Value::Null)
+                    }
+                    Err(e) => (500, json!({ "error": e.to_string() })),
+                }
+            }
+            (Method::Post, u) if u.starts_with("/invoke/") => {
+                let name = &u["/invoke/".len()..];
+                let args: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                match ws.as_mut() {
+                    None => (500, json!({ "error": "no workspace is open" })),
+                    Some(w) => match invoke(w, name, args) {
+                        Ok(v) => (200, v),
+                        Err(e) => (400, json!({ "error": e })),
+                    },
+                }
+            }
+            _ => (404, json!({ "error": format!("no route {url}") })),
+        };
+        let response = Response::from_string(answer.to_string())
+            .with_status_code(status)
+            .with_header(
+                Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                    .expect("static header"),
+            );
+        let _ = request.respond(response);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workspace commands, and the two read-only shell commands the page opens with (answered
+/// by the same core functions the shell's `app_status` and `findings` call).
+fn invoke(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, String> {
+    match name {
+        "app_status" => {
+            let shown = ws.path().display().to_string();
+            Ok(json!(api::app_status(Some(ws), vec![shown], None)))
+        }
+        "findings" => {
+            let query: FindingsQuery = serde_json::from_value(args["query"].clone())
+                .map_err(|e| format!("command 'findings': {e}"))?;
+            api::findings(ws, &query)
+                .map(|p| json!(p))
+                .map_err(|e| e.to_string())
+        }
+        _ => commands::dispatch(ws, commands::clock(), name, args),
+    }
+}

@@ -1,0 +1,443 @@
+//! What the planning board asks of a workspace, and what it does to it: one request type and
+//! one function per question or action. The app serves these through `commands` (the desktop
+//! shell and the browser tests' bridge alike); they only call `planning`, `scheduling` and
+//! `calendar`, so the rules stay in one place.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::calendar::{self, ChangeWindow, Occurrence, WindowImportReport, WindowKind, WindowSpec};
+use crate::error::{Error, Result};
+use crate::ids::utc_text;
+use crate::planning::{self, ItemState, PersonRef, PlanningMetrics, WorkItemCard, WorkItemDetail};
+use crate::scheduling::actions::{self, AcceptReport, DropCheck, ScheduleOutcome};
+use crate::scheduling::{Conflict, OccurrenceKey, Proposal, RiskWeek};
+use crate::Workspace;
+
+/// The span of the calendar the board shows: RFC 3339 instants or plain dates (UTC midnight).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BoardRequest {
+    pub from: String,
+    pub to: String,
+}
+
+/// A team as the board's filters show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TeamRef {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+/// One occurrence on the board's calendar, with how full it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BoardOccurrence {
+    pub window_id: String,
+    pub window_name: String,
+    pub kind: WindowKind,
+    /// As items store their place ('2026-12-01T21:00:00Z'): an item is on this occurrence when
+    /// its `window_id` and `occurrence_start` equal these.
+    pub start_utc: String,
+    pub end_utc: String,
+    pub time_zone: String,
+    /// Wall times in the window's zone, 'YYYY-MM-DDTHH:MM:SS'.
+    pub start_local: String,
+    pub end_local: String,
+    pub environments: Option<Vec<String>>,
+    pub asset_tags: Option<Vec<String>>,
+    pub teams: Option<Vec<String>>,
+    pub max_items: Option<u32>,
+    pub max_assets: Option<u32>,
+}
+
+/// Everything the board draws: every work item, and the occurrences of the span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Board {
+    /// The clock the board's checks use (RFC 3339 UTC).
+    pub now: String,
+    pub items: Vec<WorkItemCard>,
+    pub occurrences: Vec<BoardOccurrence>,
+    pub teams: Vec<TeamRef>,
+    pub people: Vec<PersonRef>,
+}
+
+/// Parses a board instant: RFC 3339, or a date meaning its UTC midnight.
+pub fn instant(s: &str) -> Result<DateTime<Utc>> {
+    if let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    calendar::parse_instant(s)
+}
+
+fn occurrence_row(o: Occurrence) -> BoardOccurrence {
+    BoardOccurrence {
+        window_id: o.window_id,
+        window_name: o.window_name,
+        kind: o.kind,
+        start_utc: utc_text(o.start_utc),
+        end_utc: utc_text(o.end_utc),
+        time_zone: o.time_zone,
+        start_local: calendar::windows::local_text(o.start_local),
+        end_local: calendar::windows::local_text(o.end_local),
+        environments: o.environments,
+        asset_tags: o.asset_tags,
+        teams: o.teams,
+        max_items: o.max_items,
+        max_assets: o.max_assets,
+    }
+}
+
+pub fn board(ws: &mut Workspace, now: DateTime<Utc>, r: BoardRequest) -> Result<Board> {
+    let (from, to) = (instant(&r.from)?, instant(&r.to)?);
+    let conn = ws.conn();
+    let occurrences = calendar::occurrences(conn, from, to)?
+        .into_iter()
+        .map(occurrence_row)
+        .collect();
+    let teams = planning::people::teams(ws)?
+        .into_iter()
+        .map(|(id, name, kind)| TeamRef { id, name, kind })
+        .collect();
+    let people = planning::people::people(ws)?
+        .into_iter()
+        .map(|(id, name, _, _)| PersonRef { id, name })
+        .collect();
+    Ok(Board {
+        now: utc_text(now),
+        items: planning::list_items(conn, now)?,
+        occurrences,
+        teams,
+        people,
+    })
+}
+
+/// While items are dragged: may they land on each of these occurrences, and if not, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DropTargetsRequest {
+    pub items: Vec<String>,
+    pub targets: Vec<OccurrenceKey>,
+}
+
+/// The verdict for one occurrence: the conflicts of each dragged item there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DropTarget {
+    pub target: OccurrenceKey,
+    /// True when some item would break a hard rule there: the drop is refused.
+    pub refused: bool,
+    /// True when the drop is allowed only with a person's confirmation and reason.
+    pub needs_confirmation: bool,
+    pub checks: Vec<DropCheck>,
+}
+
+pub fn drop_targets(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: DropTargetsRequest,
+) -> Result<Vec<DropTarget>> {
+    r.targets
+        .into_iter()
+        .map(|target| {
+            let checks = actions::check_drop(ws, &r.items, &target, now)?;
+            Ok(DropTarget {
+                refused: checks.iter().any(DropCheck::refused),
+                needs_confirmation: !checks.iter().any(DropCheck::refused)
+                    && checks.iter().any(DropCheck::needs_confirmation),
+                target,
+                checks,
+            })
+        })
+        .collect()
+}
+
+/// Put items on an occurrence. With soft conflicts, nothing happens until `confirmed` with a reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ScheduleRequest {
+    pub items: Vec<String>,
+    pub target: OccurrenceKey,
+    pub reason: String,
+    pub confirmed: bool,
+}
+
+pub fn schedule(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: ScheduleRequest,
+) -> Result<ScheduleOutcome> {
+    actions::schedule(ws, &r.items, &r.target, &r.reason, r.confirmed, now)
+}
+
+/// Take items off their occurrences, back to the backlog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UnscheduleRequest {
+    pub items: Vec<String>,
+    pub reason: String,
+}
+
+pub fn unschedule(ws: &mut Workspace, _now: DateTime<Utc>, r: UnscheduleRequest) -> Result<()> {
+    let actor = ws.actor().to_string();
+    // One item at a time is one transaction each; check them all first so a bad id changes nothing.
+    for id in &r.items {
+        planning::items::resolve_id(ws.conn(), id)?;
+    }
+    for id in &r.items {
+        planning::unschedule(ws, id, &actor, &r.reason)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ItemRequest {
+    pub id: String,
+}
+
+/// An item's page: its detail, the transitions allowed from its state, its conflicts where it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ItemPage {
+    pub detail: WorkItemDetail,
+    pub allowed: Vec<ItemState>,
+    pub conflicts: Vec<Conflict>,
+    pub people: Vec<PersonRef>,
+}
+
+pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<ItemPage> {
+    let id = planning::items::resolve_id(ws.conn(), &r.id)?;
+    let detail = planning::item_detail(ws.conn(), &id, now)?;
+    let conflicts = match (&detail.item.window_id, &detail.item.occurrence_start) {
+        (Some(w), Some(start))
+            if !matches!(
+                detail.item.state,
+                ItemState::Done | ItemState::Verified | ItemState::Deferred
+            ) =>
+        {
+            let target = OccurrenceKey {
+                window_id: w.clone(),
+                start_utc: instant(start)?,
+            };
+            // The item's own place, checked as if it were dropped there now (a placement in
+            // the past or on a window that changed shows its conflicts here).
+            actions::check_drop(ws, std::slice::from_ref(&id), &target, now)
+                .map(|c| c.into_iter().flat_map(|c| c.conflicts).collect())
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    let people = planning::people::people(ws)?
+        .into_iter()
+        .map(|(id, name, _, _)| PersonRef { id, name })
+        .collect();
+    Ok(ItemPage {
+        allowed: planning::states::allowed(detail.item.state).to_vec(),
+        detail,
+        conflicts,
+        people,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TransitionRequest {
+    pub id: String,
+    pub to: ItemState,
+    pub reason: String,
+}
+
+pub fn transition(ws: &mut Workspace, _now: DateTime<Utc>, r: TransitionRequest) -> Result<()> {
+    let actor = ws.actor().to_string();
+    planning::transition(ws, &r.id, r.to, &actor, &r.reason)
+}
+
+/// Set owners: a role left `None` stays as it is. Person ids, emails or names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AssignRequest {
+    pub id: String,
+    pub ops_owner: Option<String>,
+    pub security_owner: Option<String>,
+    pub approver: Option<String>,
+    pub reason: String,
+}
+
+pub fn assign(ws: &mut Workspace, _now: DateTime<Utc>, r: AssignRequest) -> Result<()> {
+    let actor = ws.actor().to_string();
+    planning::assign(
+        ws,
+        &r.id,
+        r.ops_owner.as_deref(),
+        r.security_owner.as_deref(),
+        r.approver.as_deref(),
+        &actor,
+        &r.reason,
+    )
+}
+
+/// Ops' promise to fix the item in the occurrence it is scheduled on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CommitRequest {
+    pub id: String,
+    pub person: String,
+    pub promise: String,
+}
+
+pub fn commit(ws: &mut Workspace, _now: DateTime<Utc>, r: CommitRequest) -> Result<String> {
+    planning::exceptions::commit(ws, &r.id, &r.person, &r.promise)
+}
+
+/// A request to accept the risk of an item until `expires_at` (RFC 3339 or a date).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExceptionRequest {
+    pub id: String,
+    pub justification: String,
+    pub compensating_control: Option<String>,
+    pub requested_by: String,
+    pub expires_at: String,
+}
+
+pub fn request_exception(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: ExceptionRequest,
+) -> Result<String> {
+    let expires = utc_text(instant(&r.expires_at)?);
+    planning::exceptions::request(
+        ws,
+        planning::exceptions::Target::Item(&r.id),
+        &r.justification,
+        r.compensating_control.as_deref(),
+        &r.requested_by,
+        &expires,
+    )
+}
+
+/// How far ahead the auto-planner looks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AutoPlanRequest {
+    pub days: u32,
+}
+
+pub fn auto_plan(ws: &mut Workspace, now: DateTime<Utc>, r: AutoPlanRequest) -> Result<Proposal> {
+    actions::auto_plan(ws, now, i64::from(r.days))
+}
+
+/// Accept the auto-plan: every placement (`items` None) or the named items'.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AcceptRequest {
+    pub items: Option<Vec<String>>,
+    pub days: u32,
+}
+
+pub fn accept(ws: &mut Workspace, now: DateTime<Utc>, r: AcceptRequest) -> Result<AcceptReport> {
+    actions::accept(ws, r.items.as_deref(), now, i64::from(r.days))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DashboardRequest {
+    pub weeks: u32,
+}
+
+/// The dashboard: SLA compliance, risk by team, and the burn-down if the plan is carried out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Dashboard {
+    pub metrics: PlanningMetrics,
+    pub forecast: Vec<RiskWeek>,
+}
+
+pub fn dashboard(ws: &mut Workspace, now: DateTime<Utc>, r: DashboardRequest) -> Result<Dashboard> {
+    Ok(Dashboard {
+        metrics: planning::metrics::metrics(ws.conn(), now)?,
+        forecast: actions::forecast(ws, now, r.weeks.clamp(1, 104))?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+pub struct NoArgs {}
+
+pub fn windows(ws: &mut Workspace, _now: DateTime<Utc>, _r: NoArgs) -> Result<Vec<ChangeWindow>> {
+    calendar::list(ws.conn())
+}
+
+/// Create a window (`id` None) or change one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SaveWindowRequest {
+    pub id: Option<String>,
+    pub spec: WindowSpec,
+}
+
+pub fn save_window(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: SaveWindowRequest,
+) -> Result<ChangeWindow> {
+    let actor = ws.actor().to_string();
+    let tx = ws.write_tx()?;
+    let w = match &r.id {
+        None => calendar::create(&tx, &actor, &r.spec)?,
+        Some(id) => calendar::update(&tx, &actor, id, &r.spec)?,
+    };
+    tx.commit()?;
+    Ok(w)
+}
+
+pub fn delete_window(ws: &mut Workspace, _now: DateTime<Utc>, r: ItemRequest) -> Result<()> {
+    let actor = ws.actor().to_string();
+    let tx = ws.write_tx()?;
+    calendar::delete(&tx, &actor, &r.id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The next occurrences a window spec would have, before it is saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PreviewWindowRequest {
+    pub spec: WindowSpec,
+    pub count: u32,
+}
+
+pub fn preview_window(
+    _ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: PreviewWindowRequest,
+) -> Result<Vec<BoardOccurrence>> {
+    let series = r.spec.series()?;
+    let zone = series.zone;
+    let duration = series.duration;
+    let count = r.count.clamp(1, 100) as usize;
+    let x =
+        calendar::recurrence::expand(&series, now - duration, now + Duration::days(3660), count)
+            .map_err(|e| Error::Invalid(format!("window '{}': {e}", r.spec.name)))?;
+    Ok(x.instances
+        .into_iter()
+        .take(count)
+        .map(|i| {
+            let end = i.start_utc + duration;
+            BoardOccurrence {
+                window_id: String::new(),
+                window_name: r.spec.name.clone(),
+                kind: r.spec.kind,
+                start_utc: utc_text(i.start_utc),
+                end_utc: utc_text(end),
+                time_zone: r.spec.time_zone.clone(),
+                start_local: calendar::windows::local_text(i.start_local),
+                end_local: calendar::windows::local_text(end.with_timezone(&zone).naive_local()),
+                environments: r.spec.environments.clone(),
+                asset_tags: r.spec.asset_tags.clone(),
+                teams: r.spec.teams.clone(),
+                max_items: r.spec.max_items,
+                max_assets: r.spec.max_assets,
+            }
+        })
+        .collect())
+}
+
+/// Import windows and freezes from an iCalendar file path or an http(s) URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportWindowsRequest {
+    pub source: String,
+    pub kind: Option<WindowKind>,
+}
+
+pub fn import_windows(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: ImportWindowsRequest,
+) -> Result<WindowImportReport> {
+    calendar::sync::import(ws, &r.source, r.kind)
+}

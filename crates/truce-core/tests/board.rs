@@ -1,0 +1,283 @@
+//! The planning board's commands through `commands::dispatch`, as the app and the browser
+//! bridge call them, on the demo workspace (its reports, teams and windows: demo.rs).
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+use truce_core::commands::{dispatch, NAMES};
+use truce_core::{demo, Workspace};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()
+}
+
+fn call(ws: &mut Workspace, name: &str, args: Value) -> Value {
+    dispatch(ws, now(), name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn demo_ws(dir: &std::path::Path) -> Workspace {
+    let path = dir.join("demo.truce");
+    demo::create_demo(&path).unwrap();
+    Workspace::open_existing(&path).unwrap()
+}
+
+fn board(ws: &mut Workspace) -> Value {
+    call(
+        ws,
+        "board",
+        json!({"from": "2026-11-30", "to": "2027-01-04"}),
+    )
+}
+
+fn occurrence<'a>(b: &'a Value, name: &str, start: &str) -> &'a Value {
+    b["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["window_name"] == name && o["start_utc"] == start)
+        .unwrap_or_else(|| panic!("no occurrence {name} at {start}"))
+}
+
+fn key(o: &Value) -> Value {
+    json!({"window_id": o["window_id"], "start_utc": o["start_utc"]})
+}
+
+#[test]
+fn the_board_shows_every_item_and_the_occurrences_of_the_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(dir.path());
+    let b = board(&mut ws);
+    let items = b["items"].as_array().unwrap();
+    assert!(items.len() >= 11, "{} items", items.len());
+    // Weekly Linux patching: Tuesdays 22:00 Berlin (21:00 UTC in winter) from 1 Dec: 1, 8, 15,
+    // 22, 29 Dec; the monthly prod window on the 2nd Sunday (13 Dec 02:00 New York = 07:00 UTC);
+    // the freeze from 18 Dec 00:00 Berlin.
+    let starts: Vec<(&str, &str)> = b["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["window_name"].as_str().unwrap(),
+                o["start_utc"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        vec![
+            ("Weekly Linux patching", "2026-12-01T21:00:00Z"),
+            ("Weekly Linux patching", "2026-12-08T21:00:00Z"),
+            ("Monthly prod web window", "2026-12-13T07:00:00Z"),
+            ("Weekly Linux patching", "2026-12-15T21:00:00Z"),
+            ("Year-end change freeze", "2026-12-17T23:00:00Z"),
+            ("Weekly Linux patching", "2026-12-22T21:00:00Z"),
+            ("Weekly Linux patching", "2026-12-29T21:00:00Z"),
+        ]
+    );
+    assert_eq!(
+        occurrence(&b, "Year-end change freeze", "2026-12-17T23:00:00Z")["kind"],
+        "blackout"
+    );
+    // The demo put two qa items on the first two Tuesdays: their place reads like the occurrence's.
+    let placed: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["occurrence_start"].as_str())
+        .collect();
+    assert!(placed.contains(&"2026-12-01T21:00:00Z"), "{placed:?}");
+    assert!(placed.contains(&"2026-12-13T07:00:00Z"), "{placed:?}");
+    assert_eq!(b["teams"].as_array().unwrap().len(), 3);
+    assert_eq!(b["people"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn dragging_shows_each_occurrence_allowed_or_why_not_and_a_drop_lands_and_goes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(dir.path());
+    let b = board(&mut ws);
+    let qa: Vec<String> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["environment"] == "qa" && i["window_id"].is_null() && i["state"] == "backlog")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(qa.len() >= 2, "{qa:?}");
+    let tuesday = key(occurrence(
+        &b,
+        "Weekly Linux patching",
+        "2026-12-15T21:00:00Z",
+    ));
+    let freeze = key(occurrence(
+        &b,
+        "Year-end change freeze",
+        "2026-12-17T23:00:00Z",
+    ));
+    let frozen_tuesday = key(occurrence(
+        &b,
+        "Weekly Linux patching",
+        "2026-12-22T21:00:00Z",
+    ));
+    let prod = key(occurrence(
+        &b,
+        "Monthly prod web window",
+        "2026-12-13T07:00:00Z",
+    ));
+    let verdicts = call(
+        &mut ws,
+        "drop_targets",
+        json!({"items": &qa[..2], "targets": [tuesday, freeze, frozen_tuesday, prod]}),
+    );
+    let codes = |v: &Value| -> Vec<String> {
+        let mut c: Vec<String> = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["conflicts"].as_array().unwrap().iter())
+            .filter(|c| c["hard"] == true)
+            .map(|c| c["code"].as_str().unwrap().to_string())
+            .collect();
+        c.dedup();
+        c
+    };
+    // The demo's scans are from 2013: every item is long overdue, so a Tuesday asks for a reason.
+    assert_eq!(verdicts[0]["refused"], false);
+    assert_eq!(verdicts[0]["needs_confirmation"], true);
+    assert_eq!(verdicts[1]["refused"], true);
+    assert_eq!(codes(&verdicts[1]), ["not_a_maintenance_window"]);
+    assert_eq!(codes(&verdicts[2]), ["in_blackout"]);
+    // The prod window is for prod; these are qa.
+    assert_eq!(codes(&verdicts[3]), ["out_of_scope"]);
+
+    // Without confirmation nothing moves; with it, both land, in one go.
+    let asked = call(
+        &mut ws,
+        "schedule",
+        json!({"items": &qa[..2], "target": tuesday, "reason": "", "confirmed": false}),
+    );
+    assert_eq!(asked["outcome"], "needs_confirmation");
+    let refused = call(
+        &mut ws,
+        "schedule",
+        json!({"items": &qa[..2], "target": freeze, "reason": "try", "confirmed": true}),
+    );
+    assert_eq!(refused["outcome"], "refused");
+    let done = call(
+        &mut ws,
+        "schedule",
+        json!({"items": &qa[..2], "target": tuesday, "reason": "CAB 24 Nov: late, but next window", "confirmed": true}),
+    );
+    assert_eq!(done["outcome"], "scheduled");
+    let b = board(&mut ws);
+    let on_tuesday: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["occurrence_start"] == "2026-12-15T21:00:00Z")
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(on_tuesday.len(), 2);
+    let page = call(&mut ws, "item", json!({"id": qa[0]}));
+    let reasons: Vec<&str> = page["detail"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["reason"].as_str())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("CAB 24 Nov: late, but next window (accepted: Ends")),
+        "{reasons:?}"
+    );
+    assert!(page["allowed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "approved"));
+    assert!(page["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["code"] == "after_due_date"));
+
+    // Back to the backlog.
+    call(
+        &mut ws,
+        "unschedule",
+        json!({"items": &qa[..2], "reason": "undo"}),
+    );
+    let b = board(&mut ws);
+    assert!(b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| qa[..2].contains(&i["id"].as_str().unwrap().to_string()))
+        .all(|i| i["window_id"].is_null()));
+}
+
+#[test]
+fn windows_can_be_previewed_saved_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(dir.path());
+    let spec = json!({
+        "name": "DB patch night", "kind": "maintenance", "time_zone": "America/New_York",
+        "starts_local": "2026-10-31T23:00:00", "duration_min": 120, "rrule": "FREQ=WEEKLY;BYDAY=SA"
+    });
+    // From 24 Nov on: Sat 28 Nov 23:00 EST = 04:00 UTC on the 29th, then weekly.
+    let preview = call(&mut ws, "preview_window", json!({"spec": spec, "count": 3}));
+    let starts: Vec<&str> = preview
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["start_utc"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-11-29T04:00:00Z",
+            "2026-12-06T04:00:00Z",
+            "2026-12-13T04:00:00Z"
+        ]
+    );
+    assert_eq!(preview[0]["start_local"], "2026-11-28T23:00:00");
+    let saved = call(&mut ws, "save_window", json!({"id": null, "spec": spec}));
+    let windows = call(&mut ws, "windows", Value::Null);
+    assert_eq!(windows.as_array().unwrap().len(), 4);
+    call(&mut ws, "delete_window", json!({"id": saved["id"]}));
+    assert_eq!(
+        call(&mut ws, "windows", Value::Null)
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let bad = dispatch(&mut ws, now(), "preview_window", json!({"spec": {"name": "x", "kind": "maintenance", "time_zone": "Mars/Olympus", "starts_local": "2026-10-31T23:00:00", "duration_min": 60}, "count": 3})).unwrap_err();
+    assert!(bad.contains("Mars/Olympus"), "{bad}");
+}
+
+#[test]
+fn the_shell_serves_exactly_the_commands_of_the_table() {
+    // The desktop shell routes every name of `commands::NAMES` to `dispatch` and registers its
+    // own commands (dialogs, the window) separately: none may shadow a table command.
+    let lib = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../src-tauri/src/lib.rs"
+    ))
+    .unwrap();
+    assert!(lib.contains("truce_core::commands::is_command(invoke.message.command())"));
+    let shell = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../src-tauri/src/commands.rs"
+    ))
+    .unwrap();
+    for name in NAMES {
+        assert!(
+            !shell.contains(&format!("pub fn {name}(")),
+            "the shell shadows '{name}'"
+        );
+        assert!(
+            !shell.contains(&format!("pub async fn {name}(")),
+            "the shell shadows '{name}'"
+        );
+    }
+}
