@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { assert, runAll, test, waitForPort } from '../lib/harness.mjs';
 import { installFakeBackend } from './fake-backend.mjs';
+import { bridgedPage, startBridge } from './bridge.mjs';
+import { registerBoardTests } from './board.mjs';
+import { registerViewTests } from './views.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -14,8 +17,23 @@ mkdirSync(shots, { recursive: true });
 const fixture = JSON.parse(readFileSync(join(root, 'tests/out/ui-fixture.json'), 'utf8'));
 const PORT = 4173;
 
-let server, browser;
+let server, browser, bridge;
 const consoleErrors = [];
+// The views that change the workspace run against the real core through the bridge, on a
+// fresh demo workspace each, with the clock at this instant.
+const NOW = '2026-11-24T09:00:00Z';
+const ctx = {
+  root,
+  shots,
+  consoleErrors,
+  get browser() { return browser; },
+  get bridge() { return bridge; },
+  /** A page on a fresh demo workspace served by the real core. */
+  async page(viewport) {
+    await bridge.reset();
+    return bridgedPage(browser, bridge, `http://127.0.0.1:${PORT}/`, consoleErrors, viewport);
+  },
+};
 
 async function freshPage() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -128,6 +146,9 @@ test('importing reports shows progress, then each file\'s summary, and the new c
   await page.close();
 });
 
+registerBoardTests(ctx);
+registerViewTests(ctx);
+
 test('no console errors and no CSP violations', async () => {
   assert.deepEqual(consoleErrors, []);
 });
@@ -139,6 +160,7 @@ await runAll('browser', {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await waitForPort(PORT);
+    bridge = await startBridge(root, NOW);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -147,6 +169,7 @@ await runAll('browser', {
   },
   after: async () => {
     await browser?.close();
+    bridge?.stop();
     server?.kill();
   },
 });

@@ -1,7 +1,7 @@
 // Typed calls to the shell's Tauri commands. Types come from bindings.ts, generated from Rust.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import type { AppStatus, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress } from './bindings';
+import type { AppStatus, CommandAnswers, CommandRequests, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress } from './bindings';
 
 export const appStatus = () => invoke<AppStatus>('app_status');
 export const openWorkspace = (path: string) => invoke<AppStatus>('open_workspace', { path });
@@ -30,4 +30,9 @@ export function onFileDrag(handler: (over: boolean) => void): Promise<UnlistenFn
     listen('tauri://drag-leave', () => handler(false)),
     listen('tauri://drag-drop', () => handler(false)),
   ]);
+}
+
+/** One of the core's workspace commands (crates/truce-core/src/commands.rs), typed from its table. */
+export function call<K extends keyof CommandRequests>(name: K, request: CommandRequests[K]): Promise<CommandAnswers[K]> {
+  return invoke<CommandAnswers[K]>(name, request as unknown as Record<string, unknown>);
 }

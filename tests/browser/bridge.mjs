@@ -1,0 +1,90 @@
+// The browser tests' link to the real core: `truce serve-ui` (crates/truce-cli/src/serve.rs)
+// answers the page's `invoke` calls with `truce_core::commands::dispatch`, the table the
+// desktop shell serves, on a real SQLite file. Nothing here knows what a command answers.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Starts the bridge on a fresh demo workspace, with the clock fixed at `now`. */
+export async function startBridge(root, now) {
+  const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+  const dir = mkdtempSync(join(tmpdir(), 'truce-bridge-'));
+  const child = spawn(join(target, 'debug/truce'), ['--workspace', join(dir, 'demo.truce'), 'serve-ui', '--demo', '--port', '0'], {
+    env: { ...process.env, TRUCE_NOW: now },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`truce serve-ui exited with ${code}`)));
+  });
+  const post = async (path, body) => {
+    const r = await fetch(url + path, { method: 'POST', body: JSON.stringify(body ?? null) });
+    const v = await r.json();
+    if (!r.ok) throw new Error(v?.error ?? `HTTP ${r.status}`);
+    return v;
+  };
+  return {
+    /** Answers one `invoke` as the app would: the value, or throws the backend's message. */
+    invoke: (cmd, args) => post(`/invoke/${cmd}`, args),
+    /** Back to a fresh demo workspace (each test starts from the same state). */
+    reset: () => post('/reset'),
+    stop: () => child.kill(),
+  };
+}
+
+/**
+ * Runs in the page before the app: Tauri's IPC hooks, with every command sent to the bridge
+ * through `window.__truceInvoke` (a Playwright binding, so the page's CSP is untouched).
+ */
+export function installBridgedBackend() {
+  const callbacks = new Map();
+  const listeners = new Map();
+  let nextId = 1;
+  window.__calls = [];
+  window.__TAURI_EVENT_PLUGIN_INTERNALS__ = { unregisterListener() {} };
+  window.__TAURI_INTERNALS__ = {
+    metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
+    transformCallback(cb) {
+      const id = nextId++;
+      callbacks.set(id, cb);
+      return id;
+    },
+    unregisterCallback(id) {
+      callbacks.delete(id);
+    },
+    async invoke(cmd, args) {
+      window.__calls.push({ cmd, args });
+      if (cmd === 'plugin:event|listen') {
+        listeners.set(args.event, [...(listeners.get(args.event) ?? []), args.handler]);
+        return nextId++;
+      }
+      if (cmd === 'plugin:event|unlisten') return null;
+      const answer = await window.__truceInvoke(cmd, args ?? null);
+      if (answer.error !== undefined) throw answer.error;
+      return answer.ok;
+    },
+  };
+}
+
+/** Opens a page whose backend is `bridge`. */
+export async function bridgedPage(browser, bridge, url, consoleErrors, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.exposeFunction('__truceInvoke', async (cmd, args) => {
+    try {
+      return { ok: await bridge.invoke(cmd, args) };
+    } catch (e) {
+      return { error: String(e.message ?? e) };
+    }
+  });
+  await page.addInitScript(installBridgedBackend);
+  await page.goto(url);
+  return page;
+}
