@@ -15,7 +15,7 @@ const root = join(here, '../..');
 const shots = join(root, 'tests/out/screenshots');
 mkdirSync(shots, { recursive: true });
 const fixture = JSON.parse(readFileSync(join(root, 'tests/out/ui-fixture.json'), 'utf8'));
-const PORT = 4173;
+const PORT = Number(process.env.UI_PORT ?? 4173);
 
 let server, browser, bridge;
 const consoleErrors = [];
