@@ -202,7 +202,8 @@ export function registerBoardTests(ctx) {
     await proposal.waitFor();
     const expected = await ctx.bridge.invoke('auto_plan', { days: 120 });
     assert.equal(await proposal.locator('[data-proposal]').count(), expected.placements.length);
-    for (let i = 0; i < 1; i++) await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await occ(page, 'Weekly Linux patching', '2026-12-01T21:00:00Z').locator('.ghost').first().waitFor();
     await page.screenshot({ path: join(ctx.shots, 'browser-board-autoplan.png') });
     if (expected.placements.length) {
       const first = expected.placements[0];
@@ -212,8 +213,12 @@ export function registerBoardTests(ctx) {
     }
     await proposal.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('button', { name: 'Month' }).click();
+    await page.getByTestId('board-range').filter({ hasText: '2026-11-30 – 2027-01-10' }).waitFor();
+    await occ(page, 'Monthly prod web window', '2026-12-13T07:00:00Z').waitFor();
     await page.screenshot({ path: join(ctx.shots, 'browser-board-month.png') });
     await page.getByRole('button', { name: 'Timeline' }).click();
+    await page.getByTestId('board-range').filter({ hasText: '2026-11-30 – 2027-01-03' }).waitFor();
+    await occ(page, 'Monthly prod web window', '2026-12-13T07:00:00Z').waitFor();
     await page.screenshot({ path: join(ctx.shots, 'browser-board-timeline.png') });
     await page.getByLabel('Lanes').selectOption('team');
     await page.emulateMedia({ colorScheme: 'dark' });
