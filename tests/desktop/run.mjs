@@ -17,6 +17,8 @@ mkdirSync(shots, { recursive: true });
 const home = mkdtempSync(join(tmpdir(), 'truce-desktop-'));
 const env = { ...process.env, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config'), TRUCE_CONFIG_DIR: join(home, 'config/truce') };
 delete env.TRUCE_WORKSPACE;
+// The demo's windows are in December 2026: plan as of a fixed day before them.
+env.TRUCE_NOW = '2026-11-24T09:00:00Z';
 const demoFile = join(home, 'data/truce/demo.truce');
 const PORT = 4444;
 let driver;
@@ -99,6 +101,89 @@ test('a report imported through the app (the drop/dialog path) shows its summary
     assert.match(await textOf(b, 'ul.imports li'), /nessus_with_cwe-\.nessus/);
     await b.pause(300);
     await b.saveScreenshot(join(shots, 'desktop-import.png'));
+  } finally {
+    await b.deleteSession();
+  }
+});
+
+/** The app's own backend, called from the page the way the UI calls it. */
+async function invoke(b, cmd, args) {
+  const r = await b.executeAsync((c, a, done) => {
+    window.__TAURI_INTERNALS__.invoke(c, a).then((v) => done({ ok: v }), (e) => done({ error: String(e) }));
+  }, cmd, args);
+  if (r.error !== undefined) throw new Error(r.error);
+  return r.ok;
+}
+
+// The demo's "Weekly Linux patching": Tuesdays 22:00 Europe/Berlin, 21:00 UTC in December.
+const TUESDAY = '2026-12-15T21:00:00Z';
+
+async function boardOnWeekOfDec14(b) {
+  await (await b.$('button=Board')).click();
+  await (await b.$('[data-item-id]')).waitForDisplayed({ timeout: 20000 });
+  for (let i = 0; i < 3; i++) await (await b.$('button[aria-label="Next"]')).click();
+  await (await b.$(`[data-occurrence$="@${TUESDAY}"]`)).waitForDisplayed({ timeout: 10000 });
+}
+
+test('the keyboard path schedules a work item, and after a restart it is still scheduled', async () => {
+  let b = await launch();
+  let item;
+  try {
+    await boardOnWeekOfDec14(b);
+    const board = await invoke(b, 'board', { from: '2026-11-23', to: '2027-01-31' });
+    item = board.items.find((i) => i.environment === 'qa' && i.window_id === null && i.state === 'backlog');
+    assert.ok(item, 'a qa item in the backlog');
+    // Select with Space, "M" for move, Enter on the Tuesday, a reason, confirm: no mouse.
+    await b.execute((id) => document.querySelector(`[data-item-id="${id}"]`).focus(), item.id);
+    await b.keys(' ');
+    await b.keys('m');
+    const target = await b.$(`[data-target$="@${TUESDAY}"]`);
+    await target.waitForDisplayed({ timeout: 10000 });
+    await b.execute((t) => document.querySelector(`[data-target$="@${t}"]`).focus(), TUESDAY);
+    await b.keys('Enter');
+    const reason = await b.$('textarea[aria-label="Reason"]');
+    await reason.waitForDisplayed({ timeout: 10000 });
+    await reason.setValue('desktop: keyboard only');
+    await b.keys('Tab');
+    await b.keys('Tab');
+    await b.keys('Enter');
+    await (await b.$(`[data-occurrence$="@${TUESDAY}"] [data-item-id="${item.id}"]`)).waitForDisplayed({ timeout: 10000 });
+    await b.saveScreenshot(join(shots, 'desktop-board-scheduled.png'));
+  } finally {
+    await b.deleteSession();
+  }
+  b = await launch();
+  try {
+    await boardOnWeekOfDec14(b);
+    await (await b.$(`[data-occurrence$="@${TUESDAY}"] [data-item-id="${item.id}"]`)).waitForDisplayed({ timeout: 10000 });
+    const detail = await invoke(b, 'item', { id: item.id });
+    assert.equal(detail.detail.item.occurrence_start, TUESDAY);
+    assert.ok(detail.detail.history.some((h) => h.reason?.startsWith('desktop: keyboard only')), JSON.stringify(detail.detail.history));
+  } finally {
+    await b.deleteSession();
+  }
+});
+
+test('a Trivy report imported through the app shows its package upgrades on the board', async () => {
+  const file = join(root, '../shared/corpus/scans/trivy/cvss_severity_source.json');
+  const { readFileSync } = await import('node:fs');
+  // What the report asks for: one upgrade per package to its fixed version.
+  const vulns = JSON.parse(readFileSync(file, 'utf8')).Results.flatMap((r) => r.Vulnerabilities ?? []);
+  assert.ok(vulns.length >= 2);
+  const b = await launch();
+  try {
+    const outcomes = await invoke(b, 'import_files', { paths: [file] });
+    assert.equal(outcomes[0]?.error, null, JSON.stringify(outcomes));
+    await (await b.$('button=Board')).click();
+    const filter = await b.$('input[aria-label="Filter work items"]');
+    await filter.waitForDisplayed({ timeout: 20000 });
+    for (const v of vulns) {
+      await filter.setValue(`${v.PkgName} ${v.FixedVersion}`);
+      await b.waitUntil(async () => (await textOf(b, '[data-testid="backlog-count"]')) === '1 item to plan', { timeout: 10000 });
+      const card = await textOf(b, '.backlog [data-item-id]');
+      assert.ok(card.includes(`Upgrade ${v.PkgName} to ${v.FixedVersion}`), card);
+    }
+    await b.saveScreenshot(join(shots, 'desktop-board-imported.png'));
   } finally {
     await b.deleteSession();
   }
