@@ -182,4 +182,47 @@ export function registerViewTests(ctx) {
     await page.getByTestId('import-error').filter({ hasText: 'missing.ics' }).waitFor();
     await page.close();
   });
+
+  test('the dashboard shows the demo teams, its SLA state and the burn-down of the plan, drawn on canvases', async () => {
+    const page = await ctx.page();
+    await page.getByRole('button', { name: 'Dashboard' }).click();
+    const teams = page.locator('tr[data-team]');
+    await teams.first().waitFor();
+    assert.deepEqual((await teams.evaluateAll((rs) => rs.map((r) => r.dataset.team))).sort(), ['Linux Ops', 'Web Platform']);
+    // What the core stores for each team, shown as it is.
+    const stored = await ctx.bridge.invoke('dashboard', { weeks: 12 });
+    for (const t of stored.metrics.open_risk_by_team) {
+      const cells = await page.locator(`tr[data-team="${t.team}"] td`).allInnerTexts();
+      assert.deepEqual(cells, [t.team, String(t.open_findings), String(t.breached_items), String(t.at_risk_items)]);
+    }
+    // The demo's scans are from 2013: nothing fixed with an SLA yet, every open item overdue.
+    assert.equal(stored.metrics.sla_compliance, null);
+    assert.match(await page.locator('[data-metric="sla"]').innerText(), /—[\s\S]*No finding with an SLA has been fixed yet/);
+    assert.match(await page.locator('[data-metric="open"]').innerText(), /all past their due date/);
+    // The plan puts items on the December occurrences, so the risk falls from the first week to the last.
+    const [first, last] = [stored.forecast[0], stored.forecast.at(-1)];
+    assert.ok(last.open_risk < first.open_risk, JSON.stringify([first, last]));
+    assert.match(await page.locator('[data-metric="burn"]').innerText(), new RegExp(`${first.open_risk} → ${last.open_risk}`));
+    // Both charts are drawn: canvases with a size and non-blank pixels.
+    const canvases = page.locator('section[aria-label="Dashboard"] canvas');
+    assert.equal(await canvases.count(), 2);
+    for (const c of await canvases.all()) {
+      const drawn = await c.evaluate((el) => {
+        const g = el.getContext('2d');
+        const px = g.getImageData(0, 0, el.width, el.height).data;
+        let n = 0;
+        for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+        return { w: el.width, h: el.height, n };
+      });
+      assert.ok(drawn.w > 200 && drawn.h > 100 && drawn.n > 1000, JSON.stringify(drawn));
+    }
+    await page.screenshot({ path: join(ctx.shots, 'browser-dashboard.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(100);
+    await page.screenshot({ path: join(ctx.shots, 'browser-dashboard-dark.png') });
+    // A longer horizon asks the core again.
+    await page.getByLabel('Weeks ahead').selectOption('26');
+    await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'dashboard' && c.args.weeks === 26));
+    await page.close();
+  });
 }
