@@ -72,9 +72,9 @@ export function installBridgedBackend() {
   };
 }
 
-/** Opens a page whose backend is `bridge`. */
-export async function bridgedPage(browser, bridge, url, consoleErrors, viewport = { width: 1280, height: 800 }) {
-  const page = await browser.newPage({ viewport });
+/** Opens a page whose backend is `bridge`; `options` are further Playwright context options. */
+export async function bridgedPage(browser, bridge, url, consoleErrors, viewport = { width: 1280, height: 800 }, options = {}) {
+  const page = await browser.newPage({ ...options, viewport });
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.exposeFunction('__truceInvoke', async (cmd, args) => {

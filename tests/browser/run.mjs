@@ -28,10 +28,13 @@ const ctx = {
   consoleErrors,
   get browser() { return browser; },
   get bridge() { return bridge; },
-  /** A page on a fresh demo workspace served by the real core. */
-  async page(viewport) {
+  /**
+   * A page on a fresh demo workspace served by the real core. `options` are Playwright context
+   * options such as `{ timezoneId: 'Asia/Tokyo' }` (the browser's own zone).
+   */
+  async page(viewport, options) {
     await bridge.reset();
-    return bridgedPage(browser, bridge, `http://127.0.0.1:${PORT}/`, consoleErrors, viewport);
+    return bridgedPage(browser, bridge, `http://127.0.0.1:${PORT}/`, consoleErrors, viewport, options);
   },
 };
 

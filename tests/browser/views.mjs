@@ -1,8 +1,228 @@
 // The Windows and Dashboard views, on the real core through the bridge.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assert, test } from '../lib/harness.mjs';
 
+const row = (page, name) => page.locator('tr[data-window-id]').filter({ hasText: name });
+
+async function openWindows(ctx, options) {
+  const page = await ctx.page(undefined, options);
+  await page.getByRole('button', { name: 'Windows' }).click();
+  await row(page, 'Weekly Linux patching').waitFor();
+  return page;
+}
+
 export function registerViewTests(ctx) {
-  void ctx;
-  void assert;
-  void test;
+  test('the Windows view lists the demo windows, the freeze set apart, rules in words', async () => {
+    const page = await openWindows(ctx);
+    assert.equal(await page.locator('tr[data-window-id]').count(), 3);
+    // The demo's windows (crates/truce-core/src/demo.rs): Tuesdays 22:00 Berlin for 4 h on qa and staging...
+    const linux = await row(page, 'Weekly Linux patching').innerText();
+    for (const s of ['Europe/Berlin', 'Tue 2026-12-01 22:00', '4 h', 'every Tuesday', 'qa, staging', 'no limit']) {
+      assert.ok(linux.includes(s), `${s} in ${linux}`);
+    }
+    // ...the second Sunday of each month in New York, prod only...
+    const web = await row(page, 'Monthly prod web window').innerText();
+    for (const s of ['America/New_York', 'Sun 2026-12-13 02:00', '3 h', 'every month on the second Sunday', 'prod']) {
+      assert.ok(web.includes(s), `${s} in ${web}`);
+    }
+    // ...and a 25-day freeze that happens once.
+    const freeze = row(page, 'Year-end change freeze');
+    assert.match(await freeze.innerText(), /freeze[\s\S]*25 days[\s\S]*once/i);
+    assert.equal(await freeze.evaluate((el) => el.classList.contains('blackout')), true);
+    assert.equal(await row(page, 'Weekly Linux patching').evaluate((el) => el.classList.contains('blackout')), false);
+    await page.screenshot({ path: join(ctx.shots, 'browser-windows.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ctx.shots, 'browser-windows-dark.png') });
+    await page.close();
+  });
+
+  test('a new window previews its occurrences in its zone and the user\'s; the core stores what was typed', async () => {
+    // The user sits in Tokyo (UTC+9 all year); the window is in New York, across the 2027 DST change.
+    const page = await openWindows(ctx, { timezoneId: 'Asia/Tokyo' });
+    await page.getByRole('button', { name: 'New window…' }).click();
+    const form = page.getByRole('form', { name: 'New change window' });
+    await form.getByLabel('Name').fill('Sunday DB patching');
+    await form.getByLabel('Time zone').fill('Mars/Olympus_Mons');
+    await form.getByLabel('First start').fill('2027-02-28T01:30');
+    await form.getByLabel('Duration (minutes)').fill('120');
+    // A bad zone: the core's message beside the form, and nothing saved.
+    await page.getByTestId('preview-error').filter({ hasText: 'not an IANA time zone' }).waitFor();
+    await form.getByRole('button', { name: 'Create window' }).click();
+    await page.getByTestId('save-error').filter({ hasText: 'Mars/Olympus_Mons' }).waitFor();
+    assert.equal((await ctx.bridge.invoke('windows', null)).length, 3);
+
+    await form.getByLabel('Time zone').fill('America/New_York');
+    await form.getByLabel('Frequency').selectOption('weekly');
+    // The form starts on Tuesdays; make it Sundays only.
+    await form.getByRole('button', { name: 'Tue', exact: true }).click();
+    await form.getByRole('button', { name: 'Sun', exact: true }).click();
+    await form.getByLabel('Except on (EXDATE)').fill('20270307T013000');
+    await form.getByLabel('Environments').fill('db, qa');
+    await form.getByLabel('Max items').fill('3');
+    await form.getByTestId('rrule-text').filter({ hasText: 'RRULE:FREQ=WEEKLY;BYDAY=SU' }).waitFor();
+
+    // By hand: Sundays from 28 Feb 2027 at 01:30 New York, 7 March excepted. New York is UTC-5
+    // until 14 March 2027 02:00 (second Sunday of March), so 01:30 that day is still EST; from
+    // 21 March it is UTC-4. Tokyo is UTC+9: 06:30Z is 15:30 there, 05:30Z is 14:30. Two hours
+    // are two elapsed hours: on 14 March the clocks jump 02:00 -> 03:00, so that window ends at 04:30.
+    const expected = [
+      ['2027-02-28', '06:30', '15:30', '03:30'], ['2027-03-14', '06:30', '15:30', '04:30'],
+      ['2027-03-21', '05:30', '14:30', '03:30'], ['2027-03-28', '05:30', '14:30', '03:30'],
+      ['2027-04-04', '05:30', '14:30', '03:30'], ['2027-04-11', '05:30', '14:30', '03:30'],
+      ['2027-04-18', '05:30', '14:30', '03:30'], ['2027-04-25', '05:30', '14:30', '03:30'],
+    ];
+    await page.waitForFunction(
+      (first) => document.querySelectorAll('[data-testid=preview-row]').length === 8 &&
+        document.querySelector('[data-testid=preview-row]')?.getAttribute('data-start-utc') === first,
+      `${expected[0][0]}T${expected[0][1]}:00Z`,
+    );
+    const rows = page.getByTestId('preview-row');
+    for (const [i, [date, utc, tokyo, end]] of expected.entries()) {
+      const r = rows.nth(i);
+      assert.equal(await r.getAttribute('data-start-utc'), `${date}T${utc}:00Z`);
+      assert.match(await r.locator('.zone-time').innerText(), new RegExp(`^Sun ${date} 01:30 – ${end}`));
+      assert.match(await r.locator('.user-time').innerText(), new RegExp(`^Sun ${date} ${tokyo} `));
+    }
+    await page.screenshot({ path: join(ctx.shots, 'browser-window-editor.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ctx.shots, 'browser-window-editor-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await form.getByRole('button', { name: 'Create window' }).click();
+    await row(page, 'Sunday DB patching').waitFor();
+    assert.match(await row(page, 'Sunday DB patching').innerText(), /America\/New_York[\s\S]*Sun 2027-02-28 01:30[\s\S]*2 h[\s\S]*every Sunday[\s\S]*db, qa[\s\S]*3 items/);
+    const stored = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Sunday DB patching');
+    assert.deepEqual(
+      [stored.kind, stored.time_zone, stored.starts_local, stored.duration_min, stored.rrule, stored.exdates, stored.environments, stored.max_items, stored.max_assets],
+      ['maintenance', 'America/New_York', '2027-02-28T01:30:00', 120, 'FREQ=WEEKLY;BYDAY=SU', '20270307T013000', ['db', 'qa'], 3, null],
+    );
+
+    // Deleting asks first; keeping it changes nothing, confirming removes it from the core.
+    await page.getByRole('button', { name: 'Delete Sunday DB patching' }).click();
+    await row(page, 'Sunday DB patching').getByRole('button', { name: 'Keep' }).click();
+    assert.equal((await ctx.bridge.invoke('windows', null)).length, 4);
+    await page.getByRole('button', { name: 'Delete Sunday DB patching' }).click();
+    await row(page, 'Sunday DB patching').getByRole('button', { name: 'Delete', exact: true }).click();
+    await row(page, 'Sunday DB patching').waitFor({ state: 'detached' });
+    assert.equal((await ctx.bridge.invoke('windows', null)).some((w) => w.name === 'Sunday DB patching'), false);
+    await page.close();
+  });
+
+  test('a window with scheduled items is not deleted, and the core says why', async () => {
+    const page = await openWindows(ctx);
+    await page.getByRole('button', { name: 'Delete Weekly Linux patching' }).click();
+    await row(page, 'Weekly Linux patching').getByRole('button', { name: 'Delete', exact: true }).click();
+    const error = page.getByTestId('delete-error');
+    await error.waitFor();
+    // The demo schedules two qa items on its first two Tuesdays.
+    assert.match(await error.innerText(), /Weekly Linux patching.*2 item\(s\) scheduled/);
+    assert.equal((await ctx.bridge.invoke('windows', null)).length, 3);
+    assert.equal(await row(page, 'Weekly Linux patching').count(), 1);
+    await page.screenshot({ path: join(ctx.shots, 'browser-window-delete-refused.png') });
+    await page.close();
+  });
+
+  test('editing a window: the monthly form reads the stored rule, a bad RRULE is refused, the change is stored', async () => {
+    const page = await openWindows(ctx);
+    await page.getByRole('button', { name: 'Edit Monthly prod web window' }).click();
+    const form = page.getByRole('form', { name: 'Edit change window' });
+    assert.equal(await form.getByLabel('Frequency').inputValue(), 'monthly');
+    assert.equal(await form.getByLabel('Which weekday of the month').inputValue(), '2');
+    assert.equal(await form.getByLabel('Weekday', { exact: true }).inputValue(), 'SU');
+    await form.getByLabel('Frequency').selectOption('raw');
+    await form.getByRole('textbox', { name: 'RRULE' }).fill('FREQ=SOMETIMES');
+    await page.getByTestId('preview-error').waitFor();
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('save-error').waitFor();
+    const before = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');
+    assert.equal(before.rrule, 'FREQ=MONTHLY;BYDAY=2SU');
+
+    await form.getByLabel('Frequency').selectOption('monthly');
+    await form.getByLabel('Which weekday of the month').selectOption('-1');
+    await form.getByLabel('Weekday', { exact: true }).selectOption('SA');
+    // The last Saturdays at 02:00 New York (UTC-5 in winter): 26 Dec 2026, 30 Jan 2027 -> 07:00Z.
+    await page.locator('[data-testid=preview-row][data-start-utc="2026-12-26T07:00:00Z"]').waitFor();
+    await page.locator('[data-testid=preview-row][data-start-utc="2027-01-30T07:00:00Z"]').waitFor();
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await row(page, 'Monthly prod web window').filter({ hasText: 'every month on the last Saturday' }).waitFor();
+    const after = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');
+    assert.equal(after.rrule, 'FREQ=MONTHLY;BYDAY=-1SA');
+    await page.close();
+  });
+
+  test('importing an iCalendar file shows what it changed; importing it again changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'truce-ics-'));
+    const file = join(dir, 'cab.ics');
+    writeFileSync(file, [
+      'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//CAB//EN',
+      'BEGIN:VEVENT', 'UID:db-nights@example.com', 'SUMMARY:DB patch night',
+      'DTSTART;TZID=Europe/London:20270105T200000', 'DTEND;TZID=Europe/London:20270105T230000',
+      'RRULE:FREQ=WEEKLY;BYDAY=TU', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:easter-freeze@example.com', 'SUMMARY:Easter change freeze',
+      'DTSTART;VALUE=DATE:20270326', 'DTEND;VALUE=DATE:20270330', 'END:VEVENT',
+      'END:VCALENDAR', '',
+    ].join('\r\n'));
+    const page = await openWindows(ctx);
+    await page.getByLabel('iCalendar file or URL').fill(file);
+    await page.getByRole('button', { name: 'Import calendar' }).click();
+    const report = page.getByTestId('import-report');
+    await report.filter({ hasText: '2 created' }).waitFor();
+    assert.match(await report.innerText(), /2 created, 0 updated, 0 removed, 0 unchanged/);
+    assert.match(await row(page, 'DB patch night').innerText(), /Europe\/London[\s\S]*Tue 2027-01-05 20:00[\s\S]*3 h[\s\S]*every Tuesday/);
+    assert.match(await row(page, 'Easter change freeze').innerText(), /freeze[\s\S]*4 days/);
+    assert.equal(await row(page, 'Easter change freeze').evaluate((el) => el.classList.contains('blackout')), true);
+    await page.screenshot({ path: join(ctx.shots, 'browser-windows-import.png') });
+    await page.getByRole('button', { name: 'Import calendar' }).click();
+    await report.filter({ hasText: '2 unchanged' }).waitFor();
+    assert.equal((await ctx.bridge.invoke('windows', null)).length, 5);
+    await page.getByLabel('iCalendar file or URL').fill(join(dir, 'missing.ics'));
+    await page.getByRole('button', { name: 'Import calendar' }).click();
+    await page.getByTestId('import-error').filter({ hasText: 'missing.ics' }).waitFor();
+    await page.close();
+  });
+
+  test('the dashboard shows the demo teams, its SLA state and the burn-down of the plan, drawn on canvases', async () => {
+    const page = await ctx.page();
+    await page.getByRole('button', { name: 'Dashboard' }).click();
+    const teams = page.locator('tr[data-team]');
+    await teams.first().waitFor();
+    assert.deepEqual((await teams.evaluateAll((rs) => rs.map((r) => r.dataset.team))).sort(), ['Linux Ops', 'Web Platform']);
+    // What the core stores for each team, shown as it is.
+    const stored = await ctx.bridge.invoke('dashboard', { weeks: 12 });
+    for (const t of stored.metrics.open_risk_by_team) {
+      const cells = await page.locator(`tr[data-team="${t.team}"] td`).allInnerTexts();
+      assert.deepEqual(cells, [t.team, String(t.open_findings), String(t.breached_items), String(t.at_risk_items)]);
+    }
+    // The demo's scans are from 2013: nothing fixed with an SLA yet, every open item overdue.
+    assert.equal(stored.metrics.sla_compliance, null);
+    assert.match(await page.locator('[data-metric="sla"]').innerText(), /—[\s\S]*No finding with an SLA has been fixed yet/);
+    assert.match(await page.locator('[data-metric="open"]').innerText(), /all past their due date/);
+    // The plan puts items on the December occurrences, so the risk falls from the first week to the last.
+    const [first, last] = [stored.forecast[0], stored.forecast.at(-1)];
+    assert.ok(last.open_risk < first.open_risk, JSON.stringify([first, last]));
+    assert.match(await page.locator('[data-metric="burn"]').innerText(), new RegExp(`${first.open_risk} → ${last.open_risk}`));
+    // Both charts are drawn: canvases with a size and non-blank pixels.
+    const canvases = page.locator('section[aria-label="Dashboard"] canvas');
+    assert.equal(await canvases.count(), 2);
+    for (const c of await canvases.all()) {
+      const drawn = await c.evaluate((el) => {
+        const g = el.getContext('2d');
+        const px = g.getImageData(0, 0, el.width, el.height).data;
+        let n = 0;
+        for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+        return { w: el.width, h: el.height, n };
+      });
+      assert.ok(drawn.w > 200 && drawn.h > 100 && drawn.n > 1000, JSON.stringify(drawn));
+    }
+    await page.screenshot({ path: join(ctx.shots, 'browser-dashboard.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(100);
+    await page.screenshot({ path: join(ctx.shots, 'browser-dashboard-dark.png') });
+    // A longer horizon asks the core again.
+    await page.getByLabel('Weeks ahead').selectOption('26');
+    await page.waitForFunction(() => window.__calls.some((c) => c.cmd === 'dashboard' && c.args.weeks === 26));
+    await page.close();
+  });
 }

@@ -251,6 +251,25 @@ fn windows_can_be_previewed_saved_and_deleted() {
             .len(),
         3
     );
+    // The demo places two qa items on the weekly Linux window: it stays, and so do they.
+    let linux = call(&mut ws, "windows", Value::Null)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "Weekly Linux patching")
+        .unwrap()["id"]
+        .clone();
+    let refused = dispatch(&mut ws, now(), "delete_window", json!({"id": linux})).unwrap_err();
+    assert!(refused.contains("2 item(s) scheduled"), "{refused}");
+    assert_eq!(
+        board(&mut ws)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["window_id"] == linux)
+            .count(),
+        2
+    );
     let bad = dispatch(&mut ws, now(), "preview_window", json!({"spec": {"name": "x", "kind": "maintenance", "time_zone": "Mars/Olympus", "starts_local": "2026-10-31T23:00:00", "duration_min": 60}, "count": 3})).unwrap_err();
     assert!(bad.contains("Mars/Olympus"), "{bad}");
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { duration, plural, shortUtc } from './format';
+import { duration, plural, shortUtc, wallTime, zonedTime } from './format';
 
 describe('format', () => {
   it('shortens RFC 3339 UTC times and leaves other text alone', () => {
@@ -19,5 +19,14 @@ describe('format', () => {
     expect(plural(1, 'finding')).toBe('1 finding');
     expect(plural(14000, 'finding')).toBe('14,000 findings');
     expect(plural(2, 'asset')).toBe('2 assets');
+  });
+});
+
+describe('times', () => {
+  it('names the weekday of a wall time and places instants in a zone', () => {
+    expect(wallTime('2026-12-01T22:00:00')).toBe('Tue 2026-12-01 22:00');
+    // 21:00 UTC is 22:00 in Berlin in winter (UTC+1) and 06:00 the next day in Tokyo (UTC+9).
+    expect(zonedTime('2026-12-01T21:00:00Z', 'Europe/Berlin')).toMatch(/^Tue 2026-12-01 22:00 /);
+    expect(zonedTime('2026-12-01T21:00:00Z', 'Asia/Tokyo')).toMatch(/^Wed 2026-12-02 06:00 /);
   });
 });

@@ -20,3 +20,23 @@ export function duration(minutes: number): string {
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
 }
+
+const WEEKDAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** A wall time 'YYYY-MM-DDTHH:MM[:SS]' as 'Tue 2026-12-01 22:00' (no zone arithmetic). */
+export function wallTime(local: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2})/.exec(local);
+  if (!m) return local;
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).getUTCDay();
+  return `${WEEKDAY[day]} ${m[1]}-${m[2]}-${m[3]} ${m[4]}`;
+}
+
+/** An instant (RFC 3339) as wall time in `zone`, same shape as `wallTime`, with the zone's short name. */
+export function zonedTime(instant: string, zone: string): string {
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    hourCycle: 'h23', timeZoneName: 'short',
+  });
+  const p = Object.fromEntries(f.formatToParts(new Date(instant)).map((x) => [x.type, x.value]));
+  return `${wallTime(`${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`)} ${p.timeZoneName}`;
+}
