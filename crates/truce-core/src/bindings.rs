@@ -59,6 +59,7 @@ pub fn typescript() -> String {
         crate::board::TeamRef::decl(),
         crate::board::BoardOccurrence::decl(),
         crate::board::Board::decl(),
+        crate::board::CardsRequest::decl(),
         crate::board::DropTargetsRequest::decl(),
         crate::board::DropTarget::decl(),
         crate::board::ScheduleRequest::decl(),

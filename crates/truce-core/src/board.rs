@@ -112,6 +112,16 @@ pub fn board(ws: &mut Workspace, now: DateTime<Utc>, r: BoardRequest) -> Result<
     })
 }
 
+/// Some items' cards as they are now: the board redraws only what a drop changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CardsRequest {
+    pub ids: Vec<String>,
+}
+
+pub fn cards(ws: &mut Workspace, now: DateTime<Utc>, r: CardsRequest) -> Result<Vec<WorkItemCard>> {
+    planning::items::cards_of(ws.conn(), now, &r.ids)
+}
+
 /// While items are dragged: may they land on each of these occurrences, and if not, why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DropTargetsRequest {

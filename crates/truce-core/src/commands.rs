@@ -48,6 +48,7 @@ macro_rules! commands {
 
 commands! {
     board: board::BoardRequest => board::Board;
+    cards: board::CardsRequest => Vec<crate::planning::WorkItemCard>;
     drop_targets: board::DropTargetsRequest => Vec<board::DropTarget>;
     schedule: board::ScheduleRequest => crate::scheduling::actions::ScheduleOutcome;
     unschedule: board::UnscheduleRequest => ();

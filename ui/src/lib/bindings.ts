@@ -308,6 +308,8 @@ export type Board = {
  */
 now: string, items: Array<WorkItemCard>, occurrences: Array<BoardOccurrence>, teams: Array<TeamRef>, people: Array<PersonRef>, };
 
+export type CardsRequest = { ids: Array<string>, };
+
 export type DropTargetsRequest = { items: Array<string>, targets: Array<OccurrenceKey>, };
 
 export type DropTarget = { target: OccurrenceKey, 
@@ -355,6 +357,7 @@ export type ImportWindowsRequest = { source: string, kind: WindowKind | null, };
 /** The request each workspace command takes (crates/truce-core/src/commands.rs). */
 export type CommandRequests = {
   board: BoardRequest;
+  cards: CardsRequest;
   drop_targets: DropTargetsRequest;
   schedule: ScheduleRequest;
   unschedule: UnscheduleRequest;
@@ -376,6 +379,7 @@ export type CommandRequests = {
 /** What each workspace command answers. */
 export type CommandAnswers = {
   board: Board;
+  cards: Array<WorkItemCard>;
   drop_targets: Array<DropTarget>;
   schedule: ScheduleOutcome;
   unschedule: null;

@@ -61,7 +61,7 @@ describe('history', () => {
   it('undoes and redoes in order, and a new step clears what was undone', async () => {
     const log: string[] = [];
     const h = new History();
-    const step = (n: string) => ({ label: n, undo: async () => void log.push(`undo ${n}`), redo: async () => void log.push(`redo ${n}`) });
+    const step = (n: string) => ({ label: n, items: [n], undo: async () => void log.push(`undo ${n}`), redo: async () => void log.push(`redo ${n}`) });
     h.push(step('a'));
     h.push(step('b'));
     await h.undo();
@@ -76,7 +76,7 @@ describe('history', () => {
 
   it('keeps a step whose undo failed, so it can be tried again', async () => {
     const h = new History();
-    h.push({ label: 'x', undo: () => Promise.reject(new Error('locked')), redo: async () => {} });
+    h.push({ label: 'x', items: [], undo: () => Promise.reject(new Error('locked')), redo: async () => {} });
     await expect(h.undo()).rejects.toThrow('locked');
     expect(h.canUndo).toBe(true);
   });

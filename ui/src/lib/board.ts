@@ -151,6 +151,8 @@ export const localTime = (iso: string) => {
 /** One step of the undo history: what was done, and how to take it back or do it again. */
 export interface Step {
   label: string;
+  /** The work items it changes: what to redraw after it is undone or redone. */
+  items: string[];
   undo: () => Promise<void>;
   redo: () => Promise<void>;
 }
@@ -170,6 +172,12 @@ export class History {
   }
   get canRedo() {
     return this.undone.length > 0;
+  }
+  get peekUndo(): Step | undefined {
+    return this.done.at(-1);
+  }
+  get peekRedo(): Step | undefined {
+    return this.undone.at(-1);
   }
   get nextUndo(): string | null {
     return this.done.at(-1)?.label ?? null;
