@@ -49,6 +49,9 @@ fn main() {
     let started = std::time::Instant::now();
     let mut ws = Workspace::open(&out).unwrap();
     preload(&mut ws, findings);
+    // Item k holds one vulnerability (k mod per) on every asset whose index fits: one fix, one
+    // severity, findings / items hosts.
+    let per = findings / 20_000;
     ws.conn()
         .execute_batch(&format!(
             "BEGIN;
@@ -65,7 +68,8 @@ fn main() {
                       CASE i % 3 WHEN 0 THEN 'prod' WHEN 1 THEN 'staging' ELSE 'dev' END,
                       'backlog', 'p-sec', 'p-ops', 'p-cab', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z' FROM n;
              INSERT INTO work_item_findings (work_item_id, finding_id)
-               SELECT printf('bench-i-%05d', (rowid - 1) % {items}), id FROM findings;
+               SELECT printf('bench-i-%05d', (CAST(substr(asset_id, 7) AS INTEGER) * {per}
+                                               + CAST(substr(vulnerability_id, 7) AS INTEGER)) % {items}), id FROM findings;
              COMMIT;"
         ))
         .unwrap();

@@ -1,0 +1,189 @@
+// The board's speed in Chromium with 10,000 work items and ~500 occurrences, against the real
+// core (release build) through the bridge. Not part of `make test`: run it by hand and record
+// the figures in BENCHMARKS.md.
+//
+//   cargo build --release -p truce-cli -p truce-bench && (cd ui && npm run build)
+//   node tests/browser/bench-board.mjs [--runs 5]
+//
+// Measured in the page (performance.now, requestAnimationFrame), so Playwright's own latency
+// is not counted:
+// - first paint: click on "Board" until the first card is on screen (the core reads 10,000
+//   cards, the page draws the backlog and the week);
+// - filter: a keystroke's input event until the backlog's count shows the new result, painted;
+// - scroll: frame times while the backlog scrolls 150 frames (a frame over 25 ms is dropped);
+// - drop: the drop event until the card is drawn on its occurrence, the change committed to
+//   SQLite in between.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { waitForPort } from '../lib/harness.mjs';
+import { installBridgedBackend } from './bridge.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5) || 5;
+const PORT = Number(process.env.UI_PORT ?? 4373);
+const NOW = '2026-11-24T09:00:00Z';
+
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const fmt = (v) => `median ${median(v).toFixed(0)} ms (min ${Math.min(...v).toFixed(0)}, max ${Math.max(...v).toFixed(0)})`;
+
+async function bridgeOn(workspace) {
+  const child = spawn(join(target, 'release/truce'), ['--workspace', workspace, 'serve-ui', '--port', '0'], {
+    env: { ...process.env, TRUCE_NOW: NOW },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+  });
+  return {
+    child,
+    async invoke(cmd, args) {
+      const r = await fetch(`${url}/invoke/${cmd}`, { method: 'POST', body: JSON.stringify(args ?? null) });
+      const v = await r.json();
+      if (!r.ok) throw new Error(v.error);
+      return v;
+    },
+  };
+}
+
+const server = spawn(process.execPath, [join(root, 'ui/node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], {
+  cwd: join(root, 'ui'),
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+await waitForPort(PORT);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+});
+const results = { paint: [], board: [], filter: [], frames: [], dropped: 0, scrolled: 0, drop: [] };
+const dir = mkdtempSync(join(tmpdir(), 'truce-bench-board-'));
+try {
+  for (let run = 0; run < runs; run++) {
+    const workspace = join(dir, `board-${run}.truce`);
+    execFileSync(join(target, 'release/bench-board-workspace'), ['--out', workspace], { stdio: 'inherit' });
+    const bridge = await bridgeOn(workspace);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('crash', () => console.error('the page crashed'));
+    page.on('pageerror', (e) => console.error(`page error: ${e}`));
+    await page.exposeFunction('__truceInvoke', async (cmd, args) => {
+      try {
+        return { ok: await bridge.invoke(cmd, args) };
+      } catch (e) {
+        return { error: String(e.message ?? e) };
+      }
+    });
+    await page.addInitScript(installBridgedBackend);
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await page.getByRole('button', { name: 'Board', exact: true }).waitFor();
+
+    // First paint.
+    const paint = await page.evaluate(async () => {
+      const button = [...document.querySelectorAll('nav.views button')].find((b) => b.textContent === 'Board');
+      const t0 = performance.now();
+      button.click();
+      while (!document.querySelector('.backlog [data-item-id]')) await new Promise(requestAnimationFrame);
+      await new Promise(requestAnimationFrame);
+      return performance.now() - t0;
+    });
+    results.paint.push(paint);
+    const t = performance.now();
+    await bridge.invoke('board', { from: '2026-11-23', to: '2026-11-30' });
+    results.board.push(performance.now() - t);
+
+    // Filtering: a keystroke at a time, "component 7" then back to nothing.
+    const filter = await page.evaluate(async () => {
+      const input = document.querySelector('input[aria-label="Filter work items"]');
+      const count = document.querySelector('[data-testid=backlog-count]');
+      const times = [];
+      for (const text of ['c', 'co', 'component', 'component 7', 'component 7 on host group 12', '']) {
+        const before = count.textContent;
+        const t0 = performance.now();
+        input.value = text;
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        while (count.textContent === before) await new Promise(requestAnimationFrame);
+        await new Promise(requestAnimationFrame);
+        times.push(performance.now() - t0);
+      }
+      return times;
+    });
+    results.filter.push(...filter);
+
+    // Scrolling the backlog.
+    const scroll = await page.evaluate(async () => {
+      const list = document.querySelector('.backlog .list');
+      const scroller = [...list.querySelectorAll('div')].find((d) => d.scrollHeight > d.clientHeight + 100);
+      const frames = [];
+      let last = await new Promise(requestAnimationFrame);
+      for (let i = 0; i < 150; i++) {
+        scroller.scrollTop += 240;
+        const now = await new Promise(requestAnimationFrame);
+        frames.push(now - last);
+        last = now;
+      }
+      return { frames, top: scroller.scrollTop };
+    });
+    results.frames.push(...scroll.frames);
+    results.scrolled = scroll.top;
+
+    // Drops: low-severity items (due in April 2027) onto this week's windows, one at a time.
+    const board = await bridge.invoke('board', { from: '2026-11-23', to: '2026-11-30' });
+    const maint = board.occurrences.filter((o) => o.kind === 'maintenance');
+    const candidates = board.items.filter((i) => i.window_id === null && i.severity === 'low').slice(0, 5);
+    for (const [n, item] of candidates.entries()) {
+      const o = maint[n % maint.length];
+      const key = `${o.window_id}@${o.start_utc}`;
+      await page.evaluate(() => {
+        const input = document.querySelector('input[aria-label="Filter work items"]');
+        input.value = '';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+      await page.getByLabel('Filter work items').fill(item.title);
+      await page.locator(`.backlog [data-item-id="${item.id}"]`).waitFor();
+      const ms = await page.evaluate(async ({ id, key }) => {
+        const card = document.querySelector(`.backlog [data-item-id="${id}"]`);
+        const occ = document.querySelector(`[data-occurrence="${key}"]`);
+        const dt = new DataTransfer();
+        card.dispatchEvent(new DragEvent('dragstart', { bubbles: true, dataTransfer: dt }));
+        // The verdicts arrive while the pointer travels; the drop comes after them.
+        const asked = performance.now();
+        while (occ.dataset.verdict !== 'allowed') {
+          if (performance.now() - asked > 5000) throw new Error(`the drop target says ${occ.dataset.verdict}: ${occ.innerText}`);
+          await new Promise(requestAnimationFrame);
+        }
+        occ.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+        const t0 = performance.now();
+        occ.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+        while (!occ.querySelector(`[data-item-id="${id}"]`)) await new Promise(requestAnimationFrame);
+        await new Promise(requestAnimationFrame);
+        const ms = performance.now() - t0;
+        card.dispatchEvent(new DragEvent('dragend', { bubbles: true, dataTransfer: dt }));
+        return ms;
+      }, { id: item.id, key });
+      const stored = (await bridge.invoke('cards', { ids: [item.id] }))[0];
+      if (stored.occurrence_start !== o.start_utc) throw new Error(`drop of ${item.id} not stored`);
+      results.drop.push(ms);
+    }
+    await page.close();
+    bridge.child.kill();
+    console.log(`run ${run + 1}: first paint ${paint.toFixed(0)} ms; filter ${fmt(filter)}; drop ${fmt(results.drop.slice(-candidates.length))}`);
+  }
+} finally {
+  await browser.close();
+  server.kill();
+}
+const frames = results.frames;
+const dropped = frames.filter((f) => f > 25).length;
+console.log(`\n${runs} runs, 10,000 work items, ${'~500'} occurrences (bench-board-workspace):`);
+console.log(`first paint of the board      ${fmt(results.paint)}   (core's board answer alone: ${fmt(results.board)})`);
+console.log(`filter, keystroke to painted  ${fmt(results.filter)}`);
+console.log(`scroll, frame time            median ${median(frames).toFixed(1)} ms, max ${Math.max(...frames).toFixed(1)} ms, ${dropped} of ${frames.length} frames over 25 ms`);
+console.log(`drop, persisted and drawn     ${fmt(results.drop)}`);
