@@ -451,6 +451,8 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     }
     report.removed = empty.len() as u32;
     trace("step 3: empty items");
+    super::stats::refresh(tx)?;
+    trace("aggregates");
     report.items = tx.query_row("SELECT count(*) FROM work_items", [], |r| r.get(0))?;
     Ok(report)
 }
