@@ -9,8 +9,11 @@ use truce_core::ingest::import_reader;
 use truce_core::planning::{self, exceptions, people, sla, SlaPolicy, WorkItemCard};
 use truce_core::Workspace;
 
-/// A .nessus file: hosts with (pluginID, port, severity 1-4) items; two solutions shared by plugins.
-fn nessus(ts: i64, hosts: &[(&str, &[(u32, &str, u8)])]) -> String {
+/// (pluginID, port, severity 1-4)
+type Item = (u32, &'static str, u8);
+
+/// A .nessus file: hosts with their items; two solutions shared by plugins.
+fn nessus(ts: i64, hosts: &[(&str, &[Item])]) -> String {
     let mut s =
         String::from("<?xml version=\"1.0\" ?>\n<NessusClientData_v2><Report name=\"t\">\n");
     for (name, items) in hosts {
@@ -34,14 +37,14 @@ fn import(ws: &mut Workspace, name: &str, doc: &str) {
     import_reader(ws, name, name, &mut input, None).unwrap();
 }
 
-const ALL: &[(u32, &str, u8)] = &[
+const ALL: &[Item] = &[
     (1, "443", 4),
     (2, "22", 3),
     (3, "80", 2),
     (4, "0", 1),
     (5, "8443", 3),
 ];
-const SOME: &[(u32, &str, u8)] = &[(1, "443", 4), (4, "0", 1)];
+const SOME: &[Item] = &[(1, "443", 4), (4, "0", 1)];
 
 /// The stored cards equal a recount, and every item has its row (so the stored path was used).
 fn check(ws: &Workspace, when: &str) -> Vec<WorkItemCard> {
@@ -51,7 +54,7 @@ fn check(ws: &Workspace, when: &str) -> Vec<WorkItemCard> {
     assert_eq!(stored, recounted, "{when}: stored aggregates differ from a recount");
     let of = |id: &str| planning::items::cards_of(ws.conn(), now, &[id.to_string()]).unwrap();
     for c in &recounted {
-        assert_eq!(of(&c.id), [c.clone()], "{when}: cards_of");
+        assert_eq!(of(&c.id), std::slice::from_ref(c), "{when}: cards_of");
     }
     stored
 }
@@ -176,6 +179,12 @@ fn changes_made_behind_the_planning_code_drop_the_rows_they_touch() {
         "UPDATE findings SET status = 'false_positive' WHERE id = (SELECT min(finding_id) FROM work_item_findings)",
         "UPDATE findings SET severity = 'critical' WHERE id = (SELECT max(finding_id) FROM work_item_findings)",
         "UPDATE findings SET first_seen = '2020-01-01T00:00:00Z' WHERE id = (SELECT max(finding_id) FROM work_item_findings)",
+        "DELETE FROM work_item_findings WHERE finding_id = (SELECT max(finding_id) FROM work_item_findings)",
+        "INSERT INTO work_item_findings (work_item_id, finding_id)
+           SELECT (SELECT min(work_item_id) FROM work_item_findings), id FROM findings
+           WHERE id NOT IN (SELECT finding_id FROM work_item_findings)",
+        "UPDATE work_item_findings SET work_item_id = (SELECT max(work_item_id) FROM work_item_findings)
+           WHERE finding_id = (SELECT min(finding_id) FROM work_item_findings)",
         "UPDATE assets SET internet_facing = 1 WHERE name = 'a'",
         "UPDATE assets SET criticality = 'critical' WHERE name = 'b'",
         "UPDATE vulnerabilities SET known_exploited = 1 WHERE scanner_id = '3'",
@@ -212,4 +221,18 @@ fn a_workspace_without_rows_fills_them_on_first_read() {
     ws.conn().execute_batch("DELETE FROM work_item_stats").unwrap();
     check(&ws, "no rows");
     assert_eq!(rows(&ws), items(&ws));
+}
+
+#[test]
+fn a_regroup_puts_back_the_trigger_it_lifts_for_its_filing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("untouched"), dir.path().join("regrouped"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let untouched = fresh(&a);
+    let ws = workspace(&b);
+    let sql = "SELECT group_concat(name || ': ' || sql, char(10)) FROM (SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name)";
+    let trigger = |ws: &Workspace| common::text(ws, sql);
+    assert!(trigger(&untouched).contains("work_item_stats_joined"));
+    assert_eq!(trigger(&ws), trigger(&untouched));
 }
