@@ -254,15 +254,26 @@ pub fn refresh(conn: &Connection) -> Result<usize> {
     Ok(ids.len())
 }
 
+/// The filter of a statement over `work_item_stats` for `only` (bound as `?1`, JSON, or NULL).
+fn subset(only: Option<&[String]>) -> &'static str {
+    match only {
+        Some(_) => "WHERE work_item_id IN (SELECT value FROM json_each(?1))",
+        None => "WHERE ?1 IS NULL",
+    }
+}
+
 /// The stored rows of the given items (all when `only` is None): item id → stats without
 /// `open_assets` (read by [`open_assets`]).
 pub fn stored(conn: &Connection, only: Option<&[String]>) -> Result<HashMap<String, Stats>> {
     let json = only.map(|ids| serde_json::to_string(ids).expect("ids serialize"));
-    let mut stmt = conn.prepare(
+    // Two statements, not "?1 IS NULL OR ...": the OR would keep SQLite from the primary key
+    // and read every row (with its open assets) for one item.
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT work_item_id, findings, findings_fixed, assets, assets_fixed, severity, known_exploited,
                 due_at, due_days
-         FROM work_item_stats WHERE ?1 IS NULL OR work_item_id IN (SELECT value FROM json_each(?1))",
-    )?;
+         FROM work_item_stats {}",
+        subset(only)
+    ))?;
     let rows = stmt.query_map([json], |r| {
         let due: Option<String> = r.get(7)?;
         let days: Option<u32> = r.get(8)?;
@@ -297,10 +308,10 @@ pub fn open_assets(
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT work_item_id, open_assets FROM work_item_stats
-             WHERE ?1 IS NULL OR work_item_id IN (SELECT value FROM json_each(?1))",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT work_item_id, open_assets FROM work_item_stats {}",
+            subset(only)
+        ))?;
         let mut rows = stmt.query([&json])?;
         while let Some(r) = rows.next()? {
             let id = text(r, 0)?.to_string();
