@@ -315,23 +315,28 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         "DROP TABLE IF EXISTS temp.planning_item;
          CREATE TEMP TABLE planning_item (item TEXT PRIMARY KEY, gid INTEGER) WITHOUT ROWID;",
     )?;
-    {
+    let any_backlog = {
         let backlog: Vec<(String, Option<String>)> = tx
             .prepare("SELECT id, group_key FROM work_items WHERE state = 'backlog' AND pinned = 0")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut write = tx.prepare("INSERT INTO planning_item (item, gid) VALUES (?1, ?2)")?;
+        let any = !backlog.is_empty();
         for (id, key) in backlog {
             write.execute(params![id, key.and_then(|k| keys.gid(&k)).unwrap_or(-1)])?;
         }
-    }
+        any
+    };
+    // Without automatic backlog items nothing can leave one (the join below would still walk
+    // the open findings: 0.14 s at a million).
+    let filter = if any_backlog { "" } else { "AND 0" };
     tx.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.planning_left;
          CREATE TEMP TABLE planning_left AS
            SELECT w.work_item_id AS item, w.finding_id AS finding
            FROM planning_item i JOIN work_item_findings w ON w.work_item_id = i.item
            JOIN findings f ON f.id = w.finding_id {joins}
-           WHERE f.status = 'open' AND (NOT ({plannable}) OR {GROUP_SQL} <> i.gid);
+           WHERE f.status = 'open' AND (NOT ({plannable}) OR {GROUP_SQL} <> i.gid) {filter};
          DELETE FROM work_item_findings WHERE finding_id IN (SELECT finding FROM planning_left);"
     ))?;
     trace("step 1: left");
@@ -356,14 +361,15 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
 
     // 2. Plannable open findings in no item, by group: read once and grouped in Rust (a map
     //    lookup per finding instead of two b-tree lookups in temporary tables), with what the
-    //    new items' aggregates need on the way.
+    //    new items' aggregates need on the way. The table is read in order (NOT INDEXED): most
+    //    findings of a workspace are open, and the status index cost a seek per finding.
     let policies = super::sla::policies(tx)?;
     let mut days_of: HashMap<(usize, bool, bool, usize), Option<u32>> = HashMap::new();
     let mut groups: BTreeMap<i64, Group> = BTreeMap::new();
     {
         let mut stmt = tx.prepare(&format!(
             "SELECT f.id, f.asset_id, f.vulnerability_id, f.location, f.severity, f.first_seen
-             FROM findings f
+             FROM findings f NOT INDEXED
              WHERE f.status = 'open' AND {plannable}
                AND NOT EXISTS (SELECT 1 FROM work_item_findings w WHERE w.finding_id = f.id)"
         ))?;
