@@ -391,6 +391,16 @@ pub fn around(
         .cloned()
         .collect();
     assets.extend(ha_members(conn, &others, &groups)?);
-    trace("assets");
-    Ok(Planner::new(now, slots, plan_items, assets))
+    if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
+        trace(&format!(
+            "assets ({} occurrences, {} items, {} with assets, {} assets)",
+            slots.len(),
+            plan_items.len(),
+            plan_items.iter().filter(|i| !i.assets.is_empty()).count(),
+            assets.len()
+        ));
+    }
+    let planner = Planner::new(now, slots, plan_items, assets);
+    trace("planner");
+    Ok(planner)
 }
