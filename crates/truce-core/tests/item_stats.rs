@@ -236,3 +236,20 @@ fn a_regroup_puts_back_the_trigger_it_lifts_for_its_filing() {
     assert!(trigger(&untouched).contains("work_item_stats_joined"));
     assert_eq!(trigger(&ws), trigger(&untouched));
 }
+
+#[test]
+fn a_reader_does_not_wait_for_another_writer_to_put_rows_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(dir.path());
+    ws.conn().execute_batch("DELETE FROM work_item_stats").unwrap();
+    // Another connection holds the write lock.
+    let other = rusqlite::Connection::open(dir.path().join("w.truce")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let start = std::time::Instant::now();
+    check(&ws, "another writer");
+    assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(rows(&ws), 0, "nothing written while the other holds the lock");
+    other.execute_batch("ROLLBACK").unwrap();
+    check(&ws, "lock released");
+    assert_eq!(rows(&ws), items(&ws));
+}

@@ -157,19 +157,26 @@ fn cards(
 }
 
 /// Writes recounted rows back when the connection can (outside a transaction, or inside one
-/// that writes); a reader that cannot write simply recounts again next time.
+/// that writes); a reader that cannot write simply recounts again next time. It never waits for
+/// the write lock: while another connection writes, the rows are left for later.
 fn put_back(conn: &Connection, fresh: &HashMap<String, stats::Stats>) {
-    if conn.execute_batch("SAVEPOINT put_back_stats").is_err() {
+    let Ok(wait) = conn.pragma_query_value(None, "busy_timeout", |r| r.get::<_, i64>(0)) else {
+        return;
+    };
+    if conn.pragma_update(None, "busy_timeout", 0).is_err() {
         return;
     }
-    match stats::store(conn, fresh) {
-        Ok(()) => {
-            let _ = conn.execute_batch("RELEASE put_back_stats");
-        }
-        Err(_) => {
-            let _ = conn.execute_batch("ROLLBACK TO put_back_stats; RELEASE put_back_stats");
+    if conn.execute_batch("SAVEPOINT put_back_stats").is_ok() {
+        match stats::store(conn, fresh) {
+            Ok(()) => {
+                let _ = conn.execute_batch("RELEASE put_back_stats");
+            }
+            Err(_) => {
+                let _ = conn.execute_batch("ROLLBACK TO put_back_stats; RELEASE put_back_stats");
+            }
         }
     }
+    let _ = conn.pragma_update(None, "busy_timeout", wait);
 }
 
 /// The one item whose id is `id`, or starts or ends with it (the CLI shows the last 8
