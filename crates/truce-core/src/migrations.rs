@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_vex_statements.sql"),
     include_str!("migrations/0006_windows.sql"),
     include_str!("migrations/0007_accountability.sql"),
+    include_str!("migrations/0008_item_stats.sql"),
 ];
 
 /// The schema version this build writes.

@@ -180,6 +180,8 @@ fn write(
     writer.finish(&tx, &sha, size, &report)?;
     // Done items whose findings this rescan confirmed fixed become verified (only done items are read).
     crate::planning::verify_done_items(&tx, actor, &crate::ids::now())?;
+    // Items whose findings this file closed or reopened get their aggregates recounted.
+    crate::planning::stats::refresh(&tx)?;
     tx.commit()?;
     Ok(report)
 }

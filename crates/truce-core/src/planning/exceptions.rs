@@ -157,6 +157,7 @@ pub fn approve(ws: &mut Workspace, id: &str, approver: &str, reason: &str) -> Re
             Some(&format!("exception {id}")),
         )?;
     }
+    super::stats::refresh(&tx)?;
     tx.commit()?;
     Ok(())
 }
@@ -167,6 +168,7 @@ pub fn expire(ws: &mut Workspace) -> Result<u32> {
     let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let n = expire_tx(&tx, &actor, &now())?;
+    super::stats::refresh(&tx)?;
     tx.commit()?;
     Ok(n)
 }

@@ -6,15 +6,17 @@
 //! finding in no item then joins the oldest item with its key that is not done or verified, or
 //! a new one. Fixed findings stay where they are, so an item can say "9 of 10 hosts done".
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::{params, Connection, Transaction};
 
 use super::fixkey::fix_key;
+use super::stats::Stats;
 use super::types::{GroupingRules, RegroupItem, RegroupReport};
 use crate::changelog::{record, Change};
 use crate::error::Result;
 use crate::ids::{new_id, now};
+use crate::model::Severity;
 use crate::Workspace;
 
 pub fn rules(conn: &Connection) -> Result<GroupingRules> {
@@ -123,6 +125,15 @@ struct Keys {
     /// part gid -> (team id, environment), '' for none
     parts: Vec<(String, String)>,
     part_ids: HashMap<String, i64>,
+    /// vulnerability id -> (fix gid, has a fixed version, known exploited)
+    vulns: HashMap<String, (i64, bool, bool)>,
+    /// package name -> fix gid
+    pkgs: HashMap<String, i64>,
+    /// asset id -> index in `asset_list`
+    assets: HashMap<String, u32>,
+    /// (asset id, part gid, internet facing, criticality index in `criticalities`)
+    asset_list: Vec<(String, i64, bool, usize)>,
+    criticalities: Vec<String>,
 }
 
 const PART_BASE: i64 = 1 << 32;
@@ -159,10 +170,15 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
         fix_ids: HashMap::new(),
         parts: Vec::new(),
         part_ids: HashMap::new(),
+        vulns: HashMap::new(),
+        pkgs: HashMap::new(),
+        assets: HashMap::new(),
+        asset_list: Vec::new(),
+        criticalities: Vec::new(),
     };
     {
         let mut read = conn.prepare(
-            "SELECT id, scanner, scanner_id, title, solution, fixed_version FROM vulnerabilities",
+            "SELECT id, scanner, scanner_id, title, solution, fixed_version, known_exploited FROM vulnerabilities",
         )?;
         let mut write = conn.prepare("INSERT INTO planning_vk (vulnerability_id, gid, fixed, fixed_version) VALUES (?1, ?2, ?3, ?4)")?;
         let mut rows = read.query([])?;
@@ -187,6 +203,8 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
                 }
             };
             write.execute(params![id, gid, fixed.is_some(), fixed])?;
+            keys.vulns
+                .insert(id, (gid, fixed.is_some(), row.get::<_, bool>(6)?));
         }
         // Packages with a fixed version: "upgrade openssl" is one fix, to the highest fixed version.
         let mut pkgs = conn.prepare(
@@ -205,9 +223,10 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
             keys.fixes.push((key.clone(), action.clone(), action, 2));
             keys.fix_ids.insert(key, g);
             write.execute(params![pkg, g])?;
+            keys.pkgs.insert(pkg, g);
         }
         let mut read = conn.prepare(
-            "SELECT id, coalesce(owner_team_id, ''), coalesce(environment, '') FROM assets",
+            "SELECT id, coalesce(owner_team_id, ''), coalesce(environment, ''), internet_facing, criticality FROM assets",
         )?;
         let mut write =
             conn.prepare("INSERT INTO planning_asset (asset_id, gid) VALUES (?1, ?2)")?;
@@ -235,6 +254,16 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
                 }
             };
             write.execute(params![id, gid])?;
+            let crit: String = row.get(4)?;
+            let c = match keys.criticalities.iter().position(|c| *c == crit) {
+                Some(c) => c,
+                None => {
+                    keys.criticalities.push(crit);
+                    keys.criticalities.len() - 1
+                }
+            };
+            keys.assets.insert(id.clone(), keys.asset_list.len() as u32);
+            keys.asset_list.push((id, gid, row.get(3)?, c));
         }
     }
     Ok(keys)
@@ -286,23 +315,28 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         "DROP TABLE IF EXISTS temp.planning_item;
          CREATE TEMP TABLE planning_item (item TEXT PRIMARY KEY, gid INTEGER) WITHOUT ROWID;",
     )?;
-    {
+    let any_backlog = {
         let backlog: Vec<(String, Option<String>)> = tx
             .prepare("SELECT id, group_key FROM work_items WHERE state = 'backlog' AND pinned = 0")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut write = tx.prepare("INSERT INTO planning_item (item, gid) VALUES (?1, ?2)")?;
+        let any = !backlog.is_empty();
         for (id, key) in backlog {
             write.execute(params![id, key.and_then(|k| keys.gid(&k)).unwrap_or(-1)])?;
         }
-    }
+        any
+    };
+    // Without automatic backlog items nothing can leave one (the join below would still walk
+    // the open findings: 0.14 s at a million).
+    let filter = if any_backlog { "" } else { "AND 0" };
     tx.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.planning_left;
          CREATE TEMP TABLE planning_left AS
            SELECT w.work_item_id AS item, w.finding_id AS finding
            FROM planning_item i JOIN work_item_findings w ON w.work_item_id = i.item
            JOIN findings f ON f.id = w.finding_id {joins}
-           WHERE f.status = 'open' AND (NOT ({plannable}) OR {GROUP_SQL} <> i.gid);
+           WHERE f.status = 'open' AND (NOT ({plannable}) OR {GROUP_SQL} <> i.gid) {filter};
          DELETE FROM work_item_findings WHERE finding_id IN (SELECT finding FROM planning_left);"
     ))?;
     trace("step 1: left");
@@ -325,24 +359,75 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         )?;
     }
 
-    // 2. Plannable open findings in no item, by group.
-    tx.execute_batch(&format!(
-        "DROP TABLE IF EXISTS temp.planning_new;
-         CREATE TEMP TABLE planning_new AS
-           SELECT f.id AS finding, {GROUP_SQL} AS g
-           FROM findings f {joins}
-           WHERE f.status = 'open' AND {plannable}
-             AND NOT EXISTS (SELECT 1 FROM work_item_findings w WHERE w.finding_id = f.id);"
-    ))?;
-    let groups: Vec<(i64, u32)> = tx
-        .prepare("SELECT g, count(*) FROM planning_new GROUP BY g ORDER BY g")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    // 2. Plannable open findings in no item, by group: read once and grouped in Rust (a map
+    //    lookup per finding instead of two b-tree lookups in temporary tables), with what the
+    //    new items' aggregates need on the way. The table is read in order (NOT INDEXED): most
+    //    findings of a workspace are open, and the status index cost a seek per finding.
+    let policies = super::sla::policies(tx)?;
+    let mut days_of: HashMap<(usize, bool, bool, usize), Option<u32>> = HashMap::new();
+    let mut groups: BTreeMap<i64, Group> = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT f.id, f.asset_id, f.vulnerability_id, f.location, f.severity, f.first_seen
+             FROM findings f NOT INDEXED
+             WHERE f.status = 'open' AND {plannable}
+               AND NOT EXISTS (SELECT 1 FROM work_item_findings w WHERE w.finding_id = f.id)"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (Some(&(fix, fixed, kev)), Some(&asset)) = (
+                keys.vulns.get(text(r, 2)?),
+                keys.assets.get(text(r, 1)?),
+            ) else {
+                continue;
+            };
+            let (_, part, inet, crit) = &keys.asset_list[asset as usize];
+            let location = text(r, 3)?;
+            let fix = match location.find('@') {
+                Some(at) if fixed && at > 0 => {
+                    match keys.pkgs.get(&location[..at].to_ascii_lowercase()) {
+                        Some(&g) => g,
+                        None => continue,
+                    }
+                }
+                _ => fix,
+            };
+            let g = fix * PART_BASE + part;
+            let severity = Severity::parse(text(r, 4)?).unwrap_or(Severity::Info);
+            let rank = super::stats::rank(severity);
+            let group = groups.entry(g).or_default();
+            group.findings.push(text(r, 0)?.to_string());
+            group.rank = group.rank.min(rank);
+            group.known_exploited |= kev;
+            group.assets.insert(asset);
+            let days = *days_of
+                .entry((rank, kev, *inet, *crit))
+                .or_insert_with(|| {
+                    super::sla::allowed_days(
+                        &policies,
+                        super::sla::Facts {
+                            severity,
+                            known_exploited: kev,
+                            internet_facing: *inet,
+                            criticality: &keys.criticalities[*crit],
+                        },
+                    )
+                });
+            if let Some(days) = days {
+                let seen = text(r, 5)?;
+                match group.first_seen.get_mut(&days) {
+                    Some(min) if min.as_str() <= seen => {}
+                    Some(min) => *min = seen.to_string(),
+                    None => {
+                        group.first_seen.insert(days, seen.to_string());
+                    }
+                }
+            }
+        }
+    }
     trace("step 2: groups");
-    tx.execute_batch(
-        "DROP TABLE IF EXISTS temp.planning_target;
-         CREATE TEMP TABLE planning_target (g INTEGER PRIMARY KEY, item TEXT NOT NULL);",
-    )?;
+    // item id -> (group, created by this regroup)
+    let mut targets: Vec<(String, i64, bool)> = Vec::new();
     {
         let mut find = tx.prepare(
             "SELECT id FROM work_items WHERE group_key = ?1 AND state NOT IN ('done','verified')
@@ -352,8 +437,8 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
             "INSERT INTO work_items (id, title, action, team_id, environment, group_key, created_at, updated_at)
              VALUES (?1, ?2, ?3, nullif(?4, ''), nullif(?5, ''), ?6, ?7, ?7)",
         )?;
-        let mut target = tx.prepare("INSERT INTO planning_target (g, item) VALUES (?1, ?2)")?;
-        for &(g, n) in &groups {
+        for (&g, group) in &groups {
+            let n = group.findings.len() as u32;
             let (key, team, env, (_, action, title, vulns)) = keys.key(g);
             let existing: Option<String> =
                 find.query_map([&key], |r| r.get(0))?.next().transpose()?;
@@ -374,7 +459,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
                             reason: Some(&reason),
                         },
                     )?;
-                    id
+                    (id, false)
                 }
                 None => {
                     let id = new_id();
@@ -400,13 +485,16 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
                         environment: (!env.is_empty()).then(|| env.to_string()),
                         findings: n,
                     });
-                    id
+                    (id, true)
                 }
             };
-            target.execute(params![g, item])?;
+            targets.push((item.0, g, item.1));
         }
     }
-    let filing: u32 = groups.iter().map(|g| g.1).sum();
+    // Filed in key order (item, then finding): the memberships' b-tree grows at its ends and
+    // the findings' key index is walked in order by the foreign-key checks.
+    targets.sort();
+    let filing: usize = groups.values().map(|g| g.findings.len()).sum();
     if filing > 0 {
         // Filing many findings at once: inserting into the one-item index row by row costs more
         // than building it again from sorted keys, so it is dropped and rebuilt (same transaction).
@@ -414,16 +502,86 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         if bulk {
             tx.execute_batch("DROP INDEX work_item_findings_one_item;")?;
         }
-        tx.execute_batch(
-            "INSERT INTO work_item_findings (work_item_id, finding_id)
-             SELECT (SELECT t.item FROM planning_target t WHERE t.g = n.g), n.finding FROM planning_new n;",
-        )?;
+        // The trigger that drops the row of an item a finding joins would run once per finding:
+        // the rows of the items touched are dropped here instead, and the trigger is put back
+        // after the filing (same transaction).
+        tx.execute_batch("DROP TRIGGER work_item_stats_joined;")?;
+        {
+            let mut drop_row = tx.prepare("DELETE FROM work_item_stats WHERE work_item_id = ?1")?;
+            for (item, _, _) in &targets {
+                drop_row.execute([item])?;
+            }
+        }
+        const ROWS: usize = 64;
+        let values = |n: usize| {
+            format!(
+                "INSERT INTO work_item_findings (work_item_id, finding_id) VALUES {}",
+                vec!["(?,?)"; n].join(",")
+            )
+        };
+        let mut many = tx.prepare(&values(ROWS))?;
+        let mut one = tx.prepare(&values(1))?;
+        for (item, g, _) in &targets {
+            let group = groups.get_mut(g).expect("group of a target");
+            if !group.findings.is_sorted() {
+                group.findings.sort_unstable();
+            }
+            let mut chunks = group.findings.chunks_exact(ROWS);
+            for chunk in chunks.by_ref() {
+                for (i, f) in chunk.iter().enumerate() {
+                    many.raw_bind_parameter(2 * i + 1, item.as_str())?;
+                    many.raw_bind_parameter(2 * i + 2, f.as_str())?;
+                }
+                many.raw_execute()?;
+            }
+            for f in chunks.remainder() {
+                one.execute(params![item, f])?;
+            }
+        }
+        tx.execute_batch(super::stats::JOINED_TRIGGER)?;
         trace("step 2: rows inserted");
         if bulk {
             tx.execute_batch("CREATE UNIQUE INDEX work_item_findings_one_item ON work_item_findings(finding_id);")?;
         }
     }
     trace("step 2: insert");
+    // The aggregates of the items this regroup created are those of their findings, all open.
+    {
+        let mut made: HashMap<String, Stats> = HashMap::new();
+        let mut julian = tx.prepare("SELECT julianday(?1)")?;
+        for (item, g, created) in targets {
+            if !created {
+                continue; // recounted below with the findings it had
+            }
+            let group = groups.remove(&g).expect("group of a target");
+            let mut due = None;
+            for (days, seen) in &group.first_seen {
+                if let Some(start) = julian.query_row([seen], |r| r.get::<_, Option<f64>>(0))? {
+                    due = super::stats::earlier(due, Some((super::sla::due(start, *days), *days)));
+                }
+            }
+            let mut open: Vec<String> = group
+                .assets
+                .into_iter()
+                .map(|a| keys.asset_list[a as usize].0.clone())
+                .collect();
+            open.sort_unstable();
+            made.insert(
+                item,
+                Stats {
+                    findings: group.findings.len() as u32,
+                    findings_fixed: 0,
+                    assets: open.len() as u32,
+                    assets_fixed: 0,
+                    severity: Severity::ALL[group.rank],
+                    known_exploited: group.known_exploited,
+                    due,
+                    open_assets: open,
+                },
+            );
+        }
+        super::stats::store(tx, &made)?;
+    }
 
     // 3. Automatic backlog items with nothing left in them go.
     let empty: Vec<String> = tx
@@ -451,8 +609,41 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     }
     report.removed = empty.len() as u32;
     trace("step 3: empty items");
+    super::stats::refresh(tx)?;
+    trace("aggregates");
     report.items = tx.query_row("SELECT count(*) FROM work_items", [], |r| r.get(0))?;
     Ok(report)
+}
+
+/// The new findings of one group, and what the aggregates of a new item need.
+struct Group {
+    findings: Vec<String>,
+    /// indexes in `Keys::asset_list`
+    assets: HashSet<u32>,
+    rank: usize,
+    known_exploited: bool,
+    /// allowed days -> earliest first seen of the findings with those days
+    first_seen: BTreeMap<u32, String>,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            findings: Vec::new(),
+            assets: HashSet::new(),
+            rank: 4,
+            known_exploited: false,
+            first_seen: BTreeMap::new(),
+        }
+    }
+}
+
+/// A text column borrowed from the row (no copy per row of a million).
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+            .into()
+    })
 }
 
 fn counts(conn: &Connection, sql: &str) -> Result<HashMap<String, u32>> {

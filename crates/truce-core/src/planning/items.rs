@@ -7,20 +7,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::sla::{self, Facts, CLOCK_START_SQL};
+use super::stats;
 use super::states::field_change;
 use super::types::*;
 use crate::error::{Error, Result};
 use crate::ids::{new_id, now, utc_text};
 use crate::model::{FindingStatus, Severity};
 use crate::Workspace;
-
-/// A text column borrowed from the row (no copy per row of a million).
-fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str> {
-    r.get_ref(i)?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-            .into()
-    })
-}
 
 fn person(id: Option<String>, name: Option<String>) -> Option<PersonRef> {
     Some(PersonRef {
@@ -31,7 +24,13 @@ fn person(id: Option<String>, name: Option<String>) -> Option<PersonRef> {
 
 /// Every work item, oldest first, with counts, due date and SLA status as of `at`.
 pub fn list_items(conn: &Connection, at: DateTime<Utc>) -> Result<Vec<WorkItemCard>> {
-    cards(conn, at, None)
+    cards(conn, at, None, false)
+}
+
+/// `list_items` computed from scratch over every membership, ignoring the stored aggregates:
+/// what the stored ones must equal (tests compare the two).
+pub fn list_items_recounted(conn: &Connection, at: DateTime<Utc>) -> Result<Vec<WorkItemCard>> {
+    cards(conn, at, None, true)
 }
 
 /// The cards of the given items (in the list's order; unknown ids are left out).
@@ -40,12 +39,17 @@ pub fn cards_of(conn: &Connection, at: DateTime<Utc>, ids: &[String]) -> Result<
         return Ok(Vec::new());
     }
     let json = serde_json::to_string(ids).expect("ids serialize");
-    cards(conn, at, Some(&json))
+    cards(conn, at, Some(&json), false)
 }
 
-/// `only`: a JSON array of item ids, or None for every item.
-fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec<WorkItemCard>> {
-    let now_text = utc_text(at);
+/// `only`: a JSON array of item ids, or None for every item. `recount`: ignore the stored
+/// aggregates.
+fn cards(
+    conn: &Connection,
+    at: DateTime<Utc>,
+    only: Option<&str>,
+    recount: bool,
+) -> Result<Vec<WorkItemCard>> {
     let filter = if only.is_some() {
         "WHERE i.id IN (SELECT value FROM json_each(?1))"
     } else {
@@ -100,82 +104,51 @@ fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec
             })
         })?
         .collect::<Result<_, _>>()?;
-    let index: HashMap<String, usize> = out
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.clone(), i))
-        .collect();
-    // One pass over the memberships: counts, assets done, highest severity, and the earliest due
-    // date of the open findings (three grouped queries took 12 s over a million).
-    let policies = sla::policies(conn)?;
-    let clock = clock_sql(conn)?;
-    let item_filter = if only.is_some() {
-        "w.work_item_id IN (SELECT value FROM json_each(?2))"
+    let ids: Vec<String> = out.iter().map(|c| c.id.clone()).collect();
+    let only_ids = only.map(|_| ids.as_slice());
+    // Stored aggregates (`stats`); items without a row are recounted (and the rows put back when
+    // the connection may write), items under an approved exception get their due date recounted.
+    let mut found = if recount {
+        stats::compute(conn, only_ids, false, at)?
     } else {
-        "?2 IS NULL"
+        stats::stored(conn, only_ids)?
     };
-    let mut stmt = conn.prepare(&format!(
-        "SELECT w.work_item_id, f.asset_id, f.status, f.severity, v.known_exploited, a.internet_facing,
-                a.criticality, CASE WHEN f.status = 'open' THEN {clock} END
-         FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
-         JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
-         WHERE {item_filter}"
-    ))?;
-    let mut assets: Vec<HashMap<String, bool>> = vec![HashMap::new(); out.len()];
-    let mut best: Vec<Option<(DateTime<Utc>, u32)>> = vec![None; out.len()];
-    let mut days_of: HashMap<(Severity, bool, bool, String), Option<u32>> = HashMap::new();
-    let mut rank = vec![4usize; out.len()];
-    let mut rows = stmt.query(params![now_text, only])?;
-    while let Some(r) = rows.next()? {
-        let Some(&i) = index.get(text(r, 0)?) else {
-            continue;
-        };
-        let asset = text(r, 1)?;
-        let status = text(r, 2)?;
-        let done = status == "fixed" || status == "false_positive";
-        let severity = Severity::parse(text(r, 3)?).unwrap_or(Severity::Info);
-        let c = &mut out[i];
-        c.findings += 1;
-        c.findings_fixed += done as u32;
-        c.known_exploited |= r.get::<_, bool>(4)?;
-        rank[i] = rank[i].min(
-            Severity::ALL
-                .iter()
-                .position(|s| *s == severity)
-                .unwrap_or(4),
-        );
-        match assets[i].get_mut(asset) {
-            Some(open) => *open |= !done,
-            None => {
-                assets[i].insert(asset.to_string(), !done);
+    if !recount {
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !found.contains_key(*id))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let mut fresh = stats::compute(conn, Some(&missing), false, at)?;
+            for id in &missing {
+                fresh.entry(id.clone()).or_default();
             }
-        }
-        let Some(start) = r.get::<_, Option<f64>>(7)? else {
-            continue;
-        };
-        let (inet, crit): (bool, &str) = (r.get(5)?, text(r, 6)?);
-        let kev: bool = r.get(4)?;
-        let key = (severity, kev, inet, crit.to_string());
-        let days = *days_of.entry(key).or_insert_with(|| {
-            let facts = Facts {
-                severity,
-                known_exploited: kev,
-                internet_facing: inet,
-                criticality: crit,
-            };
-            sla::allowed_days(&policies, facts)
-        });
-        let Some(days) = days else { continue };
-        let due = sla::due(start, days);
-        if best[i].is_none_or(|(d, _)| due < d) {
-            best[i] = Some((due, days));
+            put_back(conn, &fresh);
+            found.extend(fresh);
         }
     }
-    for (i, c) in out.iter_mut().enumerate() {
-        c.severity = Severity::ALL[rank[i]];
-        c.assets = assets[i].len() as u32;
-        c.assets_fixed = assets[i].values().filter(|open| !**open).count() as u32;
-        if let Some((due, days)) = best[i] {
+    let paused: Vec<String> = stats::paused_items(conn)?
+        .into_iter()
+        .filter(|id| found.contains_key(id))
+        .collect();
+    if !paused.is_empty() {
+        let live = stats::compute(conn, Some(&paused), true, at)?;
+        for id in &paused {
+            if let Some(s) = found.get_mut(id) {
+                s.due = live.get(id).and_then(|l| l.due);
+            }
+        }
+    }
+    for c in out.iter_mut() {
+        let Some(s) = found.get(&c.id) else { continue };
+        c.findings = s.findings;
+        c.findings_fixed = s.findings_fixed;
+        c.assets = s.assets;
+        c.assets_fixed = s.assets_fixed;
+        c.severity = s.severity;
+        c.known_exploited = s.known_exploited;
+        if let Some((due, days)) = s.due {
             c.due_at = Some(utc_text(due));
             c.sla = sla::status(Some(due), days, at, ends.get(&c.id).copied());
         }
@@ -183,19 +156,27 @@ fn cards(conn: &Connection, at: DateTime<Utc>, only: Option<&str>) -> Result<Vec
     Ok(out)
 }
 
-/// The clock start expression; without any approved exception, plainly first seen (the
-/// per-finding exception lookup is the slow part of listing a million findings).
-fn clock_sql(conn: &Connection) -> Result<&'static str> {
-    let any: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM exceptions WHERE approved_at IS NOT NULL)",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(if any {
-        CLOCK_START_SQL
-    } else {
-        "julianday(f.first_seen) + (?1 IS NULL)"
-    })
+/// Writes recounted rows back when the connection can (outside a transaction, or inside one
+/// that writes); a reader that cannot write simply recounts again next time. It never waits for
+/// the write lock: while another connection writes, the rows are left for later.
+fn put_back(conn: &Connection, fresh: &HashMap<String, stats::Stats>) {
+    let Ok(wait) = conn.pragma_query_value(None, "busy_timeout", |r| r.get::<_, i64>(0)) else {
+        return;
+    };
+    if conn.pragma_update(None, "busy_timeout", 0).is_err() {
+        return;
+    }
+    if conn.execute_batch("SAVEPOINT put_back_stats").is_ok() {
+        match stats::store(conn, fresh) {
+            Ok(()) => {
+                let _ = conn.execute_batch("RELEASE put_back_stats");
+            }
+            Err(_) => {
+                let _ = conn.execute_batch("ROLLBACK TO put_back_stats; RELEASE put_back_stats");
+            }
+        }
+    }
+    let _ = conn.pragma_update(None, "busy_timeout", wait);
 }
 
 /// The one item whose id is `id`, or starts or ends with it (the CLI shows the last 8
@@ -355,6 +336,7 @@ pub fn split(
         Some(&format!("split from {item} with {moved} findings")),
         reason,
     )?;
+    stats::refresh(&tx)?;
     tx.commit()?;
     Ok(id)
 }
@@ -405,6 +387,7 @@ pub fn merge(
         "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
         params![into, at],
     )?;
+    stats::refresh(&tx)?;
     tx.commit()?;
     Ok(())
 }

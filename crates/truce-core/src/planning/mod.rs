@@ -10,6 +10,7 @@ pub mod ownership;
 pub mod people;
 pub mod sla;
 pub mod states;
+pub mod stats;
 pub mod types;
 
 pub use grouping::{regroup, regroup_preview};

@@ -249,10 +249,11 @@ pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
             });
         let new = hit.map(|(r, _)| r.team_id.clone());
         if new != old {
-            conn.execute(
+            // Prepared once: a first regroup may set the owner of 20,000 assets.
+            conn.prepare_cached(
                 "UPDATE assets SET owner_team_id = ?2, owner_source = CASE WHEN ?2 IS NULL THEN NULL ELSE 'rule' END WHERE id = ?1",
-                params![id, new],
-            )?;
+            )?
+            .execute(params![id, new])?;
             record(
                 conn,
                 actor,

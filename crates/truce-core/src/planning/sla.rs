@@ -86,6 +86,7 @@ pub fn set_policy(ws: &mut Workspace, p: &SlaPolicy, remove: bool) -> Result<()>
             reason: None,
         },
     )?;
+    super::stats::refresh(&tx)?;
     tx.commit()?;
     Ok(())
 }

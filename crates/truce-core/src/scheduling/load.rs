@@ -108,34 +108,10 @@ fn item_of(card: &WorkItemCard, assets: Vec<String>) -> PlanItem {
     }
 }
 
-/// Open assets of the given items (all items when `only` is None), item id → asset ids.
+/// Open assets of the given items (all items when `only` is None), item id → asset ids: from
+/// the per-item aggregates (`planning::stats`), recounted for items without a stored row.
 fn open_assets(conn: &Connection, only: Option<&[String]>) -> Result<HashMap<String, Vec<String>>> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    // CROSS JOIN keeps the memberships as the outer loop: with a plain JOIN SQLite preferred
-    // the findings' status index and walked a million open findings for one item.
-    let base = "SELECT DISTINCT w.work_item_id, f.asset_id FROM work_item_findings w
-                CROSS JOIN findings f ON f.id = w.finding_id WHERE f.status = 'open'";
-    let mut add = |sql: &str, args: &[String]| -> Result<()> {
-        let mut stmt = conn.prepare(sql)?;
-        let rows = stmt.query_map(params_from_iter(args), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (item, asset) = row?;
-            out.entry(item).or_default().push(asset);
-        }
-        Ok(())
-    };
-    match only {
-        None => add(base, &[])?,
-        Some(ids) => {
-            for chunk in ids.chunks(500) {
-                let marks = vec!["?"; chunk.len()].join(",");
-                add(&format!("{base} AND w.work_item_id IN ({marks})"), chunk)?;
-            }
-        }
-    }
-    Ok(out)
+    planning::stats::open_assets(conn, only)
 }
 
 /// The planner's view of the given assets: names, tags, HA group.
@@ -415,6 +391,16 @@ pub fn around(
         .cloned()
         .collect();
     assets.extend(ha_members(conn, &others, &groups)?);
-    trace("assets");
-    Ok(Planner::new(now, slots, plan_items, assets))
+    if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
+        trace(&format!(
+            "assets ({} occurrences, {} items, {} with assets, {} assets)",
+            slots.len(),
+            plan_items.len(),
+            plan_items.iter().filter(|i| !i.assets.is_empty()).count(),
+            assets.len()
+        ));
+    }
+    let planner = Planner::new(now, slots, plan_items, assets);
+    trace("planner");
+    Ok(planner)
 }
