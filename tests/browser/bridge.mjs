@@ -40,9 +40,17 @@ export async function startBridge(root, now) {
 
 /**
  * Runs in the page before the app: Tauri's IPC hooks, with every command sent to the bridge
- * through `window.__truceInvoke` (a Playwright binding, so the page's CSP is untouched).
+ * through `window.__truceInvoke` (a Playwright binding, so the page's CSP is untouched), or,
+ * given the bridge's URL (the benchmark, whose page's CSP allows it), fetched from it directly.
  */
-export function installBridgedBackend() {
+export function installBridgedBackend(bridgeUrl) {
+  const viaBinding = (cmd, args) => window.__truceInvoke(cmd, args);
+  const viaFetch = async (cmd, args) => {
+    const r = await fetch(`${bridgeUrl}/invoke/${cmd}`, { method: 'POST', body: JSON.stringify(args) });
+    const v = await r.json();
+    return r.ok ? { ok: v } : { error: v.error };
+  };
+  const send = bridgeUrl ? viaFetch : viaBinding;
   const callbacks = new Map();
   const listeners = new Map();
   let nextId = 1;
@@ -65,7 +73,7 @@ export function installBridgedBackend() {
         return nextId++;
       }
       if (cmd === 'plugin:event|unlisten') return null;
-      const answer = await window.__truceInvoke(cmd, args ?? null);
+      const answer = await send(cmd, args ?? null);
       if (answer.error !== undefined) throw answer.error;
       return answer.ok;
     },

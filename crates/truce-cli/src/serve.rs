@@ -63,6 +63,11 @@ pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<Exi
             .with_header(
                 Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
                     .expect("static header"),
+            )
+            // The board benchmark's page fetches from here directly (its CSP names this origin).
+            .with_header(
+                Header::from_bytes(&b"Access-Control-Allow-Origin"[..], &b"*"[..])
+                    .expect("static header"),
             );
         let _ = request.respond(response);
     }

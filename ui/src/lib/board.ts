@@ -39,13 +39,24 @@ export function matches(item: WorkItemCard, f: BacklogFilter): boolean {
   if (f.knownExploited && !item.known_exploited) return false;
   const text = f.text.trim().toLowerCase();
   if (text) {
-    const hay = [item.title, item.action, item.team, item.environment, item.ops_owner?.name, item.security_owner?.name, item.id]
-      .filter(Boolean)
-      .join(' ')
-      .toLowerCase();
+    const hay = searchText(item);
     if (!text.split(/\s+/).every((word) => hay.includes(word))) return false;
   }
   return true;
+}
+
+// Cards are replaced, never changed in place, so each one's search text is built once.
+const haystacks = new WeakMap<WorkItemCard, string>();
+function searchText(item: WorkItemCard): string {
+  let hay = haystacks.get(item);
+  if (hay === undefined) {
+    hay = [item.title, item.action, item.team, item.environment, item.ops_owner?.name, item.security_owner?.name, item.id]
+      .filter(Boolean)
+      .join(' ')
+      .toLowerCase();
+    haystacks.set(item, hay);
+  }
+  return hay;
 }
 
 const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
@@ -77,9 +88,14 @@ export function weekOf(when: string): string {
   return addDays(localDate(d), -((d.getDay() + 6) % 7));
 }
 
-/** The backlog's rows: filtered, sorted by urgency, with a header per group. */
-export function backlogRows(items: WorkItemCard[], f: BacklogFilter, grouping: Grouping): Row[] {
-  const shown = items.filter((i) => inBacklog(i) && matches(i, f)).sort(byUrgency);
+/** The backlog in order of urgency (sorted once per change of the items, not per keystroke). */
+export const backlogOf = (items: WorkItemCard[]) => items.filter(inBacklog).sort(byUrgency);
+
+/** The backlog's rows: filtered, sorted by urgency, with a header per group. `sorted` is
+ * `backlogOf(items)` when the caller keeps it; filtering keeps its order. */
+export function backlogRows(items: WorkItemCard[], f: BacklogFilter, grouping: Grouping, sorted = backlogOf(items)): Row[] {
+  void items;
+  const shown = sorted.filter((i) => matches(i, f));
   if (grouping === 'none') return shown.map((item) => ({ kind: 'item', item }));
   const groups = new Map<string, { label: string; items: WorkItemCard[] }>();
   for (const item of shown) {

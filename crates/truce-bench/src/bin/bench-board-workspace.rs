@@ -95,6 +95,8 @@ fn main() {
             .unwrap();
         }
     }
+    // The per-item aggregates the board reads, as an import or regroup would leave them.
+    truce_core::planning::stats::refresh(&tx).unwrap();
     tx.commit().unwrap();
     drop(ws);
     eprintln!(
