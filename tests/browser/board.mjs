@@ -225,4 +225,18 @@ export function registerBoardTests(ctx) {
     await page.screenshot({ path: join(ctx.shots, 'browser-board-timeline-teams-dark.png') });
     await page.close();
   });
+
+  test('on a 4K projector (1920x1080 at twice the pixels) the board fits, in the dark theme too', async () => {
+    const page = await ctx.page({ width: 1920, height: 1080 }, { deviceScaleFactor: 2, colorScheme: 'dark' });
+    await page.getByRole('button', { name: 'Board', exact: true }).click();
+    await page.locator('[data-item-id]').first().waitFor();
+    await weekOfDec14(page);
+    const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    assert.ok(scroll <= inner, `the page scrolls sideways: ${scroll} > ${inner}`);
+    // ui/src/app.css: --bg is #111418 when the OS prefers dark.
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    assert.equal(bg, 'rgb(17, 20, 24)', 'dark theme follows the OS');
+    await page.screenshot({ path: join(ctx.shots, 'browser-board-4k-dark.png') });
+    await page.close();
+  });
 }

@@ -595,3 +595,26 @@ fn a_rescan_that_finds_the_fix_verifies_a_done_item() {
         .any(|h| h.new_value.as_deref() == Some("verified")
             && h.reason.as_deref() == Some("a rescan found every finding fixed")));
 }
+
+#[test]
+fn a_regroup_commits_into_the_log_and_gives_automatic_checkpoints_back() {
+    // Like an import, a regroup defers SQLite's automatic checkpoint while it commits (a first
+    // regroup of a big workspace writes a million memberships), and turns it back on after.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = qa(dir.path());
+    let auto = |ws: &Workspace| -> i64 {
+        ws.conn()
+            .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+            .unwrap()
+    };
+    let before = auto(&ws);
+    assert!(before > 0);
+    planning::regroup(&mut ws).unwrap();
+    assert_eq!(auto(&ws), before);
+    // Still durable: another connection sees every membership before any checkpoint.
+    let other = rusqlite::Connection::open(ws.path()).unwrap();
+    let seen: i64 = other
+        .query_row("SELECT count(*) FROM work_item_findings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(seen, membership(&ws).len() as i64);
+}

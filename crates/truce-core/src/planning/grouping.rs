@@ -83,10 +83,18 @@ pub fn set_rules(ws: &mut Workspace, r: GroupingRules) -> Result<RegroupReport> 
 pub fn regroup(ws: &mut Workspace) -> Result<RegroupReport> {
     let actor = ws.actor().to_string();
     let at = now();
-    let tx = ws.write_tx()?;
-    let report = regroup_tx(&tx, &actor, &at)?;
-    tx.commit()?;
-    Ok(report)
+    // A first regroup files up to a million memberships: like an import, it commits into the
+    // write-ahead log, and the pages are copied into the database file later (the caller's
+    // background checkpoint after an import, the next write, or closing the workspace).
+    ws.defer_checkpoints(true)?;
+    let result = (|| {
+        let tx = ws.write_tx()?;
+        let report = regroup_tx(&tx, &actor, &at)?;
+        tx.commit()?;
+        Ok(report)
+    })();
+    ws.defer_checkpoints(false)?;
+    result
 }
 
 /// Regroups when the workspace has work items (planning is in use), else does nothing.
