@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkItemCard } from './bindings';
-import { backlogRows, emptyFilter, History, matches, shift, span, weekOf } from './board';
+import { backlogOf, backlogRows, emptyFilter, History, matches, shift, span, weekOf } from './board';
 
 // The tests run with TZ=UTC (vitest.config / package script), so local days are UTC days.
 const card = (over: Partial<WorkItemCard>): WorkItemCard => ({
@@ -18,8 +18,8 @@ describe('backlog', () => {
       card({ id: 'c', state: 'done' }),
       card({ id: 'd', severity: 'low', title: 'Disable TLS 1.0' }),
     ];
-    expect(backlogRows(items, emptyFilter(), 'none').map((r) => (r.kind === 'item' ? r.item.id : r.key))).toEqual(['a', 'd']);
-    expect(backlogRows(items, { ...emptyFilter(), severities: ['low'] }, 'none').length).toBe(1);
+    expect(backlogRows(backlogOf(items), emptyFilter(), 'none').map((r) => (r.kind === 'item' ? r.item.id : r.key))).toEqual(['a', 'd']);
+    expect(backlogRows(backlogOf(items), { ...emptyFilter(), severities: ['low'] }, 'none').length).toBe(1);
     expect(matches(items[3], { ...emptyFilter(), text: 'tls disable' })).toBe(true);
     expect(matches(items[3], { ...emptyFilter(), text: 'tls openssl' })).toBe(false);
     expect(matches(items[0], { ...emptyFilter(), knownExploited: true })).toBe(false);
@@ -33,7 +33,7 @@ describe('backlog', () => {
       card({ id: 'soon-crit', due_at: '2026-12-02T00:00:00Z', severity: 'critical' }),
       card({ id: 'never', due_at: null }),
     ];
-    const rows = backlogRows(items, emptyFilter(), 'due_week');
+    const rows = backlogRows(backlogOf(items), emptyFilter(), 'due_week');
     expect(rows.map((r) => (r.kind === 'group' ? `[${r.label}]` : r.item.id))).toEqual([
       '[Due in the week of 2026-11-30]', 'soon-crit', 'soon-high',
       '[Due in the week of 2026-12-14]', 'late',

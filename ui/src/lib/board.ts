@@ -91,10 +91,8 @@ export function weekOf(when: string): string {
 /** The backlog in order of urgency (sorted once per change of the items, not per keystroke). */
 export const backlogOf = (items: WorkItemCard[]) => items.filter(inBacklog).sort(byUrgency);
 
-/** The backlog's rows: filtered, sorted by urgency, with a header per group. `sorted` is
- * `backlogOf(items)` when the caller keeps it; filtering keeps its order. */
-export function backlogRows(items: WorkItemCard[], f: BacklogFilter, grouping: Grouping, sorted = backlogOf(items)): Row[] {
-  void items;
+/** The backlog's rows from `backlogOf(items)`: filtered (keeping the order), with a header per group. */
+export function backlogRows(sorted: WorkItemCard[], f: BacklogFilter, grouping: Grouping): Row[] {
   const shown = sorted.filter((i) => matches(i, f));
   if (grouping === 'none') return shown.map((item) => ({ kind: 'item', item }));
   const groups = new Map<string, { label: string; items: WorkItemCard[] }>();
