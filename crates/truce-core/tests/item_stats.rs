@@ -21,7 +21,11 @@ fn nessus(ts: i64, hosts: &[(&str, &[Item])]) -> String {
             "<ReportHost name=\"{name}\"><HostProperties><tag name=\"HOST_START_TIMESTAMP\">{ts}</tag></HostProperties>\n"
         ));
         for (plugin, port, sev) in *items {
-            let solution = if plugin % 2 == 0 { "Patch the kernel" } else { "Upgrade OpenSSL" };
+            let solution = if plugin % 2 == 0 {
+                "Patch the kernel"
+            } else {
+                "Upgrade OpenSSL"
+            };
             s.push_str(&format!(
                 "<ReportItem port=\"{port}\" svc_name=\"x\" protocol=\"tcp\" severity=\"{sev}\" pluginID=\"{plugin}\" pluginName=\"Plugin {plugin}\"><solution>{solution}</solution></ReportItem>\n"
             ));
@@ -51,7 +55,10 @@ fn check(ws: &Workspace, when: &str) -> Vec<WorkItemCard> {
     let now = Utc::now();
     let stored = planning::list_items(ws.conn(), now).unwrap();
     let recounted = planning::items::list_items_recounted(ws.conn(), now).unwrap();
-    assert_eq!(stored, recounted, "{when}: stored aggregates differ from a recount");
+    assert_eq!(
+        stored, recounted,
+        "{when}: stored aggregates differ from a recount"
+    );
     let of = |id: &str| planning::items::cards_of(ws.conn(), now, &[id.to_string()]).unwrap();
     for c in &recounted {
         assert_eq!(of(&c.id), std::slice::from_ref(c), "{when}: cards_of");
@@ -91,10 +98,21 @@ fn aggregates_follow_regroup_rescans_and_new_findings() {
         "two.nessus",
         &nessus(
             1_767_312_000,
-            &[("a", ALL), ("b", &[(4, "0", 1)]), ("c", &[(1, "443", 4), (4, "0", 1), (2, "22", 3), (3, "80", 2)])],
+            &[
+                ("a", ALL),
+                ("b", &[(4, "0", 1)]),
+                (
+                    "c",
+                    &[(1, "443", 4), (4, "0", 1), (2, "22", 3), (3, "80", 2)],
+                ),
+            ],
         ),
     );
-    assert_eq!(rows(&ws), items(&ws), "the import refreshed the rows it dropped");
+    assert_eq!(
+        rows(&ws),
+        items(&ws),
+        "the import refreshed the rows it dropped"
+    );
     let cards = check(&ws, "rescan closing findings");
     assert!(cards.iter().any(|c| c.findings_fixed > 0));
     assert!(cards.iter().any(|c| c.assets_fixed > 0));
@@ -128,7 +146,9 @@ fn aggregates_follow_split_merge_exceptions_and_policies() {
     .clone();
     let mine = texts(
         &ws,
-        &format!("SELECT finding_id FROM work_item_findings WHERE work_item_id = '{big}' ORDER BY 1"),
+        &format!(
+            "SELECT finding_id FROM work_item_findings WHERE work_item_id = '{big}' ORDER BY 1"
+        ),
     );
     let new = planning::split(&mut ws, &big, &mine[..2], "sam", "two first").unwrap();
     assert_eq!(rows(&ws), items(&ws));
@@ -205,7 +225,9 @@ fn a_wrong_row_is_seen_by_the_comparison() {
     let dir = tempfile::tempdir().unwrap();
     let ws = workspace(dir.path());
     ws.conn()
-        .execute_batch("UPDATE work_item_stats SET findings = findings + 1, open_assets = '' WHERE rowid = 1")
+        .execute_batch(
+            "UPDATE work_item_stats SET findings = findings + 1, open_assets = '' WHERE rowid = 1",
+        )
         .unwrap();
     let now = Utc::now();
     let stored = planning::list_items(ws.conn(), now).unwrap();
@@ -218,7 +240,9 @@ fn a_workspace_without_rows_fills_them_on_first_read() {
     // A workspace migrated from version 7 has items but no rows yet.
     let dir = tempfile::tempdir().unwrap();
     let ws = workspace(dir.path());
-    ws.conn().execute_batch("DELETE FROM work_item_stats").unwrap();
+    ws.conn()
+        .execute_batch("DELETE FROM work_item_stats")
+        .unwrap();
     check(&ws, "no rows");
     assert_eq!(rows(&ws), items(&ws));
 }
@@ -241,14 +265,20 @@ fn a_regroup_puts_back_the_trigger_it_lifts_for_its_filing() {
 fn a_reader_does_not_wait_for_another_writer_to_put_rows_back() {
     let dir = tempfile::tempdir().unwrap();
     let ws = workspace(dir.path());
-    ws.conn().execute_batch("DELETE FROM work_item_stats").unwrap();
+    ws.conn()
+        .execute_batch("DELETE FROM work_item_stats")
+        .unwrap();
     // Another connection holds the write lock.
     let other = rusqlite::Connection::open(dir.path().join("w.truce")).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let start = std::time::Instant::now();
     check(&ws, "another writer");
     assert!(start.elapsed() < std::time::Duration::from_secs(1));
-    assert_eq!(rows(&ws), 0, "nothing written while the other holds the lock");
+    assert_eq!(
+        rows(&ws),
+        0,
+        "nothing written while the other holds the lock"
+    );
     other.execute_batch("ROLLBACK").unwrap();
     check(&ws, "lock released");
     assert_eq!(rows(&ws), items(&ws));

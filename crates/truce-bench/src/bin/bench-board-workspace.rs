@@ -16,10 +16,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
-fn window(name: &str, kind: WindowKind, start: chrono::NaiveDateTime, minutes: u32, rrule: Option<&str>) -> WindowSpec {
+fn window(
+    name: &str,
+    kind: WindowKind,
+    start: chrono::NaiveDateTime,
+    minutes: u32,
+    rrule: Option<&str>,
+) -> WindowSpec {
     WindowSpec {
         name: name.into(),
         kind,
@@ -78,15 +87,45 @@ fn main() {
     for w in 0..10u32 {
         let day = first + Duration::days(i64::from(w % 7));
         let start = day.and_hms_opt(18 + w % 4, 0, 0).unwrap();
-        calendar::create(&tx, "bench", &window(&format!("Patch window {w}"), WindowKind::Maintenance, start, 120, Some("FREQ=WEEKLY"))).unwrap();
+        calendar::create(
+            &tx,
+            "bench",
+            &window(
+                &format!("Patch window {w}"),
+                WindowKind::Maintenance,
+                start,
+                120,
+                Some("FREQ=WEEKLY"),
+            ),
+        )
+        .unwrap();
     }
-    let freeze = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap().and_hms_opt(0, 0, 0).unwrap();
-    calendar::create(&tx, "bench", &window("Holiday freeze", WindowKind::Blackout, freeze, 14 * 24 * 60, None)).unwrap();
+    let freeze = NaiveDate::from_ymd_opt(2026, 12, 24)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    calendar::create(
+        &tx,
+        "bench",
+        &window(
+            "Holiday freeze",
+            WindowKind::Blackout,
+            freeze,
+            14 * 24 * 60,
+            None,
+        ),
+    )
+    .unwrap();
     tx.commit().unwrap();
     let now = first.and_hms_opt(0, 0, 0).unwrap().and_utc();
     let occurrences = calendar::occurrences(ws.conn(), now, now + Duration::weeks(50)).unwrap();
     let tx = ws.write_tx().unwrap();
-    for (k, o) in occurrences.iter().filter(|o| o.kind == WindowKind::Maintenance).take(200).enumerate() {
+    for (k, o) in occurrences
+        .iter()
+        .filter(|o| o.kind == WindowKind::Maintenance)
+        .take(200)
+        .enumerate()
+    {
         for j in 0..10 {
             tx.execute(
                 "UPDATE work_items SET window_id = ?1, occurrence_start = ?2, state = 'scheduled' WHERE id = ?3",

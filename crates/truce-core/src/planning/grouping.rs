@@ -383,10 +383,9 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         ))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (Some(&(fix, fixed, kev)), Some(&asset)) = (
-                keys.vulns.get(text(r, 2)?),
-                keys.assets.get(text(r, 1)?),
-            ) else {
+            let (Some(&(fix, fixed, kev)), Some(&asset)) =
+                (keys.vulns.get(text(r, 2)?), keys.assets.get(text(r, 1)?))
+            else {
                 continue;
             };
             let (_, part, inet, crit) = &keys.asset_list[asset as usize];
@@ -408,19 +407,17 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
             group.rank = group.rank.min(rank);
             group.known_exploited |= kev;
             group.assets.insert(asset);
-            let days = *days_of
-                .entry((rank, kev, *inet, *crit))
-                .or_insert_with(|| {
-                    super::sla::allowed_days(
-                        &policies,
-                        super::sla::Facts {
-                            severity,
-                            known_exploited: kev,
-                            internet_facing: *inet,
-                            criticality: &keys.criticalities[*crit],
-                        },
-                    )
-                });
+            let days = *days_of.entry((rank, kev, *inet, *crit)).or_insert_with(|| {
+                super::sla::allowed_days(
+                    &policies,
+                    super::sla::Facts {
+                        severity,
+                        known_exploited: kev,
+                        internet_facing: *inet,
+                        criticality: &keys.criticalities[*crit],
+                    },
+                )
+            });
             if let Some(days) = days {
                 let seen = text(r, 5)?;
                 match group.first_seen.get_mut(&days) {

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::sla::{self, Facts, CLOCK_START_SQL};
-use super::stats;
 use super::states::field_change;
+use super::stats;
 use super::types::*;
 use crate::error::{Error, Result};
 use crate::ids::{new_id, now, utc_text};
