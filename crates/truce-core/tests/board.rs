@@ -200,13 +200,36 @@ fn dragging_shows_each_occurrence_allowed_or_why_not_and_a_drop_lands_and_goes_b
         .iter()
         .any(|c| c["code"] == "after_due_date"));
 
-    // Back to the backlog.
+    // Ops promise the fix for that night: the card says so until the item leaves the occurrence.
+    call(
+        &mut ws,
+        "commit",
+        json!({"id": qa[0], "person": "Dana Ops", "promise": "patched and rebooted by 02:00"}),
+    );
+    let card = |b: &Value, id: &str| -> Value {
+        b["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let b = board(&mut ws);
+    assert_eq!(
+        card(&b, &qa[0])["open_commitment"],
+        "patched and rebooted by 02:00"
+    );
+    assert_eq!(card(&b, &qa[1])["open_commitment"], Value::Null);
+
+    // Back to the backlog: the promise for that night is withdrawn with it.
     call(
         &mut ws,
         "unschedule",
         json!({"items": &qa[..2], "reason": "undo"}),
     );
     let b = board(&mut ws);
+    assert_eq!(card(&b, &qa[0])["open_commitment"], Value::Null);
     assert!(b["items"]
         .as_array()
         .unwrap()

@@ -161,7 +161,11 @@ due_at: string | null, sla: SlaStatus, security_owner: PersonRef | null, ops_own
 /**
  * A person split, merged or edited it: regrouping keeps its findings.
  */
-pinned: boolean, missed_commitments: number, };
+pinned: boolean, missed_commitments: number, 
+/**
+ * What ops promised for the occurrence the item is on, while that promise is open.
+ */
+open_commitment: string | null, };
 
 export type ItemFinding = { id: string, asset_id: string, asset: string, title: string, severity: Severity, status: FindingStatus, first_seen: string, due_at: string | null, };
 

@@ -59,7 +59,9 @@ fn cards(
         "SELECT i.id, i.title, i.action, i.team_id, t.name, i.environment, i.state,
                 i.security_owner_id, ps.name, i.ops_owner_id, po.name, i.approver_id, pa.name,
                 i.window_id, cw.name, i.occurrence_start, cw.duration_min, i.group_key, i.pinned,
-                (SELECT count(*) FROM commitments c WHERE c.work_item_id = i.id AND c.state = 'missed')
+                (SELECT count(*) FROM commitments c WHERE c.work_item_id = i.id AND c.state = 'missed'),
+                (SELECT c.promise FROM commitments c WHERE c.work_item_id = i.id AND c.state = 'open'
+                 ORDER BY c.committed_at DESC LIMIT 1)
          FROM work_items i LEFT JOIN teams t ON t.id = i.team_id
          LEFT JOIN people ps ON ps.id = i.security_owner_id LEFT JOIN people po ON po.id = i.ops_owner_id
          LEFT JOIN people pa ON pa.id = i.approver_id LEFT JOIN change_windows cw ON cw.id = i.window_id
@@ -101,6 +103,7 @@ fn cards(
                 group_key: r.get(17)?,
                 pinned: r.get(18)?,
                 missed_commitments: r.get(19)?,
+                open_commitment: r.get(20)?,
             })
         })?
         .collect::<Result<_, _>>()?;

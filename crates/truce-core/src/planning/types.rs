@@ -120,6 +120,8 @@ pub struct WorkItemCard {
     /// A person split, merged or edited it: regrouping keeps its findings.
     pub pinned: bool,
     pub missed_commitments: u32,
+    /// What ops promised for the occurrence the item is on, while that promise is open.
+    pub open_commitment: Option<String>,
 }
 
 /// One finding of an item.
