@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { waitForPort } from '../lib/harness.mjs';
-import { installBridgedBackend } from './bridge.mjs';
+import { installBridgedBackend, startBridge } from './bridge.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
@@ -33,30 +33,6 @@ const fmt = (v) => `median ${median(v).toFixed(0)} ms (min ${Math.min(...v).toFi
 
 const BRIDGE_PORT = PORT + 1;
 const BRIDGE = `http://127.0.0.1:${BRIDGE_PORT}`;
-
-async function bridgeOn(workspace) {
-  const child = spawn(join(target, 'release/truce'), ['--workspace', workspace, 'serve-ui', '--port', String(BRIDGE_PORT)], {
-    env: { ...process.env, TRUCE_NOW: NOW },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise((resolve) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-  });
-  return {
-    child,
-    async invoke(cmd, args) {
-      const r = await fetch(`${url}/invoke/${cmd}`, { method: 'POST', body: JSON.stringify(args ?? null) });
-      const v = await r.json();
-      if (!r.ok) throw new Error(v.error);
-      return v;
-    },
-  };
-}
 
 // The page may fetch from the bridge (see ui/vite.config.ts): the app's own IPC moves the board's
 // JSON in one request too.
@@ -76,7 +52,7 @@ try {
   for (let run = 0; run < runs; run++) {
     const workspace = join(dir, `board-${run}.truce`);
     execFileSync(join(target, 'release/bench-board-workspace'), ['--out', workspace], { stdio: 'inherit' });
-    const bridge = await bridgeOn(workspace);
+    const bridge = await startBridge(root, NOW, { workspace, profile: 'release', port: BRIDGE_PORT });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('crash', () => console.error('the page crashed'));
     page.on('pageerror', (e) => console.error(`page error: ${e}`));
@@ -176,8 +152,7 @@ try {
       results.drop.push(ms);
     }
     await page.close();
-    bridge.child.kill();
-    await new Promise((r) => bridge.child.once('exit', r));
+    await bridge.stopped();
     console.log(`run ${run + 1}: first paint ${paint.toFixed(0)} ms; filter ${fmt(filter.times)}; drop ${fmt(results.drop.slice(-candidates.length))}`);
   }
 } finally {

@@ -6,11 +6,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Starts the bridge on a fresh demo workspace, with the clock fixed at `now`. */
-export async function startBridge(root, now) {
+/**
+ * Starts the bridge with the clock fixed at `now`: on a fresh demo workspace, or on `workspace`
+ * (the benchmark's), with the `profile` build of `truce`, on `port` (0: any free one).
+ */
+export async function startBridge(root, now, { workspace, profile = 'debug', port = 0 } = {}) {
   const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
-  const dir = mkdtempSync(join(tmpdir(), 'truce-bridge-'));
-  const child = spawn(join(target, 'debug/truce'), ['--workspace', join(dir, 'demo.truce'), 'serve-ui', '--demo', '--port', '0'], {
+  const file = workspace ?? join(mkdtempSync(join(tmpdir(), 'truce-bridge-')), 'demo.truce');
+  const args = ['--workspace', file, 'serve-ui', '--port', String(port), ...(workspace ? [] : ['--demo'])];
+  const child = spawn(join(target, `${profile}/truce`), args, {
     env: { ...process.env, TRUCE_NOW: now },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -35,6 +39,8 @@ export async function startBridge(root, now) {
     /** Back to a fresh demo workspace (each test starts from the same state). */
     reset: () => post('/reset'),
     stop: () => child.kill(),
+    /** Stops it and waits until it is gone (its port free again). */
+    stopped: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill()))),
   };
 }
 
