@@ -429,3 +429,70 @@ fn a_drop_with_an_item_that_cannot_be_scheduled_places_none_of_them() {
         0
     );
 }
+
+/// A drop check reads only the items around its target and merely counts those further away;
+/// the whole-plan planner reads everything. Wherever asset capacity and HA groups play no part
+/// (this plan has neither), both must give the same answer for every item on every occurrence,
+/// including "the last window that meets" a due date, which skips full Tuesdays.
+#[test]
+fn a_drop_check_answers_as_the_whole_plan_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    // First seen 6 Sep 2026: the medium items (90 days) are due 5 Dec, the low one in March.
+    p.ws.conn()
+        .execute(
+            "UPDATE findings SET first_seen = '2026-09-06T00:00:00Z'",
+            [],
+        )
+        .unwrap();
+    // Fill the Tuesdays of 24 Nov and 1 Dec (room for 2 each); item 4 stays in the backlog.
+    for (pair, start) in [
+        (&p.items[0..2], "2026-11-24T21:00:00Z"),
+        (&p.items[2..4], "2026-12-01T21:00:00Z"),
+    ] {
+        let out = actions::schedule(&mut p.ws, pair, &at(&p.tuesday, start), "fill", true, now())
+            .unwrap();
+        assert!(matches!(out, ScheduleOutcome::Scheduled { .. }), "{out:?}");
+    }
+    let whole = truce_core::scheduling::load::whole(p.ws.conn(), now(), 120).unwrap();
+    let targets: Vec<OccurrenceKey> = whole
+        .slots()
+        .iter()
+        .filter(|s| s.start() < utc("2027-01-20T00:00:00Z"))
+        .map(|s| s.key.clone())
+        .collect();
+    assert!(
+        targets.len() >= 9,
+        "8 Tuesdays and the freeze: {}",
+        targets.len()
+    );
+    let mut last_windows = std::collections::BTreeSet::new();
+    for item in &p.items {
+        for target in &targets {
+            let drop = actions::check_drop(&p.ws, std::slice::from_ref(item), target, now())
+                .unwrap()
+                .pop()
+                .unwrap();
+            assert_eq!(
+                drop.conflicts,
+                whole.check(item, target).unwrap(),
+                "{item} on {target:?}"
+            );
+            for c in &drop.conflicts {
+                if let Some(last) = c.facts.get("last_window") {
+                    last_windows.insert(last.clone());
+                }
+            }
+        }
+    }
+    // Due 5 Dec, the Tuesdays before are 24 Nov and 1 Dec: an item on 1 Dec is told it
+    // meets its due date there; the backlog item is told neither can take it, both being full.
+    assert!(
+        last_windows.contains("the last window that meets it is “Tuesday patching” on Tue 2026-12-01 22:00 Europe/Berlin"),
+        "{last_windows:?}"
+    );
+    assert!(
+        last_windows.contains("no window before it can take this item"),
+        "{last_windows:?}"
+    );
+}

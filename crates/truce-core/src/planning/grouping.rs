@@ -6,7 +6,11 @@
 //! finding in no item then joins the oldest item with its key that is not done or verified, or
 //! a new one. Fixed findings stay where they are, so an item can say "9 of 10 hosts done".
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// Fx hashing for the maps a regroup looks up once or more per finding (a million times): the
+// keys are our own ids and texts, and nothing hashed this way is stored.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rusqlite::{params, Connection, Transaction};
 
@@ -175,12 +179,12 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
     )?;
     let mut keys = Keys {
         fixes: Vec::new(),
-        fix_ids: HashMap::new(),
+        fix_ids: HashMap::default(),
         parts: Vec::new(),
-        part_ids: HashMap::new(),
-        vulns: HashMap::new(),
-        pkgs: HashMap::new(),
-        assets: HashMap::new(),
+        part_ids: HashMap::default(),
+        vulns: HashMap::default(),
+        pkgs: HashMap::default(),
+        assets: HashMap::default(),
         asset_list: Vec::new(),
         criticalities: Vec::new(),
     };
@@ -372,7 +376,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     //    new items' aggregates need on the way. The table is read in order (NOT INDEXED): most
     //    findings of a workspace are open, and the status index cost a seek per finding.
     let policies = super::sla::policies(tx)?;
-    let mut days_of: HashMap<(usize, bool, bool, usize), Option<u32>> = HashMap::new();
+    let mut days_of: HashMap<(usize, bool, bool, usize), Option<u32>> = HashMap::default();
     let mut groups: BTreeMap<i64, Group> = BTreeMap::new();
     {
         let mut stmt = tx.prepare(&format!(
@@ -552,7 +556,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     trace("step 2: insert");
     // The aggregates of the items this regroup created are those of their findings, all open.
     {
-        let mut made: HashMap<String, Stats> = HashMap::new();
+        let mut made: std::collections::HashMap<String, Stats> = std::collections::HashMap::new();
         let mut julian = tx.prepare("SELECT julianday(?1)")?;
         for (item, g, created) in targets {
             if !created {
@@ -635,7 +639,7 @@ impl Default for Group {
     fn default() -> Self {
         Group {
             findings: Vec::new(),
-            assets: HashSet::new(),
+            assets: HashSet::default(),
             rank: 4,
             known_exploited: false,
             first_seen: BTreeMap::new(),

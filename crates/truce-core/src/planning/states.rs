@@ -261,16 +261,43 @@ pub fn schedule_all(
     occurrence_start: &str,
     actor: &str,
 ) -> Result<()> {
-    for (_, reason) in items {
-        need_reason(reason)?;
+    let placings: Vec<Placing> = items
+        .iter()
+        .map(|&(item, reason)| Placing {
+            item,
+            window_id,
+            occurrence_start,
+            reason,
+        })
+        .collect();
+    schedule_each(ws, &placings, actor)
+}
+
+/// One item onto one occurrence, with the reason its history will show.
+#[derive(Debug, Clone, Copy)]
+pub struct Placing<'a> {
+    pub item: &'a str,
+    pub window_id: &'a str,
+    /// RFC 3339, any offset.
+    pub occurrence_start: &'a str,
+    pub reason: &'a str,
+}
+
+/// Items onto their occurrences in one transaction (an accepted auto-plan): one that cannot
+/// be scheduled leaves all of them where they were.
+pub fn schedule_each(ws: &mut Workspace, placings: &[Placing], actor: &str) -> Result<()> {
+    let mut starts = Vec::with_capacity(placings.len());
+    for p in placings {
+        need_reason(p.reason)?;
+        let start = chrono::DateTime::parse_from_rfc3339(p.occurrence_start).map_err(|e| {
+            Error::Invalid(format!("occurrence start '{}': {e}", p.occurrence_start))
+        })?;
+        starts.push(crate::ids::utc_text(start.to_utc()));
     }
-    let start = chrono::DateTime::parse_from_rfc3339(occurrence_start)
-        .map_err(|e| Error::Invalid(format!("occurrence start '{occurrence_start}': {e}")))?;
-    let start = crate::ids::utc_text(start.to_utc());
     let at = now();
     let tx = ws.write_tx()?;
-    for (item, reason) in items {
-        place(&tx, item, window_id, &start, actor, reason, &at)?;
+    for (p, start) in placings.iter().zip(&starts) {
+        place(&tx, p.item, p.window_id, start, actor, p.reason, &at)?;
     }
     tx.commit()?;
     Ok(())

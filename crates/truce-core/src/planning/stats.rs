@@ -9,7 +9,7 @@
 //! first seen: items touched by an approved exception (whose paused time grows with "now") get
 //! theirs recounted on every read, which is cheap because exceptions are few.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
@@ -305,9 +305,22 @@ pub fn open_assets(
     conn: &Connection,
     only: Option<&[String]>,
 ) -> Result<HashMap<String, Vec<String>>> {
-    let json = only.map(|ids| serde_json::to_string(ids).expect("ids serialize"));
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    visit_open_assets(conn, only, |id, list| {
+        out.insert(id.to_string(), list.split(',').map(String::from).collect());
+    })?;
+    Ok(out)
+}
+
+/// `open_assets` without building a string per (item, asset) pair: `visit(item id, asset ids
+/// joined by ',')` for every item with open assets, once each.
+pub fn visit_open_assets(
+    conn: &Connection,
+    only: Option<&[String]>,
+    mut visit: impl FnMut(&str, &str),
+) -> Result<()> {
+    let json = only.map(|ids| serde_json::to_string(ids).expect("ids serialize"));
+    let mut seen: HashSet<String> = HashSet::new();
     {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT work_item_id, open_assets FROM work_item_stats {}",
@@ -315,12 +328,14 @@ pub fn open_assets(
         ))?;
         let mut rows = stmt.query([&json])?;
         while let Some(r) = rows.next()? {
-            let id = text(r, 0)?.to_string();
+            let id = text(r, 0)?;
             let list = text(r, 1)?;
             if !list.is_empty() {
-                out.insert(id.clone(), list.split(',').map(String::from).collect());
+                visit(id, list);
             }
-            seen.insert(id);
+            if only.is_some() {
+                seen.insert(id.to_string());
+            }
         }
     }
     let missing: Vec<String> = match only {
@@ -330,9 +345,9 @@ pub fn open_assets(
     if !missing.is_empty() {
         for (id, s) in compute(conn, Some(&missing), false, Utc::now())? {
             if !s.open_assets.is_empty() {
-                out.insert(id, s.open_assets);
+                visit(&id, &s.open_assets.join(","));
             }
         }
     }
-    Ok(out)
+    Ok(())
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{load, Conflict, ItemConflicts, OccurrenceKey, Proposal, RiskWeek};
+use super::{load, Conflict, ItemConflicts, OccurrenceKey, Placement, Proposal, RiskWeek};
 use crate::error::{Error, Result};
 use crate::planning;
 use crate::Workspace;
@@ -37,6 +37,17 @@ pub enum ScheduleOutcome {
     Refused { checks: Vec<DropCheck> },
     /// Soft conflicts only: nothing was placed until a person confirms with a reason.
     NeedsConfirmation { checks: Vec<DropCheck> },
+}
+
+/// What an item's history says of a placement: the person's reason, and the soft conflicts
+/// they accepted with it.
+fn history_reason(reason: &str, conflicts: &[Conflict]) -> String {
+    let accepted: Vec<&str> = conflicts.iter().map(|c| c.message.as_str()).collect();
+    match (reason.trim(), accepted.is_empty()) {
+        ("", true) => "placed on the plan".to_string(),
+        (r, true) => r.to_string(),
+        (r, false) => format!("{r} (accepted: {})", accepted.join("; ")),
+    }
 }
 
 /// The conflicts of dropping `items` (in that order) on `target`, as of `now`.
@@ -84,14 +95,7 @@ pub fn schedule(
     // the others where they were.
     let whys: Vec<String> = checks
         .iter()
-        .map(|check| {
-            let accepted: Vec<&str> = check.conflicts.iter().map(|c| c.message.as_str()).collect();
-            match (reason.trim(), accepted.is_empty()) {
-                ("", true) => "placed on the plan".to_string(),
-                (r, true) => r.to_string(),
-                (r, false) => format!("{r} (accepted: {})", accepted.join("; ")),
-            }
-        })
+        .map(|check| history_reason(reason, &check.conflicts))
         .collect();
     let placements: Vec<(&str, &str)> = checks
         .iter()
@@ -124,7 +128,8 @@ pub fn accept(
     now: DateTime<Utc>,
     days: i64,
 ) -> Result<AcceptReport> {
-    let proposal = auto_plan(ws, now, days)?;
+    let planner = load::whole(ws.conn(), now, days)?;
+    let proposal = planner.propose();
     if let Some(ids) = only {
         if let Some(missing) = ids
             .iter()
@@ -135,23 +140,48 @@ pub fn accept(
             )));
         }
     }
+    let chosen: Vec<&Placement> = proposal
+        .placements
+        .iter()
+        .filter(|p| only.is_none_or(|ids| ids.contains(&p.item_id)))
+        .collect();
+    // Each placement is checked as a drop would be, against the plan with the accepted ones
+    // before it carried out: one planner for all of them, then one transaction.
+    let keys: Vec<(&str, &OccurrenceKey)> = chosen
+        .iter()
+        .map(|p| (p.item_id.as_str(), &p.occurrence))
+        .collect();
+    let checks = planner
+        .check_in_order(&keys, |c| !c.iter().any(|x| x.hard))
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     let mut report = AcceptReport {
         scheduled: Vec::new(),
         skipped: Vec::new(),
     };
-    for p in &proposal.placements {
-        if only.is_some_and(|ids| !ids.contains(&p.item_id)) {
+    let mut accepted: Vec<(&Placement, String, String)> = Vec::new();
+    for (p, conflicts) in chosen.into_iter().zip(checks) {
+        if conflicts.iter().any(|c| c.hard) {
+            report.skipped.push(DropCheck {
+                item_id: p.item_id.clone(),
+                conflicts,
+            });
             continue;
         }
-        let one = [p.item_id.clone()];
-        let reason = format!("auto-plan accepted: {}", p.why);
-        match schedule(ws, &one, &p.occurrence, &reason, true, now)? {
-            ScheduleOutcome::Scheduled { .. } => report.scheduled.push(p.item_id.clone()),
-            ScheduleOutcome::Refused { checks } | ScheduleOutcome::NeedsConfirmation { checks } => {
-                report.skipped.extend(checks)
-            }
-        }
+        let why = history_reason(&format!("auto-plan accepted: {}", p.why), &conflicts);
+        accepted.push((p, p.occurrence.start_utc.to_rfc3339(), why));
     }
+    let placings: Vec<planning::states::Placing> = accepted
+        .iter()
+        .map(|(p, start, why)| planning::states::Placing {
+            item: &p.item_id,
+            window_id: &p.occurrence.window_id,
+            occurrence_start: start,
+            reason: why,
+        })
+        .collect();
+    let actor = ws.actor().to_string();
+    planning::states::schedule_each(ws, &placings, &actor)?;
+    report.scheduled = accepted.iter().map(|(p, ..)| p.item_id.clone()).collect();
     Ok(report)
 }
 

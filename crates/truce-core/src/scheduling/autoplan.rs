@@ -73,7 +73,7 @@ impl Planner {
     /// Proposes an occurrence for every item that wants one, given what is placed already.
     pub fn propose(&self) -> Proposal {
         let mut order: Vec<usize> = (0..self.items.len())
-            .filter(|&i| self.items[i].wants_plan && !self.book.placed.contains_key(&i))
+            .filter(|&i| self.items[i].wants_plan && self.book.slot_of(i).is_none())
             .collect();
         order.sort_by(|&a, &b| {
             let (x, y) = (&self.items[a], &self.items[b]);

@@ -2,13 +2,16 @@
 //! items touch each) and its high-availability groups. Checks look an item up against the
 //! book "without itself", so moving an item never conflicts with its own old place.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::PlanAsset;
 
 #[derive(Default, Clone)]
 pub(super) struct SlotBook {
     pub items: Vec<usize>,
+    /// Items on this slot that the planner was not given (a drop check loads only the items
+    /// around its target; elsewhere it needs only how many there are, for item capacity).
+    pub unlisted: usize,
     /// asset index → how many items on this slot include it.
     pub assets: HashMap<usize, u32>,
     /// HA group → asset indexes of that group on this slot (with repeats per item).
@@ -18,16 +21,21 @@ pub(super) struct SlotBook {
 #[derive(Default, Clone)]
 pub(super) struct Book {
     pub slots: Vec<SlotBook>,
-    /// item index → slot index, for placed items.
-    pub placed: HashMap<usize, usize>,
+    /// Per item index, its slot index when placed.
+    placed: Vec<Option<usize>>,
 }
 
 impl Book {
-    pub fn new(slots: usize) -> Book {
+    pub fn new(slots: usize, items: usize) -> Book {
         Book {
             slots: vec![SlotBook::default(); slots],
-            placed: HashMap::new(),
+            placed: vec![None; items],
         }
+    }
+
+    /// The slot `item` is on, if any.
+    pub fn slot_of(&self, item: usize) -> Option<usize> {
+        self.placed[item]
     }
 
     pub fn place(&mut self, item: usize, slot: usize, item_assets: &[usize], assets: &[PlanAsset]) {
@@ -39,12 +47,12 @@ impl Book {
                 b.ha.entry(g.clone()).or_default().push(a);
             }
         }
-        self.placed.insert(item, slot);
+        self.placed[item] = Some(slot);
     }
 
     /// Takes `item` off its slot, if it has one.
     pub fn remove(&mut self, item: usize, item_assets: &[usize], assets: &[PlanAsset]) {
-        let Some(slot) = self.placed.remove(&item) else {
+        let Some(slot) = self.placed[item].take() else {
             return;
         };
         let b = &mut self.slots[slot];
@@ -69,7 +77,7 @@ impl Book {
     /// Items on `slot` other than `item`.
     pub fn other_items(&self, slot: usize, item: usize) -> usize {
         let b = &self.slots[slot];
-        b.items.len() - usize::from(self.placed.get(&item) == Some(&slot))
+        b.items.len() + b.unlisted - usize::from(self.placed[item] == Some(slot))
     }
 
     /// Whether `asset` is on `slot` through some item other than `item`.
@@ -81,9 +89,8 @@ impl Book {
         item_assets: &[usize],
     ) -> bool {
         let n = self.slots[slot].assets.get(&asset).copied().unwrap_or(0);
-        let own = u32::from(
-            self.placed.get(&item) == Some(&slot) && item_assets.binary_search(&asset).is_ok(),
-        );
+        let own =
+            u32::from(self.placed[item] == Some(slot) && item_assets.binary_search(&asset).is_ok());
         n > own
     }
 
@@ -107,7 +114,7 @@ impl Book {
         item_assets: &[usize],
     ) -> Option<usize> {
         let members = self.slots[slot].ha.get(group)?;
-        let mine_here = self.placed.get(&item) == Some(&slot);
+        let mine_here = self.placed[item] == Some(slot);
         members.iter().copied().find(|&m| {
             m != asset
                 && !(mine_here && item_assets.binary_search(&m).is_ok() && self.only_mine(slot, m))

@@ -138,14 +138,30 @@ impl Planner {
         item_ids: &[String],
         key: &super::OccurrenceKey,
     ) -> Result<Vec<(String, Vec<Conflict>)>, PlanError> {
-        let s = self.slot(key)?;
+        let placements: Vec<(&str, &super::OccurrenceKey)> =
+            item_ids.iter().map(|id| (id.as_str(), key)).collect();
+        let checks = self.check_in_order(&placements, |_| true)?;
+        Ok(item_ids.iter().cloned().zip(checks).collect())
+    }
+
+    /// Placements checked in order, each as if the ones before it that `lands` lets through
+    /// had been carried out: accepting an auto-plan lands all but the refused ones.
+    pub fn check_in_order(
+        &self,
+        placements: &[(&str, &super::OccurrenceKey)],
+        mut lands: impl FnMut(&[Conflict]) -> bool,
+    ) -> Result<Vec<Vec<Conflict>>, PlanError> {
         let mut book = self.book.clone();
-        let mut out = Vec::with_capacity(item_ids.len());
-        for id in item_ids {
+        let mut out = Vec::with_capacity(placements.len());
+        for &(id, key) in placements {
             let i = self.item(id)?;
-            out.push((id.clone(), self.conflicts_in(&book, i, s)));
-            book.remove(i, &self.item_assets[i], &self.assets);
-            book.place(i, s, &self.item_assets[i], &self.assets);
+            let s = self.slot(key)?;
+            let conflicts = self.conflicts_in(&book, i, s);
+            if lands(&conflicts) {
+                book.remove(i, &self.item_assets[i], &self.assets);
+                book.place(i, s, &self.item_assets[i], &self.assets);
+            }
+            out.push(conflicts);
         }
         Ok(out)
     }
@@ -165,7 +181,7 @@ impl Planner {
     pub fn check_all(&self) -> Vec<ItemConflicts> {
         let mut out = Vec::new();
         for (i, item) in self.items.iter().enumerate() {
-            let Some(&s) = self.book.placed.get(&i) else {
+            let Some(s) = self.book.slot_of(i) else {
                 continue;
             };
             if item.settled {

@@ -24,7 +24,7 @@ impl Planner {
     /// and settled items are open (unplaced) or gone (settled) throughout.
     pub fn forecast(&self, weeks: u32) -> Vec<RiskWeek> {
         let fixed_at: Vec<Option<DateTime<Utc>>> = (0..self.items.len())
-            .map(|i| self.book.placed.get(&i).map(|&s| self.slots[s].end_utc))
+            .map(|i| self.book.slot_of(i).map(|s| self.slots[s].end_utc))
             .collect();
         (0..weeks)
             .map(|w| {

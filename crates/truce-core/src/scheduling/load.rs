@@ -78,7 +78,8 @@ fn settled(s: ItemState) -> bool {
     )
 }
 
-fn item_of(card: &WorkItemCard, assets: Vec<String>) -> PlanItem {
+/// The planner's view of a card with `open` open assets; `assets` is left empty for the caller.
+fn item_of(card: &WorkItemCard, open: usize) -> PlanItem {
     let placed = match (
         &card.window_id,
         card.occurrence_start.as_deref().and_then(parse_utc),
@@ -95,8 +96,8 @@ fn item_of(card: &WorkItemCard, assets: Vec<String>) -> PlanItem {
         team: card.team_id.clone(),
         team_name: card.team.clone(),
         environment: card.environment.clone(),
-        risk: risk(card.severity, assets.len() as u32, card.known_exploited),
-        assets,
+        risk: risk(card.severity, open as u32, card.known_exploited),
+        assets: Vec::new(),
         due: card.due_at.as_deref().and_then(parse_utc),
         ops_owner: card.ops_owner.as_ref().map(|p| p.id.clone()),
         approver: card.approver.as_ref().map(|p| p.id.clone()),
@@ -108,63 +109,89 @@ fn item_of(card: &WorkItemCard, assets: Vec<String>) -> PlanItem {
     }
 }
 
-/// Open assets of the given items (all items when `only` is None), item id → asset ids: from
-/// the per-item aggregates (`planning::stats`), recounted for items without a stored row.
-fn open_assets(conn: &Connection, only: Option<&[String]>) -> Result<HashMap<String, Vec<String>>> {
-    planning::stats::open_assets(conn, only)
+/// Open assets of the given items, item id → asset ids: from the per-item aggregates
+/// (`planning::stats`), recounted for items without a stored row.
+fn open_assets(conn: &Connection, only: &[String]) -> Result<HashMap<String, Vec<String>>> {
+    planning::stats::open_assets(conn, Some(only))
 }
 
-/// The planner's view of the given assets: names, tags, HA group.
-fn plan_assets(conn: &Connection, ids: &BTreeSet<String>) -> Result<Vec<PlanAsset>> {
-    let ids: Vec<String> = ids.iter().cloned().collect();
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(",");
-        let mut stmt = conn.prepare(&format!(
-            "SELECT a.id, a.name, a.ha_group,
+fn plan_asset(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlanAsset> {
+    let tags: Option<String> = r.get(3)?;
+    Ok(PlanAsset {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        ha_group: r.get(2)?,
+        tags: tags
+            .map(|t| t.split('\u{1f}').map(String::from).collect())
+            .unwrap_or_default(),
+    })
+}
+
+/// Past this many, the assets are read by one pass over the table rather than one lookup each.
+const SCAN_ASSETS_FROM: usize = 5_000;
+
+/// The planner's view of the given assets (names, tags, HA group), in the order of `ids`; an id
+/// the table does not have (deleted meanwhile) stands for itself.
+fn plan_assets(conn: &Connection, ids: &[String]) -> Result<Vec<PlanAsset>> {
+    let position: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut out: Vec<Option<PlanAsset>> = vec![None; ids.len()];
+    let select = "SELECT a.id, a.name, a.ha_group,
                     (SELECT group_concat(tag, char(31)) FROM asset_tags t WHERE t.asset_id = a.id)
-             FROM assets a WHERE a.id IN ({marks})"
-        ))?;
-        let rows = stmt.query_map(params_from_iter(chunk), |r| {
-            let tags: Option<String> = r.get(3)?;
-            Ok(PlanAsset {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                ha_group: r.get(2)?,
-                tags: tags
-                    .map(|t| t.split('\u{1f}').map(String::from).collect())
-                    .unwrap_or_default(),
-            })
-        })?;
-        for a in rows {
-            out.push(a?);
+                  FROM assets a";
+    let mut keep = |a: PlanAsset| {
+        if let Some(&i) = position.get(a.id.as_str()) {
+            out[i] = Some(a);
+        }
+    };
+    if ids.len() >= SCAN_ASSETS_FROM {
+        let mut stmt = conn.prepare(select)?;
+        for a in stmt.query_map([], plan_asset)? {
+            keep(a?);
+        }
+    } else {
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut stmt = conn.prepare_cached(&format!("{select} WHERE a.id IN ({marks})"))?;
+            for a in stmt.query_map(params_from_iter(chunk), plan_asset)? {
+                keep(a?);
+            }
         }
     }
-    Ok(out)
+    Ok(out
+        .into_iter()
+        .zip(ids)
+        .map(|(a, id)| {
+            a.unwrap_or_else(|| PlanAsset {
+                id: id.clone(),
+                name: id.clone(),
+                tags: Vec::new(),
+                ha_group: None,
+            })
+        })
+        .collect())
 }
 
-fn build(
-    conn: &Connection,
-    now: DateTime<Utc>,
-    cards: &[WorkItemCard],
-    mut assets_of: HashMap<String, Vec<String>>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Planner> {
-    let slots: Vec<Slot> = calendar::occurrences(conn, from, to)?
-        .into_iter()
-        .map(slot)
-        .collect();
-    let items: Vec<PlanItem> = cards
-        .iter()
-        .map(|c| item_of(c, assets_of.remove(&c.id).unwrap_or_default()))
-        .collect();
-    let ids: BTreeSet<String> = items
-        .iter()
-        .flat_map(|i| i.assets.iter().cloned())
-        .collect();
-    let assets = plan_assets(conn, &ids)?;
-    Ok(Planner::new(now, slots, items, assets))
+/// Asset ids numbered in the order they are met: the planner's asset indexes. (Fx hashing: a
+/// million lookups of 36-byte ids take half the time SipHash does, and the ids are our own.)
+#[derive(Default)]
+struct AssetNumbers {
+    index: rustc_hash::FxHashMap<String, usize>,
+    ids: Vec<String>,
+}
+
+impl AssetNumbers {
+    fn number(&mut self, id: &str) -> usize {
+        if let Some(&i) = self.index.get(id) {
+            return i;
+        }
+        self.ids.push(id.to_string());
+        self.index.insert(id.to_string(), self.ids.len() - 1);
+        self.ids.len() - 1
+    }
 }
 
 /// `ids` as the planner needs them when only their HA group matters: members of `groups` (the
@@ -208,92 +235,150 @@ fn ha_members(
         .collect())
 }
 
+/// With `TRUCE_PLAN_TRACE` set, prints each step's time since the start to stderr.
+fn tracer(name: &'static str) -> impl Fn(&str) {
+    let t0 = std::time::Instant::now();
+    let on = std::env::var_os("TRUCE_PLAN_TRACE").is_some();
+    move |what: &str| {
+        if on {
+            eprintln!(
+                "{name}: {what} after {:.2} ms",
+                t0.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    }
+}
+
 /// Every work item, and the occurrences from the earliest placed one (or `now`) to `days` ahead.
 pub fn whole(conn: &Connection, now: DateTime<Utc>, days: i64) -> Result<Planner> {
+    let trace = tracer("whole");
     let cards = planning::list_items(conn, now)?;
+    trace("cards");
     let placed = cards
         .iter()
         .filter(|c| !settled(c.state))
         .filter_map(|c| c.occurrence_start.as_deref().and_then(parse_utc));
     let from = placed.clone().min().unwrap_or(now).min(now);
     let to = placed.max().unwrap_or(now).max(now + Duration::days(days)) + Duration::days(1);
-    let assets = open_assets(conn, None)?;
-    build(conn, now, &cards, assets, from, to)
+    let slots: Vec<Slot> = calendar::occurrences(conn, from, to)?
+        .into_iter()
+        .map(slot)
+        .collect();
+    trace("occurrences");
+    // A million (item, asset) pairs at most are numbered straight from the stored lists,
+    // without a string each.
+    let position: HashMap<&str, usize> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let mut numbers = AssetNumbers::default();
+    let mut item_assets: Vec<Vec<usize>> = vec![Vec::new(); cards.len()];
+    planning::stats::visit_open_assets(conn, None, |item, list| {
+        if let Some(&i) = position.get(item) {
+            item_assets[i] = list.split(',').map(|a| numbers.number(a)).collect();
+        }
+    })?;
+    trace("open assets");
+    let items: Vec<PlanItem> = cards
+        .iter()
+        .zip(&item_assets)
+        .map(|(c, a)| item_of(c, a.len()))
+        .collect();
+    let assets = plan_assets(conn, &numbers.ids)?;
+    trace("assets");
+    let planner = Planner::with_asset_indexes(now, slots, items, item_assets, assets);
+    trace("planner");
+    Ok(planner)
 }
 
 /// Items on occurrences overlapping a drop's target: (id, on the target itself).
 type Near = Vec<(String, bool)>;
 
-/// The items placed on `slots` (other than the dragged `items`), as the planner needs them to
-/// count capacity, without their assets yet; and which of them sit on occurrences overlapping
-/// the target: (id, on the target itself).
-fn placed_in(
+/// What a drop check needs of the items already placed in `slots` (the dragged `items` aside):
+/// - the items on occurrences overlapping `occurrence` in time, as the planner needs them
+///   (without their assets yet), and for each whether it sits on the target itself;
+/// - for every other occurrence, only how many items it holds (its item capacity), counted in
+///   the index without reading the items.
+fn placed_around(
     conn: &Connection,
     items: &[String],
     slots: &[Slot],
     occurrence: &Occurrence,
     target: &OccurrenceKey,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<(Vec<PlanItem>, Near)> {
-    let ends: HashMap<(&str, DateTime<Utc>), DateTime<Utc>> = slots
-        .iter()
-        .map(|s| ((s.key.window_id.as_str(), s.start()), s.end_utc))
-        .collect();
+) -> Result<(Vec<PlanItem>, Near, Vec<(OccurrenceKey, usize)>)> {
     let mut plan_items: Vec<PlanItem> = Vec::new();
     let mut near: Near = Vec::new();
-    // Placed items in the span (a window lasts at most a week in practice; a longer one is
-    // still found through its start inside the span).
+    let overlapping: Vec<&Slot> = slots
+        .iter()
+        .filter(|s| s.start() < occurrence.end_utc && occurrence.start_utc < s.end_utc)
+        .collect();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, title, state, window_id, occurrence_start FROM work_items
-         WHERE occurrence_start >= ?1 AND occurrence_start < ?2",
+        "SELECT id, title, state FROM work_items WHERE occurrence_start = ?1 AND window_id = ?2",
     )?;
-    let mut rows = stmt.query([
-        crate::ids::utc_text(from - Duration::days(7)),
-        crate::ids::utc_text(to),
+    for s in &overlapping {
+        let mut rows = stmt.query([crate::ids::utc_text(s.start()), s.key.window_id.clone()])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            if items.contains(&id) {
+                continue;
+            }
+            let state = ItemState::parse(&r.get::<_, String>(2)?).unwrap_or(ItemState::Backlog);
+            near.push((id.clone(), s.key == *target));
+            plan_items.push(PlanItem {
+                id,
+                title: r.get(1)?,
+                team: None,
+                team_name: None,
+                environment: None,
+                assets: Vec::new(),
+                due: None,
+                risk: 0.0,
+                ops_owner: None,
+                approver: None,
+                placed: Some(s.key.clone()),
+                wants_plan: false,
+                settled: settled(state),
+            });
+        }
+    }
+    let (Some(first), Some(last)) = (
+        slots.iter().map(Slot::start).min(),
+        slots.iter().map(Slot::start).max(),
+    ) else {
+        return Ok((plan_items, near, Vec::new()));
+    };
+    // The dragged items are given to the planner in full, wherever they are placed.
+    let mut counts: Vec<(OccurrenceKey, usize)> = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT window_id, occurrence_start, count(*),
+                sum(id IN (SELECT value FROM json_each(?3)))
+         FROM work_items WHERE occurrence_start >= ?1 AND occurrence_start <= ?2
+         GROUP BY window_id, occurrence_start",
+    )?;
+    let dragged = serde_json::to_string(items).expect("ids serialize");
+    let mut rows = stmt.query(rusqlite::params![
+        crate::ids::utc_text(first),
+        crate::ids::utc_text(last),
+        dragged
     ])?;
     while let Some(r) = rows.next()? {
-        let id: String = r.get(0)?;
-        if items.contains(&id) {
-            continue;
-        }
-        let (Some(window), Some(start)) = (
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?
-                .as_deref()
-                .and_then(parse_utc),
+        let (Some(window_id), Some(start_utc)) = (
+            r.get::<_, Option<String>>(0)?,
+            parse_utc(&r.get::<_, String>(1)?),
         ) else {
             continue;
         };
-        let Some(&end) = ends.get(&(window.as_str(), start)) else {
-            continue;
+        let key = OccurrenceKey {
+            window_id,
+            start_utc,
         };
-        let state = ItemState::parse(&r.get::<_, String>(2)?).unwrap_or(ItemState::Backlog);
-        if start < occurrence.end_utc && occurrence.start_utc < end {
-            let same = window == target.window_id && start == target.start_utc;
-            near.push((id.clone(), same));
+        let n = r.get::<_, usize>(2)? - r.get::<_, usize>(3)?;
+        if n > 0 && !overlapping.iter().any(|s| s.key == key) {
+            counts.push((key, n));
         }
-        plan_items.push(PlanItem {
-            id,
-            title: r.get(1)?,
-            team: None,
-            team_name: None,
-            environment: None,
-            assets: Vec::new(),
-            due: None,
-            risk: 0.0,
-            ops_owner: None,
-            approver: None,
-            placed: Some(OccurrenceKey {
-                window_id: window,
-                start_utc: start,
-            }),
-            wants_plan: false,
-            settled: settled(state),
-        });
     }
-    drop(rows);
-    Ok((plan_items, near))
+    Ok((plan_items, near, counts))
 }
 
 /// What a drop of `items` onto an occurrence can touch, and no more (a drop is checked in a few
@@ -311,15 +396,7 @@ pub fn around(
     items: &[String],
     target: &OccurrenceKey,
 ) -> Result<Planner> {
-    let t0 = std::time::Instant::now();
-    let trace = |what: &str| {
-        if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
-            eprintln!(
-                "around: {what} after {:.2} ms",
-                t0.elapsed().as_secs_f64() * 1e3
-            );
-        }
-    };
+    let trace = tracer("around");
     let dragged = planning::items::cards_of(conn, now, items)?;
     trace("cards");
     if let Some(missing) = items
@@ -352,21 +429,23 @@ pub fn around(
         .map(slot)
         .collect();
     trace("occurrences");
-    let (mut plan_items, near) = placed_in(conn, items, &slots, &occurrence, target, from, to)?;
+    let (mut plan_items, near, counts) = placed_around(conn, items, &slots, &occurrence, target)?;
     trace("placed");
-    let mut dragged_assets = open_assets(conn, Some(items))?;
+    let mut dragged_assets = open_assets(conn, items)?;
     let first_dragged = plan_items.len();
-    plan_items.extend(
-        dragged
-            .iter()
-            .map(|c| item_of(c, dragged_assets.remove(&c.id).unwrap_or_default())),
-    );
+    plan_items.extend(dragged.iter().map(|c| {
+        let assets = dragged_assets.remove(&c.id).unwrap_or_default();
+        let mut item = item_of(c, assets.len());
+        item.assets = assets;
+        item
+    }));
     // The dragged items' assets in full: tags decide scope and blackouts.
     let mine: BTreeSet<String> = plan_items[first_dragged..]
         .iter()
         .flat_map(|i| i.assets.iter().cloned())
         .collect();
-    let mut assets = plan_assets(conn, &mine)?;
+    let mine_list: Vec<String> = mine.iter().cloned().collect();
+    let mut assets = plan_assets(conn, &mine_list)?;
     let groups: BTreeSet<String> = assets.iter().filter_map(|a| a.ha_group.clone()).collect();
     trace("dragged assets");
     // The assets of items around the target matter for its asset capacity, for HA partners of
@@ -377,7 +456,7 @@ pub fn around(
         .filter(|(_, same)| occurrence.max_assets.is_some() || !groups.is_empty() || !same)
         .map(|(id, _)| id.clone())
         .collect();
-    let mut assets_of = open_assets(conn, Some(&wanted))?;
+    let mut assets_of = open_assets(conn, &wanted)?;
     for it in plan_items[..first_dragged].iter_mut() {
         if let Some(a) = assets_of.remove(&it.id) {
             it.assets = a;
@@ -393,14 +472,18 @@ pub fn around(
     assets.extend(ha_members(conn, &others, &groups)?);
     if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
         trace(&format!(
-            "assets ({} occurrences, {} items, {} with assets, {} assets)",
+            "assets ({} occurrences, {} items, {} counted, {} with assets, {} assets)",
             slots.len(),
             plan_items.len(),
+            counts.iter().map(|(_, n)| n).sum::<usize>(),
             plan_items.iter().filter(|i| !i.assets.is_empty()).count(),
             assets.len()
         ));
     }
-    let planner = Planner::new(now, slots, plan_items, assets);
+    let mut planner = Planner::new(now, slots, plan_items, assets);
+    for (key, n) in &counts {
+        planner.add_unlisted(key, *n);
+    }
     trace("planner");
     Ok(planner)
 }

@@ -15,7 +15,7 @@ mod conflicts;
 mod forecast;
 pub mod load;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -101,11 +101,11 @@ pub struct PlanItem {
 pub struct Planner {
     now: DateTime<Utc>,
     slots: Vec<Slot>,
-    slot_index: std::collections::HashMap<OccurrenceKey, usize>,
+    slot_index: HashMap<OccurrenceKey, usize>,
     /// For each slot, the other slots whose time overlaps it (maintenance and blackout).
     overlaps: Vec<Vec<usize>>,
     items: Vec<PlanItem>,
-    item_index: std::collections::HashMap<String, usize>,
+    item_index: HashMap<String, usize>,
     /// Per item, its assets as indexes into `assets`.
     item_assets: Vec<Vec<usize>>,
     assets: Vec<PlanAsset>,
@@ -122,13 +122,42 @@ pub enum PlanError {
 
 impl Planner {
     /// `slots` in any order; items' `placed` must name slots in the list (others are ignored
-    /// for the checks, as if unplaced, and reported by [`Planner::check_all`]).
+    /// for the checks, as if unplaced, and reported by [`Planner::check_all`]). Items name
+    /// their assets by id (`PlanItem::assets`); ids missing from `assets` are ignored.
     pub fn new(
         now: DateTime<Utc>,
-        mut slots: Vec<Slot>,
+        slots: Vec<Slot>,
         items: Vec<PlanItem>,
         assets: Vec<PlanAsset>,
     ) -> Planner {
+        let asset_index: HashMap<&str, usize> = assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i))
+            .collect();
+        let item_assets: Vec<Vec<usize>> = items
+            .iter()
+            .map(|it| {
+                it.assets
+                    .iter()
+                    .filter_map(|a| asset_index.get(a.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        Planner::with_asset_indexes(now, slots, items, item_assets, assets)
+    }
+
+    /// As [`Planner::new`], with each item's assets given as indexes into `assets` (in any
+    /// order, repeats allowed) instead of by id: what a workspace with a million (item, asset)
+    /// pairs can build without a string per pair. `PlanItem::assets` is not read.
+    pub fn with_asset_indexes(
+        now: DateTime<Utc>,
+        mut slots: Vec<Slot>,
+        items: Vec<PlanItem>,
+        mut item_assets: Vec<Vec<usize>>,
+        assets: Vec<PlanAsset>,
+    ) -> Planner {
+        assert_eq!(items.len(), item_assets.len(), "one asset list per item");
         slots.sort_by(|a, b| {
             (a.start(), &a.name, &a.key.window_id).cmp(&(b.start(), &b.name, &b.key.window_id))
         });
@@ -138,29 +167,18 @@ impl Planner {
             .map(|(i, s)| (s.key.clone(), i))
             .collect();
         let overlaps = overlap_lists(&slots);
-        let asset_index: std::collections::HashMap<&str, usize> = assets
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.id.as_str(), i))
-            .collect();
-        let item_assets: Vec<Vec<usize>> = items
-            .iter()
-            .map(|it| {
-                let mut v: Vec<usize> = it
-                    .assets
-                    .iter()
-                    .filter_map(|a| asset_index.get(a.as_str()).copied())
-                    .collect();
+        for v in &mut item_assets {
+            if !v.is_sorted() {
                 v.sort_unstable();
-                v.dedup();
-                v
-            })
-            .collect();
+            }
+            v.dedup();
+        }
         let item_index = items
             .iter()
             .enumerate()
             .map(|(i, it)| (it.id.clone(), i))
             .collect();
+        let mut book = Book::new(slots.len(), items.len());
         let mut planner = Planner {
             now,
             slots,
@@ -172,19 +190,25 @@ impl Planner {
             assets,
             book: Book::default(),
         };
-        planner.book = Book::new(planner.slots.len());
         for i in 0..planner.items.len() {
             if let Some(s) = planner.items[i]
                 .placed
                 .as_ref()
                 .and_then(|k| planner.slot_index.get(k).copied())
             {
-                planner
-                    .book
-                    .place(i, s, &planner.item_assets[i], &planner.assets);
+                book.place(i, s, &planner.item_assets[i], &planner.assets);
             }
         }
+        planner.book = book;
         planner
+    }
+
+    /// Counts `n` more items on occurrence `key` than the planner was given, for its item
+    /// capacity (a drop check reads only the items around its target). Unknown keys are ignored.
+    pub fn add_unlisted(&mut self, key: &OccurrenceKey, n: usize) {
+        if let Some(&s) = self.slot_index.get(key) {
+            self.book.slots[s].unlisted += n;
+        }
     }
 
     pub fn slots(&self) -> &[Slot] {
