@@ -1,10 +1,5 @@
 //! `truce`: the same core as the desktop app, for scripts and cron.
 
-// Imports allocate on the parser thread and free on the writer thread; glibc's malloc
-// serialised those frees on an arena lock (8% of an import's time in perf).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod windows;
 
 use std::path::PathBuf;
@@ -387,8 +382,9 @@ fn mapping_command(
 }
 
 fn main() -> ExitCode {
-    // `truce items | head`: a closed pipe ends the program quietly, as it does for other
-    // command-line tools, instead of a panic from println!.
+    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
+                         // `truce items | head`: a closed pipe ends the program quietly, as it does for other
+                         // command-line tools, instead of a panic from println!.
     #[cfg(unix)]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);

@@ -11,9 +11,6 @@ use truce_bench::plan::preload;
 use truce_core::calendar::{self, WindowKind, WindowSpec};
 use truce_core::Workspace;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -49,6 +46,7 @@ fn window(
 }
 
 fn main() {
+    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
     let out = std::path::PathBuf::from(arg("--out").expect("--out PATH"));
     let findings: usize = arg("--findings").map_or(100_000, |v| v.parse().expect("a number"));
     let items: usize = arg("--items").map_or(10_000, |v| v.parse().expect("a number"));

@@ -8,11 +8,6 @@
 //!   rescan    import a later scan of the same hosts with 5% of the items fixed
 //!   big       import the file into a workspace already holding 1,000,000 findings
 
-// Imports allocate on the parser thread and free on the writer thread; glibc's malloc
-// serialised those frees on an arena lock (8% of an import's time in perf).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -23,6 +18,7 @@ use truce_bench::nessus::{self, Spec};
 use truce_core::{ingest, Workspace};
 
 fn main() {
+    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
     let args: Vec<String> = std::env::args().collect();
     let get = |name: &str| {
         args.iter()

@@ -7,9 +7,6 @@
 //! critical to low), then times: the first regroup (every finding into an item), a second regroup
 //! (idempotent: nothing changes), and listing every item with counts, due dates and SLA status.
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -17,6 +14,7 @@ use truce_bench::plan::preload;
 use truce_core::{planning, Workspace};
 
 fn main() {
+    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
     let args: Vec<String> = std::env::args().collect();
     let get = |name: &str| {
         args.iter()
