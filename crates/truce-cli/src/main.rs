@@ -381,6 +381,25 @@ fn mapping_command(
     }
 }
 
+/// As the app does after an import: once planning is in use, new findings join their work
+/// items (a regroup keeps people's decisions). The imports stay whatever happens here.
+fn join_work_items(ws: &mut Workspace, json: bool) {
+    match truce_core::planning::grouping::regroup_if_planning(ws) {
+        // `--json` prints one import report per line and nothing else.
+        Ok(Some(r)) if !json => println!(
+            "work items: {} created; {} findings joined existing items, {} left theirs; {} items",
+            r.created.len(),
+            r.joined,
+            r.left,
+            r.items
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!(
+            "truce: the import is kept, but its findings did not join work items: {e} (run `truce items regroup`)"
+        ),
+    }
+}
+
 fn main() -> ExitCode {
     truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
                          // `truce items | head`: a closed pipe ends the program quietly, as it does for other
@@ -418,9 +437,11 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             files,
         } => {
             let mut ws = Workspace::open(resolve_workspace_path(cli.workspace.as_deref()))?;
-            let mut failed = false;
+            let (mut failed, mut imported) = (false, false);
             for file in files {
-                match ingest::import_file(&mut ws, &file, format.as_deref()) {
+                let result = ingest::import_file(&mut ws, &file, format.as_deref());
+                imported |= result.is_ok();
+                match result {
                     Ok(r) if json => println!("{}", serde_json::to_string(&r).expect("report serializes")),
                     Ok(r) => println!(
                         "{}: {} ({} assets, {} findings): {} new, {} closed, {} reopened, {} unchanged",
@@ -431,6 +452,9 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
                         failed = true;
                     }
                 }
+            }
+            if imported {
+                join_work_items(&mut ws, json);
             }
             Ok(if failed {
                 ExitCode::FAILURE

@@ -259,3 +259,36 @@ fn owners_and_sla_are_set_from_the_shell() {
     assert!(ok(&ws, &["sla"]).contains("high        21 days"));
     assert!(refused(&ws, &["sla", "set", "weather", "rain", "3"]).contains("SLA scope"));
 }
+
+/// Once planning is in use, an import files its new findings into work items, as the app's does.
+#[test]
+fn an_import_into_a_planned_workspace_files_new_findings_into_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let nessus = corpus("tenable/nessus/nessus_v_unknown.xml");
+    // Before any regroup, planning is not in use: an import leaves items alone.
+    let first = ok(&ws, &["import", nessus.to_str().unwrap()]);
+    assert!(!first.contains("work items:"), "{first}");
+    assert!(ok(&ws, &["items", "regroup"]).contains("created 5 items"));
+    // Read from the file: Trivy reports curl fixed in 7.81.0-1ubuntu1.15 and certifi in 2023.7.22.
+    let trivy = corpus("trivy/cvss_severity_source.json");
+    let out = ok(&ws, &["import", trivy.to_str().unwrap()]);
+    assert!(out.contains("work items: "), "{out}");
+    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
+    let actions: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    for upgrade in [
+        "Upgrade curl to 7.81.0-1ubuntu1.15",
+        "Upgrade certifi to 2023.7.22",
+    ] {
+        assert!(actions.contains(&upgrade), "{upgrade} in {actions:?}");
+    }
+    // `--json` keeps to one report per file.
+    let again = ok(&ws, &["import", "--json", trivy.to_str().unwrap()]);
+    assert_eq!(again.lines().count(), 1, "{again}");
+    serde_json::from_str::<serde_json::Value>(again.trim()).unwrap();
+}
