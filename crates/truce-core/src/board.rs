@@ -389,21 +389,6 @@ pub fn save_window(
 pub fn delete_window(ws: &mut Workspace, _now: DateTime<Utc>, r: ItemRequest) -> Result<()> {
     let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
-    // `calendar::delete` counts commitments only; items placed on the window would lose their
-    // place silently (`work_items.window_id` is ON DELETE SET NULL) and stay "scheduled".
-    let w = calendar::get(&tx, &r.id)?
-        .ok_or_else(|| Error::Invalid(format!("no change window with id '{}'", r.id)))?;
-    let placed: i64 = tx.query_row(
-        "SELECT count(*) FROM work_items WHERE window_id = ?1",
-        [&r.id],
-        |row| row.get(0),
-    )?;
-    if placed > 0 {
-        return Err(Error::Invalid(format!(
-            "window '{}' ({}) has {placed} item(s) scheduled on its occurrences; move them before deleting it",
-            w.name, r.id
-        )));
-    }
     calendar::delete(&tx, &actor, &r.id)?;
     tx.commit()?;
     Ok(())

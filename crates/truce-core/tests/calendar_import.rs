@@ -298,6 +298,36 @@ fn v2() -> String {
     parts.join("BEGIN:VEVENT\r\n")
 }
 
+/// A fresh workspace with FEED_V1 imported from `ops.ics` in `dir` (the file, for re-imports).
+fn with_feed_v1(dir: &std::path::Path) -> (Workspace, std::path::PathBuf) {
+    let mut ws = common::fresh(dir);
+    let file = dir.join("ops.ics");
+    std::fs::write(&file, FEED_V1).unwrap();
+    ical::import_file(&mut ws, &file, None).unwrap();
+    (ws, file)
+}
+
+fn window_named(ws: &Workspace, name: &str) -> calendar::ChangeWindow {
+    calendar::list(ws.conn())
+        .unwrap()
+        .into_iter()
+        .find(|w| w.name == name)
+        .unwrap()
+}
+
+/// The item on Tue 27 Jan 2026 21:00Z keeps the patch night from moving to 23:00 Berlin.
+fn moving_the_patch_night_an_hour_is_refused(ws: &Workspace, patch: &calendar::ChangeWindow) {
+    let mut later = patch.spec().unwrap();
+    later.starts_local += chrono::Duration::hours(1);
+    let e = calendar::update(ws.conn(), "me", &patch.id, &later)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("2026-01-27T21:00:00Z") && e.contains("move them first"),
+        "{e}"
+    );
+}
+
 fn names_and_starts(ws: &Workspace) -> Vec<(String, String, WindowKind)> {
     calendar::occurrences(
         ws.conn(),
@@ -413,15 +443,8 @@ fn reimporting_a_file_updates_and_removes_instead_of_duplicating() {
 #[test]
 fn a_window_with_scheduled_items_is_kept_and_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ws = common::fresh(dir.path());
-    let file = dir.path().join("ops.ics");
-    std::fs::write(&file, FEED_V1).unwrap();
-    ical::import_file(&mut ws, &file, None).unwrap();
-    let freeze = calendar::list(ws.conn())
-        .unwrap()
-        .into_iter()
-        .find(|w| w.name.contains("freeze"))
-        .unwrap();
+    let (mut ws, file) = with_feed_v1(dir.path());
+    let freeze = window_named(&ws, "Quarter-end freeze");
     ws.conn()
         .execute_batch(&format!(
             "INSERT INTO people (id, name) VALUES ('p1', 'Pat');
@@ -432,11 +455,7 @@ fn a_window_with_scheduled_items_is_kept_and_reported() {
         ))
         .unwrap();
     // An item on the Tuesday 20 Jan 2026 22:00 Berlin patch night (21:00Z), which v2 moves to 23:00.
-    let patch = calendar::list(ws.conn())
-        .unwrap()
-        .into_iter()
-        .find(|w| w.name == "Patch night")
-        .unwrap();
+    let patch = window_named(&ws, "Patch night");
     ws.conn()
         .execute_batch(&format!(
             "INSERT INTO work_items (id, title, action, created_at, updated_at) VALUES ('i2', 't', 'a', 'x', 'x');
@@ -447,15 +466,7 @@ fn a_window_with_scheduled_items_is_kept_and_reported() {
         .unwrap();
     // By hand, moving the series off a scheduled occurrence is refused, and changes nothing.
     let before = common::dump(&ws);
-    let mut later = patch.spec().unwrap();
-    later.starts_local += chrono::Duration::hours(1);
-    let e = calendar::update(ws.conn(), "me", &patch.id, &later)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("2026-01-27T21:00:00Z") && e.contains("move them first"),
-        "{e}"
-    );
+    moving_the_patch_night_an_hour_is_refused(&ws, &patch);
     assert_eq!(common::dump(&ws), before);
 
     std::fs::write(&file, v2()).unwrap();
@@ -588,4 +599,40 @@ fn a_url_feed_resyncs_and_fails_clearly() {
         .to_string();
     assert!(e.contains("http"), "{e}");
     assert_eq!(common::dump(&ws), before);
+}
+
+/// Most items are placed by a drop, with no commitment yet: their window is in use all the same.
+/// (`work_items.window_id` is ON DELETE SET NULL: removing it would unschedule them silently.)
+#[test]
+fn a_window_with_items_scheduled_but_not_committed_is_kept_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ws, file) = with_feed_v1(dir.path());
+    let patch = window_named(&ws, "Patch night");
+    // An item on the patch night of Tue 27 Jan 2026 (22:00 Berlin = 21:00Z), no commitment.
+    ws.conn()
+        .execute(
+            "INSERT INTO work_items (id, title, action, state, window_id, occurrence_start, created_at, updated_at)
+             VALUES ('i1', 't', 'a', 'scheduled', ?1, '2026-01-27T21:00:00Z', 'x', 'x')",
+            [&patch.id],
+        )
+        .unwrap();
+    let e = calendar::delete(ws.conn(), "me", &patch.id)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1 item(s) scheduled"), "{e}");
+    moving_the_patch_night_an_hour_is_refused(&ws, &patch);
+    // The feed drops the patch night (its three events) and keeps only the freeze.
+    let freeze_only = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-TIMEZONE:Europe/Berlin\r\n\
+BEGIN:VEVENT\r\nUID:freeze@example\r\nSUMMARY:Quarter-end freeze\r\nDTSTART;VALUE=DATE:20260325\r\nDTEND;VALUE=DATE:20260401\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+    std::fs::write(&file, freeze_only).unwrap();
+    let r = ical::import_file(&mut ws, &file, None).unwrap();
+    // Of the three windows (the series, its moved 14 Jan instance, the freeze), the moved
+    // instance holds nothing and goes; the series holds the item and stays.
+    assert_eq!((r.removed, r.unchanged), (1, 1));
+    assert_eq!(r.kept_in_use, [format!("Patch night ({})", patch.id)]);
+    assert_eq!(
+        common::text(&ws, "SELECT window_id FROM work_items WHERE id = 'i1'"),
+        patch.id
+    );
 }

@@ -96,7 +96,7 @@ pub fn import_bytes(
     let mut gone: Vec<String> = existing.into_values().map(|(id, _, _)| id).collect();
     gone.sort();
     for id in gone {
-        if windows::commitments_on(&tx, &id)? > 0 {
+        if windows::items_on(&tx, &id)? > 0 {
             let name = windows::get(&tx, &id)?.map(|w| w.name).unwrap_or_default();
             report.kept_in_use.push(format!("{name} ({id})"));
         } else {

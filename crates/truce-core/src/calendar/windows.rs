@@ -324,12 +324,14 @@ pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Re
     result
 }
 
-/// UTC starts of occurrences of window `id` that have commitments but are not occurrences of the
-/// series (any more).
+/// UTC starts of occurrences of window `id` that items are scheduled on or committed to but
+/// that are not occurrences of the series (any more).
 pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let starts: Vec<String> = conn
         .prepare(
-            "SELECT DISTINCT occurrence_start FROM commitments WHERE window_id = ?1 ORDER BY 1",
+            "SELECT occurrence_start FROM commitments WHERE window_id = ?1
+             UNION SELECT occurrence_start FROM work_items WHERE window_id = ?1 AND occurrence_start IS NOT NULL
+             ORDER BY 1",
         )?
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
@@ -383,10 +385,13 @@ pub(crate) fn replace(
     must_get(conn, id)
 }
 
-/// How many commitments (scheduled items) sit on occurrences of window `id`.
-pub fn commitments_on(conn: &Connection, id: &str) -> Result<i64> {
+/// How many work items are scheduled on, or committed to, occurrences of window `id`: a window
+/// in use, which must not vanish under them (`work_items.window_id` is ON DELETE SET NULL, so a
+/// delete would unschedule them without a word).
+pub fn items_on(conn: &Connection, id: &str) -> Result<i64> {
     Ok(conn.query_row(
-        "SELECT count(*) FROM commitments WHERE window_id = ?1",
+        "SELECT count(*) FROM (SELECT work_item_id FROM commitments WHERE window_id = ?1
+                               UNION SELECT id FROM work_items WHERE window_id = ?1)",
         [id],
         |r| r.get(0),
     )?)
@@ -404,7 +409,7 @@ pub(crate) fn delete_with_reason(
     reason: Option<&str>,
 ) -> Result<()> {
     let w = must_get(conn, id)?;
-    let n = commitments_on(conn, id)?;
+    let n = items_on(conn, id)?;
     if n > 0 {
         return Err(Error::Invalid(format!(
             "window '{}' ({id}) has {n} item(s) scheduled on its occurrences; move them before deleting it",
