@@ -635,4 +635,15 @@ END:VCALENDAR\r\n";
         common::text(&ws, "SELECT window_id FROM work_items WHERE id = 'i1'"),
         patch.id
     );
+    // Once done, the item keeps its place as a record but no longer holds the window back.
+    ws.conn()
+        .execute("UPDATE work_items SET state = 'done' WHERE id = 'i1'", [])
+        .unwrap();
+    let mut later = patch.spec().unwrap();
+    later.starts_local += chrono::Duration::hours(1);
+    calendar::update(ws.conn(), "me", &patch.id, &later).unwrap();
+    assert_eq!(
+        calendar::windows::items_on(ws.conn(), &patch.id).unwrap(),
+        0
+    );
 }

@@ -106,6 +106,33 @@ fn at(window: &str, start: &str) -> OccurrenceKey {
     }
 }
 
+/// "Late Tuesday", 23:00–24:00 Berlin from `start` (inside the Tuesday patching window): its id.
+fn late_tuesday(ws: &Workspace, start: &str, rrule: Option<&str>) -> String {
+    calendar::create(
+        ws.conn(),
+        "test",
+        &WindowSpec {
+            name: "Late Tuesday".into(),
+            kind: WindowKind::Maintenance,
+            description: None,
+            time_zone: "Europe/Berlin".into(),
+            starts_local: calendar::windows::parse_local_text(start).unwrap(),
+            duration_min: 60,
+            rrule: rrule.map(Into::into),
+            exrule: None,
+            exdates: None,
+            rdates: None,
+            environments: None,
+            asset_tags: None,
+            teams: None,
+            max_assets: None,
+            max_items: None,
+        },
+    )
+    .unwrap()
+    .id
+}
+
 fn codes(checks: &[actions::DropCheck]) -> Vec<Vec<ConflictCode>> {
     checks
         .iter()
@@ -345,29 +372,7 @@ fn a_drop_sees_double_booking_and_ha_partners_through_items_placed_around_it() {
         .into_iter()
         .find(|n| !nla_hosts.contains(n))
         .unwrap();
-    let overlapping = calendar::create(
-        p.ws.conn(),
-        "test",
-        &WindowSpec {
-            name: "Late Tuesday".into(),
-            kind: WindowKind::Maintenance,
-            description: None,
-            time_zone: "Europe/Berlin".into(),
-            starts_local: calendar::windows::parse_local_text("2026-12-01T23:00:00").unwrap(),
-            duration_min: 60,
-            rrule: None,
-            exrule: None,
-            exdates: None,
-            rdates: None,
-            environments: None,
-            asset_tags: None,
-            teams: None,
-            max_assets: None,
-            max_items: None,
-        },
-    )
-    .unwrap()
-    .id;
+    let overlapping = late_tuesday(&p.ws, "2026-12-01T23:00:00", None);
     let tuesday = at(&p.tuesday, "2026-12-01T21:00:00Z");
     let out = actions::schedule(&mut p.ws, &p.items[..1], &tuesday, "first", true, now()).unwrap();
     assert!(matches!(out, ScheduleOutcome::Scheduled { .. }), "{out:?}");
@@ -445,7 +450,7 @@ fn a_drop_check_answers_as_the_whole_plan_does() {
             [],
         )
         .unwrap();
-    // Fill the Tuesdays of 24 Nov and 1 Dec (room for 2 each); item 4 stays in the backlog.
+    // Fill the Tuesdays of 24 Nov and 1 Dec (room for 2 each).
     for (pair, start) in [
         (&p.items[0..2], "2026-11-24T21:00:00Z"),
         (&p.items[2..4], "2026-12-01T21:00:00Z"),
@@ -454,6 +459,20 @@ fn a_drop_check_answers_as_the_whole_plan_does() {
             .unwrap();
         assert!(matches!(out, ScheduleOutcome::Scheduled { .. }), "{out:?}");
     }
+    // A weekly window inside the Tuesday one from 8 Dec, after the due date; item 4 on its first
+    // (23:00 Berlin = 22:00Z), so drops onto that Tuesday meet an item on another, overlapping
+    // occurrence.
+    let late = late_tuesday(&p.ws, "2026-12-08T23:00:00", Some("FREQ=WEEKLY;BYDAY=TU"));
+    let out = actions::schedule(
+        &mut p.ws,
+        &p.items[4..5],
+        &at(&late, "2026-12-08T22:00:00Z"),
+        "late",
+        true,
+        now(),
+    )
+    .unwrap();
+    assert!(matches!(out, ScheduleOutcome::Scheduled { .. }), "{out:?}");
     let whole = truce_core::scheduling::load::whole(p.ws.conn(), now(), 120).unwrap();
     let targets: Vec<OccurrenceKey> = whole
         .slots()
@@ -466,27 +485,37 @@ fn a_drop_check_answers_as_the_whole_plan_does() {
         "8 Tuesdays and the freeze: {}",
         targets.len()
     );
+    // Each item alone, and items dragged together from different places (each checked as if
+    // the ones before it had landed).
+    let mut drags: Vec<Vec<String>> = p.items.iter().map(|i| vec![i.clone()]).collect();
+    for (a, b) in [(0, 4), (2, 3), (4, 1), (3, 0)] {
+        drags.push(vec![p.items[a].clone(), p.items[b].clone()]);
+    }
     let mut last_windows = std::collections::BTreeSet::new();
-    for item in &p.items {
+    let mut double_booked = 0;
+    for drag in &drags {
         for target in &targets {
-            let drop = actions::check_drop(&p.ws, std::slice::from_ref(item), target, now())
-                .unwrap()
-                .pop()
-                .unwrap();
-            assert_eq!(
-                drop.conflicts,
-                whole.check(item, target).unwrap(),
-                "{item} on {target:?}"
-            );
-            for c in &drop.conflicts {
-                if let Some(last) = c.facts.get("last_window") {
-                    last_windows.insert(last.clone());
+            let drop = actions::check_drop(&p.ws, drag, target, now()).unwrap();
+            let whole_drop = whole.check_many(drag, target).unwrap();
+            assert_eq!(drop.len(), whole_drop.len());
+            for (d, (id, conflicts)) in drop.iter().zip(&whole_drop) {
+                assert_eq!(
+                    (&d.item_id, &d.conflicts),
+                    (id, conflicts),
+                    "{drag:?} on {target:?}"
+                );
+                for c in &d.conflicts {
+                    if let Some(last) = c.facts.get("last_window") {
+                        last_windows.insert(last.clone());
+                    }
+                    double_booked += usize::from(c.code == ConflictCode::AssetDoubleBooked);
                 }
             }
         }
     }
+    assert!(double_booked > 0, "the overlapping occurrence is seen");
     // Due 5 Dec, the Tuesdays before are 24 Nov and 1 Dec: an item on 1 Dec is told it
-    // meets its due date there; the backlog item is told neither can take it, both being full.
+    // meets its due date there; item 4 (on neither) is told neither can take it, both being full.
     assert!(
         last_windows.contains("the last window that meets it is “Tuesday patching” on Tue 2026-12-01 22:00 Europe/Berlin"),
         "{last_windows:?}"

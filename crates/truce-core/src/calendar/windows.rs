@@ -324,15 +324,20 @@ pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Re
     result
 }
 
-/// UTC starts of occurrences of window `id` that items are scheduled on or committed to but
-/// that are not occurrences of the series (any more).
+/// Items on a window that still hold it: anything not finished (done, verified) or set aside
+/// (deferred). Finished items keep their place as a record, but never stop a window changing.
+const STILL_TO_DO: &str = "state NOT IN ('done', 'verified', 'deferred')";
+
+/// UTC starts of occurrences of window `id` that items still to do are scheduled on, or that
+/// have commitments, but that are not occurrences of the series (any more).
 pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let starts: Vec<String> = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT occurrence_start FROM commitments WHERE window_id = ?1
-             UNION SELECT occurrence_start FROM work_items WHERE window_id = ?1 AND occurrence_start IS NOT NULL
-             ORDER BY 1",
-        )?
+             UNION SELECT occurrence_start FROM work_items
+                   WHERE window_id = ?1 AND occurrence_start IS NOT NULL AND {STILL_TO_DO}
+             ORDER BY 1"
+        ))?
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut lost = Vec::new();
@@ -385,13 +390,15 @@ pub(crate) fn replace(
     must_get(conn, id)
 }
 
-/// How many work items are scheduled on, or committed to, occurrences of window `id`: a window
-/// in use, which must not vanish under them (`work_items.window_id` is ON DELETE SET NULL, so a
-/// delete would unschedule them without a word).
+/// How many work items still to do are scheduled on, or committed to, occurrences of window
+/// `id`: a window in use, which must not vanish under them (`work_items.window_id` is ON DELETE
+/// SET NULL, so a delete would unschedule them without a word).
 pub fn items_on(conn: &Connection, id: &str) -> Result<i64> {
     Ok(conn.query_row(
-        "SELECT count(*) FROM (SELECT work_item_id FROM commitments WHERE window_id = ?1
-                               UNION SELECT id FROM work_items WHERE window_id = ?1)",
+        &format!(
+            "SELECT count(*) FROM (SELECT work_item_id FROM commitments WHERE window_id = ?1
+                                   UNION SELECT id FROM work_items WHERE window_id = ?1 AND {STILL_TO_DO})"
+        ),
         [id],
         |r| r.get(0),
     )?)

@@ -183,7 +183,31 @@ struct AssetNumbers {
     ids: Vec<String>,
 }
 
+/// Asset ids sorted, and for each number handed out, its place in that order.
+struct IdOrder {
+    ids: Vec<String>,
+    new_index: Vec<usize>,
+}
+
 impl AssetNumbers {
+    fn into_id_order(self) -> IdOrder {
+        let mut by_id: Vec<usize> = (0..self.ids.len()).collect();
+        by_id.sort_unstable_by(|&a, &b| self.ids[a].cmp(&self.ids[b]));
+        let mut new_index = vec![0; self.ids.len()];
+        for (new, &old) in by_id.iter().enumerate() {
+            new_index[old] = new;
+        }
+        let mut ids = self.ids;
+        let mut sorted = Vec::with_capacity(ids.len());
+        for &old in &by_id {
+            sorted.push(std::mem::take(&mut ids[old]));
+        }
+        IdOrder {
+            ids: sorted,
+            new_index,
+        }
+    }
+
     fn number(&mut self, id: &str) -> usize {
         if let Some(&i) = self.index.get(id) {
             return i;
@@ -279,13 +303,21 @@ pub fn whole(conn: &Connection, now: DateTime<Utc>, days: i64) -> Result<Planner
             item_assets[i] = list.split(',').map(|a| numbers.number(a)).collect();
         }
     })?;
+    // In id order, as a drop check numbers them: messages that name "the first" asset of a
+    // kind then name the same one whichever way the question was asked.
+    let order = numbers.into_id_order();
+    for list in &mut item_assets {
+        for a in list.iter_mut() {
+            *a = order.new_index[*a];
+        }
+    }
     trace("open assets");
     let items: Vec<PlanItem> = cards
         .iter()
         .zip(&item_assets)
         .map(|(c, a)| item_of(c, a.len()))
         .collect();
-    let assets = plan_assets(conn, &numbers.ids)?;
+    let assets = plan_assets(conn, &order.ids)?;
     trace("assets");
     let planner = Planner::with_asset_indexes(now, slots, items, item_assets, assets);
     trace("planner");
@@ -350,6 +382,7 @@ fn placed_around(
     };
     // The dragged items are given to the planner in full, wherever they are placed.
     let mut counts: Vec<(OccurrenceKey, usize)> = Vec::new();
+    // Read from the occurrence index alone (migration 0009 put the window and id in it).
     let mut stmt = conn.prepare_cached(
         "SELECT window_id, occurrence_start, count(*),
                 sum(id IN (SELECT value FROM json_each(?3)))
