@@ -124,7 +124,7 @@ export function registerViewTests(ctx) {
     await page.close();
   });
 
-  test('editing a window: the monthly form reads the stored rule, a bad RRULE is refused, the change is stored', async () => {
+  test('editing a window: the monthly form reads the stored rule, a bad RRULE is refused, a change that strands an item is refused, the change is stored', async () => {
     const page = await openWindows(ctx);
     await page.getByRole('button', { name: 'Edit Monthly prod web window' }).click();
     const form = page.getByRole('form', { name: 'Edit change window' });
@@ -145,6 +145,20 @@ export function registerViewTests(ctx) {
     // The last Saturdays at 02:00 New York (UTC-5 in winter): 26 Dec 2026, 30 Jan 2027 -> 07:00Z.
     await page.locator('[data-testid=preview-row][data-start-utc="2026-12-26T07:00:00Z"]').waitFor();
     await page.locator('[data-testid=preview-row][data-start-utc="2027-01-30T07:00:00Z"]').waitFor();
+    // The demo schedules its critical prod item on the second Sunday of December (13 Dec 02:00
+    // New York = 07:00Z): the last Saturdays would leave it on no occurrence, so the core refuses.
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    const refused = page.getByTestId('save-error').filter({ hasText: 'move them first' });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /2026-12-13T07:00:00Z/);
+    await page.screenshot({ path: join(ctx.shots, 'browser-window-edit-refused.png') });
+    const still = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');
+    assert.equal(still.rrule, 'FREQ=MONTHLY;BYDAY=2SU');
+    // Back to the backlog with it, and the same change is stored.
+    const board = await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' });
+    const placed = board.items.filter((i) => i.window_id === still.id).map((i) => i.id);
+    assert.equal(placed.length, 1);
+    await ctx.bridge.invoke('unschedule', { items: placed, reason: 'the web window moves to last Saturdays' });
     await form.getByRole('button', { name: 'Save changes' }).click();
     await row(page, 'Monthly prod web window').filter({ hasText: 'every month on the last Saturday' }).waitFor();
     const after = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');
