@@ -147,18 +147,21 @@ export function registerViewTests(ctx) {
     await page.locator('[data-testid=preview-row][data-start-utc="2027-01-30T07:00:00Z"]').waitFor();
     // The demo schedules its critical prod item on the second Sunday of December (13 Dec 02:00
     // New York = 07:00Z): the last Saturdays would leave it on no occurrence, so the core refuses.
+    const board = await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' });
+    const web = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');
+    const placed = board.items.filter((i) => i.window_id === web.id);
+    assert.equal(placed.length, 1);
     await form.getByRole('button', { name: 'Save changes' }).click();
     const refused = page.getByTestId('save-error').filter({ hasText: 'move them first' });
     await refused.waitFor();
-    assert.match(await refused.innerText(), /2026-12-13T07:00:00Z/);
+    const said = await refused.innerText();
+    assert.ok(said.includes('Sun 2026-12-13 02:00 America/New_York (2026-12-13T07:00:00Z)'), said);
+    assert.ok(said.includes(`“${placed[0].title}”`), said);
     await page.screenshot({ path: join(ctx.shots, 'browser-window-edit-refused.png') });
     const still = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');
     assert.equal(still.rrule, 'FREQ=MONTHLY;BYDAY=2SU');
     // Back to the backlog with it, and the same change is stored.
-    const board = await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' });
-    const placed = board.items.filter((i) => i.window_id === still.id).map((i) => i.id);
-    assert.equal(placed.length, 1);
-    await ctx.bridge.invoke('unschedule', { items: placed, reason: 'the web window moves to last Saturdays' });
+    await ctx.bridge.invoke('unschedule', { items: [placed[0].id], reason: 'the web window moves to last Saturdays' });
     await form.getByRole('button', { name: 'Save changes' }).click();
     await row(page, 'Monthly prod web window').filter({ hasText: 'every month on the last Saturday' }).waitFor();
     const after = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');

@@ -322,8 +322,10 @@ fn moving_the_patch_night_an_hour_is_refused(ws: &Workspace, patch: &calendar::C
     let e = calendar::update(ws.conn(), "me", &patch.id, &later)
         .unwrap_err()
         .to_string();
+    // Named as people read it: the occurrence in Berlin time (21:00Z is 22:00 CET), the item.
     assert!(
-        e.contains("2026-01-27T21:00:00Z") && e.contains("move them first"),
+        e.contains("Tue 2026-01-27 22:00 Europe/Berlin (2026-01-27T21:00:00Z): “t”")
+            && e.contains("move them first"),
         "{e}"
     );
 }

@@ -302,6 +302,7 @@ pub(crate) fn insert(
 /// are scheduled on an occurrence the new series would not have (move them first); the caller's
 /// transaction is left as it was.
 pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Result<ChangeWindow> {
+    let zone = must_get(conn, id)?.time_zone;
     conn.execute_batch("SAVEPOINT window_update")?;
     let result = replace(conn, actor, id, spec, None, None).and_then(|w| {
         let lost = stranded(conn, id)?;
@@ -309,9 +310,13 @@ pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Re
             Ok(w)
         } else {
             Err(Error::Invalid(format!(
-                "window '{}' ({id}): items are scheduled on occurrences the change would remove ({}); move them first",
+                "“{}”: the change would remove {} that items are scheduled on ({}); move them first",
                 spec.name,
-                lost.join(", ")
+                if lost.len() == 1 { "an occurrence" } else { "occurrences" },
+                lost.iter()
+                    .map(|start| what_is_on(conn, id, start, &zone))
+                    .collect::<Result<Vec<_>>>()?
+                    .join("; ")
             )))
         }
     });
@@ -351,6 +356,33 @@ pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
         }
     }
     Ok(lost)
+}
+
+/// "Sun 2026-12-13 02:00 America/New_York (2026-12-13T07:00:00Z): “Upgrade PHP”": an occurrence of
+/// window `id` as people read it (in the window's zone `zone`), with the items on it.
+fn what_is_on(conn: &Connection, id: &str, start: &str, zone: &str) -> Result<String> {
+    let titles: Vec<String> = conn
+        .prepare(&format!(
+            "SELECT '“' || title || '”' FROM work_items
+             WHERE window_id = ?1 AND occurrence_start = ?2 AND {STILL_TO_DO}
+             UNION SELECT '“' || i.title || '” (committed)' FROM commitments c
+                   JOIN work_items i ON i.id = c.work_item_id
+             WHERE c.window_id = ?1 AND c.occurrence_start = ?2
+             ORDER BY 1"
+        ))?
+        .query_map([id, start], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let local = match (
+        chrono::DateTime::parse_from_rfc3339(start),
+        zone.parse::<chrono_tz::Tz>(),
+    ) {
+        (Ok(t), Ok(tz)) => format!(
+            "{} {zone}",
+            t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M")
+        ),
+        _ => start.to_string(),
+    };
+    Ok(format!("{local} ({start}): {}", titles.join(", ")))
 }
 
 pub(crate) fn replace(
