@@ -16,21 +16,16 @@ fn utc(s: &str) -> DateTime<Utc> {
 
 fn spec(name: &str, zone: &str, start: &str, minutes: u32, rrule: Option<&str>) -> WindowSpec {
     WindowSpec {
-        name: name.into(),
-        kind: WindowKind::Maintenance,
-        description: None,
-        time_zone: zone.into(),
-        starts_local: calendar::windows::parse_local_text(start).unwrap(),
-        duration_min: minutes,
         rrule: rrule.map(Into::into),
-        exrule: None,
-        exdates: None,
-        rdates: None,
         environments: Some(vec!["prod".into()]),
-        asset_tags: None,
-        teams: None,
-        max_assets: None,
         max_items: Some(5),
+        ..WindowSpec::new(
+            name,
+            WindowKind::Maintenance,
+            zone,
+            calendar::windows::parse_local_text(start).unwrap(),
+            minutes,
+        )
     }
 }
 

@@ -28,6 +28,28 @@ struct Plan {
     items: Vec<String>,
 }
 
+/// A window in Berlin time with no scope and no asset limit.
+fn spec(
+    name: &str,
+    kind: WindowKind,
+    start: &str,
+    minutes: u32,
+    rrule: Option<&str>,
+    max_items: Option<u32>,
+) -> WindowSpec {
+    WindowSpec {
+        rrule: rrule.map(Into::into),
+        max_items,
+        ..WindowSpec::new(
+            name,
+            kind,
+            "Europe/Berlin",
+            calendar::windows::parse_local_text(start).unwrap(),
+            minutes,
+        )
+    }
+}
+
 /// nessus_v_unknown.xml (7 qa hosts; 5 fixes above info, read from the file: 4 on all 7 hosts,
 /// NLA on 2) grouped into 5 items; "Tuesday patching" every Tuesday 22:00 Europe/Berlin for 4 h,
 /// at most 2 items; a freeze from Fri 18 Dec 2026 00:00 Berlin for 10 days.
@@ -40,24 +62,6 @@ fn plan(dir: &std::path::Path) -> Plan {
     )
     .unwrap();
     planning::regroup(&mut ws).unwrap();
-    let spec =
-        |name: &str, kind, start: &str, minutes, rrule: Option<&str>, max_items| WindowSpec {
-            name: name.into(),
-            kind,
-            description: None,
-            time_zone: "Europe/Berlin".into(),
-            starts_local: calendar::windows::parse_local_text(start).unwrap(),
-            duration_min: minutes,
-            rrule: rrule.map(Into::into),
-            exrule: None,
-            exdates: None,
-            rdates: None,
-            environments: None,
-            asset_tags: None,
-            teams: None,
-            max_assets: None,
-            max_items,
-        };
     let tuesday = calendar::create(
         ws.conn(),
         "test",
@@ -111,23 +115,14 @@ fn late_tuesday(ws: &Workspace, start: &str, rrule: Option<&str>) -> String {
     calendar::create(
         ws.conn(),
         "test",
-        &WindowSpec {
-            name: "Late Tuesday".into(),
-            kind: WindowKind::Maintenance,
-            description: None,
-            time_zone: "Europe/Berlin".into(),
-            starts_local: calendar::windows::parse_local_text(start).unwrap(),
-            duration_min: 60,
-            rrule: rrule.map(Into::into),
-            exrule: None,
-            exdates: None,
-            rdates: None,
-            environments: None,
-            asset_tags: None,
-            teams: None,
-            max_assets: None,
-            max_items: None,
-        },
+        &spec(
+            "Late Tuesday",
+            WindowKind::Maintenance,
+            start,
+            60,
+            rrule,
+            None,
+        ),
     )
     .unwrap()
     .id

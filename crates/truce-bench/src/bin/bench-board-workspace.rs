@@ -27,21 +27,9 @@ fn window(
     rrule: Option<&str>,
 ) -> WindowSpec {
     WindowSpec {
-        name: name.into(),
-        kind,
-        description: None,
-        time_zone: "Europe/Berlin".into(),
-        starts_local: start,
-        duration_min: minutes,
         rrule: rrule.map(String::from),
-        exrule: None,
-        exdates: None,
-        rdates: None,
-        environments: None,
-        asset_tags: None,
-        teams: None,
-        max_assets: None,
         max_items: (kind == WindowKind::Maintenance).then_some(30),
+        ..WindowSpec::new(name, kind, "Europe/Berlin", start, minutes)
     }
 }
 

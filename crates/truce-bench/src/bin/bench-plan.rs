@@ -114,21 +114,15 @@ fn on_a_workspace(dir: &std::path::Path) {
     for w in 0..10u32 {
         let start = now.date_naive() + Duration::days(1 + i64::from(w % 7));
         let spec = WindowSpec {
-            name: format!("Window {w}"),
-            kind: WindowKind::Maintenance,
-            description: None,
-            time_zone: "Europe/Berlin".into(),
-            starts_local: start.and_hms_opt(18 + w % 4, 0, 0).unwrap(),
-            duration_min: 120,
             rrule: Some("FREQ=WEEKLY".into()),
-            exrule: None,
-            exdates: None,
-            rdates: None,
-            environments: None,
-            asset_tags: None,
-            teams: None,
-            max_assets: None,
             max_items: Some(30),
+            ..WindowSpec::new(
+                &format!("Window {w}"),
+                WindowKind::Maintenance,
+                "Europe/Berlin",
+                start.and_hms_opt(18 + w % 4, 0, 0).unwrap(),
+                120,
+            )
         };
         calendar::create(ws.conn(), "bench", &spec).unwrap();
     }

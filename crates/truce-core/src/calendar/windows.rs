@@ -57,6 +57,34 @@ pub fn zone(name: &str) -> std::result::Result<Tz, String> {
 }
 
 impl WindowSpec {
+    /// A window that happens once, for anything, without limits; recurrence, scope and capacity
+    /// are added with struct update syntax (`WindowSpec { rrule, ..WindowSpec::new(..) }`).
+    pub fn new(
+        name: &str,
+        kind: WindowKind,
+        time_zone: &str,
+        starts_local: NaiveDateTime,
+        duration_min: u32,
+    ) -> WindowSpec {
+        WindowSpec {
+            name: name.to_string(),
+            kind,
+            description: None,
+            time_zone: time_zone.to_string(),
+            starts_local,
+            duration_min,
+            rrule: None,
+            exrule: None,
+            exdates: None,
+            rdates: None,
+            environments: None,
+            asset_tags: None,
+            teams: None,
+            max_assets: None,
+            max_items: None,
+        }
+    }
+
     /// The series this spec describes, if it is valid; the error names the window and the problem.
     pub fn series(&self) -> Result<Series> {
         let bad = |problem: String| Error::Invalid(format!("window '{}': {problem}", self.name));
