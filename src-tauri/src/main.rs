@@ -2,6 +2,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
+    // mimalloc, purging freed memory at once (crates/truce-alloc).
+    truce_alloc::tune();
     truce_app::run();
 }

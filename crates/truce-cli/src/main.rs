@@ -401,9 +401,10 @@ fn join_work_items(ws: &mut Workspace, json: bool) {
 }
 
 fn main() -> ExitCode {
-    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
-                         // `truce items | head`: a closed pipe ends the program quietly, as it does for other
-                         // command-line tools, instead of a panic from println!.
+    // mimalloc, purging freed memory at once (crates/truce-alloc).
+    truce_alloc::tune();
+    // `truce items | head`: a closed pipe ends the program quietly, as it does for other
+    // command-line tools, instead of a panic from println!.
     #[cfg(unix)]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);

@@ -214,12 +214,7 @@ pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<It
     let id = planning::items::resolve_id(ws.conn(), &r.id)?;
     let detail = planning::item_detail(ws.conn(), &id, now)?;
     let conflicts = match (&detail.item.window_id, &detail.item.occurrence_start) {
-        (Some(w), Some(start))
-            if !matches!(
-                detail.item.state,
-                ItemState::Done | ItemState::Verified | ItemState::Deferred
-            ) =>
-        {
+        (Some(w), Some(start)) if !detail.item.state.is_settled() => {
             let target = OccurrenceKey {
                 window_id: w.clone(),
                 start_utc: instant(start)?,

@@ -34,7 +34,8 @@ fn window(
 }
 
 fn main() {
-    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
+    // mimalloc, purging freed memory at once (crates/truce-alloc).
+    truce_alloc::tune();
     let out = std::path::PathBuf::from(arg("--out").expect("--out PATH"));
     let findings: usize = arg("--findings").map_or(100_000, |v| v.parse().expect("a number"));
     let items: usize = arg("--items").map_or(10_000, |v| v.parse().expect("a number"));

@@ -18,7 +18,8 @@ use truce_bench::nessus::{self, Spec};
 use truce_core::{ingest, Workspace};
 
 fn main() {
-    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
+    // mimalloc, purging freed memory at once (crates/truce-alloc).
+    truce_alloc::tune();
     let args: Vec<String> = std::env::args().collect();
     let get = |name: &str| {
         args.iter()

@@ -31,7 +31,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    truce_alloc::tune(); // mimalloc, purging freed memory at once (crates/truce-alloc)
+    // mimalloc, purging freed memory at once (crates/truce-alloc).
+    truce_alloc::tune();
     let items = arg("--items", 10_000);
     let weeks = arg("--weeks", 50);
     let runs = arg("--runs", 5);

@@ -11,6 +11,7 @@ use super::recurrence::{self, Series};
 use crate::changelog::{self, Change};
 use crate::ids::{new_id, now};
 use crate::model::{ChangeWindow, WindowKind};
+use crate::planning::ItemState;
 use crate::{Error, Result};
 
 /// What a person (or an import) says a window is. `validate` checks it before anything is written.
@@ -357,19 +358,17 @@ pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Re
     result
 }
 
-/// Items on a window that still hold it: anything not finished (done, verified) or set aside
-/// (deferred). Finished items keep their place as a record, but never stop a window changing.
-const STILL_TO_DO: &str = "state NOT IN ('done', 'verified', 'deferred')";
-
-/// UTC starts of occurrences of window `id` that items still to do are scheduled on, or that
-/// have commitments, but that are not occurrences of the series (any more).
+/// UTC starts of occurrences of window `id` that items still to do are scheduled on (settled
+/// ones never hold a window back: `ItemState::is_settled`), or that have commitments, but that
+/// are not occurrences of the series (any more).
 pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let starts: Vec<String> = conn
         .prepare(&format!(
             "SELECT occurrence_start FROM commitments WHERE window_id = ?1
              UNION SELECT occurrence_start FROM work_items
-                   WHERE window_id = ?1 AND occurrence_start IS NOT NULL AND {STILL_TO_DO}
-             ORDER BY 1"
+                   WHERE window_id = ?1 AND occurrence_start IS NOT NULL AND {}
+             ORDER BY 1",
+            ItemState::not_settled_sql()
         ))?
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
@@ -388,24 +387,21 @@ pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
 
 /// "Sun 2026-12-13 02:00 America/New_York (2026-12-13T07:00:00Z): “Upgrade PHP”": an occurrence of
 /// window `id` as people read it (in the window's zone `zone`), with the items on it.
-fn what_is_on(conn: &Connection, id: &str, start: &str, zone: &str) -> Result<String> {
+fn what_is_on(conn: &Connection, id: &str, start: &str, zone_name: &str) -> Result<String> {
+    // The items `stranded` found there: scheduled and still to do, or committed.
     let titles: Vec<String> = conn
         .prepare(&format!(
-            "SELECT '“' || title || '”' FROM work_items
-             WHERE window_id = ?1 AND occurrence_start = ?2 AND {STILL_TO_DO}
-             UNION SELECT '“' || i.title || '” (committed)' FROM commitments c
-                   JOIN work_items i ON i.id = c.work_item_id
-             WHERE c.window_id = ?1 AND c.occurrence_start = ?2
-             ORDER BY 1"
+            "SELECT '“' || title || '”' FROM work_items WHERE id IN (
+                 SELECT id FROM work_items WHERE window_id = ?1 AND occurrence_start = ?2 AND {}
+                 UNION SELECT work_item_id FROM commitments WHERE window_id = ?1 AND occurrence_start = ?2)
+             ORDER BY title",
+            ItemState::not_settled_sql()
         ))?
         .query_map([id, start], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let local = match (
-        chrono::DateTime::parse_from_rfc3339(start),
-        zone.parse::<chrono_tz::Tz>(),
-    ) {
+    let local = match (chrono::DateTime::parse_from_rfc3339(start), zone(zone_name)) {
         (Ok(t), Ok(tz)) => format!(
-            "{} {zone}",
+            "{} {zone_name}",
             t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M")
         ),
         _ => start.to_string(),
@@ -457,7 +453,8 @@ pub fn items_on(conn: &Connection, id: &str) -> Result<i64> {
     Ok(conn.query_row(
         &format!(
             "SELECT count(*) FROM (SELECT work_item_id FROM commitments WHERE window_id = ?1
-                                   UNION SELECT id FROM work_items WHERE window_id = ?1 AND {STILL_TO_DO})"
+                                   UNION SELECT id FROM work_items WHERE window_id = ?1 AND {})",
+            ItemState::not_settled_sql()
         ),
         [id],
         |r| r.get(0),

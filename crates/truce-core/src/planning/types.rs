@@ -50,6 +50,26 @@ impl ItemState {
         }
     }
 
+    /// Finished (done, verified) or set aside (deferred): the item keeps its place on an
+    /// occurrence, and the capacity it uses, as a record, but is no longer checked or planned,
+    /// and never holds a window back.
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            ItemState::Done | ItemState::Verified | ItemState::Deferred
+        )
+    }
+
+    /// `state NOT IN (...)`: the SQL of `!is_settled()` over a `state` column.
+    pub fn not_settled_sql() -> String {
+        let settled: Vec<String> = Self::ALL
+            .into_iter()
+            .filter(|s| s.is_settled())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        format!("state NOT IN ({})", settled.join(", "))
+    }
+
     /// Accepts the stored names and the spoken ones ("in progress", "rolled-back").
     pub fn parse(s: &str) -> Option<ItemState> {
         let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
