@@ -13,7 +13,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # --- system packages -------------------------------------------------------------
 pkgs=(libwebkit2gtk-4.1-dev build-essential pkg-config curl ca-certificates)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(xvfb xauth imagemagick webkit2gtk-driver chromium fonts-dejavu-core)
+  pkgs+=(xvfb xauth imagemagick xdotool webkit2gtk-driver chromium fonts-dejavu-core)
 fi
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()

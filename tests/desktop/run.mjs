@@ -189,6 +189,69 @@ test('a Trivy report imported through the app shows its package upgrades on the 
   }
 });
 
+/** Keys to whatever X window has the focus: the GTK menu and file chooser, which WebDriver cannot reach. */
+function xkeys(...args) {
+  execFileSync('xdotool', args, { env: process.env, stdio: 'ignore' });
+}
+
+const truce = join(targetDir, 'debug/truce');
+function cli(workspace, ...args) {
+  return execFileSync(truce, ['--workspace', workspace, ...args], { env, encoding: 'utf8' });
+}
+
+// File › New Workspace… leaves GTK's file chooser watching the folder: it opens and closes every
+// new file there (the workspace, its log) to guess their type, which used to drop SQLite's locks
+// for the whole app; the next CLI then deleted the log the app was still writing into.
+test('File › New Workspace…, then the app and the CLI write in turns: every write survives a restart', async () => {
+  const folder = mkdtempSync(join(home, 'shared-'));
+  const file = join(folder, 'team.truce');
+  const report = join(root, 'crates/truce-core/demo/nessus_many_vuln.nessus');
+  let b = await launch();
+  const made = { teams: [], windows: [] };
+  try {
+    await (await b.$('h1')).waitForDisplayed({ timeout: 20000 });
+    xkeys('key', '--clearmodifiers', 'ctrl+n');
+    execFileSync('xdotool', ['search', '--sync', '--name', 'Save']);
+    await b.pause(500);
+    xkeys('key', 'ctrl+a');
+    xkeys('type', '--delay', '5', file);
+    xkeys('key', 'Return');
+    await b.waitUntil(async () => (await textOf(b, 'header .path')).endsWith('team.truce'), { timeout: 15000, timeoutMsg: 'the new workspace never opened' });
+    const outcomes = await invoke(b, 'import_files', { paths: [report] });
+    assert.equal(outcomes[0]?.error, null, JSON.stringify(outcomes));
+    for (let turn = 0; turn < 3; turn++) {
+      await b.pause(300); // let the chooser's folder watch see the log and sniff it
+      cli(file, 'teams', 'add', `cli-${turn}`);
+      made.teams.push(`cli-${turn}`);
+      assert.ok(existsSync(`${file}-wal`), `turn ${turn}: the CLI removed the log the app writes into`);
+      const name = `app window ${turn}`;
+      await invoke(b, 'save_window', {
+        id: null,
+        spec: { name, kind: 'maintenance', time_zone: 'Europe/Berlin', starts_local: '2026-12-15T22:00:00', duration_min: 120 },
+      });
+      made.windows.push(name);
+    }
+    assert.equal((await invoke(b, 'windows', {})).length, 3);
+  } finally {
+    await b.deleteSession();
+  }
+  const status = JSON.parse(cli(file, 'status', '--json'));
+  assert.equal(status.change_windows, 3, JSON.stringify(status));
+  assert.ok(status.findings > 0, 'the import in the app survived');
+  const teams = cli(file, 'teams', 'list');
+  for (const t of made.teams) assert.match(teams, new RegExp(`\\b${t}\\b`));
+  b = await launch();
+  try {
+    assert.match(await textOf(b, 'header .path', 20000), /team\.truce$/);
+    assert.equal(await textOf(b, '[data-count="change-windows"] .n'), '3');
+    assert.equal(await textOf(b, '[data-count="assets"] .n'), String(status.assets));
+    const names = (await invoke(b, 'windows', {})).map((w) => w.name).sort();
+    assert.deepEqual(names, made.windows);
+  } finally {
+    await b.deleteSession();
+  }
+});
+
 test('a file that is not a workspace gives a clear message and is left alone', async () => {
   const bogus = join(home, 'notes.truce');
   const content = 'meeting notes, not a database\n'.repeat(100);

@@ -13,7 +13,9 @@ export async function runAll(suite, { before, after } = {}) {
   let failed = 0;
   try {
     if (before) await before();
-    for (const t of tests) {
+    // TEST_ONLY=regex runs the matching tests alone (while working on one).
+    const only = process.env.TEST_ONLY ? new RegExp(process.env.TEST_ONLY) : null;
+    for (const t of tests.filter((t) => !only || only.test(t.name))) {
       const start = Date.now();
       try {
         await t.fn();

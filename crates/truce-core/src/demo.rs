@@ -3,12 +3,14 @@
 
 use std::io::Cursor;
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::params;
 
 use crate::error::{Error, Result};
 use crate::ids::{new_id, now};
 use crate::ingest;
+use crate::presence::{Presence, Refused};
 use crate::workspace::{OpenOptions, Workspace};
 
 /// (file name, contents) of each embedded report, imported in this order.
@@ -39,18 +41,45 @@ pub fn create_demo(path: &Path) -> Result<()> {
         detail: e.to_string(),
     })?;
     let tmp = tempfile_in(dir)?;
-    {
-        let mut ws = Workspace::open_with(
-            &tmp,
-            OpenOptions {
-                actor: Some("truce-demo".into()),
-                ..Default::default()
-            },
-        )?;
+    let built = Workspace::open_with(
+        &tmp,
+        OpenOptions {
+            actor: Some("truce-demo".into()),
+            ..Default::default()
+        },
+    )
+    .and_then(|mut ws| {
         seed(&mut ws)?;
         // Fold the WAL into the main file so the rename moves one complete file.
-        ws.conn().pragma_update(None, "journal_mode", "DELETE")?;
+        ws.into_single_file()
+    });
+    if let Err(e) = built {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", tmp.display()));
+        }
+        return Err(e);
     }
+    // Replacing a file someone has open would leave them writing into the old one, which
+    // nobody will ever read again: refuse, and hold the file shut until the rename is done.
+    let _shut = if path.exists() {
+        Some(
+            Presence::exclusive(path, Duration::from_millis(500)).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                match e {
+                    Refused::Busy => Error::InUse {
+                        path: path.to_path_buf(),
+                    },
+                    Refused::Io(e) => Error::Io {
+                        path: path.to_path_buf(),
+                        detail: e.to_string(),
+                    },
+                }
+            })?,
+        )
+    } else {
+        None
+    };
+    // What is left of the old file's log (after a crash) must not be replayed into the new one.
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(path.with_file_name(format!(
             "{}{suffix}",

@@ -12,6 +12,9 @@ pub enum Error {
     #[error("{path}: the workspace is locked by another process (another Truce window or a running import); close it or try again")]
     Locked { path: PathBuf },
 
+    #[error("{path}: the workspace is open in another Truce window or command; close it there, then try again")]
+    InUse { path: PathBuf },
+
     #[error("{path}: the workspace was written by a newer Truce (schema version {found}, this build knows up to {supported}); update Truce to open it")]
     TooNew {
         path: PathBuf,

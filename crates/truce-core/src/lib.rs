@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod migrations;
 pub mod model;
 pub mod planning;
+pub mod presence;
 pub mod recent;
 pub mod scheduling;
 pub mod ui_fixture;

@@ -8,6 +8,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::error::{Error, Result};
 use crate::migrations;
+use crate::presence::{Presence, Refused};
 
 /// `PRAGMA application_id` of every Truce workspace ("TRCE").
 pub const APPLICATION_ID: i32 = 0x5452_4345;
@@ -16,9 +17,20 @@ pub const APPLICATION_ID: i32 = 0x5452_4345;
 pub const WORKSPACE_ENV: &str = "TRUCE_WORKSPACE";
 
 pub struct Workspace {
+    // Declared before `presence`: the connection must close before the presence's
+    // descriptor does (see `Drop`).
     conn: Connection,
+    presence: Presence,
     path: PathBuf,
     actor: String,
+}
+
+impl Drop for Workspace {
+    /// Gives up the presence lock first, so that if this is the last connection anywhere
+    /// SQLite can fold the log into the file and remove it as it closes.
+    fn drop(&mut self) {
+        self.presence.release();
+    }
 }
 
 impl Workspace {
@@ -78,10 +90,13 @@ impl Workspace {
         )?;
         let mut ws = Workspace {
             conn,
+            presence: Presence::none(),
             path,
             actor: opts.actor.unwrap_or_else(default_actor),
         };
         ws.prepare().map_err(|e| ws.classify(e))?;
+        // Only now: a new file's switch to WAL needs the write lock this would block.
+        ws.presence = presence(&ws.path, opts.busy_timeout)?;
         Ok(ws)
     }
 
@@ -202,10 +217,29 @@ impl Workspace {
     /// so it can run on another thread. Returns the log's pages and how many were copied.
     pub fn checkpoint(path: &Path) -> Result<(i64, i64)> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let mut here = presence(path, Duration::from_millis(1500))?;
         let (log, copied) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
             Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
         })?;
+        here.release();
+        drop(conn);
         Ok((log, copied))
+    }
+
+    /// Folds the write-ahead log into the file and leaves rollback-journal mode, so the file
+    /// alone is the whole workspace (for moving it by rename). Needs this to be the only
+    /// connection: it gives up its presence for the write lock SQLite asks for.
+    pub(crate) fn into_single_file(mut self) -> Result<()> {
+        self.presence.release();
+        let mode: String =
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("delete") {
+            return Err(Error::Locked {
+                path: self.path.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// [`Workspace::checkpoint`] on a thread of its own, for after an import: the caller
@@ -253,6 +287,19 @@ impl Default for OpenOptions {
             actor: None,
         }
     }
+}
+
+/// Marks `path` as open in this process (see [`crate::presence`]).
+fn presence(path: &Path, timeout: Duration) -> Result<Presence> {
+    Presence::shared(path, timeout).map_err(|e| match e {
+        Refused::Busy => Error::Locked {
+            path: path.to_path_buf(),
+        },
+        Refused::Io(e) => Error::Io {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+    })
 }
 
 /// The OS user, which is who did it as far as a laptop knows.

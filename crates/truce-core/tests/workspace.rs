@@ -166,19 +166,22 @@ fn another_applications_database_is_refused() {
     });
 }
 
+/// A closed workspace back in rollback-journal mode, so its bytes are the whole of it. (An open
+/// `Workspace` cannot leave WAL mode: its presence lock keeps everyone from the exclusive lock.)
+fn single_file(path: &std::path::Path) -> Connection {
+    let c = Connection::open(path).unwrap();
+    c.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    c
+}
+
 #[test]
 fn a_workspace_from_a_newer_truce_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("future.truce");
-    {
-        let ws = Workspace::open(&path).unwrap();
-        ws.conn()
-            .pragma_update(None, "journal_mode", "DELETE")
-            .unwrap();
-        ws.conn()
-            .pragma_update(None, "user_version", LATEST + 7)
-            .unwrap();
-    }
+    drop(Workspace::open(&path).unwrap());
+    let c = single_file(&path);
+    c.pragma_update(None, "user_version", LATEST + 7).unwrap();
+    drop(c);
     let before = std::fs::read(&path).unwrap();
     let e = Workspace::open(&path).err().unwrap();
     assert!(e
@@ -191,12 +194,8 @@ fn a_workspace_from_a_newer_truce_is_refused() {
 fn a_damaged_workspace_is_reported_and_not_rewritten() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("damaged.truce");
-    {
-        let ws = Workspace::open(&path).unwrap();
-        ws.conn()
-            .pragma_update(None, "journal_mode", "DELETE")
-            .unwrap();
-    }
+    drop(Workspace::open(&path).unwrap());
+    drop(single_file(&path));
     // Keep the 100-byte header, scribble over the rest of page 1 (the schema).
     let mut bytes = std::fs::read(&path).unwrap();
     for b in &mut bytes[100..4096] {
