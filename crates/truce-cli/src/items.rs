@@ -1,14 +1,12 @@
 //! `truce items`, `truce teams`, `truce owners`, `truce sla`: the planning engine from the shell.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use truce_core::planning::{
     self, exceptions, ownership, people, sla, states, ItemState, WorkItemCard,
 };
-use truce_core::workspace::resolve_workspace_path;
-use truce_core::{Error, Workspace};
+use truce_core::Error;
 
 #[derive(Subcommand)]
 pub enum ItemsCommand {
@@ -55,9 +53,6 @@ pub enum ItemsCommand {
         /// Why (kept in the item's history)
         #[arg(long, required = true)]
         reason: String,
-        /// Who does it: a person's name, email or id (default: the OS user)
-        #[arg(long = "as", value_name = "PERSON")]
-        actor: Option<String>,
     },
     /// Set an item's owners: ops owner (assignee), security owner, approver
     Assign {
@@ -188,8 +183,8 @@ fn line(c: &WorkItemCard) -> String {
     )
 }
 
-pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode, Error> {
-    let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+pub fn items(workspace: &crate::Target, command: ItemsCommand) -> Result<ExitCode, Error> {
+    let mut ws = crate::existing(workspace)?;
     let now = chrono::Utc::now();
     match command {
         ItemsCommand::List { json: as_json } => {
@@ -281,16 +276,11 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
                 }
             }
         }
-        ItemsCommand::Transition {
-            id,
-            state,
-            reason,
-            actor,
-        } => {
+        ItemsCommand::Transition { id, state, reason } => {
             let id = planning::items::resolve_id(ws.conn(), &id)?;
             let to = ItemState::parse(&state)
                 .ok_or_else(|| Error::Invalid(format!("unknown state '{state}'")))?;
-            let actor = actor.unwrap_or_else(|| ws.actor().to_string());
+            let actor = ws.actor().to_string();
             states::transition(&mut ws, &id, to, &actor, &reason)?;
             println!("{} is now {}", short(&id), to.as_str());
         }
@@ -346,8 +336,8 @@ pub fn items(workspace: Option<&Path>, command: ItemsCommand) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn teams(workspace: Option<&Path>, command: TeamsCommand) -> Result<ExitCode, Error> {
-    let mut ws = Workspace::open(resolve_workspace_path(workspace))?;
+pub fn teams(workspace: &crate::Target, command: TeamsCommand) -> Result<ExitCode, Error> {
+    let mut ws = crate::open(workspace)?;
     match command {
         TeamsCommand::List => {
             for (id, name, kind) in people::teams(&ws)? {
@@ -385,8 +375,8 @@ pub fn teams(workspace: Option<&Path>, command: TeamsCommand) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn owners(workspace: Option<&Path>, command: OwnersCommand) -> Result<ExitCode, Error> {
-    let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+pub fn owners(workspace: &crate::Target, command: OwnersCommand) -> Result<ExitCode, Error> {
+    let mut ws = crate::existing(workspace)?;
     match command {
         OwnersCommand::List => {
             for r in ownership::rules(ws.conn())? {
@@ -418,10 +408,10 @@ pub fn owners(workspace: Option<&Path>, command: OwnersCommand) -> Result<ExitCo
 }
 
 pub fn sla_command(
-    workspace: Option<&Path>,
+    workspace: &crate::Target,
     command: Option<SlaCommand>,
 ) -> Result<ExitCode, Error> {
-    let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+    let mut ws = crate::existing(workspace)?;
     match command.unwrap_or(SlaCommand::Show { json: false }) {
         SlaCommand::Show { json: as_json } => {
             let all = sla::policies(ws.conn())?;

@@ -25,8 +25,42 @@ struct Cli {
     #[arg(long, global = true, env = WORKSPACE_ENV, value_name = "PATH")]
     workspace: Option<PathBuf>,
 
+    /// Who does it: a person in the workspace (name, email or id). Default: the person signed in
+    /// on this laptop (`truce sign-in`), else the OS user, who cannot approve anything.
+    #[arg(long = "as", global = true, value_name = "PERSON")]
+    as_person: Option<String>,
+
     #[command(subcommand)]
     command: Command,
+}
+
+/// The workspace a command works on, and who acts in it.
+pub struct Target {
+    path: Option<PathBuf>,
+    as_person: Option<String>,
+}
+
+impl Target {
+    fn act(&self, mut ws: Workspace) -> Result<Workspace, truce_core::Error> {
+        if let Some(who) = &self.as_person {
+            ws.act_as(who)?;
+        }
+        Ok(ws)
+    }
+}
+
+/// Opens (creating if need be) the workspace, acting as `--as` when given.
+pub fn open(target: &Target) -> Result<Workspace, truce_core::Error> {
+    target.act(Workspace::open(resolve_workspace_path(
+        target.path.as_deref(),
+    ))?)
+}
+
+/// Opens the workspace, which must exist, acting as `--as` when given.
+pub fn existing(target: &Target) -> Result<Workspace, truce_core::Error> {
+    target.act(Workspace::open_existing(resolve_workspace_path(
+        target.path.as_deref(),
+    ))?)
 }
 
 // Parsed once per run: the size of the biggest variant does not matter.
@@ -114,6 +148,17 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Who is signed in to this workspace on this laptop
+    Whoami,
+    /// Sign in as a person of the workspace: your changes are recorded as theirs, here and in
+    /// the app
+    SignIn {
+        /// Name, email or id (see `truce teams list`)
+        #[arg(value_name = "PERSON")]
+        person: String,
+    },
+    /// Sign out: changes are recorded as the OS user again
+    SignOut,
     /// Counts of assets, findings, work items and change windows
     Status {
         /// Print JSON instead of text
@@ -254,7 +299,7 @@ fn first_line(path: &std::path::Path) -> Result<String, truce_core::Error> {
 }
 
 fn mapping_command(
-    workspace: Option<&std::path::Path>,
+    workspace: &crate::Target,
     command: MappingCommand,
 ) -> Result<ExitCode, truce_core::Error> {
     match command {
@@ -319,7 +364,7 @@ fn mapping_command(
                 scanner,
             };
             let header = first_line(&from)?;
-            let mut ws = Workspace::open(resolve_workspace_path(workspace))?;
+            let mut ws = crate::open(workspace)?;
             let saved =
                 csv_mapping::save(&mut ws, &name, &mapping, &header).map_err(|e| match e {
                     truce_core::Error::Invalid(text) => {
@@ -344,7 +389,7 @@ fn mapping_command(
             Ok(ExitCode::SUCCESS)
         }
         MappingCommand::List { json } => {
-            let ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+            let ws = crate::existing(workspace)?;
             let all = csv_mapping::list(ws.conn())?;
             if json {
                 println!(
@@ -373,7 +418,7 @@ fn mapping_command(
             Ok(ExitCode::SUCCESS)
         }
         MappingCommand::Delete { name } => {
-            let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+            let mut ws = crate::existing(workspace)?;
             csv_mapping::delete(&mut ws, &name)?;
             println!("deleted column mapping '{name}'");
             Ok(ExitCode::SUCCESS)
@@ -420,6 +465,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
+    let target = Target {
+        path: cli.workspace.clone(),
+        as_person: cli.as_person.clone(),
+    };
     match cli.command {
         Command::Demo { path } => {
             let path = path.or(cli.workspace).unwrap_or_else(demo_workspace_path);
@@ -437,7 +486,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             json,
             files,
         } => {
-            let mut ws = Workspace::open(resolve_workspace_path(cli.workspace.as_deref()))?;
+            let mut ws = open(&target)?;
             let (mut failed, mut imported) = (false, false);
             for file in files {
                 let result = ingest::import_file(&mut ws, &file, format.as_deref());
@@ -463,20 +512,20 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Assets { command } => assets_command(cli.workspace.as_deref(), command),
-        Command::Mapping { command } => mapping_command(cli.workspace.as_deref(), command),
-        Command::Windows { command } => windows::run(cli.workspace.as_deref(), command),
+        Command::Assets { command } => assets_command(&target, command),
+        Command::Mapping { command } => mapping_command(&target, command),
+        Command::Windows { command } => windows::run(&target, command),
         Command::Items { command, json } => items::items(
-            cli.workspace.as_deref(),
+            &target,
             command.unwrap_or(items::ItemsCommand::List { json }),
         ),
-        Command::Plan(a) => plan::plan(&mut existing(cli.workspace.as_deref())?, a),
-        Command::Conflicts(a) => plan::conflicts(&existing(cli.workspace.as_deref())?, a),
-        Command::Schedule(a) => plan::schedule(&mut existing(cli.workspace.as_deref())?, a),
-        Command::Forecast(a) => plan::forecast(&existing(cli.workspace.as_deref())?, a),
-        Command::Teams { command } => items::teams(cli.workspace.as_deref(), command),
-        Command::Owners { command } => items::owners(cli.workspace.as_deref(), command),
-        Command::Sla { command } => items::sla_command(cli.workspace.as_deref(), command),
+        Command::Plan(a) => plan::plan(&mut existing(&target)?, a),
+        Command::Conflicts(a) => plan::conflicts(&existing(&target)?, a),
+        Command::Schedule(a) => plan::schedule(&mut existing(&target)?, a),
+        Command::Forecast(a) => plan::forecast(&existing(&target)?, a),
+        Command::Teams { command } => items::teams(&target, command),
+        Command::Owners { command } => items::owners(&target, command),
+        Command::Sla { command } => items::sla_command(&target, command),
         Command::ServeUi { port, demo } => {
             let path = cli.workspace.clone().unwrap_or_else(demo_workspace_path);
             serve::serve(&path, port, demo)
@@ -495,8 +544,31 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Whoami => {
+            let ws = existing(&target)?;
+            match truce_core::device::signed_in(ws.conn())? {
+                Some(p) => println!("{} ({})", p.name, p.id),
+                None => println!(
+                    "nobody is signed in here; changes are recorded as {}",
+                    ws.actor()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SignIn { person } => {
+            let mut ws = existing(&target)?;
+            let p = truce_core::device::sign_in(&mut ws, &person)?;
+            println!("signed in as {} ({})", p.name, p.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SignOut => {
+            let mut ws = existing(&target)?;
+            truce_core::device::sign_out(&mut ws)?;
+            println!("signed out; changes are recorded as {}", ws.actor());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status { json } => {
-            let ws = Workspace::open_existing(resolve_workspace_path(cli.workspace.as_deref()))?;
+            let ws = existing(&target)?;
             let c = api::counts(&ws)?;
             if json {
                 println!(
@@ -522,10 +594,10 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
 }
 
 fn assets_command(
-    workspace: Option<&std::path::Path>,
+    workspace: &crate::Target,
     command: AssetsCommand,
 ) -> Result<ExitCode, truce_core::Error> {
-    let mut ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+    let mut ws = crate::existing(workspace)?;
     match command {
         AssetsCommand::List { json } => {
             let assets = truce_core::assets::list(&ws)?;
@@ -562,9 +634,4 @@ fn assets_command(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The workspace the planning commands work on: it must exist already.
-fn existing(workspace: Option<&std::path::Path>) -> Result<Workspace, truce_core::Error> {
-    Workspace::open_existing(resolve_workspace_path(workspace))
 }

@@ -1,12 +1,10 @@
 //! `truce windows ...`: change windows and their occurrences. Parses and prints; the core decides.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use truce_core::calendar::{self, ical, WindowKind, WindowSpec};
-use truce_core::workspace::resolve_workspace_path;
-use truce_core::{Error, Workspace};
+use truce_core::Error;
 
 // Parsed once per run: the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -97,7 +95,7 @@ fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(v).expect("serializes")
 }
 
-pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode, Error> {
+pub fn run(workspace: &crate::Target, command: WindowsCommand) -> Result<ExitCode, Error> {
     match command {
         WindowsCommand::Import {
             source,
@@ -105,7 +103,7 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
             json: as_json,
         } => {
             let force = kind(k.as_deref())?;
-            let mut ws = Workspace::open(resolve_workspace_path(workspace))?;
+            let mut ws = crate::open(workspace)?;
             let r = ical::import(&mut ws, &source, force)?;
             if as_json {
                 println!("{}", json(&r));
@@ -125,7 +123,7 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
             }
         }
         WindowsCommand::List { json: as_json } => {
-            let ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+            let ws = crate::existing(workspace)?;
             let all = calendar::list(ws.conn())?;
             if as_json {
                 println!("{}", json(&all));
@@ -183,7 +181,7 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                 max_assets,
                 max_items,
             };
-            let mut ws = Workspace::open(resolve_workspace_path(workspace))?;
+            let mut ws = crate::open(workspace)?;
             let actor = ws.actor().to_string();
             let tx = ws.write_tx()?;
             let w = calendar::create(&tx, &actor, &spec)?;
@@ -203,7 +201,7 @@ pub fn run(workspace: Option<&Path>, command: WindowsCommand) -> Result<ExitCode
                 calendar::parse_instant(&from)?,
                 calendar::parse_instant(&to)?,
             );
-            let ws = Workspace::open_existing(resolve_workspace_path(workspace))?;
+            let ws = crate::existing(workspace)?;
             let all = calendar::occurrences(ws.conn(), from, to)?;
             if as_json {
                 println!("{}", json(&all));

@@ -292,3 +292,133 @@ fn an_import_into_a_planned_workspace_files_new_findings_into_items() {
     assert_eq!(again.lines().count(), 1, "{again}");
     serde_json::from_str::<serde_json::Value>(again.trim()).unwrap();
 }
+
+/// The id of the only item with state `state` in `truce items --json`.
+fn item_in(ws: &Path, state: &str) -> String {
+    let listed: serde_json::Value = serde_json::from_str(&ok(ws, &["items", "--json"])).unwrap();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["state"] == state)
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    ids.first().expect("an item in that state").to_string()
+}
+
+#[test]
+fn changes_are_recorded_as_the_person_signed_in_here_and_only_a_person_approves() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let report = corpus("tenable/nessus/nessus_v_unknown.xml");
+    ok(&ws, &["import", report.to_str().unwrap()]);
+    ok(&ws, &["items", "regroup"]);
+    ok(&ws, &["teams", "add", "Linux Ops"]);
+    for name in ["Dana", "Carla"] {
+        ok(&ws, &["teams", "add-person", name, "--team", "Linux Ops"]);
+    }
+    assert!(ok(&ws, &["whoami"]).contains("nobody is signed in"));
+    let window: serde_json::Value = serde_json::from_str(&ok(
+        &ws,
+        &[
+            "windows",
+            "add",
+            "--name",
+            "Tuesdays",
+            "--zone",
+            "UTC",
+            "--start",
+            "2030-01-08T22:00",
+            "--duration",
+            "4h",
+            "--rrule",
+            "FREQ=WEEKLY",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let window = window["id"].as_str().unwrap().to_string();
+    let schedule = |id: &str, reason: &str| {
+        ok(
+            &ws,
+            &[
+                "schedule",
+                id,
+                "--window",
+                &window,
+                "--start",
+                "2030-01-08T22:00:00Z",
+                "--confirm",
+                "--reason",
+                reason,
+            ],
+        );
+    };
+    let id = item_in(&ws, "backlog");
+    // Nobody signed in: the OS user schedules, but cannot approve.
+    schedule(&id, "ready");
+    let e = refused(
+        &ws,
+        &["items", "transition", &id, "approved", "--reason", "ok"],
+    );
+    assert!(e.contains("only a person can approve"), "{e}");
+    // --as must name a person of the workspace.
+    let e = refused(
+        &ws,
+        &[
+            "--as",
+            "Mallory",
+            "items",
+            "transition",
+            &id,
+            "approved",
+            "--reason",
+            "ok",
+        ],
+    );
+    assert!(e.contains("no person 'Mallory'"), "{e}");
+    assert!(refused(&ws, &["sign-in", "Mallory"]).contains("no person 'Mallory'"));
+
+    assert!(ok(&ws, &["sign-in", "dana"]).contains("signed in as Dana"));
+    assert!(ok(&ws, &["whoami"]).starts_with("Dana ("));
+    // Dana sends it back and proposes it again: now it is her request, which she cannot approve.
+    ok(
+        &ws,
+        &["items", "transition", &id, "backlog", "--reason", "again"],
+    );
+    schedule(&id, "mine now");
+    let e = refused(
+        &ws,
+        &["items", "transition", &id, "approved", "--reason", "self"],
+    );
+    assert!(e.contains("Dana requested this change"), "{e}");
+    ok(
+        &ws,
+        &[
+            "--as",
+            "Carla",
+            "items",
+            "transition",
+            &id,
+            "approved",
+            "--reason",
+            "CAB ok",
+        ],
+    );
+
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["items", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["item"]["state"], "approved");
+    let by = |reason: &str| {
+        shown["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["reason"].as_str().is_some_and(|r| r.starts_with(reason)))
+            .map(|h| h["actor"].as_str().unwrap().to_string())
+    };
+    assert_eq!(by("mine now").as_deref(), Some("Dana"));
+    assert_eq!(by("CAB ok").as_deref(), Some("Carla"));
+    assert!(ok(&ws, &["sign-out"]).contains("signed out"));
+    assert!(ok(&ws, &["whoami"]).contains("nobody is signed in"));
+}

@@ -78,6 +78,10 @@ pub fn typescript() -> String {
         crate::board::SaveWindowRequest::decl(),
         crate::board::PreviewWindowRequest::decl(),
         crate::board::ImportWindowsRequest::decl(),
+        crate::board::PersonChoice::decl(),
+        crate::board::Session::decl(),
+        crate::board::SignInRequest::decl(),
+        crate::board::AddPersonRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",

@@ -65,6 +65,9 @@ commands! {
     delete_window: board::ItemRequest => ();
     preview_window: board::PreviewWindowRequest => Vec<board::BoardOccurrence>;
     import_windows: board::ImportWindowsRequest => crate::model::WindowImportReport;
+    session: board::NoArgs => board::Session;
+    sign_in: board::SignInRequest => board::Session;
+    add_person: board::AddPersonRequest => board::Session;
 }
 
 /// The time the app's planning questions are asked at: `TRUCE_NOW` (RFC 3339 or a date) when

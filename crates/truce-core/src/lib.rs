@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod commands;
 pub mod csv_mapping;
 pub mod demo;
+pub mod device;
 pub mod error;
 pub mod ids;
 pub mod ingest;

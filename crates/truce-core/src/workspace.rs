@@ -92,9 +92,16 @@ impl Workspace {
             conn,
             presence: Presence::none(),
             path,
-            actor: opts.actor.unwrap_or_else(default_actor),
+            actor: String::new(),
         };
         ws.prepare().map_err(|e| ws.classify(e))?;
+        // Whoever is signed in here acts, unless the caller names someone (imports, the demo).
+        ws.actor = match opts.actor {
+            Some(a) => a,
+            None => crate::device::signed_in(&ws.conn)?
+                .map(|p| p.id)
+                .unwrap_or_else(default_actor),
+        };
         // Only now: a new file's switch to WAL needs the write lock this would block.
         ws.presence = presence(&ws.path, opts.busy_timeout)?;
         Ok(ws)
@@ -253,9 +260,26 @@ impl Workspace {
         &self.path
     }
 
-    /// Who is recorded in the change log for changes made through this handle.
+    /// Who is recorded in the change log for changes made through this handle: the signed-in
+    /// person's id, or the OS user where nobody is signed in.
     pub fn actor(&self) -> &str {
         &self.actor
+    }
+
+    pub(crate) fn set_actor(&mut self, actor: String) {
+        self.actor = actor;
+    }
+
+    /// Records the changes made through this handle as `who` (a person's id, email or name),
+    /// without changing who is signed in: the CLI's `--as`. Only a known person can act.
+    pub fn act_as(&mut self, who: &str) -> Result<crate::planning::PersonRef> {
+        let Some((id, name)) = crate::planning::person(&self.conn, who)? else {
+            return Err(Error::Invalid(format!(
+                "no person '{who}' in this workspace (see `truce teams list`)"
+            )));
+        };
+        self.actor = id.clone();
+        Ok(crate::planning::PersonRef { id, name })
     }
 
     pub fn schema_version(&self) -> Result<i64> {

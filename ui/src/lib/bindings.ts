@@ -358,6 +358,18 @@ export type PreviewWindowRequest = { spec: WindowSpec, count: number, };
 
 export type ImportWindowsRequest = { source: string, kind: WindowKind | null, };
 
+export type PersonChoice = { id: string, name: string, email: string | null, team: string | null, };
+
+export type Session = { signed_in: PersonRef | null, people: Array<PersonChoice>, 
+/**
+ * Team names, for adding oneself.
+ */
+teams: Array<string>, };
+
+export type SignInRequest = { person: string, };
+
+export type AddPersonRequest = { name: string, email: string | null, team: string | null, };
+
 /** The request each workspace command takes (crates/truce-core/src/commands.rs). */
 export type CommandRequests = {
   board: BoardRequest;
@@ -378,6 +390,9 @@ export type CommandRequests = {
   delete_window: ItemRequest;
   preview_window: PreviewWindowRequest;
   import_windows: ImportWindowsRequest;
+  session: NoArgs;
+  sign_in: SignInRequest;
+  add_person: AddPersonRequest;
 };
 
 /** What each workspace command answers. */
@@ -400,4 +415,7 @@ export type CommandAnswers = {
   delete_window: null;
   preview_window: Array<BoardOccurrence>;
   import_windows: WindowImportReport;
+  session: Session;
+  sign_in: Session;
+  add_person: Session;
 };

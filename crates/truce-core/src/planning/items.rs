@@ -251,9 +251,20 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
         })?
         .collect::<Result<_, _>>()?;
     let history = conn
-        .prepare("SELECT at, actor, field, old_value, new_value, reason FROM change_log WHERE entity = 'work_item' AND entity_id = ?1 ORDER BY seq")?
+        .prepare(
+            "SELECT c.at, COALESCE(p.name, c.actor), c.field, c.old_value, c.new_value, c.reason
+             FROM change_log c LEFT JOIN people p ON p.id = c.actor
+             WHERE c.entity = 'work_item' AND c.entity_id = ?1 ORDER BY c.seq",
+        )?
         .query_map([id], |r| {
-            Ok(HistoryEntry { at: r.get(0)?, actor: r.get(1)?, field: r.get(2)?, old_value: r.get(3)?, new_value: r.get(4)?, reason: r.get(5)? })
+            Ok(HistoryEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                field: r.get(2)?,
+                old_value: r.get(3)?,
+                new_value: r.get(4)?,
+                reason: r.get(5)?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     Ok(WorkItemDetail {

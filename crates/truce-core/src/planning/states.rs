@@ -173,7 +173,7 @@ pub(crate) fn transition_tx(
 fn check_approver(conn: &Connection, item: &str, it: &Item, actor: &str) -> Result<()> {
     let Some((pid, name)) = super::person(conn, actor)? else {
         return Err(Error::Invalid(format!(
-            "'{actor}' is not a known person: only a person can approve"
+            "'{actor}' is not a person of this workspace: only a person can approve (sign in as one first)"
         )));
     };
     let approver: Option<String> = conn.query_row(

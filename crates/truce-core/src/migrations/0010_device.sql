@@ -1,0 +1,22 @@
+-- v10: who is at this laptop, and how long risk may be accepted.
+--
+-- `device` has one row: this copy of the workspace's device id (change records name it) and the
+-- person signed in here. It describes the laptop, not the plan: a hub never shares it.
+CREATE TABLE device (
+    only_row            INTEGER PRIMARY KEY CHECK (only_row = 1),
+    id                  TEXT NOT NULL,
+    signed_in_person_id TEXT REFERENCES people(id) ON DELETE SET NULL
+);
+INSERT INTO device (only_row, id) VALUES (1, truce_new_id());
+
+-- The longest an exception may run, by the severity of what it covers (the worst open finding).
+-- Defaults follow common policy: a critical risk is accepted for a month at most, a low one a year.
+CREATE TABLE exception_policies (
+    severity TEXT PRIMARY KEY CHECK (severity IN ('critical','high','medium','low','info')),
+    max_days INTEGER NOT NULL CHECK (max_days BETWEEN 1 AND 3650)
+);
+INSERT INTO exception_policies (severity, max_days) VALUES
+    ('critical', 30), ('high', 90), ('medium', 180), ('low', 365), ('info', 365);
+
+-- Who decided an exception and why it was refused.
+ALTER TABLE exceptions ADD COLUMN decided_reason TEXT;
