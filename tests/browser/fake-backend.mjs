@@ -52,6 +52,8 @@ export function installFakeBackend(fixture) {
           if (!page) throw new Error(`no recorded answer for findings ${key(args.query)}`);
           return page;
         }
+        case 'session':
+          return fixture.session;
         case 'plugin:event|listen': {
           listeners.set(args.event, [...(listeners.get(args.event) ?? []), args.handler]);
           return nextId++;

@@ -9,6 +9,7 @@ import { installFakeBackend } from './fake-backend.mjs';
 import { bridgedPage, startBridge } from './bridge.mjs';
 import { registerBoardTests } from './board.mjs';
 import { registerViewTests } from './views.mjs';
+import { registerDecisionTests } from './decisions.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -151,6 +152,7 @@ test('importing reports shows progress, then each file\'s summary, and the new c
 
 registerBoardTests(ctx);
 registerViewTests(ctx);
+registerDecisionTests(ctx);
 
 test('no console errors and no CSP violations', async () => {
   assert.deepEqual(consoleErrors, []);

@@ -147,13 +147,13 @@ pub enum SlaCommand {
     },
 }
 
-fn json<T: serde::Serialize>(v: &T) {
+pub fn json<T: serde::Serialize>(v: &T) {
     println!("{}", serde_json::to_string_pretty(v).expect("serializes"));
 }
 
 /// The last 8 characters: the random end of a UUIDv7 (its start is a time, shared by items
 /// made together). `items show` and the others accept it.
-fn short(id: &str) -> &str {
+pub fn short(id: &str) -> &str {
     &id[id.len().saturating_sub(8)..]
 }
 
@@ -446,6 +446,6 @@ pub fn sla_command(
         }
     }
     // Expired exceptions reopen findings whenever policies are looked at (cheap).
-    exceptions::expire(&mut ws)?;
+    exceptions::expire(&mut ws, truce_core::commands::clock())?;
     Ok(ExitCode::SUCCESS)
 }

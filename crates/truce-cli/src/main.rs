@@ -5,6 +5,7 @@ mod windows;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod exceptions;
 mod items;
 mod plan;
 mod serve;
@@ -120,6 +121,11 @@ enum Command {
     Teams {
         #[command(subcommand)]
         command: items::TeamsCommand,
+    },
+    /// Exceptions (risk acceptance): list, request, approve, reject, and the policy's limits
+    Exceptions {
+        #[command(subcommand)]
+        command: exceptions::ExceptionsCommand,
     },
     /// Ownership rules: which ops team owns which asset
     Owners {
@@ -525,6 +531,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         Command::Forecast(a) => plan::forecast(&existing(&target)?, a),
         Command::Teams { command } => items::teams(&target, command),
         Command::Owners { command } => items::owners(&target, command),
+        Command::Exceptions { command } => exceptions::run(&target, command),
         Command::Sla { command } => items::sla_command(&target, command),
         Command::ServeUi { port, demo } => {
             let path = cli.workspace.clone().unwrap_or_else(demo_workspace_path);

@@ -422,3 +422,199 @@ fn changes_are_recorded_as_the_person_signed_in_here_and_only_a_person_approves(
     assert!(ok(&ws, &["sign-out"]).contains("signed out"));
     assert!(ok(&ws, &["whoami"]).contains("nobody is signed in"));
 }
+
+fn ok_at(ws: &Path, now: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_truce"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env_remove("TRUCE_WORKSPACE")
+        .env("TRUCE_NOW", now)
+        .output()
+        .expect("truce runs");
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8(out.stderr).unwrap())
+    }
+}
+
+#[test]
+fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let report = corpus("tenable/nessus/nessus_v_unknown.xml");
+    ok(&ws, &["import", report.to_str().unwrap()]);
+    ok(&ws, &["items", "regroup"]);
+    ok(&ws, &["teams", "add", "Security", "--kind", "security"]);
+    for name in ["Sam", "Dana"] {
+        ok(&ws, &["teams", "add-person", name, "--team", "Security"]);
+    }
+    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
+    let items = listed.as_array().unwrap();
+    let (first, second) = (
+        items[0]["id"].as_str().unwrap(),
+        items[1]["id"].as_str().unwrap(),
+    );
+    // The migration's default policy, by the worst severity in the item.
+    let max_days = match items[0]["severity"].as_str().unwrap() {
+        "critical" => 30,
+        "high" => 90,
+        "medium" => 180,
+        _ => 365,
+    };
+    let now = "2027-01-10T09:00:00Z";
+    let ask = |who: &str, item: &str, expires: &str| {
+        ok_at(
+            &ws,
+            now,
+            &[
+                "--as",
+                who,
+                "exceptions",
+                "request",
+                item,
+                "--justification",
+                "legacy app, WAF in front",
+                "--expires",
+                expires,
+            ],
+        )
+    };
+    let e = ask("Sam", first, "2027-01-09").unwrap_err();
+    assert!(e.contains("2027-01-09 is not in the future"), "{e}");
+    let e = ask("Sam", first, "2100-01-01").unwrap_err();
+    assert!(e.contains(&format!("for {max_days} days at most")), "{e}");
+    let e = ask("nobody", first, "2027-01-20").unwrap_err();
+    assert!(e.contains("no person 'nobody'"), "{e}");
+    let asked = ask("Sam", first, "2027-01-20").unwrap();
+    let id = asked.split_whitespace().nth(1).unwrap().to_string();
+    assert!(ask("Sam", first, "2027-01-21")
+        .unwrap_err()
+        .contains("already awaiting approval"));
+
+    let e = ok_at(
+        &ws,
+        now,
+        &[
+            "--as",
+            "Sam",
+            "exceptions",
+            "approve",
+            &id,
+            "--reason",
+            "fine",
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("Sam asked for this exception and cannot approve it"),
+        "{e}"
+    );
+    ok_at(
+        &ws,
+        now,
+        &[
+            "--as",
+            "Dana",
+            "exceptions",
+            "approve",
+            &id,
+            "--reason",
+            "until the migration",
+        ],
+    )
+    .unwrap();
+    let rows: serde_json::Value = serde_json::from_str(
+        &ok_at(
+            &ws,
+            now,
+            &["exceptions", "list", "--expiring", "30", "--json"],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        (
+            row["state"].as_str(),
+            row["requested_by"].as_str(),
+            row["decided_by"].as_str()
+        ),
+        (Some("approved"), Some("Sam"), Some("Dana"))
+    );
+    assert_eq!(row["expires_at"], "2027-01-20T23:59:59Z");
+    assert_eq!(row["item_id"].as_str(), Some(first));
+    let none: serde_json::Value = serde_json::from_str(
+        &ok_at(
+            &ws,
+            now,
+            &["exceptions", "list", "--expiring", "5", "--json"],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(none, serde_json::json!([]), "it ends in 10 days");
+    let open_findings = |when: &str| -> u64 {
+        let shown: serde_json::Value =
+            serde_json::from_str(&ok_at(&ws, when, &["items", "show", first, "--json"]).unwrap())
+                .unwrap();
+        shown["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "open")
+            .count() as u64
+    };
+    assert_eq!(open_findings(now), 0, "risk accepted while in force");
+
+    // Rejected: the other item's findings stay open, and who said no and why is kept.
+    let asked = ask("Dana", second, "2027-02-01").unwrap();
+    let other = asked.split_whitespace().nth(1).unwrap().to_string();
+    let e = ok_at(
+        &ws,
+        now,
+        &[
+            "--as",
+            "Sam",
+            "exceptions",
+            "reject",
+            &other,
+            "--reason",
+            " ",
+        ],
+    )
+    .unwrap_err();
+    assert!(e.contains("say why you reject"), "{e}");
+    ok_at(
+        &ws,
+        now,
+        &[
+            "--as",
+            "Sam",
+            "exceptions",
+            "reject",
+            &other,
+            "--reason",
+            "patch exists",
+        ],
+    )
+    .unwrap();
+    let text = ok_at(&ws, now, &["exceptions", "list", "--item", second]).unwrap();
+    assert!(text.contains("rejected by Sam: “patch exists”"), "{text}");
+
+    // Past its expiry the accepted findings reopen.
+    let after = "2027-01-21T00:00:00Z";
+    let rows: serde_json::Value = serde_json::from_str(
+        &ok_at(
+            &ws,
+            after,
+            &["exceptions", "list", "--item", first, "--json"],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rows[0]["state"], "expired");
+    assert_eq!(open_findings(after), items[0]["findings"].as_u64().unwrap());
+}

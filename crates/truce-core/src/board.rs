@@ -10,6 +10,7 @@ use ts_rs::TS;
 use crate::calendar::{self, ChangeWindow, Occurrence, WindowImportReport, WindowKind, WindowSpec};
 use crate::error::{Error, Result};
 use crate::ids::utc_text;
+use crate::planning::exceptions::ExceptionRow;
 use crate::planning::{self, ItemState, PersonRef, PlanningMetrics, WorkItemCard, WorkItemDetail};
 use crate::scheduling::actions::{self, AcceptReport, DropCheck, ScheduleOutcome};
 use crate::scheduling::{Conflict, OccurrenceKey, Proposal, RiskWeek};
@@ -208,6 +209,11 @@ pub struct ItemPage {
     pub allowed: Vec<ItemState>,
     pub conflicts: Vec<Conflict>,
     pub people: Vec<PersonRef>,
+    /// The item's exceptions (on it or on its findings), soonest expiry first.
+    pub exceptions: Vec<ExceptionRow>,
+    /// The latest expiry a new exception may ask for today (the policy for its worst finding).
+    pub exception_until: String,
+    pub signed_in: Option<PersonRef>,
 }
 
 pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<ItemPage> {
@@ -231,8 +237,19 @@ pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<It
         .into_iter()
         .map(|(id, name, _, _)| PersonRef { id, name })
         .collect();
+    let (_, max_days) =
+        planning::exceptions::max_days(ws.conn(), &planning::exceptions::Target::Item(&id))?;
     Ok(ItemPage {
         allowed: planning::states::allowed(detail.item.state).to_vec(),
+        exceptions: planning::exceptions::list(
+            ws.conn(),
+            &planning::exceptions::Filter {
+                item: Some(&id),
+                ending_before: None,
+            },
+        )?,
+        exception_until: utc_text(now + Duration::days(i64::from(max_days))),
+        signed_in: crate::device::signed_in(ws.conn())?,
         detail,
         conflicts,
         people,
@@ -286,29 +303,85 @@ pub fn commit(ws: &mut Workspace, _now: DateTime<Utc>, r: CommitRequest) -> Resu
     planning::exceptions::commit(ws, &r.id, &r.person, &r.promise)
 }
 
-/// A request to accept the risk of an item until `expires_at` (RFC 3339 or a date).
+/// A request, by the person signed in, to accept the risk of an item until `expires_at`
+/// (RFC 3339 or a date: the end of that day, UTC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ExceptionRequest {
     pub id: String,
     pub justification: String,
     pub compensating_control: Option<String>,
-    pub requested_by: String,
     pub expires_at: String,
 }
 
 pub fn request_exception(
     ws: &mut Workspace,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     r: ExceptionRequest,
 ) -> Result<String> {
-    let expires = utc_text(instant(&r.expires_at)?);
+    let id = planning::items::resolve_id(ws.conn(), &r.id)?;
+    let expires = expiry(&r.expires_at)?;
+    let actor = ws.actor().to_string();
     planning::exceptions::request(
         ws,
-        planning::exceptions::Target::Item(&r.id),
-        &r.justification,
-        r.compensating_control.as_deref(),
-        &r.requested_by,
-        &expires,
+        &planning::exceptions::Ask {
+            target: planning::exceptions::Target::Item(&id),
+            justification: &r.justification,
+            compensating_control: r.compensating_control.as_deref(),
+            expires_at: expires,
+        },
+        &actor,
+        now,
+    )
+}
+
+/// An expiry as people give it: a plain date means the end of that day (UTC).
+pub fn expiry(s: &str) -> Result<DateTime<Utc>> {
+    match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        Ok(d) => Ok(d.and_hms_opt(23, 59, 59).expect("a valid time").and_utc()),
+        Err(_) => instant(s),
+    }
+}
+
+/// Approve or reject an exception, as the person signed in, with a reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DecideExceptionRequest {
+    pub id: String,
+    pub approve: bool,
+    pub reason: String,
+}
+
+pub fn decide_exception(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: DecideExceptionRequest,
+) -> Result<()> {
+    let actor = ws.actor().to_string();
+    if r.approve {
+        planning::exceptions::approve(ws, &r.id, &actor, &r.reason, now)
+    } else {
+        planning::exceptions::reject(ws, &r.id, &actor, &r.reason, now)
+    }
+}
+
+/// Exceptions awaiting a decision or in force that end within `days` (all exceptions if None).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExceptionsRequest {
+    pub ending_within_days: Option<u32>,
+}
+
+pub fn exceptions(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: ExceptionsRequest,
+) -> Result<Vec<ExceptionRow>> {
+    planning::exceptions::list(
+        ws.conn(),
+        &planning::exceptions::Filter {
+            item: None,
+            ending_before: r
+                .ending_within_days
+                .map(|d| now + Duration::days(i64::from(d))),
+        },
     )
 }
 

@@ -57,6 +57,8 @@ commands! {
     assign: board::AssignRequest => ();
     commit: board::CommitRequest => String;
     request_exception: board::ExceptionRequest => String;
+    decide_exception: board::DecideExceptionRequest => ();
+    exceptions: board::ExceptionsRequest => Vec<crate::planning::exceptions::ExceptionRow>;
     auto_plan: board::AutoPlanRequest => crate::scheduling::Proposal;
     accept: board::AcceptRequest => crate::scheduling::actions::AcceptReport;
     dashboard: board::DashboardRequest => board::Dashboard;

@@ -36,7 +36,8 @@ pub fn recorded_queries() -> Vec<FindingsQuery> {
 pub fn record(dir: &Path) -> Result<Value> {
     let path = dir.join("demo.truce");
     demo::create_demo(&path)?;
-    let ws = Workspace::open_existing(&path)?;
+    let mut ws = Workspace::open_existing(&path)?;
+    let session = crate::board::session(&mut ws, chrono::Utc::now(), crate::board::NoArgs {})?;
     let shown = path.display().to_string();
     let mut findings = Vec::new();
     for q in recorded_queries() {
@@ -49,6 +50,7 @@ pub fn record(dir: &Path) -> Result<Value> {
     Ok(json!({
         "welcome": api::app_status(None, vec![], None),
         "open_demo": open_demo,
+        "session": session,
         "findings": findings,
         "import": {
             "progress": progress,

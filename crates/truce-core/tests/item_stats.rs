@@ -158,17 +158,19 @@ fn aggregates_follow_split_merge_exceptions_and_policies() {
     check(&ws, "merge");
 
     // An approved exception: its findings are risk accepted and the clock pauses (read live).
-    let later = truce_core::ids::utc_text(Utc::now() + chrono::Duration::days(30));
     let e = exceptions::request(
         &mut ws,
-        exceptions::Target::Finding(&mine[0]),
-        "legacy",
-        None,
+        &exceptions::Ask {
+            target: exceptions::Target::Finding(&mine[0]),
+            justification: "legacy",
+            compensating_control: None,
+            expires_at: Utc::now() + chrono::Duration::days(20),
+        },
         "Dana",
-        &later,
+        Utc::now(),
     )
     .unwrap();
-    exceptions::approve(&mut ws, &e, "Sam", "ok").unwrap();
+    exceptions::approve(&mut ws, &e, "Sam", "ok", Utc::now()).unwrap();
     assert_eq!(rows(&ws), items(&ws));
     check(&ws, "exception approved");
 

@@ -420,23 +420,33 @@ fn due_dates_follow_the_most_restrictive_policy_and_exceptions_pause_the_clock()
 fn an_exception_needs_another_approver_and_its_expiry_reopens_the_findings() {
     let dir = tempfile::tempdir().unwrap();
     let (mut ws, item, _) = planned(dir.path());
-    let soon = truce_core::ids::utc_text(Utc::now() + chrono::Duration::seconds(1));
+    let now = Utc::now();
     let e = exceptions::request(
         &mut ws,
-        exceptions::Target::Item(&item),
-        "legacy app",
-        Some("WAF rule"),
+        &exceptions::Ask {
+            target: exceptions::Target::Item(&item),
+            justification: "legacy app",
+            compensating_control: Some("WAF rule"),
+            expires_at: now + chrono::Duration::hours(1),
+        },
         "Dana",
-        &soon,
+        now,
     )
     .unwrap();
-    assert!(exceptions::approve(&mut ws, &e, "Dana", "mine").is_err());
-    exceptions::approve(&mut ws, &e, "Sam", "accepted until the migration").unwrap();
+    assert!(exceptions::approve(&mut ws, &e, "Dana", "mine", now).is_err());
+    exceptions::approve(&mut ws, &e, "Sam", "accepted until the migration", now).unwrap();
     let open = format!("SELECT count(*) FROM work_item_findings w JOIN findings f ON f.id = w.finding_id WHERE w.work_item_id = '{item}' AND f.status = 'open'");
     assert_eq!(scalar(&ws, &open), 0);
-    assert_eq!(exceptions::expire(&mut ws).unwrap(), 0, "not expired yet");
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    assert_eq!(exceptions::expire(&mut ws).unwrap(), 2);
+    let later = now + chrono::Duration::minutes(59);
+    assert_eq!(
+        exceptions::expire(&mut ws, later).unwrap(),
+        0,
+        "not expired yet"
+    );
+    assert_eq!(
+        exceptions::expire(&mut ws, later + chrono::Duration::minutes(2)).unwrap(),
+        2
+    );
     assert_eq!(scalar(&ws, &open), 2);
     assert_eq!(
         common::text(

@@ -332,7 +332,15 @@ export type UnscheduleRequest = { items: Array<string>, reason: string, };
 
 export type ItemRequest = { id: string, };
 
-export type ItemPage = { detail: WorkItemDetail, allowed: Array<ItemState>, conflicts: Array<Conflict>, people: Array<PersonRef>, };
+export type ItemPage = { detail: WorkItemDetail, allowed: Array<ItemState>, conflicts: Array<Conflict>, people: Array<PersonRef>, 
+/**
+ * The item's exceptions (on it or on its findings), soonest expiry first.
+ */
+exceptions: Array<ExceptionRow>, 
+/**
+ * The latest expiry a new exception may ask for today (the policy for its worst finding).
+ */
+exception_until: string, signed_in: PersonRef | null, };
 
 export type TransitionRequest = { id: string, to: ItemState, reason: string, };
 
@@ -340,7 +348,17 @@ export type AssignRequest = { id: string, ops_owner: string | null, security_own
 
 export type CommitRequest = { id: string, person: string, promise: string, };
 
-export type ExceptionRequest = { id: string, justification: string, compensating_control: string | null, requested_by: string, expires_at: string, };
+export type ExceptionRequest = { id: string, justification: string, compensating_control: string | null, expires_at: string, };
+
+export type DecideExceptionRequest = { id: string, approve: boolean, reason: string, };
+
+export type ExceptionsRequest = { ending_within_days: number | null, };
+
+export type ExceptionRow = { id: string, item_id: string | null, item_title: string | null, finding_id: string | null, justification: string, compensating_control: string | null, 
+/**
+ * requested, approved, rejected or expired.
+ */
+state: string, requested_by: string, requested_by_id: string, requested_at: string, decided_by: string | null, decided_at: string | null, decided_reason: string | null, expires_at: string, };
 
 export type AutoPlanRequest = { days: number, };
 
@@ -382,6 +400,8 @@ export type CommandRequests = {
   assign: AssignRequest;
   commit: CommitRequest;
   request_exception: ExceptionRequest;
+  decide_exception: DecideExceptionRequest;
+  exceptions: ExceptionsRequest;
   auto_plan: AutoPlanRequest;
   accept: AcceptRequest;
   dashboard: DashboardRequest;
@@ -407,6 +427,8 @@ export type CommandAnswers = {
   assign: null;
   commit: string;
   request_exception: string;
+  decide_exception: null;
+  exceptions: Array<ExceptionRow>;
   auto_plan: Proposal;
   accept: AcceptReport;
   dashboard: Dashboard;

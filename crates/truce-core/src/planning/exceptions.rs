@@ -8,11 +8,15 @@
 //! done; when the occurrence ends first it is marked missed, and a move to another occurrence
 //! withdraws it, both in the change log: a promise is never silently moved.
 
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
-use crate::ids::{new_id, now};
+use crate::ids::{new_id, now, utc_text};
+use crate::model::Severity;
 use crate::Workspace;
 
 /// One change; `by` is (actor, time), `what` (entity, id).
@@ -48,34 +52,55 @@ pub enum Target<'a> {
     Finding(&'a str),
 }
 
-/// Asks for an exception; `requested_by` is a person. Returns its id.
+/// A request to accept a risk until `expires_at`.
+pub struct Ask<'a> {
+    pub target: Target<'a>,
+    pub justification: &'a str,
+    pub compensating_control: Option<&'a str>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Asks for an exception, by `requested_by` (a person), as of `now`. The expiry must be in the
+/// future and within the policy's maximum for the worst open finding it covers, and a target
+/// has one exception at a time awaiting approval or in force. Returns its id.
 pub fn request(
     ws: &mut Workspace,
-    target: Target<'_>,
-    justification: &str,
-    compensating_control: Option<&str>,
+    ask: &Ask<'_>,
     requested_by: &str,
-    expires_at: &str,
+    now: DateTime<Utc>,
 ) -> Result<String> {
-    if justification.trim().is_empty() {
+    let justification = ask.justification.trim();
+    if justification.is_empty() {
         return Err(Error::Invalid("an exception needs a justification".into()));
     }
-    let expires = chrono::DateTime::parse_from_rfc3339(expires_at)
-        .map_err(|e| Error::Invalid(format!("expiry '{expires_at}': {e}")))?;
-    let expires = crate::ids::utc_text(expires.to_utc());
     let actor = ws.actor().to_string();
-    let at = now();
+    let at = utc_text(now);
     let tx = ws.write_tx()?;
-    let who = super::person_id(&tx, requested_by)?;
-    let (item, finding) = match target {
+    let Some((who, _)) = super::person(&tx, requested_by)? else {
+        return Err(Error::Invalid(format!(
+            "'{requested_by}' is not a person of this workspace: only a person can ask for an exception (sign in as one first)"
+        )));
+    };
+    let (item, finding) = match ask.target {
         Target::Item(i) => (Some(i), None),
         Target::Finding(f) => (None, Some(f)),
     };
+    if let Some((state, until)) = standing(&tx, item, finding)? {
+        return Err(Error::Invalid(match state.as_str() {
+            "approved" => format!("an exception is already in force until {}", day(&until)),
+            _ => "an exception is already awaiting approval; approve or reject it first".into(),
+        }));
+    }
+    check_expiry(&tx, item, finding, ask.expires_at, now)?;
     let id = new_id();
+    let control = ask
+        .compensating_control
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
     tx.execute(
         "INSERT INTO exceptions (id, work_item_id, finding_id, justification, compensating_control, requested_by, expires_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![id, item, finding, justification, compensating_control, who, expires, at],
+        params![id, item, finding, justification, control, who, utc_text(ask.expires_at), at],
     )?;
     log(
         &tx,
@@ -93,7 +118,7 @@ pub fn request(
             ("work_item", i),
             "exception",
             None,
-            Some(&id),
+            Some("requested"),
             Some(justification),
         )?;
     }
@@ -101,33 +126,105 @@ pub fn request(
     Ok(id)
 }
 
-/// Approves an exception: `approver` (a person) must not be the requester.
-pub fn approve(ws: &mut Workspace, id: &str, approver: &str, reason: &str) -> Result<()> {
-    let actor = ws.actor().to_string();
-    let at = now();
-    let tx = ws.write_tx()?;
-    let row: Option<(String, String, Option<String>, Option<String>)> = tx
+/// The exception awaiting approval or in force on exactly this target: (state, expiry).
+fn standing(
+    conn: &Connection,
+    item: Option<&str>,
+    finding: Option<&str>,
+) -> Result<Option<(String, String)>> {
+    Ok(conn
         .query_row(
-            "SELECT requested_by, state, work_item_id, finding_id FROM exceptions WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            "SELECT state, expires_at FROM exceptions
+             WHERE state IN ('requested','approved') AND work_item_id IS ?1 AND finding_id IS ?2",
+            params![item, finding],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()?;
-    let Some((requester, state, item, finding)) = row else {
-        return Err(Error::Invalid(format!("no exception '{id}'")));
+        .optional()?)
+}
+
+/// The longest a new exception on the target may run: the policy of its worst open finding.
+pub fn max_days(conn: &Connection, target: &Target<'_>) -> Result<(Severity, u32)> {
+    let (item, finding) = match target {
+        Target::Item(i) => (Some(*i), None),
+        Target::Finding(f) => (None, Some(*f)),
     };
-    if state != "requested" {
+    let worst: Option<String> = conn.query_row(
+        "SELECT f.severity FROM findings f
+         WHERE f.status = 'open' AND (f.id = ?1 OR f.id IN (SELECT finding_id FROM work_item_findings WHERE work_item_id = ?2))
+         ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END
+         LIMIT 1",
+        params![finding, item],
+        |r| r.get(0),
+    ).optional()?;
+    let severity = worst
+        .as_deref()
+        .and_then(Severity::parse)
+        .unwrap_or(Severity::Info);
+    let days: u32 = conn.query_row(
+        "SELECT max_days FROM exception_policies WHERE severity = ?1",
+        [severity.as_str()],
+        |r| r.get(0),
+    )?;
+    Ok((severity, days))
+}
+
+fn check_expiry(
+    conn: &Connection,
+    item: Option<&str>,
+    finding: Option<&str>,
+    expires: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if expires <= now {
         return Err(Error::Invalid(format!(
-            "the exception is {state}, not awaiting approval"
+            "the expiry {} is not in the future",
+            day(&utc_text(expires))
         )));
     }
-    let who = super::person_id(&tx, approver)?;
-    if who == requester {
-        return Err(Error::Invalid(
-            "the requester cannot approve their own exception".into(),
-        ));
+    let target = match (item, finding) {
+        (Some(i), _) => Target::Item(i),
+        (None, Some(f)) => Target::Finding(f),
+        (None, None) => unreachable!("an exception covers an item or a finding"),
+    };
+    let (severity, days) = max_days(conn, &target)?;
+    let latest = now + Duration::days(i64::from(days));
+    if expires > latest {
+        return Err(Error::Invalid(format!(
+            "a {} risk may be accepted for {days} days at most (until {}); ask for an earlier expiry",
+            severity.as_str(),
+            day(&utc_text(latest))
+        )));
     }
-    tx.execute("UPDATE exceptions SET state = 'approved', approved_by = ?2, approved_at = ?3 WHERE id = ?1", params![id, who, at])?;
+    Ok(())
+}
+
+/// The date part of a stored time, for messages.
+fn day(t: &str) -> &str {
+    t.get(..10).unwrap_or(t)
+}
+
+/// Approves an exception as of `now`: `approver` (a person) must not be the requester.
+pub fn approve(
+    ws: &mut Workspace,
+    id: &str,
+    approver: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let actor = ws.actor().to_string();
+    let at = utc_text(now);
+    let tx = ws.write_tx()?;
+    let (who, item, finding, expires) = decider(&tx, id, approver, reason, "approve")?;
+    if expires.as_str() <= at.as_str() {
+        return Err(Error::Invalid(format!(
+            "the exception's expiry {} has passed; ask for a new one",
+            day(&expires)
+        )));
+    }
+    tx.execute(
+        "UPDATE exceptions SET state = 'approved', approved_by = ?2, approved_at = ?3, decided_reason = ?4 WHERE id = ?1",
+        params![id, who, at, reason.trim()],
+    )?;
     log(
         &tx,
         (&actor, &at),
@@ -137,6 +234,17 @@ pub fn approve(ws: &mut Workspace, id: &str, approver: &str, reason: &str) -> Re
         Some("approved"),
         Some(reason),
     )?;
+    if let Some(i) = &item {
+        log(
+            &tx,
+            (&actor, &at),
+            ("work_item", i),
+            "exception",
+            Some("requested"),
+            Some("approved"),
+            Some(reason),
+        )?;
+    }
     let covered = "SELECT f.id FROM findings f WHERE f.status = 'open' AND (f.id = ?1 OR f.id IN (SELECT finding_id FROM work_item_findings WHERE work_item_id = ?2))";
     let ids: Vec<String> = tx
         .prepare(covered)?
@@ -162,12 +270,213 @@ pub fn approve(ws: &mut Workspace, id: &str, approver: &str, reason: &str) -> Re
     Ok(())
 }
 
+/// Rejects an exception, with a reason: its findings stay open and their clock runs on.
+pub fn reject(
+    ws: &mut Workspace,
+    id: &str,
+    by: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let actor = ws.actor().to_string();
+    let at = utc_text(now);
+    let tx = ws.write_tx()?;
+    let (who, item, _, _) = decider(&tx, id, by, reason, "reject")?;
+    tx.execute(
+        "UPDATE exceptions SET state = 'rejected', approved_by = ?2, approved_at = ?3, decided_reason = ?4 WHERE id = ?1",
+        params![id, who, at, reason.trim()],
+    )?;
+    log(
+        &tx,
+        (&actor, &at),
+        ("exception", id),
+        "state",
+        Some("requested"),
+        Some("rejected"),
+        Some(reason),
+    )?;
+    if let Some(i) = &item {
+        log(
+            &tx,
+            (&actor, &at),
+            ("work_item", i),
+            "exception",
+            Some("requested"),
+            Some("rejected"),
+            Some(reason),
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Checks that `by` may decide exception `id` now (a person, not the requester, with a reason,
+/// while it awaits a decision). Returns (person id, item, finding, expiry).
+fn decider(
+    conn: &Connection,
+    id: &str,
+    by: &str,
+    reason: &str,
+    verb: &str,
+) -> Result<(String, Option<String>, Option<String>, String)> {
+    let row: Option<(String, String, Option<String>, Option<String>, String)> = conn
+        .query_row(
+            "SELECT requested_by, state, work_item_id, finding_id, expires_at FROM exceptions WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((requester, state, item, finding, expires)) = row else {
+        return Err(Error::Invalid(format!("no exception '{id}'")));
+    };
+    if state != "requested" {
+        return Err(Error::Invalid(format!(
+            "the exception is {state}, not awaiting a decision"
+        )));
+    }
+    let Some((who, name)) = super::person(conn, by)? else {
+        return Err(Error::Invalid(format!(
+            "'{by}' is not a person of this workspace: only a person can {verb} an exception (sign in as one first)"
+        )));
+    };
+    if who == requester {
+        return Err(Error::Invalid(format!(
+            "{name} asked for this exception and cannot {verb} it: nobody decides their own request"
+        )));
+    }
+    if reason.trim().is_empty() {
+        return Err(Error::Invalid(format!("say why you {verb} the exception")));
+    }
+    Ok((who, item, finding, expires))
+}
+
+/// An exception as lists and item pages show it (people by name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExceptionRow {
+    pub id: String,
+    pub item_id: Option<String>,
+    pub item_title: Option<String>,
+    pub finding_id: Option<String>,
+    pub justification: String,
+    pub compensating_control: Option<String>,
+    /// requested, approved, rejected or expired.
+    pub state: String,
+    pub requested_by: String,
+    pub requested_by_id: String,
+    pub requested_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_reason: Option<String>,
+    pub expires_at: String,
+}
+
+/// Which exceptions to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter<'a> {
+    /// Those of this item (on the item or on one of its findings).
+    pub item: Option<&'a str>,
+    /// Only those awaiting a decision or in force that end before this instant.
+    pub ending_before: Option<DateTime<Utc>>,
+}
+
+/// Exceptions, soonest expiry first.
+pub fn list(conn: &Connection, filter: &Filter<'_>) -> Result<Vec<ExceptionRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.id, e.work_item_id, COALESCE(i.title, fi.title), e.finding_id, e.justification,
+                e.compensating_control, e.state, COALESCE(r.name, e.requested_by), e.created_at,
+                d.name, e.approved_at, e.decided_reason, e.expires_at, e.requested_by
+         FROM exceptions e
+         LEFT JOIN work_items i ON i.id = e.work_item_id
+         LEFT JOIN work_item_findings wf ON wf.finding_id = e.finding_id
+         LEFT JOIN work_items fi ON fi.id = wf.work_item_id
+         LEFT JOIN people r ON r.id = e.requested_by
+         LEFT JOIN people d ON d.id = e.approved_by
+         WHERE (?1 IS NULL OR e.work_item_id = ?1 OR wf.work_item_id = ?1)
+           AND (?2 IS NULL OR (e.state IN ('requested','approved') AND e.expires_at < ?2))
+         ORDER BY e.expires_at, e.created_at",
+    )?;
+    let ending = filter.ending_before.map(utc_text);
+    let rows = stmt
+        .query_map(params![filter.item, ending], |r| {
+            Ok(ExceptionRow {
+                id: r.get(0)?,
+                item_id: r.get(1)?,
+                item_title: r.get(2)?,
+                finding_id: r.get(3)?,
+                justification: r.get(4)?,
+                compensating_control: r.get(5)?,
+                state: r.get(6)?,
+                requested_by: r.get(7)?,
+                requested_at: r.get(8)?,
+                decided_by: r.get(9)?,
+                decided_at: r.get(10)?,
+                decided_reason: r.get(11)?,
+                expires_at: r.get(12)?,
+                requested_by_id: r.get(13)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The longest exception allowed, by severity (critical first).
+pub fn policies(conn: &Connection) -> Result<Vec<(Severity, u32)>> {
+    let mut stmt = conn.prepare(
+        "SELECT severity, max_days FROM exception_policies
+         ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<(String, u32)>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, d)| Some((Severity::parse(&s)?, d)))
+        .collect())
+}
+
+/// Sets how long an exception for `severity` may run (1 to 3650 days).
+pub fn set_policy(
+    ws: &mut Workspace,
+    severity: Severity,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !(1..=3650).contains(&days) {
+        return Err(Error::Invalid(format!(
+            "{days} days: an exception may run from 1 to 3650 days"
+        )));
+    }
+    let actor = ws.actor().to_string();
+    let at = utc_text(now);
+    let tx = ws.write_tx()?;
+    let old: u32 = tx.query_row(
+        "SELECT max_days FROM exception_policies WHERE severity = ?1",
+        [severity.as_str()],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE exception_policies SET max_days = ?2 WHERE severity = ?1",
+        params![severity.as_str(), days],
+    )?;
+    log(
+        &tx,
+        (&actor, &at),
+        ("exception_policy", severity.as_str()),
+        "max_days",
+        Some(&old.to_string()),
+        Some(&days.to_string()),
+        None,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// Expires approved exceptions whose expiry has passed (`at`): their risk-accepted findings
 /// reopen and the clock resumes. Returns how many findings reopened.
-pub fn expire(ws: &mut Workspace) -> Result<u32> {
+pub fn expire(ws: &mut Workspace, now: DateTime<Utc>) -> Result<u32> {
     let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
-    let n = expire_tx(&tx, &actor, &now())?;
+    let n = expire_tx(&tx, &actor, &utc_text(now))?;
     super::stats::refresh(&tx)?;
     tx.commit()?;
     Ok(n)
