@@ -98,6 +98,7 @@ export function registerBoardTests(ctx) {
     await page.locator(`.backlog [data-item-id="${item.id}"]`).waitFor();
     now = (await stored(ctx)).items.find((i) => i.id === item.id);
     assert.equal(now.window_id, null);
+    assert.equal(now.state, 'backlog', 'undo restores the state the item had, not "proposed"');
     await page.keyboard.press('Control+Shift+Z');
     await occ(page, 'Weekly Linux patching', TUESDAY).locator(`[data-item-id="${item.id}"]`).waitFor();
     now = (await stored(ctx)).items.find((i) => i.id === item.id);

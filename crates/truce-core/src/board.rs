@@ -183,6 +183,10 @@ pub fn schedule(
 pub struct UnscheduleRequest {
     pub items: Vec<String>,
     pub reason: String,
+    /// The state the items return to (undo: the one they had before they were placed); None
+    /// leaves scheduled items proposed.
+    #[serde(default)]
+    pub back_to: Option<ItemState>,
 }
 
 pub fn unschedule(ws: &mut Workspace, _now: DateTime<Utc>, r: UnscheduleRequest) -> Result<()> {
@@ -192,7 +196,7 @@ pub fn unschedule(ws: &mut Workspace, _now: DateTime<Utc>, r: UnscheduleRequest)
         planning::items::resolve_id(ws.conn(), id)?;
     }
     for id in &r.items {
-        planning::unschedule(ws, id, &actor, &r.reason)?;
+        planning::unschedule(ws, id, &actor, &r.reason, r.back_to)?;
     }
     Ok(())
 }

@@ -318,7 +318,10 @@ fn scheduling_places_the_item_and_nobody_approves_their_own_request() {
     states::transition(&mut ws, &item, ItemState::Approved, "Carla", "CAB").unwrap();
     // Committing, then moving, withdraws the promise visibly.
     exceptions::commit(&mut ws, &item, "Dana", "patched Tuesday").unwrap();
-    states::unschedule(&mut ws, &item, "Dana", "vendor late").unwrap();
+    // Off an occurrence an item can only wait (backlog, proposed, deferred), never stay approved.
+    let e = states::unschedule(&mut ws, &item, "Dana", "x", Some(ItemState::Approved)).unwrap_err();
+    assert!(e.to_string().contains("not approved"), "{e}");
+    states::unschedule(&mut ws, &item, "Dana", "vendor late", None).unwrap();
     let d = planning::item_detail(ws.conn(), &item, Utc::now()).unwrap();
     assert_eq!(d.item.state, ItemState::Proposed);
     assert_eq!(d.item.window_id, None);

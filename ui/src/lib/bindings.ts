@@ -328,7 +328,12 @@ needs_confirmation: boolean, checks: Array<DropCheck>, };
 
 export type ScheduleRequest = { items: Array<string>, target: OccurrenceKey, reason: string, confirmed: boolean, };
 
-export type UnscheduleRequest = { items: Array<string>, reason: string, };
+export type UnscheduleRequest = { items: Array<string>, reason: string, 
+/**
+ * The state the items return to (undo: the one they had before they were placed); None
+ * leaves scheduled items proposed.
+ */
+back_to: ItemState | null, };
 
 export type ItemRequest = { id: string, };
 

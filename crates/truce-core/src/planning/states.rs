@@ -407,8 +407,24 @@ fn place(
 }
 
 /// Takes `item` off its occurrence; a scheduled or approved item goes back to proposed.
-pub fn unschedule(ws: &mut Workspace, item: &str, actor: &str, reason: &str) -> Result<()> {
+///
+/// `back_to` is the state the item returns to once off its occurrence (backlog, proposed or
+/// deferred: undoing a drop puts an item back as it was); None leaves a scheduled or approved
+/// item proposed, still waiting for a place.
+pub fn unschedule(
+    ws: &mut Workspace,
+    item: &str,
+    actor: &str,
+    reason: &str,
+    back_to: Option<ItemState>,
+) -> Result<()> {
     need_reason(reason)?;
+    if let Some(to) = back_to.filter(|t| !matches!(t, Backlog | Proposed | Deferred)) {
+        return Err(Error::Invalid(format!(
+            "an item taken off its occurrence goes back to backlog, proposed or deferred, not {}",
+            to.as_str()
+        )));
+    }
     let at = now();
     let tx = ws.write_tx()?;
     let it = load(&tx, item)?;
@@ -441,6 +457,12 @@ pub fn unschedule(ws: &mut Workspace, item: &str, actor: &str, reason: &str) -> 
         })?;
     } else {
         clear_placement(&tx, item, actor, &at, reason)?;
+    }
+    if let Some(to) = back_to {
+        let now_state = load(&tx, item)?.state;
+        if now_state != to {
+            transition_tx(&tx, item, to, actor, reason, &at)?;
+        }
     }
     tx.commit()?;
     Ok(())
