@@ -823,3 +823,31 @@ fn the_vmdr_sniff_claims_vmdr_exports_and_nothing_else() {
         assert!(others.is_empty(), "{c} also claimed by {others:?}");
     }
 }
+
+#[test]
+fn solutions_written_in_html_are_stored_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    sample(&mut ws);
+    // 33 of the file's SOLUTIONs carry tags (<A HREF>, <P>, <BR>, <B>); none may reach a screen.
+    assert_eq!(
+        common::scalar(
+            &ws,
+            "SELECT count(*) FROM vulnerabilities WHERE solution LIKE '%<A HREF%' OR solution LIKE '%<P>%'
+               OR solution LIKE '%<BR>%' OR solution LIKE '%&quot;%' OR description LIKE '%<P>%'"
+        ),
+        0
+    );
+    // QID 11803, as the file writes it: a link, a paragraph, a break, and the link again.
+    let solution = text(
+        &ws,
+        "SELECT solution FROM vulnerabilities WHERE scanner = 'qualys' AND scanner_id = '11803'",
+    )
+    .unwrap();
+    assert_eq!(
+        solution,
+        "Refer to libxml2 repository [libxml2][1] to obtain further details.\n\nPatch:\n\
+         Following are links for downloading patches to fix the vulnerabilities:\n\n[libxml2][2]\n\n\
+         [1]: http://xmlsoft.org/downloads.html\n[2]: http://xmlsoft.org/downloads.html"
+    );
+}

@@ -10,6 +10,7 @@ mod grype;
 mod identity;
 mod json;
 mod json_read;
+mod markup;
 mod nessus;
 mod nessus_csv;
 mod nexpose;

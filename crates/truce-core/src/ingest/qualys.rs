@@ -23,6 +23,7 @@ use std::io::BufRead;
 use chrono::{DateTime, Utc};
 use quick_xml::events::Event;
 
+use super::markup;
 use super::nessus::classify_name;
 use super::xml::{eof_in_document, expect_root, push_ref, push_text, XmlReader, MAX_TEXT};
 use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
@@ -390,9 +391,9 @@ fn read_details(r: &mut XmlReader<'_>) -> Result<(String, Details)> {
                                 })?,
                         )
                     }
-                    b"THREAT" if !text.is_empty() => threat = Some(text.to_string()),
-                    b"IMPACT" if !text.is_empty() => impact = Some(text.to_string()),
-                    b"SOLUTION" if !text.is_empty() => d.solution = Some(text.to_string()),
+                    b"THREAT" if !text.is_empty() => threat = Some(markup::to_text(text)),
+                    b"IMPACT" if !text.is_empty() => impact = Some(markup::to_text(text)),
+                    b"SOLUTION" if !text.is_empty() => d.solution = Some(markup::to_text(text)),
                     b"CVSS_BASE" => d.cvss2 = score_and_vector(text),
                     b"CVSS3_BASE" => d.cvss3 = score_and_vector(text),
                     b"ID" => {

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use super::csvread::{cell, header_fields, Header, Rows};
+use super::markup;
 use super::nessus::classify_name;
 use super::qualys::Kind;
 use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
@@ -327,7 +328,8 @@ fn finding(file: &str, at: &str, rec: &csv::StringRecord, c: &Columns) -> Result
             cves.push(t);
         }
     }
-    let description = match (text(c.threat), text(c.impact)) {
+    let html = |i| text(i).map(|t| markup::to_text(&t));
+    let description = match (html(c.threat), html(c.impact)) {
         (Some(t), Some(i)) if !i.eq_ignore_ascii_case("n/a") => Some(format!("{t}\n\nImpact: {i}")),
         (Some(t), _) => Some(t),
         (None, i) => i,
@@ -341,7 +343,7 @@ fn finding(file: &str, at: &str, rec: &csv::StringRecord, c: &Columns) -> Result
         cvss3: cvss(cell(rec, c.cvss3)),
         cves,
         description,
-        solution: text(c.solution),
+        solution: html(c.solution),
         location: format!("{port}/{protocol}"),
         evidence: text(c.result),
         ..Default::default()
