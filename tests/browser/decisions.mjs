@@ -56,7 +56,11 @@ export function registerDecisionTests(ctx) {
     assert.equal(stored.detail.item.state, 'approved');
     const entry = stored.detail.history.find((h) => h.reason === 'CAB 24 Nov: approved');
     assert.equal(entry?.actor, 'Carla CAB', JSON.stringify(stored.detail.history));
-    assert.match(await drawer.locator('.history').innerText(), /Carla CAB: state scheduled → approved/);
+    const history = await drawer.locator('.history').innerText();
+    assert.match(history, /Carla CAB: state scheduled → approved/);
+    // Names and times people read, never ids: the window by its name, no UUID anywhere.
+    assert.match(history, /Wes Web: window — → Monthly prod web window/);
+    assert.doesNotMatch(history, /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/);
     await page.screenshot({ path: join(ctx.shots, 'browser-approved-by-carla.png') });
     await page.close();
   });

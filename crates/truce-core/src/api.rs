@@ -215,10 +215,11 @@ pub fn import_files(
             }
         })
         .collect();
-    // Once planning is in use, new findings join their work items (a regroup keeps people's
-    // decisions). A failure here leaves the imports as they are; the next regroup catches up.
+    // In the app an import leads straight to a plan: new findings become work items, or join
+    // theirs (a regroup keeps people's decisions). A failure here leaves the imports as they
+    // are; the next regroup catches up.
     if outcomes.iter().any(|o: &ImportOutcome| o.report.is_some()) {
-        let _ = crate::planning::grouping::regroup_if_planning(ws);
+        let _ = crate::planning::regroup(ws);
     }
     // Imports leave their pages in the write-ahead log; copy them while the person reads the
     // summary, rather than inside the next small write.

@@ -328,15 +328,35 @@ fn scheduling_places_the_item_and_nobody_approves_their_own_request() {
     assert_eq!(d.commitments[0].state, "withdrawn");
     let fields: Vec<&str> = d.history.iter().map(|h| h.field.as_str()).collect();
     for f in [
-        "ops_owner_id",
-        "approver_id",
+        "ops owner",
+        "approver",
         "state",
-        "window_id",
-        "occurrence_start",
+        "window",
+        "occurrence",
         "commitment",
     ] {
         assert!(fields.contains(&f), "{f} in {fields:?}");
     }
+    // Names, not ids: the window placed on and then left, the people assigned.
+    let said = |field: &str| {
+        d.history
+            .iter()
+            .filter(|h| h.field == field)
+            .flat_map(|h| [h.old_value.clone(), h.new_value.clone()])
+            .flatten()
+            .collect::<Vec<_>>()
+    };
+    let window_name = common::text(
+        &ws,
+        &format!("SELECT name FROM change_windows WHERE id = '{w}'"),
+    );
+    assert_eq!(said("window"), [window_name.clone(), window_name]);
+    assert_eq!(said("ops owner"), ["Dana"]);
+    assert_eq!(said("approver"), ["Carla"]);
+    assert!(d
+        .history
+        .iter()
+        .all(|h| h.field != "created" || h.new_value.is_none()));
 }
 
 #[test]

@@ -319,7 +319,7 @@ fn auto_plan_says_when_no_window_meets_the_due_date() {
     assert_eq!(proposal.breaches, 1);
     assert!(!proposal.placements[0].meets_due);
     assert!(
-        proposal.placements[0].why.contains("days late"),
+        proposal.placements[0].why.contains("11 days late"),
         "{}",
         proposal.placements[0].why
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { duration, plural, shortUtc, wallTime, zonedTime } from './format';
+import { count, duration, plural, shortUtc, wallTime, zonedTime } from './format';
 
 describe('format', () => {
   it('shortens RFC 3339 UTC times and leaves other text alone', () => {
@@ -13,6 +13,11 @@ describe('format', () => {
     expect(duration(45)).toBe('45 min');
     expect(duration(1440)).toBe('1 day');
     expect(duration(36000)).toBe('25 days');
+  });
+
+  it('counts with thousands separators, the same everywhere', () => {
+    expect(count(40000)).toBe('40,000');
+    expect(count(7)).toBe('7');
   });
 
   it('pluralises with thousands separators', () => {

@@ -17,8 +17,11 @@ export function duration(minutes: number): string {
   return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }
 
+/** A count as people read it: 100,000, everywhere a number is shown. */
+export const count = (n: number): string => n.toLocaleString('en');
+
 export function plural(n: number, one: string, many = one + 's'): string {
-  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+  return `${count(n)} ${n === 1 ? one : many}`;
 }
 
 const WEEKDAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::sla::{self, Facts, CLOCK_START_SQL};
 use super::states::field_change;
@@ -201,6 +201,49 @@ pub fn resolve_id(conn: &Connection, id: &str) -> Result<String> {
     }
 }
 
+/// A history entry in people's words: windows and people by name, fields as they call them, no
+/// internal keys. (The change log keeps the ids: names change, ids do not.)
+fn readable(conn: &Connection, mut h: HistoryEntry) -> Result<HistoryEntry> {
+    let lookup = |table: &str, value: &Option<String>| -> Result<Option<String>> {
+        let Some(v) = value else { return Ok(None) };
+        let name: Option<String> = conn
+            .query_row(
+                &format!("SELECT name FROM {table} WHERE id = ?1"),
+                [v],
+                |r| r.get(0),
+            )
+            .optional()?;
+        // A deleted window or person still reads as something rather than as nothing.
+        Ok(Some(name.unwrap_or_else(|| {
+            format!("(deleted, {})", &v[..v.len().min(8)])
+        })))
+    };
+    let (field, table) = match h.field.as_str() {
+        "window_id" => ("window", Some("change_windows")),
+        "ops_owner_id" => ("ops owner", Some("people")),
+        "security_owner_id" => ("security owner", Some("people")),
+        "approver_id" => ("approver", Some("people")),
+        "occurrence_start" => ("occurrence", None),
+        "state" => {
+            h.old_value = h.old_value.map(|v| v.replace('_', " "));
+            h.new_value = h.new_value.map(|v| v.replace('_', " "));
+            ("state", None)
+        }
+        // The grouping key it was made under means nothing to people; the reason says how.
+        "created" => {
+            h.new_value = None;
+            ("created", None)
+        }
+        _ => return Ok(h),
+    };
+    if let Some(table) = table {
+        h.old_value = lookup(table, &h.old_value)?;
+        h.new_value = lookup(table, &h.new_value)?;
+    }
+    h.field = field.to_string();
+    Ok(h)
+}
+
 /// One item with its findings, commitments and history.
 pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<WorkItemDetail> {
     let item = cards_of(conn, at, &[id.to_string()])?
@@ -266,7 +309,10 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
                 reason: r.get(5)?,
             })
         })?
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|h| readable(conn, h))
+        .collect::<Result<_>>()?;
     Ok(WorkItemDetail {
         item,
         findings,

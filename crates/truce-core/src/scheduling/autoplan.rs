@@ -156,9 +156,9 @@ impl Planner {
                 Some(due) => {
                     proposal.breaches += 1;
                     format!(
-                        "No occurrence ending by the due date {} can take it{passed}; this is the earliest that can, {:.1} days late",
+                        "No occurrence ending by the due date {} can take it{passed}; this is the earliest that can, {} late",
                         due.format("%Y-%m-%d"),
-                        (slot.end_utc - due).num_hours() as f64 / 24.0
+                        super::conflicts::how_long(slot.end_utc - due)
                     )
                 }
             };

@@ -455,7 +455,7 @@ impl Planner {
                 ]),
             ),
             Problem::AfterDue(due) => {
-                let late = (slot.end_utc - *due).num_hours() as f64 / 24.0;
+                let late = how_long(slot.end_utc - *due);
                 let last = match self.last_meeting(i, *due) {
                     Some(o) => format!(
                         "the last window that meets it is “{}” on {}",
@@ -465,7 +465,7 @@ impl Planner {
                 };
                 (
                     format!(
-                        "Ends {late:.1} days after the due date {}: {last}",
+                        "Ends {late} after the due date {}: {last}",
                         due.format("%Y-%m-%d")
                     ),
                     facts([
@@ -491,5 +491,41 @@ impl Planner {
             message,
             facts,
         }
+    }
+}
+
+/// A span as people say it: "5 hours", "12 days", "4 months", "13 years" (not "4815.5 days").
+pub fn how_long(span: chrono::Duration) -> String {
+    let hours = span.num_hours();
+    let days = hours as f64 / 24.0;
+    let (n, unit) = if hours < 48 {
+        (hours.max(1) as f64, "hour")
+    } else if days < 60.0 {
+        (days, "day")
+    } else if days < 730.0 {
+        (days / 30.44, "month")
+    } else {
+        (days / 365.25, "year")
+    };
+    let n = n.round() as i64;
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod how_long_tests {
+    use super::how_long;
+    use chrono::Duration;
+
+    #[test]
+    fn spans_read_in_the_unit_people_use() {
+        assert_eq!(how_long(Duration::minutes(20)), "1 hour");
+        assert_eq!(how_long(Duration::hours(30)), "30 hours");
+        assert_eq!(how_long(Duration::hours(12 * 24 + 6)), "12 days");
+        assert_eq!(how_long(Duration::days(120)), "4 months");
+        // The example: an item overdue since 2013.
+        assert_eq!(
+            how_long(Duration::hours((4815.5 * 24.0) as i64)),
+            "13 years"
+        );
     }
 }
