@@ -464,6 +464,30 @@ fn truncated_json_is_refused() {
         None,
         "truncated JSON",
     );
+    // Cut before anything names the scanner (30 bytes: `{` and "SchemaVersion": 2): still a
+    // truncated file, not "a format Truce does not read".
+    let bytes = std::fs::read(common::corpus("trivy/cvss_severity_source.json")).unwrap();
+    refused(
+        "cut-early.json",
+        &bytes[..30],
+        None,
+        "truncated JSON: the file ends before it says which scanner",
+    );
+}
+
+#[test]
+fn whole_json_of_no_known_scanner_is_not_called_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws, _) = import(dir.path(), "trivy/scheme_2_many_vulns.json");
+    let other = br#"{"tool": "something else", "items": [1, 2]}"#;
+    common::assert_refused(
+        ws,
+        "other.json",
+        other,
+        None,
+        "byte 0",
+        "not a report format",
+    );
 }
 
 #[test]

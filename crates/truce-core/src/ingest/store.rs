@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use rusqlite::{params, OptionalExtension};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::writer::Writer;
@@ -64,6 +65,30 @@ pub fn import_file_with_progress(
 /// Parsing (and hashing) runs on this thread while a second thread writes to SQLite, so the
 /// two halves of an import overlap on a multi-core machine. The writer's transaction commits
 /// only after the parser reached the end of the file without error.
+/// Whether the head of a file is the start of a JSON document.
+fn looks_like_json(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    matches!(
+        head.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
+/// A JSON file no format recognised may just be cut short before the part that names its
+/// scanner: read it through (in constant memory) and say so, with where it ends. None when
+/// the document is whole (then it really is a format Truce does not read) or broken otherwise.
+fn cut_json(shown: &str, input: &mut dyn BufRead) -> Option<Error> {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    match serde::de::IgnoredAny::deserialize(&mut de) {
+        Err(e) if e.is_eof() => Some(bad(
+            shown,
+            &format!("line {}, column {}", e.line(), e.column()),
+            "truncated JSON: the file ends before it says which scanner's report it is              (a download or copy cut short?)",
+        )),
+        _ => None,
+    }
+}
+
 pub fn import_reader(
     ws: &mut Workspace,
     shown: &str,
@@ -76,7 +101,14 @@ pub fn import_reader(
         .map_err(|e| bad(shown, "byte 0", &format!("cannot read: {e}")))?;
     let head = head[..head.len().min(64 * 1024)].to_vec();
     // A mapped CSV format is built from the workspace: it lives for this call only.
-    let chosen = choose_format_in(ws.conn(), shown, format, &head)?;
+    let chosen = match choose_format_in(ws.conn(), shown, format, &head) {
+        Err(Error::BadInput { problem, .. })
+            if problem.starts_with("not a report format") && looks_like_json(&head) =>
+        {
+            return Err(cut_json(shown, input).unwrap_or_else(|| bad(shown, "byte 0", &problem)));
+        }
+        other => other?,
+    };
     let fmt = chosen.format();
     let actor = ws.actor().to_string();
     let (send, recv) = std::sync::mpsc::sync_channel::<Message>(64);
