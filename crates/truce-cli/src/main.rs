@@ -154,6 +154,12 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// CISA's Known Exploited Vulnerabilities catalog: import it (from its JSON file or URL) to
+    /// flag findings whose CVE is in it; imports then flag what they bring in
+    Kev {
+        #[command(subcommand)]
+        command: KevCommand,
+    },
     /// Who is signed in to this workspace on this laptop
     Whoami,
     /// Sign in as a person of the workspace: your changes are recorded as theirs, here and in
@@ -171,6 +177,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum KevCommand {
+    /// Read the catalog (known_exploited_vulnerabilities.json, a path or an https URL)
+    Import {
+        #[arg(value_name = "FILE|URL")]
+        source: String,
+    },
+    /// Which catalog was read last, and when
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -549,6 +566,25 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
                 path: out.clone(),
                 detail: e.to_string(),
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kev { command } => {
+            let mut ws = open(&target)?;
+            match command {
+                KevCommand::Import { source } => {
+                    let r = truce_core::kev::import(&mut ws, &source, truce_core::commands::clock())?;
+                    println!(
+                        "KEV catalog {} (released {}): {} CVEs; {} vulnerabilities newly flagged known exploited",
+                        r.version, r.released, r.entries, r.flagged
+                    );
+                }
+                KevCommand::Status => match truce_core::kev::status(ws.conn())? {
+                    Some((version, released, entries, source, at)) => println!(
+                        "KEV catalog {version} (released {released}), {entries} CVEs, read from {source} at {at}"
+                    ),
+                    None => println!("no KEV catalog read yet: `truce kev import https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json`"),
+                },
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Whoami => {

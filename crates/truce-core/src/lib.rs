@@ -14,6 +14,7 @@ pub mod device;
 pub mod error;
 pub mod ids;
 pub mod ingest;
+pub mod kev;
 pub mod migrations;
 pub mod model;
 pub mod planning;

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_item_stats.sql"),
     include_str!("migrations/0009_items_by_window.sql"),
     include_str!("migrations/0010_device.sql"),
+    include_str!("migrations/0011_kev.sql"),
 ];
 
 /// The schema version this build writes.

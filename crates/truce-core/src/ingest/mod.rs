@@ -10,6 +10,7 @@ mod grype;
 mod identity;
 mod json;
 mod json_read;
+pub(crate) use json::{cve, error as json_error_with};
 mod markup;
 mod nessus;
 mod nessus_csv;

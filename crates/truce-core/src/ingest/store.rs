@@ -210,6 +210,8 @@ fn write(
     writer.close_missing(&tx)?;
     let report = writer.report(shown, fmt);
     writer.finish(&tx, &sha, size, &report)?;
+    // What the file brought in is checked against the last KEV catalog read, even offline.
+    crate::kev::flag(&tx, actor, &crate::ids::now())?;
     // Done items whose findings this rescan confirmed fixed become verified (only done items are read).
     crate::planning::verify_done_items(&tx, actor, &crate::ids::now())?;
     // Items whose findings this file closed or reopened get their aggregates recounted.

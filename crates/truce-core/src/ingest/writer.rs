@@ -288,7 +288,9 @@ impl Writer {
                 cvss2_score = excluded.cvss2_score, cvss2_vector = excluded.cvss2_vector,
                 cvss3_score = excluded.cvss3_score, cvss3_vector = excluded.cvss3_vector,
                 cvss4_score = excluded.cvss4_score, cvss4_vector = excluded.cvss4_vector,
-                epss = excluded.epss, known_exploited = excluded.known_exploited,
+                epss = excluded.epss,
+                known_exploited = excluded.known_exploited OR EXISTS (SELECT 1 FROM vulnerability_cves c
+                    JOIN kev_catalog k ON k.cve = c.cve WHERE c.vulnerability_id = vulnerabilities.id),
                 exploit_available = excluded.exploit_available, description = excluded.description,
                 solution = excluded.solution, fixed_version = excluded.fixed_version",
         )?
