@@ -59,6 +59,22 @@ fn the_catalog_flags_heartbleed_shellshock_bluekeep_and_ms17_010_already_importe
             .flagged,
         0
     );
+    // The Heartbleed item's card and its findings say so.
+    truce_core::planning::regroup(&mut ws).unwrap();
+    let item = common::text(
+        &ws,
+        "SELECT w.work_item_id FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
+         JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.scanner_id = '42430' LIMIT 1",
+    );
+    let d = truce_core::planning::item_detail(ws.conn(), &item, Utc::now()).unwrap();
+    assert!(d.item.known_exploited);
+    let heartbleed: Vec<_> = d
+        .findings
+        .iter()
+        .filter(|f| f.title.contains("Heartbleed"))
+        .collect();
+    assert_eq!(heartbleed.len(), 2);
+    assert!(heartbleed.iter().all(|f| f.known_exploited));
 }
 
 #[test]

@@ -167,7 +167,19 @@ pinned: boolean, missed_commitments: number,
  */
 open_commitment: string | null, };
 
-export type ItemFinding = { id: string, asset_id: string, asset: string, title: string, severity: Severity, status: FindingStatus, first_seen: string, due_at: string | null, };
+export type ItemFinding = { id: string, asset_id: string, asset: string, title: string, severity: Severity, status: FindingStatus, first_seen: string, due_at: string | null, 
+/**
+ * In CISA's KEV catalog, or flagged so by the scanner.
+ */
+known_exploited: boolean, 
+/**
+ * The scanner says a public exploit exists.
+ */
+exploit_available: boolean, 
+/**
+ * FIRST's EPSS probability (0-1) of exploitation in the next 30 days, where the scanner gave it.
+ */
+epss: number | null, };
 
 export type HistoryEntry = { at: string, actor: string, field: string, old_value: string | null, new_value: string | null, reason: string | null, };
 

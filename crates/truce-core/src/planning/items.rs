@@ -253,7 +253,7 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
     let now_text = utc_text(at);
     let mut stmt = conn.prepare(&format!(
         "SELECT f.id, a.id, a.name, v.title, f.severity, f.status, f.first_seen, v.known_exploited,
-                a.internet_facing, a.criticality, {CLOCK_START_SQL}
+                a.internet_facing, a.criticality, {CLOCK_START_SQL}, v.exploit_available, v.epss
          FROM work_item_findings w JOIN findings f ON f.id = w.finding_id
          JOIN vulnerabilities v ON v.id = f.vulnerability_id JOIN assets a ON a.id = f.asset_id
          WHERE w.work_item_id = ?2 ORDER BY a.name, v.title, f.location"
@@ -281,6 +281,9 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
                 status,
                 first_seen: r.get(6)?,
                 due_at: due.filter(|_| status == FindingStatus::Open),
+                known_exploited: r.get(7)?,
+                exploit_available: r.get(11)?,
+                epss: r.get(12)?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -155,6 +155,12 @@ pub struct ItemFinding {
     pub status: FindingStatus,
     pub first_seen: String,
     pub due_at: Option<String>,
+    /// In CISA's KEV catalog, or flagged so by the scanner.
+    pub known_exploited: bool,
+    /// The scanner says a public exploit exists.
+    pub exploit_available: bool,
+    /// FIRST's EPSS probability (0-1) of exploitation in the next 30 days, where the scanner gave it.
+    pub epss: Option<f64>,
 }
 
 /// One entry of an item's history: a field change or a transition, from the change log.
