@@ -135,4 +135,42 @@ export function registerDecisionTests(ctx) {
     await page.screenshot({ path: join(ctx.shots, 'browser-exception-refused-1024.png') });
     await page.close();
   });
+
+  test('the ops scheduler splits an item per host from its page, and merges one back', async () => {
+    const page = await ctx.page();
+    const board = await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' });
+    // A waiting qa item on the most hosts (the demo's qa reports cover seven hosts).
+    const item = board.items
+      .filter((i) => i.environment === 'qa' && i.state === 'backlog')
+      .sort((a, b) => b.assets - a.assets)[0];
+    assert.ok(item.assets > 1, JSON.stringify(item));
+    const drawer = await openItem(page, item.id);
+    const section = drawer.getByRole('region', { name: 'Split or merge' });
+    await section.getByLabel('Split by').selectOption('asset');
+    await section.getByRole('button', { name: 'Split', exact: true }).click();
+    await drawer.getByRole('status').filter({ hasText: 'Split' }).waitFor();
+    const after = (await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' })).items.filter((i) => i.action === item.action && i.environment === 'qa');
+    assert.equal(after.length, item.assets, 'one item per host');
+    assert.ok(after.every((i) => i.assets === 1));
+    // Each card now names its host instead of "0 of 1 host done".
+    for (const i of after) {
+      const host = (await ctx.bridge.invoke('item', { id: i.id })).detail.findings[0].asset;
+      assert.deepEqual(i.hosts, [host]);
+    }
+    const named = after.find((i) => i.id !== item.id);
+    await page.getByLabel('Filter work items').fill(named.title);
+    assert.equal(await page.locator(`.backlog [data-item-id="${named.id}"] [data-testid="card-hosts"]`).innerText(), named.hosts[0]);
+    await page.getByLabel('Filter work items').fill('');
+    // The page now offers the others (same fix) to merge back.
+    const merge = section.getByLabel('Merge with');
+    const other = after.find((i) => i.id !== item.id);
+    await merge.selectOption(other.id);
+    await page.screenshot({ path: join(ctx.shots, 'browser-item-split-merge.png') });
+    await section.getByRole('button', { name: 'Merge into this item' }).click();
+    await drawer.getByRole('status').filter({ hasText: 'Merged' }).waitFor();
+    const stored = await ctx.bridge.invoke('item', { id: item.id });
+    assert.equal(stored.detail.item.assets, 2);
+    assert.ok(!(await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' })).items.some((i) => i.id === other.id), 'the merged item is gone');
+    await page.close();
+  });
 }

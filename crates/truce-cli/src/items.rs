@@ -67,6 +67,31 @@ pub enum ItemsCommand {
         #[arg(long, default_value = "assigned")]
         reason: String,
     },
+    /// Split an item: --by asset (one per host), environment, or ha-node (one node of each HA
+    /// group per item); or move the --finding ids given to a new item
+    Split {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(
+            long,
+            value_name = "asset|environment|ha-node",
+            conflicts_with = "findings"
+        )]
+        by: Option<String>,
+        #[arg(long = "finding", value_name = "FINDING")]
+        findings: Vec<String>,
+        #[arg(long, default_value = "split")]
+        reason: String,
+    },
+    /// Merge items with the same fix into INTO (the others are removed, their findings moved)
+    Merge {
+        #[arg(value_name = "INTO")]
+        into: String,
+        #[arg(value_name = "OTHER", required = true)]
+        from: Vec<String>,
+        #[arg(long, default_value = "merged")]
+        reason: String,
+    },
     /// SLA compliance, mean time to remediate, open risk by team
     Metrics {
         #[arg(long)]
@@ -303,6 +328,51 @@ pub fn items(workspace: &crate::Target, command: ItemsCommand) -> Result<ExitCod
                 &reason,
             )?;
             println!("{} assigned", short(&id));
+        }
+        ItemsCommand::Split {
+            id,
+            by,
+            findings,
+            reason,
+        } => {
+            let id = planning::items::resolve_id(ws.conn(), &id)?;
+            let actor = ws.actor().to_string();
+            let made = match by {
+                Some(by) => {
+                    let by = planning::split::SplitBy::parse(&by).ok_or_else(|| {
+                        Error::Invalid(format!(
+                            "--by '{by}': expected asset, environment or ha-node"
+                        ))
+                    })?;
+                    planning::split::split_by(&mut ws, &id, by, &actor, &reason)?
+                }
+                None if !findings.is_empty() => {
+                    vec![planning::split(&mut ws, &id, &findings, &actor, &reason)?]
+                }
+                None => {
+                    return Err(Error::Invalid(
+                        "say how to split: --by asset|environment|ha-node, or --finding ID..."
+                            .into(),
+                    ))
+                }
+            };
+            println!(
+                "{} split: {} new item{} ({})",
+                short(&id),
+                made.len(),
+                if made.len() == 1 { "" } else { "s" },
+                made.iter().map(|m| short(m)).collect::<Vec<_>>().join(", ")
+            );
+        }
+        ItemsCommand::Merge { into, from, reason } => {
+            let into = planning::items::resolve_id(ws.conn(), &into)?;
+            let from = from
+                .iter()
+                .map(|f| planning::items::resolve_id(ws.conn(), f))
+                .collect::<Result<Vec<_>, _>>()?;
+            let actor = ws.actor().to_string();
+            planning::merge(&mut ws, &into, &from, &actor, &reason)?;
+            println!("{} items merged into {}", from.len(), short(&into));
         }
         ItemsCommand::Metrics { json: as_json } => {
             let m = planning::metrics::metrics(ws.conn(), now)?;

@@ -618,3 +618,94 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
     assert_eq!(rows[0]["state"], "expired");
     assert_eq!(open_findings(after), items[0]["findings"].as_u64().unwrap());
 }
+
+#[test]
+fn an_item_splits_by_host_or_ha_node_and_merges_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let report = corpus("tenable/nessus/nessus_v_unknown.xml");
+    ok(&ws, &["import", report.to_str().unwrap()]);
+    ok(&ws, &["items", "regroup"]);
+    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
+    // An item on all seven hosts of the file (qa3app01-06 and qa3app09), one finding each.
+    let big = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["findings"] == 7)
+        .unwrap();
+    let (id, title) = (big["id"].as_str().unwrap(), big["title"].as_str().unwrap());
+
+    let e = refused(&ws, &["items", "split", id, "--by", "environment"]);
+    assert!(e.contains("one environment only"), "{e}");
+    assert!(refused(&ws, &["items", "split", id, "--by", "rack"])
+        .contains("expected asset, environment or ha-node"));
+
+    // Two HA pairs among the hosts: by node, node 1 of each pair (and the hosts in no pair) in
+    // one item, node 2 of each in the other.
+    {
+        let w = truce_core::Workspace::open_existing(&ws).unwrap();
+        w.conn()
+            .execute_batch(
+                "UPDATE assets SET ha_group = 'db' WHERE name IN ('qa3app01', 'qa3app02');
+                 UPDATE assets SET ha_group = 'web' WHERE name IN ('qa3app03', 'qa3app04');",
+            )
+            .unwrap();
+    }
+    assert!(ok(
+        &ws,
+        &[
+            "items",
+            "split",
+            id,
+            "--by",
+            "ha-node",
+            "--reason",
+            "one node at a time"
+        ]
+    )
+    .contains("1 new item"));
+    let hosts_of = |item: &str| -> Vec<String> {
+        let shown: serde_json::Value =
+            serde_json::from_str(&ok(&ws, &["items", "show", item, "--json"])).unwrap();
+        let mut hosts: Vec<String> = shown["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["asset"].as_str().unwrap().to_string())
+            .collect();
+        hosts.sort();
+        hosts
+    };
+    assert_eq!(
+        hosts_of(id),
+        ["qa3app01", "qa3app03", "qa3app05", "qa3app06", "qa3app09"]
+    );
+    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
+    let node2 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == format!("{title} — node 2"))
+        .expect("the node 2 item is named after its node");
+    let node2 = node2["id"].as_str().unwrap().to_string();
+    assert_eq!(hosts_of(&node2), ["qa3app02", "qa3app04"]);
+
+    // Back together, then one item per host.
+    ok(&ws, &["items", "merge", id, &node2]);
+    assert_eq!(hosts_of(id).len(), 7);
+    assert!(ok(&ws, &["items", "split", id, "--by", "asset"]).contains("6 new items"));
+    let listed: serde_json::Value = serde_json::from_str(&ok(&ws, &["items", "--json"])).unwrap();
+    let per_host: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["action"] == big["action"])
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(per_host.len(), 7);
+    assert!(
+        per_host.contains(&format!("{title} — qa3app09").as_str()),
+        "{per_host:?}"
+    );
+}

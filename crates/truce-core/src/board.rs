@@ -11,6 +11,7 @@ use crate::calendar::{self, ChangeWindow, Occurrence, WindowImportReport, Window
 use crate::error::{Error, Result};
 use crate::ids::utc_text;
 use crate::planning::exceptions::ExceptionRow;
+use crate::planning::split::SplitBy;
 use crate::planning::{self, ItemState, PersonRef, PlanningMetrics, WorkItemCard, WorkItemDetail};
 use crate::scheduling::actions::{self, AcceptReport, DropCheck, ScheduleOutcome};
 use crate::scheduling::{Conflict, OccurrenceKey, Proposal, RiskWeek};
@@ -218,6 +219,70 @@ pub struct ItemPage {
     /// The latest expiry a new exception may ask for today (the policy for its worst finding).
     pub exception_until: String,
     pub signed_in: Option<PersonRef>,
+    /// Other items with the same fix that could be merged into this one.
+    pub merge_candidates: Vec<ItemRef>,
+}
+
+/// Another item, as a choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ItemRef {
+    pub id: String,
+    pub title: String,
+    pub environment: Option<String>,
+    pub findings: u32,
+}
+
+/// Items with the same action as `id` that a merge could take (waiting, not placed).
+fn merge_candidates(ws: &Workspace, id: &str) -> Result<Vec<ItemRef>> {
+    let mut stmt = ws.conn().prepare(
+        "SELECT o.id, o.title, o.environment, (SELECT count(*) FROM work_item_findings w WHERE w.work_item_id = o.id)
+         FROM work_items i JOIN work_items o ON o.action = i.action AND o.id <> i.id
+         WHERE i.id = ?1 AND o.state IN ('backlog','proposed','deferred') ORDER BY o.title, o.id LIMIT 50",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok(ItemRef {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                environment: r.get(2)?,
+                findings: r.get(3)?,
+            })
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Split an item along a line people plan by (see `planning::split`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SplitRequest {
+    pub id: String,
+    pub by: SplitBy,
+    pub reason: String,
+}
+
+pub fn split_item(ws: &mut Workspace, _now: DateTime<Utc>, r: SplitRequest) -> Result<Vec<String>> {
+    let id = planning::items::resolve_id(ws.conn(), &r.id)?;
+    let actor = ws.actor().to_string();
+    planning::split::split_by(ws, &id, r.by, &actor, &r.reason)
+}
+
+/// Merge items with the same fix into one (`into` keeps its place in the plan).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MergeRequest {
+    pub into: String,
+    pub from: Vec<String>,
+    pub reason: String,
+}
+
+pub fn merge_items(ws: &mut Workspace, _now: DateTime<Utc>, r: MergeRequest) -> Result<()> {
+    let into = planning::items::resolve_id(ws.conn(), &r.into)?;
+    let from = r
+        .from
+        .iter()
+        .map(|f| planning::items::resolve_id(ws.conn(), f))
+        .collect::<Result<Vec<_>>>()?;
+    let actor = ws.actor().to_string();
+    planning::merge(ws, &into, &from, &actor, &r.reason)
 }
 
 pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<ItemPage> {
@@ -254,6 +319,7 @@ pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<It
         )?,
         exception_until: utc_text(now + Duration::days(i64::from(max_days))),
         signed_in: crate::device::signed_in(ws.conn())?,
+        merge_candidates: merge_candidates(ws, &id)?,
         detail,
         conflicts,
         people,

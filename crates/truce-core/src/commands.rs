@@ -58,6 +58,8 @@ commands! {
     commit: board::CommitRequest => String;
     request_exception: board::ExceptionRequest => String;
     decide_exception: board::DecideExceptionRequest => ();
+    split_item: board::SplitRequest => Vec<String>;
+    merge_items: board::MergeRequest => ();
     exceptions: board::ExceptionsRequest => Vec<crate::planning::exceptions::ExceptionRow>;
     auto_plan: board::AutoPlanRequest => crate::scheduling::Proposal;
     accept: board::AcceptRequest => crate::scheduling::actions::AcceptReport;

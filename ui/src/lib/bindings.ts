@@ -165,7 +165,12 @@ pinned: boolean, missed_commitments: number,
 /**
  * What ops promised for the occurrence the item is on, while that promise is open.
  */
-open_commitment: string | null, };
+open_commitment: string | null, 
+/**
+ * The hosts still to fix, by name, when there are at most [`NAMED_HOSTS`]; else empty
+ * (the card shows the count).
+ */
+hosts: Array<string>, };
 
 export type ItemFinding = { id: string, asset_id: string, asset: string, title: string, severity: Severity, status: FindingStatus, first_seen: string, due_at: string | null, 
 /**
@@ -357,7 +362,11 @@ exceptions: Array<ExceptionRow>,
 /**
  * The latest expiry a new exception may ask for today (the policy for its worst finding).
  */
-exception_until: string, signed_in: PersonRef | null, };
+exception_until: string, signed_in: PersonRef | null, 
+/**
+ * Other items with the same fix that could be merged into this one.
+ */
+merge_candidates: Array<ItemRef>, };
 
 export type TransitionRequest = { id: string, to: ItemState, reason: string, };
 
@@ -368,6 +377,14 @@ export type CommitRequest = { id: string, person: string, promise: string, };
 export type ExceptionRequest = { id: string, justification: string, compensating_control: string | null, expires_at: string, };
 
 export type DecideExceptionRequest = { id: string, approve: boolean, reason: string, };
+
+export type SplitRequest = { id: string, by: SplitBy, reason: string, };
+
+export type MergeRequest = { into: string, from: Array<string>, reason: string, };
+
+export type ItemRef = { id: string, title: string, environment: string | null, findings: number, };
+
+export type SplitBy = "asset" | "environment" | "ha_node";
 
 export type ExceptionsRequest = { ending_within_days: number | null, };
 
@@ -418,6 +435,8 @@ export type CommandRequests = {
   commit: CommitRequest;
   request_exception: ExceptionRequest;
   decide_exception: DecideExceptionRequest;
+  split_item: SplitRequest;
+  merge_items: MergeRequest;
   exceptions: ExceptionsRequest;
   auto_plan: AutoPlanRequest;
   accept: AcceptRequest;
@@ -445,6 +464,8 @@ export type CommandAnswers = {
   commit: string;
   request_exception: string;
   decide_exception: null;
+  split_item: Array<string>;
+  merge_items: null;
   exceptions: Array<ExceptionRow>;
   auto_plan: Proposal;
   accept: AcceptReport;

@@ -7,7 +7,7 @@ const card = (over: Partial<WorkItemCard>): WorkItemCard => ({
   id: 'id', title: 'Upgrade PHP', action: 'Upgrade to PHP 7.3', team_id: 't1', team: 'Web Platform', environment: 'prod',
   state: 'backlog', severity: 'high', known_exploited: false, findings: 3, findings_fixed: 0, assets: 2, assets_fixed: 0,
   due_at: '2026-12-10T00:00:00Z', sla: 'on_track', security_owner: null, ops_owner: null, approver: null, window_id: null,
-  window_name: null, occurrence_start: null, group_key: null, pinned: false, missed_commitments: 0, open_commitment: null, ...over,
+  window_name: null, occurrence_start: null, group_key: null, pinned: false, missed_commitments: 0, open_commitment: null, hosts: [], ...over,
 });
 
 describe('backlog', () => {

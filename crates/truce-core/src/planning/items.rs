@@ -104,6 +104,7 @@ fn cards(
                 pinned: r.get(18)?,
                 missed_commitments: r.get(19)?,
                 open_commitment: r.get(20)?,
+                hosts: Vec::new(),
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -143,8 +144,14 @@ fn cards(
             }
         }
     }
+    let few = few_open_assets(conn, &found)?;
+    let names = host_names(conn, few.values())?;
     for c in out.iter_mut() {
         let Some(s) = found.get(&c.id) else { continue };
+        if let Some(open) = few.get(&c.id) {
+            c.hosts = open.iter().filter_map(|a| names.get(a).cloned()).collect();
+            c.hosts.sort();
+        }
         c.findings = s.findings;
         c.findings_fixed = s.findings_fixed;
         c.assets = s.assets;
@@ -157,6 +164,46 @@ fn cards(
         }
     }
     Ok(out)
+}
+
+/// The open assets of the items with few enough for a card to name them. Stored aggregates are
+/// read without their asset lists (long for big items): only these few are read.
+fn few_open_assets(
+    conn: &Connection,
+    found: &HashMap<String, stats::Stats>,
+) -> Result<HashMap<String, Vec<String>>> {
+    let few = |s: &stats::Stats| (1..=NAMED_HOSTS as u32).contains(&(s.assets - s.assets_fixed));
+    let mut out: HashMap<String, Vec<String>> = found
+        .iter()
+        .filter(|(_, s)| few(s) && !s.open_assets.is_empty())
+        .map(|(id, s)| (id.clone(), s.open_assets.clone()))
+        .collect();
+    let unread: Vec<String> = found
+        .iter()
+        .filter(|(id, s)| few(s) && !out.contains_key(*id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    if !unread.is_empty() {
+        out.extend(stats::open_assets(conn, Some(&unread))?);
+    }
+    Ok(out)
+}
+
+/// Names of the given assets.
+fn host_names<'a>(
+    conn: &Connection,
+    lists: impl Iterator<Item = &'a Vec<String>>,
+) -> Result<HashMap<String, String>> {
+    let ids: Vec<&String> = lists.flatten().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let json = serde_json::to_string(&ids).expect("ids serialize");
+    let names = conn
+        .prepare("SELECT id, name FROM assets WHERE id IN (SELECT value FROM json_each(?1))")?
+        .query_map([json], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(names)
 }
 
 /// Writes recounted rows back when the connection can (outside a transaction, or inside one
@@ -324,7 +371,7 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
     })
 }
 
-fn splittable(conn: &Connection, item: &str) -> Result<()> {
+pub(super) fn splittable(conn: &Connection, item: &str) -> Result<()> {
     let state: Option<String> = conn
         .query_row("SELECT state FROM work_items WHERE id = ?1", [item], |r| {
             r.get(0)
@@ -350,7 +397,24 @@ pub fn split(
 ) -> Result<String> {
     let at = now();
     let tx = ws.write_tx()?;
-    splittable(&tx, item)?;
+    let id = split_tx(&tx, item, findings, None, (actor, &at), reason)?;
+    stats::refresh(&tx)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// [`split`] inside the caller's transaction; `title` names the new item (else it keeps the
+/// item's title). The caller refreshes the aggregates.
+pub(super) fn split_tx(
+    tx: &Connection,
+    item: &str,
+    findings: &[String],
+    title: Option<&str>,
+    by: (&str, &str),
+    reason: &str,
+) -> Result<String> {
+    let (actor, at) = by;
+    splittable(tx, item)?;
     let total: u32 = tx.query_row(
         "SELECT count(*) FROM work_item_findings WHERE work_item_id = ?1",
         [item],
@@ -360,8 +424,8 @@ pub fn split(
     let id = new_id();
     tx.execute(
         "INSERT INTO work_items (id, title, action, team_id, environment, state, security_owner_id, ops_owner_id, approver_id, group_key, pinned, created_at, updated_at)
-         SELECT ?2, title, action, team_id, environment, 'backlog', security_owner_id, ops_owner_id, approver_id, group_key, 1, ?3, ?3 FROM work_items WHERE id = ?1",
-        params![item, id, at],
+         SELECT ?2, COALESCE(?4, title), action, team_id, environment, 'backlog', security_owner_id, ops_owner_id, approver_id, group_key, 1, ?3, ?3 FROM work_items WHERE id = ?1",
+        params![item, id, at, title],
     )?;
     for f in findings {
         let n = tx.execute("UPDATE work_item_findings SET work_item_id = ?3 WHERE work_item_id = ?1 AND finding_id = ?2", params![item, f, id])?;
@@ -382,8 +446,8 @@ pub fn split(
         params![item, at],
     )?;
     field_change(
-        &tx,
-        (actor, &at),
+        tx,
+        (actor, at),
         item,
         "split",
         None,
@@ -391,16 +455,14 @@ pub fn split(
         reason,
     )?;
     field_change(
-        &tx,
-        (actor, &at),
+        tx,
+        (actor, at),
         &id,
         "created",
         None,
         Some(&format!("split from {item} with {moved} findings")),
         reason,
     )?;
-    stats::refresh(&tx)?;
-    tx.commit()?;
     Ok(id)
 }
 

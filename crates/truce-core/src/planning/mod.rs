@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod ownership;
 pub mod people;
 pub mod sla;
+pub mod split;
 pub mod states;
 pub mod stats;
 pub mod types;

@@ -142,7 +142,13 @@ pub struct WorkItemCard {
     pub missed_commitments: u32,
     /// What ops promised for the occurrence the item is on, while that promise is open.
     pub open_commitment: Option<String>,
+    /// The hosts still to fix, by name, when there are at most [`NAMED_HOSTS`]; else empty
+    /// (the card shows the count).
+    pub hosts: Vec<String>,
 }
+
+/// Up to this many hosts, a card names them instead of counting them.
+pub const NAMED_HOSTS: usize = 3;
 
 /// One finding of an item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
