@@ -156,9 +156,11 @@ fn google_export_keeps_19_00_berlin_across_dst() {
 #[test]
 fn all_day_events_stay_on_their_day() {
     let (_d, ws) = import("recurring_ical_events/one_day_event_repeat_every_day.ics");
+    // The file's only zone is its VTIMEZONE, Europe/Berlin: the days are Berlin's days.
     for d in ["2019-03-04", "2019-03-05", "2019-03-06", "2019-03-07"] {
-        assert_eq!(at_day(&ws, d, chrono_tz::UTC).len(), 1, "{d}");
+        assert_eq!(at_day(&ws, d, chrono_tz::Europe::Berlin).len(), 1, "{d}");
     }
+    // Up to 10 March 00:00 UTC: the 10th's occurrence began at Berlin midnight (23:00 UTC).
     let o = occ(&ws, day("2019-03-01"), day("2019-03-10"));
     let days: Vec<String> = o
         .iter()
@@ -172,9 +174,14 @@ fn all_day_events_stay_on_their_day() {
             "2019-03-06",
             "2019-03-07",
             "2019-03-08",
-            "2019-03-09"
+            "2019-03-09",
+            "2019-03-10"
         ]
     );
+    assert!(o
+        .iter()
+        .all(|o| o.time_zone == "Europe/Berlin"
+            && o.start_local.format("%H:%M").to_string() == "00:00"));
 
     let (_d, ws) = import("recurring_ical_events/issue_44_double_event.ics");
     let london = chrono_tz::Europe::London;
@@ -670,4 +677,33 @@ BEGIN:VEVENT\r\nUID:c\r\nSUMMARY:Quiet\r\nX-TRUCE-KIND:blackout\r\nX-TRUCE-ENVIR
         .unwrap_err()
         .to_string();
     assert!(e.contains("k.ics: line 21") && e.contains("lots"), "{e}");
+}
+
+#[test]
+fn an_all_day_freeze_starts_at_midnight_in_the_calendars_own_zone() {
+    // An Outlook-style export: a VTIMEZONE, a timed event in it, and an all-day freeze, but no
+    // X-WR-TIMEZONE. The freeze begins at midnight in Berlin, not at 00:00 UTC (01:00 there).
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n\
+BEGIN:VEVENT\r\nUID:p\r\nSUMMARY:Patch night\r\nDTSTART;TZID=Europe/Berlin:20261201T220000\r\nDURATION:PT4H\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:f\r\nSUMMARY:Year-end change freeze\r\nDTSTART;VALUE=DATE:20261218\r\nDTEND;VALUE=DATE:20270104\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let events = ical::parse("outlook.ics", ics.as_bytes(), None).unwrap();
+    let freeze = &events[1].spec;
+    assert_eq!(freeze.kind, WindowKind::Blackout);
+    assert_eq!(
+        (
+            freeze.time_zone.as_str(),
+            freeze.starts_local.to_string().as_str(),
+            freeze.duration_min
+        ),
+        ("Europe/Berlin", "2026-12-18 00:00:00", 17 * 24 * 60)
+    );
+    // Without any zone in the file, an all-day event stays at midnight UTC, as before.
+    let bare = ics
+        .replace("DTSTART;TZID=Europe/Berlin:20261201T220000", "DTSTART:20261201T210000Z")
+        .replace(
+            "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n",
+            "",
+        );
+    let events = ical::parse("bare.ics", bare.as_bytes(), None).unwrap();
+    assert_eq!(events[1].spec.time_zone, "UTC");
 }

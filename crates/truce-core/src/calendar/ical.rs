@@ -119,6 +119,10 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
     let mut stack: Vec<(String, usize)> = Vec::new();
     let mut raw: Vec<RawEvent> = Vec::new();
     let mut calendar_zone: Option<Tz> = None;
+    // The zones the file defines (VTIMEZONE). When it defines exactly one and names no calendar
+    // zone (X-WR-TIMEZONE), that is where its all-day and floating times are: an Outlook or
+    // CalDAV export of one team's calendar. With several, or none, they stay in UTC.
+    let mut defined_zones: Vec<Option<Tz>> = Vec::new();
     let mut saw_calendar = false;
     for line in LineReader::new(text.as_bytes()) {
         let n = line.number();
@@ -177,6 +181,7 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
                             .into_iter()
                             .map(|(k, v)| (k.to_ascii_uppercase(), v))
                             .collect();
+
                         ev.props.push(Prop {
                             name,
                             params,
@@ -188,6 +193,7 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
                 Some("VCALENDAR") if name == "X-WR-TIMEZONE" => {
                     calendar_zone = zone_from_tzid(&value)
                 }
+                Some("VTIMEZONE") if name == "TZID" => defined_zones.push(zone_from_tzid(&value)),
                 _ => {}
             },
         }
@@ -204,7 +210,11 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
             "not an iCalendar file: it has no BEGIN:VCALENDAR and no BEGIN:VEVENT".into(),
         ));
     }
-    let default_zone = calendar_zone.unwrap_or(Tz::UTC);
+    let only_zone = match defined_zones.as_slice() {
+        [Some(z)] => Some(*z),
+        _ => None,
+    };
+    let default_zone = calendar_zone.or(only_zone).unwrap_or(Tz::UTC);
     let mut events = Vec::new();
     for ev in &raw {
         if let Some(e) =
