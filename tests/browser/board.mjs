@@ -209,7 +209,20 @@ export function registerBoardTests(ctx) {
     if (expected.placements.length) {
       const first = expected.placements[0];
       await proposal.locator(`[data-proposal="${first.item_id}"]`).getByRole('button', { name: 'Accept' }).click();
+      // The demo's items are years overdue: a late place is not accepted without a reason.
+      await page.getByTestId('toast').filter({ hasText: 'Accepted: 0 scheduled; 1 need a reason' }).waitFor();
+      assert.equal((await stored(ctx)).items.find((i) => i.id === first.item_id).window_id, null);
+      const ask = page.getByRole('dialog', { name: 'One proposed place needs a reason' });
+      assert.match(await ask.innerText(), /Ends \d+ years after the due date/);
+      await page.screenshot({ path: join(ctx.shots, 'browser-autoplan-needs-reason.png') });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.screenshot({ path: join(ctx.shots, 'browser-autoplan-needs-reason-dark.png') });
+      await page.emulateMedia({ colorScheme: 'light' });
+      await ask.getByLabel('Reason for these places').fill('CAB 24 Nov: overdue, first free night');
+      await ask.getByRole('button', { name: 'Schedule them with this reason' }).click();
       await page.getByTestId('toast').filter({ hasText: 'Accepted: 1 scheduled' }).waitFor();
+      const why = (await ctx.bridge.invoke('item', { id: first.item_id })).detail.history.map((h) => h.reason ?? '');
+      assert.ok(why.some((r) => r.startsWith('CAB 24 Nov: overdue, first free night')), JSON.stringify(why));
       assert.equal((await stored(ctx)).items.find((i) => i.id === first.item_id).occurrence_start, first.occurrence.start_utc);
     }
     await proposal.getByRole('button', { name: 'Close' }).click();

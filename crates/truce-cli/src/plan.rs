@@ -56,6 +56,10 @@ pub struct PlanArgs {
     /// With --accept: only this item (repeatable)
     #[arg(long = "item", value_name = "ID")]
     pub items: Vec<String>,
+    /// With --accept: why placements with soft conflicts (late, double-booked) are accepted;
+    /// without it they are left out and listed
+    #[arg(long, requires = "accept")]
+    pub reason: Option<String>,
     /// How many days ahead to look for occurrences
     #[arg(long, default_value_t = load::HORIZON_DAYS)]
     pub days: i64,
@@ -74,7 +78,7 @@ pub fn plan(ws: &mut Workspace, a: PlanArgs) -> Result<ExitCode> {
     let now = a.clock.now()?;
     if a.accept {
         let only = (!a.items.is_empty()).then_some(a.items.as_slice());
-        let report = actions::accept(ws, only, now, a.days)?;
+        let report = actions::accept(ws, only, a.reason.as_deref(), now, a.days)?;
         if a.json {
             print_json(&report);
         } else {
@@ -82,6 +86,17 @@ pub fn plan(ws: &mut Workspace, a: PlanArgs) -> Result<ExitCode> {
             for s in &report.skipped {
                 for c in &s.conflicts {
                     println!("  not scheduled {}: {}", s.item_id, c.message);
+                }
+            }
+            if !report.needs_reason.is_empty() {
+                println!(
+                    "{} item(s) need a reason (accept them with --reason):",
+                    report.needs_reason.len()
+                );
+                for s in &report.needs_reason {
+                    for c in &s.conflicts {
+                        println!("  {}: {}", s.item_id, c.message);
+                    }
                 }
             }
         }

@@ -470,10 +470,20 @@ pub fn auto_plan(ws: &mut Workspace, now: DateTime<Utc>, r: AutoPlanRequest) -> 
 pub struct AcceptRequest {
     pub items: Option<Vec<String>>,
     pub days: u32,
+    /// A person's reason for the placements with soft conflicts; without one they are left
+    /// out and listed (`needs_reason`).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 pub fn accept(ws: &mut Workspace, now: DateTime<Utc>, r: AcceptRequest) -> Result<AcceptReport> {
-    actions::accept(ws, r.items.as_deref(), now, i64::from(r.days))
+    actions::accept(
+        ws,
+        r.items.as_deref(),
+        r.reason.as_deref(),
+        now,
+        i64::from(r.days),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

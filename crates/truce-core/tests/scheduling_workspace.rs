@@ -327,9 +327,40 @@ fn the_auto_plan_fills_tuesdays_around_the_freeze_and_accepting_it_schedules_eve
         ),
         0
     );
-    let accepted = actions::accept(&mut p.ws, None, now(), 60).unwrap();
+    // Every placement is late: as with a drop, none is accepted without a person's reason.
+    let unreasoned = actions::accept(&mut p.ws, None, None, now(), 60).unwrap();
+    assert_eq!(
+        (unreasoned.scheduled.len(), unreasoned.needs_reason.len()),
+        (0, 5)
+    );
+    assert!(unreasoned.needs_reason.iter().all(|c| c
+        .conflicts
+        .iter()
+        .any(|x| x.code == ConflictCode::AfterDueDate)));
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(*) FROM work_items WHERE window_id IS NOT NULL"
+        ),
+        0
+    );
+    let accepted = actions::accept(
+        &mut p.ws,
+        None,
+        Some("CAB 24 Nov: overdue since 2013"),
+        now(),
+        60,
+    )
+    .unwrap();
     assert_eq!(accepted.scheduled.len(), 5);
-    assert!(accepted.skipped.is_empty());
+    assert!(accepted.skipped.is_empty() && accepted.needs_reason.is_empty());
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(DISTINCT entity_id) FROM change_log WHERE entity = 'work_item' AND field = 'state' AND reason LIKE 'CAB 24 Nov: overdue since 2013 (auto-plan:%'"
+        ),
+        5
+    );
     assert_eq!(
         scalar(
             &p.ws,

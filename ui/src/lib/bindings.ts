@@ -306,7 +306,12 @@ export type AcceptReport = { scheduled: Array<string>,
 /**
  * Items the proposal placed that could not be scheduled any more, with why.
  */
-skipped: Array<DropCheck>, };
+skipped: Array<DropCheck>, 
+/**
+ * Items whose place has soft conflicts (late, double-booked...) that a drop would take only
+ * with a reason: left unscheduled until a person gives one.
+ */
+needs_reason: Array<DropCheck>, };
 
 export type BoardRequest = { from: string, to: string, };
 
@@ -396,7 +401,12 @@ state: string, requested_by: string, requested_by_id: string, requested_at: stri
 
 export type AutoPlanRequest = { days: number, };
 
-export type AcceptRequest = { items: Array<string> | null, days: number, };
+export type AcceptRequest = { items: Array<string> | null, days: number, 
+/**
+ * A person's reason for the placements with soft conflicts; without one they are left
+ * out and listed (`needs_reason`).
+ */
+reason: string | null, };
 
 export type DashboardRequest = { weeks: number, };
 

@@ -188,7 +188,14 @@ fn on_a_workspace(dir: &std::path::Path) {
         proposal.unplaced.len()
     );
     let start = Instant::now();
-    let accepted = actions::accept(&mut ws, None, now, 350).unwrap();
+    let accepted = actions::accept(
+        &mut ws,
+        None,
+        Some("benchmark: accept the whole plan"),
+        now,
+        350,
+    )
+    .unwrap();
     println!(
         "ws-accept accepting that whole auto-plan (checked, then written in one transaction): {:.2} s; scheduled {}, skipped {}",
         start.elapsed().as_secs_f64(),

@@ -117,17 +117,26 @@ pub struct AcceptReport {
     pub scheduled: Vec<String>,
     /// Items the proposal placed that could not be scheduled any more, with why.
     pub skipped: Vec<DropCheck>,
+    /// Items whose place has soft conflicts (late, double-booked...) that a drop would take only
+    /// with a reason: left unscheduled until a person gives one.
+    pub needs_reason: Vec<DropCheck>,
 }
 
 /// Accepts the auto-plan: all of it (`only` None) or the named items. The proposal is made
 /// again (it is deterministic) and each placement goes through the same checks as a drop, so
 /// a plan that changed meanwhile is never forced.
+///
+/// A placement with soft conflicts is scheduled only with `reason` (a person's words, kept in
+/// the item's history beside the conflicts), as a drop would be; without one it is listed in
+/// `needs_reason` and left as it is.
 pub fn accept(
     ws: &mut Workspace,
     only: Option<&[String]>,
+    reason: Option<&str>,
     now: DateTime<Utc>,
     days: i64,
 ) -> Result<AcceptReport> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let planner = load::whole(ws.conn(), now, days)?;
     let proposal = planner.propose();
     if let Some(ids) = only {
@@ -157,6 +166,7 @@ pub fn accept(
     let mut report = AcceptReport {
         scheduled: Vec::new(),
         skipped: Vec::new(),
+        needs_reason: Vec::new(),
     };
     let mut accepted: Vec<(&Placement, String, String)> = Vec::new();
     for (p, conflicts) in chosen.into_iter().zip(checks) {
@@ -167,7 +177,17 @@ pub fn accept(
             });
             continue;
         }
-        let why = history_reason(&format!("auto-plan accepted: {}", p.why), &conflicts);
+        let why = match (conflicts.is_empty(), reason) {
+            (true, _) => history_reason(&format!("auto-plan accepted: {}", p.why), &conflicts),
+            (false, Some(r)) => history_reason(&format!("{r} (auto-plan: {})", p.why), &conflicts),
+            (false, None) => {
+                report.needs_reason.push(DropCheck {
+                    item_id: p.item_id.clone(),
+                    conflicts,
+                });
+                continue;
+            }
+        };
         accepted.push((p, p.occurrence.start_utc.to_rfc3339(), why));
     }
     let placings: Vec<planning::states::Placing> = accepted
