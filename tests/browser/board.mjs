@@ -130,6 +130,35 @@ export function registerBoardTests(ctx) {
     await page.close();
   });
 
+  test('two items onto a window with room for one: the board offers to place the one that fits', async () => {
+    const page = await ctx.page();
+    // Room for one on the weekly Linux window (the demo sets no limit; its 15 Dec is empty).
+    const w = (await ctx.bridge.invoke('windows', {})).find((x) => x.name === 'Weekly Linux patching');
+    const keys = ['name', 'kind', 'description', 'time_zone', 'starts_local', 'duration_min', 'rrule', 'exrule', 'exdates', 'rdates', 'environments', 'asset_tags', 'teams', 'max_assets'];
+    const spec = Object.fromEntries(keys.map((k) => [k, w[k] ?? null]));
+    await ctx.bridge.invoke('save_window', { id: w.id, spec: { ...spec, max_items: 1 } });
+    await page.getByRole('button', { name: 'Board', exact: true }).click();
+    await page.locator('[data-item-id]').first().waitFor();
+    await weekOfDec14(page);
+    const [a, b] = await qaBacklog(ctx);
+    await page.locator(`[data-item-id="${a.id}"]`).click();
+    await page.locator(`[data-item-id="${b.id}"]`).click({ modifiers: ['Control'] });
+    await page.locator(`[data-item-id="${b.id}"]`).dragTo(occ(page, 'Weekly Linux patching', TUESDAY));
+    const offer = page.getByRole('dialog', { name: 'Only 1 of the 2 fits on' });
+    await offer.waitFor();
+    assert.match(await offer.innerText(), /takes at most 1 item; with this one it would hold 2/);
+    await page.screenshot({ path: join(ctx.shots, 'browser-board-one-of-two.png') });
+    await offer.getByRole('button', { name: 'Place the one that fits' }).click();
+    // It is overdue like every demo item: the usual confirmation follows.
+    await page.getByRole('dialog').getByLabel('Reason').fill('one tonight, the other next week');
+    await page.getByRole('button', { name: 'Schedule anyway' }).click();
+    const tuesday = occ(page, 'Weekly Linux patching', TUESDAY);
+    await tuesday.locator(`[data-item-id="${a.id}"]`).waitFor();
+    const placed = (await stored(ctx)).items.filter((i) => i.occurrence_start === TUESDAY).map((i) => i.id);
+    assert.deepEqual(placed, [a.id], 'the first dropped fits; the second stays in the backlog');
+    await page.close();
+  });
+
   test('filters narrow the backlog by text, severity, SLA, team and environment', async () => {
     const page = await openBoard(ctx);
     const b = await stored(ctx);

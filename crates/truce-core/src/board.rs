@@ -140,6 +140,9 @@ pub struct DropTarget {
     /// True when the drop is allowed only with a person's confirmation and reason.
     pub needs_confirmation: bool,
     pub checks: Vec<DropCheck>,
+    /// When several items are refused together: those that could still land there, in order
+    /// (the page offers to place just them).
+    pub fitting: Vec<String>,
 }
 
 pub fn drop_targets(
@@ -151,8 +154,15 @@ pub fn drop_targets(
         .into_iter()
         .map(|target| {
             let checks = actions::check_drop(ws, &r.items, &target, now)?;
+            let refused = checks.iter().any(DropCheck::refused);
+            let fitting = if refused && r.items.len() > 1 {
+                actions::fitting(ws, &r.items, &target, now)?
+            } else {
+                Vec::new()
+            };
             Ok(DropTarget {
-                refused: checks.iter().any(DropCheck::refused),
+                refused,
+                fitting,
                 needs_confirmation: !checks.iter().any(DropCheck::refused)
                     && checks.iter().any(DropCheck::needs_confirmation),
                 target,

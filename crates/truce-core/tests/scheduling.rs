@@ -186,7 +186,14 @@ fn capacity_counts_other_items_and_distinct_assets_but_not_the_item_itself() {
     let c = p.check("c", &sat.key).unwrap();
     assert_eq!(c.len(), 1, "{c:?}");
     assert_eq!(c[0].code, ConflictCode::CapacityExceeded);
-    assert_eq!(c[0].facts["items"], "2");
+    // Two there already: with c it would hold three, over its two.
+    assert_eq!(c[0].facts["items"], "3");
+    assert!(
+        c[0].message
+            .contains("takes at most 2 items; with this one it would hold 3"),
+        "{}",
+        c[0].message
+    );
     assert_eq!(
         codes(&p, "a", &sat),
         vec![],

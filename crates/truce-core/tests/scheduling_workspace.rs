@@ -269,6 +269,11 @@ fn three_items_onto_room_for_two_are_refused_together() {
     };
     assert!(!codes(&checks)[1].contains(&ConflictCode::CapacityExceeded));
     assert!(codes(&checks)[2].contains(&ConflictCode::CapacityExceeded));
+    // The board offers to place the two that fit, in the order dropped.
+    assert_eq!(
+        actions::fitting(&p.ws, &p.items[..3], &target, now()).unwrap(),
+        p.items[..2]
+    );
     assert_eq!(
         scalar(
             &p.ws,

@@ -346,7 +346,12 @@ refused: boolean,
 /**
  * True when the drop is allowed only with a person's confirmation and reason.
  */
-needs_confirmation: boolean, checks: Array<DropCheck>, };
+needs_confirmation: boolean, checks: Array<DropCheck>, 
+/**
+ * When several items are refused together: those that could still land there, in order
+ * (the page offers to place just them).
+ */
+fitting: Array<string>, };
 
 export type ScheduleRequest = { items: Array<string>, target: OccurrenceKey, reason: string, confirmed: boolean, };
 

@@ -66,6 +66,28 @@ pub fn check_drop(
         .collect())
 }
 
+/// Of `items` dropped together on `target` and refused, the ones that could still go there, in
+/// the order dropped: each checked as if the ones kept before it had landed (four of six when
+/// the window has four places left). Empty when none fits.
+pub fn fitting(
+    ws: &Workspace,
+    items: &[String],
+    target: &OccurrenceKey,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let planner = load::around(ws.conn(), now, items, target)?;
+    let keys: Vec<(&str, &OccurrenceKey)> = items.iter().map(|i| (i.as_str(), target)).collect();
+    let checks = planner
+        .check_in_order(&keys, |c| !c.iter().any(|x| x.hard))
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(items
+        .iter()
+        .zip(checks)
+        .filter(|(_, c)| !c.iter().any(|x| x.hard))
+        .map(|(i, _)| i.clone())
+        .collect())
+}
+
 /// Schedules `items` on `target` if no hard conflict stands in the way and, when there are soft
 /// ones, only with `confirmed` set and a reason: the conflicts accepted are recorded with it.
 pub fn schedule(

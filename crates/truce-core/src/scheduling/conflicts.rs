@@ -406,9 +406,16 @@ impl Planner {
                     ]),
                 )
             }
-            Problem::TooManyItems(have, max) => (
-                format!("“{name}” on {when} already holds {have} of its {max} items"),
-                facts([("items", have.to_string()), ("max_items", max.to_string())]),
+            Problem::TooManyItems(others, max) => (
+                format!(
+                    "“{name}” on {when} takes at most {max} item{}; with this one it would hold {}",
+                    if *max == 1 { "" } else { "s" },
+                    others + 1
+                ),
+                facts([
+                    ("items", (others + 1).to_string()),
+                    ("max_items", max.to_string()),
+                ]),
             ),
             Problem::TooManyAssets(would, max) => (
                 format!("“{name}” on {when} would hold {would} assets; its limit is {max}"),
