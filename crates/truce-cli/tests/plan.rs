@@ -157,9 +157,28 @@ fn auto_plan_proposes_then_accepts_and_the_plan_has_no_refused_conflict() {
     assert_eq!(proposal["unplaced"].as_array().unwrap().len(), 0);
     // Nothing is written by a proposal.
     assert!(ok(&ws, &["conflicts"]).contains("no conflicts in the plan"));
-    let accepted = json(
+    // Every place is after its item's due date: without a reason nothing is scheduled and the
+    // five are listed, as five drops would ask.
+    let waiting = json(
         &ws,
         &["plan", "--auto", "--accept", "--days", "60", "--json"],
+    );
+    assert_eq!(waiting["scheduled"].as_array().unwrap().len(), 0);
+    assert_eq!(waiting["needs_reason"].as_array().unwrap().len(), 5);
+    assert!(ok(&ws, &["plan", "--auto", "--accept", "--days", "60"])
+        .contains("5 item(s) need a reason (accept them with --reason)"));
+    let accepted = json(
+        &ws,
+        &[
+            "plan",
+            "--auto",
+            "--accept",
+            "--days",
+            "60",
+            "--reason",
+            "CAB: overdue, next nights",
+            "--json",
+        ],
     );
     assert_eq!(accepted["scheduled"].as_array().unwrap().len(), 5);
     let conflicts = json(&ws, &["conflicts", "--json"]);
