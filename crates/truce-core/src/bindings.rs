@@ -62,6 +62,8 @@ pub fn typescript() -> String {
         crate::board::CardsRequest::decl(),
         crate::board::DropTargetsRequest::decl(),
         crate::board::DropTarget::decl(),
+        crate::board::MoveTargetsRequest::decl(),
+        crate::board::MoveTarget::decl(),
         crate::board::ScheduleRequest::decl(),
         crate::board::UnscheduleRequest::decl(),
         crate::board::ItemRequest::decl(),

@@ -172,6 +172,72 @@ pub fn drop_targets(
         .collect()
 }
 
+/// Where the selected items could go, beyond the week in view: every maintenance occurrence
+/// from now until `until` (default: 8 weeks after the latest due date among them, at least 8
+/// weeks from now), each with its verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MoveTargetsRequest {
+    pub items: Vec<String>,
+    pub until: Option<String>,
+}
+
+/// One place the Move dialog offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MoveTarget {
+    pub occurrence: BoardOccurrence,
+    pub verdict: DropTarget,
+}
+
+/// The most occurrences a Move dialog lists (a year of weekly windows, several of them).
+const MOVE_TARGETS: usize = 300;
+
+pub fn move_targets(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: MoveTargetsRequest,
+) -> Result<Vec<MoveTarget>> {
+    let until = match &r.until {
+        Some(u) => instant(u)?,
+        None => {
+            let cards = planning::items::cards_of(ws.conn(), now, &r.items)?;
+            let latest_due = cards
+                .iter()
+                .filter_map(|c| c.due_at.as_deref().and_then(|d| instant(d).ok()))
+                .max()
+                .unwrap_or(now);
+            latest_due.max(now) + Duration::weeks(8)
+        }
+    };
+    let occurrences: Vec<Occurrence> = calendar::occurrences(ws.conn(), now, until)?
+        .into_iter()
+        .filter(|o| o.kind == WindowKind::Maintenance && o.start_utc >= now)
+        .take(MOVE_TARGETS)
+        .collect();
+    let targets = occurrences
+        .iter()
+        .map(|o| OccurrenceKey {
+            window_id: o.window_id.clone(),
+            start_utc: o.start_utc,
+        })
+        .collect();
+    let verdicts = drop_targets(
+        ws,
+        now,
+        DropTargetsRequest {
+            items: r.items,
+            targets,
+        },
+    )?;
+    Ok(occurrences
+        .into_iter()
+        .zip(verdicts)
+        .map(|(o, verdict)| MoveTarget {
+            occurrence: occurrence_row(o),
+            verdict,
+        })
+        .collect())
+}
+
 /// Put items on an occurrence. With soft conflicts, nothing happens until `confirmed` with a reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ScheduleRequest {

@@ -50,6 +50,7 @@ commands! {
     board: board::BoardRequest => board::Board;
     cards: board::CardsRequest => Vec<crate::planning::WorkItemCard>;
     drop_targets: board::DropTargetsRequest => Vec<board::DropTarget>;
+    move_targets: board::MoveTargetsRequest => Vec<board::MoveTarget>;
     schedule: board::ScheduleRequest => crate::scheduling::actions::ScheduleOutcome;
     unschedule: board::UnscheduleRequest => ();
     item: board::ItemRequest => board::ItemPage;

@@ -353,6 +353,10 @@ needs_confirmation: boolean, checks: Array<DropCheck>,
  */
 fitting: Array<string>, };
 
+export type MoveTargetsRequest = { items: Array<string>, until: string | null, };
+
+export type MoveTarget = { occurrence: BoardOccurrence, verdict: DropTarget, };
+
 export type ScheduleRequest = { items: Array<string>, target: OccurrenceKey, reason: string, confirmed: boolean, };
 
 export type UnscheduleRequest = { items: Array<string>, reason: string, 
@@ -442,6 +446,7 @@ export type CommandRequests = {
   board: BoardRequest;
   cards: CardsRequest;
   drop_targets: DropTargetsRequest;
+  move_targets: MoveTargetsRequest;
   schedule: ScheduleRequest;
   unschedule: UnscheduleRequest;
   item: ItemRequest;
@@ -471,6 +476,7 @@ export type CommandAnswers = {
   board: Board;
   cards: Array<WorkItemCard>;
   drop_targets: Array<DropTarget>;
+  move_targets: Array<MoveTarget>;
   schedule: ScheduleOutcome;
   unschedule: null;
   item: ItemPage;
