@@ -569,7 +569,21 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
     };
     assert_eq!(open_findings(now), 0, "risk accepted while in force");
 
-    // Rejected: the other item's findings stay open, and who said no and why is kept.
+    // Rejected: the other item's findings stay open, their clock runs on (the due date does not
+    // move), and who said no and why is kept.
+    let due_of = |item: &str| {
+        let shown: serde_json::Value = serde_json::from_str(
+            &ok_at(
+                &ws,
+                "2027-01-20T00:00:00Z",
+                &["items", "show", item, "--json"],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        shown["item"]["due_at"].clone()
+    };
+    let due_before = due_of(second);
     let asked = ask("Dana", second, "2027-02-01").unwrap();
     let other = asked.split_whitespace().nth(1).unwrap().to_string();
     let e = ok_at(
@@ -603,6 +617,11 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
     .unwrap();
     let text = ok_at(&ws, now, &["exceptions", "list", "--item", second]).unwrap();
     assert!(text.contains("rejected by Sam: “patch exists”"), "{text}");
+    assert_eq!(
+        due_of(second),
+        due_before,
+        "a rejected exception pauses nothing"
+    );
 
     // Past its expiry the accepted findings reopen.
     let after = "2027-01-21T00:00:00Z";

@@ -21,5 +21,8 @@ CREATE TABLE exception_policies (
 INSERT INTO exception_policies (severity, max_days) VALUES
     ('critical', 30), ('high', 90), ('medium', 180), ('low', 365), ('info', 365);
 
--- Who decided an exception and why it was refused.
+-- Who decided an exception (approved or rejected), when and why. approved_at stays what the SLA
+-- clock reads: only an approval pauses it.
+ALTER TABLE exceptions ADD COLUMN decided_by TEXT REFERENCES people(id);
+ALTER TABLE exceptions ADD COLUMN decided_at TEXT;
 ALTER TABLE exceptions ADD COLUMN decided_reason TEXT;

@@ -221,30 +221,13 @@ pub fn approve(
             day(&expires)
         )));
     }
-    tx.execute(
-        "UPDATE exceptions SET state = 'approved', approved_by = ?2, approved_at = ?3, decided_reason = ?4 WHERE id = ?1",
-        params![id, who, at, reason.trim()],
-    )?;
-    log(
+    decided(
         &tx,
         (&actor, &at),
-        ("exception", id),
-        "state",
-        Some("requested"),
-        Some("approved"),
-        Some(reason),
+        id,
+        (&who, "approved", reason),
+        item.as_deref(),
     )?;
-    if let Some(i) = &item {
-        log(
-            &tx,
-            (&actor, &at),
-            ("work_item", i),
-            "exception",
-            Some("requested"),
-            Some("approved"),
-            Some(reason),
-        )?;
-    }
     let covered = "SELECT f.id FROM findings f WHERE f.status = 'open' AND (f.id = ?1 OR f.id IN (SELECT finding_id FROM work_item_findings WHERE work_item_id = ?2))";
     let ids: Vec<String> = tx
         .prepare(covered)?
@@ -282,31 +265,58 @@ pub fn reject(
     let at = utc_text(now);
     let tx = ws.write_tx()?;
     let (who, item, _, _) = decider(&tx, id, by, reason, "reject")?;
-    tx.execute(
-        "UPDATE exceptions SET state = 'rejected', approved_by = ?2, approved_at = ?3, decided_reason = ?4 WHERE id = ?1",
-        params![id, who, at, reason.trim()],
-    )?;
-    log(
+    decided(
         &tx,
         (&actor, &at),
+        id,
+        (&who, "rejected", reason),
+        item.as_deref(),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records the decision on exception `id` (`decision`: who, the new state, why), in the row and
+/// in the change log of the exception and of its item.
+fn decided(
+    conn: &Connection,
+    by: (&str, &str),
+    id: &str,
+    decision: (&str, &str, &str),
+    item: Option<&str>,
+) -> Result<()> {
+    let ((actor, at), (who, state, reason)) = (by, decision);
+    conn.execute(
+        "UPDATE exceptions SET state = ?2, decided_by = ?3, decided_at = ?4, decided_reason = ?5 WHERE id = ?1",
+        params![id, state, who, at, reason.trim()],
+    )?;
+    // Only an approval pauses the findings' SLA clock (sla::CLOCK_START_SQL reads approved_at).
+    if state == "approved" {
+        conn.execute(
+            "UPDATE exceptions SET approved_by = ?2, approved_at = ?3 WHERE id = ?1",
+            params![id, who, at],
+        )?;
+    }
+    log(
+        conn,
+        (actor, at),
         ("exception", id),
         "state",
         Some("requested"),
-        Some("rejected"),
+        Some(state),
         Some(reason),
     )?;
-    if let Some(i) = &item {
+    if let Some(i) = item {
         log(
-            &tx,
-            (&actor, &at),
+            conn,
+            (actor, at),
             ("work_item", i),
             "exception",
             Some("requested"),
-            Some("rejected"),
+            Some(state),
             Some(reason),
         )?;
     }
-    tx.commit()?;
     Ok(())
 }
 
@@ -384,13 +394,13 @@ pub fn list(conn: &Connection, filter: &Filter<'_>) -> Result<Vec<ExceptionRow>>
     let mut stmt = conn.prepare(
         "SELECT e.id, e.work_item_id, COALESCE(i.title, fi.title), e.finding_id, e.justification,
                 e.compensating_control, e.state, COALESCE(r.name, e.requested_by), e.created_at,
-                d.name, e.approved_at, e.decided_reason, e.expires_at, e.requested_by
+                d.name, e.decided_at, e.decided_reason, e.expires_at, e.requested_by
          FROM exceptions e
          LEFT JOIN work_items i ON i.id = e.work_item_id
          LEFT JOIN work_item_findings wf ON wf.finding_id = e.finding_id
          LEFT JOIN work_items fi ON fi.id = wf.work_item_id
          LEFT JOIN people r ON r.id = e.requested_by
-         LEFT JOIN people d ON d.id = e.approved_by
+         LEFT JOIN people d ON d.id = e.decided_by
          WHERE (?1 IS NULL OR e.work_item_id = ?1 OR wf.work_item_id = ?1)
            AND (?2 IS NULL OR (e.state IN ('requested','approved') AND e.expires_at < ?2))
          ORDER BY e.expires_at, e.created_at",
