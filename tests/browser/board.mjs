@@ -159,6 +159,23 @@ export function registerBoardTests(ctx) {
     await page.close();
   });
 
+  test('the auto-plan of a filtered board plans only the items the filters show', async () => {
+    const page = await openBoard(ctx);
+    await page.getByLabel('Environment', { exact: true }).selectOption('prod');
+    const b = await stored(ctx);
+    const shown = b.items.filter((i) => i.environment === 'prod' && i.window_id === null && !['done', 'verified'].includes(i.state));
+    await page.getByTestId('backlog-count').filter({ hasText: `${shown.length} item` }).waitFor();
+    await page.getByRole('button', { name: 'Auto-plan' }).click();
+    const proposal = page.getByRole('complementary', { name: 'Auto-plan proposal' });
+    await proposal.waitFor();
+    assert.match(await page.getByTestId('toast').innerText(), new RegExp(`For the ${shown.length} items the filters show`));
+    const expected = await ctx.bridge.invoke('auto_plan', { days: 120, among: shown.map((i) => i.id) });
+    const ids = await proposal.locator('[data-proposal]').evaluateAll((els) => els.map((e) => e.getAttribute('data-proposal')));
+    assert.deepEqual(ids.sort(), expected.placements.map((x) => x.item_id).sort());
+    assert.ok(ids.length > 0 && ids.every((id) => shown.some((i) => i.id === id)), 'only prod items are proposed');
+    await page.close();
+  });
+
   test('filters narrow the backlog by text, severity, SLA, team and environment', async () => {
     const page = await openBoard(ctx);
     const b = await stored(ctx);

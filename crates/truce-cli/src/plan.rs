@@ -78,7 +78,7 @@ pub fn plan(ws: &mut Workspace, a: PlanArgs) -> Result<ExitCode> {
     let now = a.clock.now()?;
     if a.accept {
         let only = (!a.items.is_empty()).then_some(a.items.as_slice());
-        let report = actions::accept(ws, only, a.reason.as_deref(), now, a.days)?;
+        let report = actions::accept(ws, only, None, a.reason.as_deref(), now, a.days)?;
         if a.json {
             print_json(&report);
         } else {
@@ -102,7 +102,7 @@ pub fn plan(ws: &mut Workspace, a: PlanArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let proposal = actions::auto_plan(ws, now, a.days)?;
+    let proposal = actions::auto_plan(ws, now, a.days, None)?;
     if a.json {
         print_json(&proposal);
     } else {

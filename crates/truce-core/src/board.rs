@@ -535,10 +535,13 @@ pub fn exceptions(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AutoPlanRequest {
     pub days: u32,
+    /// Plan only these items (the board's filtered backlog); None: every item.
+    #[serde(default)]
+    pub among: Option<Vec<String>>,
 }
 
 pub fn auto_plan(ws: &mut Workspace, now: DateTime<Utc>, r: AutoPlanRequest) -> Result<Proposal> {
-    actions::auto_plan(ws, now, i64::from(r.days))
+    actions::auto_plan(ws, now, i64::from(r.days), r.among.as_deref())
 }
 
 /// Accept the auto-plan: every placement (`items` None) or the named items'.
@@ -550,12 +553,16 @@ pub struct AcceptRequest {
     /// out and listed (`needs_reason`).
     #[serde(default)]
     pub reason: Option<String>,
+    /// The items the proposal was made for (as `AutoPlanRequest::among`).
+    #[serde(default)]
+    pub among: Option<Vec<String>>,
 }
 
 pub fn accept(ws: &mut Workspace, now: DateTime<Utc>, r: AcceptRequest) -> Result<AcceptReport> {
     actions::accept(
         ws,
         r.items.as_deref(),
+        r.among.as_deref(),
         r.reason.as_deref(),
         now,
         i64::from(r.days),

@@ -295,10 +295,10 @@ fn three_items_onto_room_for_two_are_refused_together() {
 fn the_auto_plan_fills_tuesdays_around_the_freeze_and_accepting_it_schedules_everything() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = plan(dir.path());
-    let proposal = actions::auto_plan(&p.ws, now(), 60).unwrap();
+    let proposal = actions::auto_plan(&p.ws, now(), 60, None).unwrap();
     assert_eq!(
         proposal,
-        actions::auto_plan(&p.ws, now(), 60).unwrap(),
+        actions::auto_plan(&p.ws, now(), 60, None).unwrap(),
         "deterministic"
     );
     let starts: Vec<String> = proposal
@@ -333,7 +333,7 @@ fn the_auto_plan_fills_tuesdays_around_the_freeze_and_accepting_it_schedules_eve
         0
     );
     // Every placement is late: as with a drop, none is accepted without a person's reason.
-    let unreasoned = actions::accept(&mut p.ws, None, None, now(), 60).unwrap();
+    let unreasoned = actions::accept(&mut p.ws, None, None, None, now(), 60).unwrap();
     assert_eq!(
         (unreasoned.scheduled.len(), unreasoned.needs_reason.len()),
         (0, 5)
@@ -351,6 +351,7 @@ fn the_auto_plan_fills_tuesdays_around_the_freeze_and_accepting_it_schedules_eve
     );
     let accepted = actions::accept(
         &mut p.ws,
+        None,
         None,
         Some("CAB 24 Nov: overdue since 2013"),
         now(),
@@ -554,5 +555,48 @@ fn a_drop_check_answers_as_the_whole_plan_does() {
     assert!(
         last_windows.contains("no window before it can take this item"),
         "{last_windows:?}"
+    );
+}
+
+#[test]
+fn the_auto_plan_of_a_filtered_board_places_only_what_the_filters_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = plan(dir.path());
+    // Two of the five items shown (say, a filter on the NLA fix and one other).
+    let shown = vec![p.items[4].clone(), p.items[1].clone()];
+    let proposal = actions::auto_plan(&p.ws, now(), 60, Some(&shown)).unwrap();
+    let mut placed: Vec<&str> = proposal
+        .placements
+        .iter()
+        .map(|x| x.item_id.as_str())
+        .collect();
+    placed.sort();
+    let mut want: Vec<&str> = shown.iter().map(String::as_str).collect();
+    want.sort();
+    assert_eq!(placed, want, "only the items shown are planned");
+    // Alone, they take the first Tuesday (two per Tuesday), not the places the whole plan gives.
+    assert!(proposal
+        .placements
+        .iter()
+        .all(|x| x.occurrence.start_utc.to_rfc3339() == "2026-11-24T21:00:00+00:00"));
+    // Accepting makes the same proposal for the same items, and schedules those two only.
+    let r = actions::accept(
+        &mut p.ws,
+        None,
+        Some(&shown),
+        Some("filtered plan"),
+        now(),
+        60,
+    )
+    .unwrap();
+    let mut scheduled = r.scheduled.clone();
+    scheduled.sort();
+    assert_eq!(scheduled, want);
+    assert_eq!(
+        scalar(
+            &p.ws,
+            "SELECT count(*) FROM work_items WHERE window_id IS NOT NULL"
+        ),
+        2
     );
 }

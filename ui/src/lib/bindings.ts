@@ -408,14 +408,22 @@ export type ExceptionRow = { id: string, item_id: string | null, item_title: str
  */
 state: string, requested_by: string, requested_by_id: string, requested_at: string, decided_by: string | null, decided_at: string | null, decided_reason: string | null, expires_at: string, };
 
-export type AutoPlanRequest = { days: number, };
+export type AutoPlanRequest = { days: number, 
+/**
+ * Plan only these items (the board's filtered backlog); None: every item.
+ */
+among: Array<string> | null, };
 
 export type AcceptRequest = { items: Array<string> | null, days: number, 
 /**
  * A person's reason for the placements with soft conflicts; without one they are left
  * out and listed (`needs_reason`).
  */
-reason: string | null, };
+reason: string | null, 
+/**
+ * The items the proposal was made for (as `AutoPlanRequest::among`).
+ */
+among: Array<string> | null, };
 
 export type DashboardRequest = { weeks: number, };
 

@@ -25,6 +25,11 @@ export const emptyFilter = (): BacklogFilter => ({
   knownExploited: false,
 });
 
+/** Whether `f` narrows the backlog at all. */
+export function isFiltering(f: BacklogFilter): boolean {
+  return JSON.stringify(f) !== JSON.stringify(emptyFilter());
+}
+
 /** Work still to place: not on an occurrence, and not finished. */
 export function inBacklog(item: WorkItemCard): boolean {
   return item.window_id === null && !(['done', 'verified'] as ItemState[]).includes(item.state);

@@ -180,7 +180,7 @@ fn on_a_workspace(dir: &std::path::Path) {
         times.iter().cloned().fold(0.0, f64::max) * 1e3
     );
     let start = Instant::now();
-    let proposal = actions::auto_plan(&ws, now, 350).unwrap();
+    let proposal = actions::auto_plan(&ws, now, 350, None).unwrap();
     println!(
         "ws-plan   auto-plan from that workspace (items, due dates and assets read from SQLite): {:.2} s; placed {}, unplaced {}",
         start.elapsed().as_secs_f64(),
@@ -190,6 +190,7 @@ fn on_a_workspace(dir: &std::path::Path) {
     let start = Instant::now();
     let accepted = actions::accept(
         &mut ws,
+        None,
         None,
         Some("benchmark: accept the whole plan"),
         now,

@@ -2,6 +2,8 @@
 //! answered, ask for an auto-plan and accept it, check the whole plan, see the forecast.
 //! The app and the CLI call these; nothing is placed without its conflicts checked first.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -128,9 +130,16 @@ pub fn schedule(
     Ok(ScheduleOutcome::Scheduled { checks })
 }
 
-/// A proposal for every unplaced item that still needs a place, `days` ahead.
-pub fn auto_plan(ws: &Workspace, now: DateTime<Utc>, days: i64) -> Result<Proposal> {
-    Ok(load::whole(ws.conn(), now, days)?.propose())
+/// A proposal for every unplaced item that still needs a place, `days` ahead; with `among`,
+/// for those items only (what the board's filters show).
+pub fn auto_plan(
+    ws: &Workspace,
+    now: DateTime<Utc>,
+    days: i64,
+    among: Option<&[String]>,
+) -> Result<Proposal> {
+    let among = among.map(|a| a.iter().map(String::as_str).collect::<HashSet<&str>>());
+    Ok(load::whole(ws.conn(), now, days)?.propose_among(among.as_ref()))
 }
 
 /// What accepting a proposal did.
@@ -154,13 +163,15 @@ pub struct AcceptReport {
 pub fn accept(
     ws: &mut Workspace,
     only: Option<&[String]>,
+    among: Option<&[String]>,
     reason: Option<&str>,
     now: DateTime<Utc>,
     days: i64,
 ) -> Result<AcceptReport> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let planner = load::whole(ws.conn(), now, days)?;
-    let proposal = planner.propose();
+    let among = among.map(|a| a.iter().map(String::as_str).collect::<HashSet<&str>>());
+    let proposal = planner.propose_among(among.as_ref());
     if let Some(ids) = only {
         if let Some(missing) = ids
             .iter()

@@ -7,7 +7,7 @@
 //! what minimises late items on a single resource; taking the earliest fitting occurrence then
 //! keeps risk-days low. Nothing here writes: a person accepts the proposal.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -72,8 +72,15 @@ fn summary(skipped: &BTreeMap<String, u32>) -> String {
 impl Planner {
     /// Proposes an occurrence for every item that wants one, given what is placed already.
     pub fn propose(&self) -> Proposal {
+        self.propose_among(None)
+    }
+
+    /// [`Planner::propose`] for the items in `among` only (the board's filtered backlog); the
+    /// others keep their places and take none.
+    pub fn propose_among(&self, among: Option<&HashSet<&str>>) -> Proposal {
         let mut order: Vec<usize> = (0..self.items.len())
             .filter(|&i| self.items[i].wants_plan && self.book.slot_of(i).is_none())
+            .filter(|&i| among.is_none_or(|a| a.contains(self.items[i].id.as_str())))
             .collect();
         order.sort_by(|&a, &b| {
             let (x, y) = (&self.items[a], &self.items[b]);
