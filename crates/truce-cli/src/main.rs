@@ -190,8 +190,37 @@ enum KevCommand {
     Status,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum YesNo {
+    Yes,
+    No,
+}
+
 #[derive(Subcommand)]
 enum AssetsCommand {
+    /// Set what ops knows of assets (by name or id): environment, tags, criticality,
+    /// internet-facing, HA group. Window scope, SLAs, ownership and the HA rule read them
+    Set {
+        #[arg(value_name = "ASSET", required = true)]
+        assets: Vec<String>,
+        /// prod, staging, qa... ('' clears it)
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+        /// low, medium, high or critical
+        #[arg(long)]
+        criticality: Option<String>,
+        #[arg(long, value_name = "yes|no")]
+        internet_facing: Option<YesNo>,
+        /// The HA group both nodes of a cluster share ('' clears it)
+        #[arg(long, value_name = "GROUP")]
+        ha_group: Option<String>,
+        /// Add a tag (repeatable)
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Remove a tag (repeatable)
+        #[arg(long = "untag", value_name = "TAG")]
+        untags: Vec<String>,
+    },
     /// Every asset: id, name, keys (kind=value) and open findings
     List {
         /// Print JSON instead of text
@@ -651,15 +680,47 @@ fn assets_command(
                 );
             } else {
                 for a in assets {
+                    let mut facts = vec![
+                        a.environment.clone().unwrap_or_else(|| "no env".into()),
+                        a.criticality.clone(),
+                    ];
+                    if a.internet_facing {
+                        facts.push("internet-facing".into());
+                    }
+                    if let Some(g) = &a.ha_group {
+                        facts.push(format!("HA {g}"));
+                    }
+                    facts.extend(a.tags.iter().map(|t| format!("#{t}")));
                     println!(
-                        "{}  {}  ({} open)  {}",
+                        "{}  {}  ({} open)  [{}]  {}",
                         a.id,
                         a.name,
                         a.open_findings,
+                        facts.join(", "),
                         a.identifiers.join(", ")
                     );
                 }
             }
+        }
+        AssetsCommand::Set {
+            assets,
+            environment,
+            criticality,
+            internet_facing,
+            ha_group,
+            tags,
+            untags,
+        } => {
+            let change = truce_core::asset_facts::FactsChange {
+                environment: environment.map(Some),
+                criticality,
+                internet_facing: internet_facing.map(|f| matches!(f, YesNo::Yes)),
+                ha_group: ha_group.map(Some),
+                add_tags: tags,
+                remove_tags: untags,
+            };
+            let n = truce_core::asset_facts::set(&mut ws, &assets, &change)?;
+            println!("{n} change(s) on {} asset(s)", assets.len());
         }
         AssetsCommand::Split { asset, keys, json } => {
             let r = truce_core::assets::split(&mut ws, &asset, &keys)?;

@@ -662,15 +662,14 @@ fn an_item_splits_by_host_or_ha_node_and_merges_back() {
 
     // Two HA pairs among the hosts: by node, node 1 of each pair (and the hosts in no pair) in
     // one item, node 2 of each in the other.
-    {
-        let w = truce_core::Workspace::open_existing(&ws).unwrap();
-        w.conn()
-            .execute_batch(
-                "UPDATE assets SET ha_group = 'db' WHERE name IN ('qa3app01', 'qa3app02');
-                 UPDATE assets SET ha_group = 'web' WHERE name IN ('qa3app03', 'qa3app04');",
-            )
-            .unwrap();
-    }
+    ok(
+        &ws,
+        &["assets", "set", "qa3app01", "qa3app02", "--ha-group", "db"],
+    );
+    ok(
+        &ws,
+        &["assets", "set", "qa3app03", "qa3app04", "--ha-group", "web"],
+    );
     assert!(ok(
         &ws,
         &[
@@ -727,4 +726,99 @@ fn an_item_splits_by_host_or_ha_node_and_merges_back() {
         per_host.contains(&format!("{title} — qa3app09").as_str()),
         "{per_host:?}"
     );
+}
+
+#[test]
+fn ops_sets_asset_facts_that_scanners_do_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let report = corpus("tenable/nessus/nessus_v_unknown.xml");
+    ok(&ws, &["import", report.to_str().unwrap()]);
+    let out = ok(
+        &ws,
+        &[
+            "assets",
+            "set",
+            "qa3app01",
+            "QA3APP02",
+            "--env",
+            "prod",
+            "--criticality",
+            "high",
+            "--internet-facing",
+            "yes",
+            "--ha-group",
+            "db",
+            "--tag",
+            "pci",
+            "--tag",
+            "web",
+        ],
+    );
+    // Four facts on each of the two hosts (env, criticality, internet-facing, HA group), two tags each.
+    assert!(out.contains("12 change(s) on 2 asset(s)"), "{out}");
+    assert!(
+        ok(&ws, &["assets", "set", "qa3app01", "--env", "prod"]).contains("0 change(s)"),
+        "setting what is there changes nothing"
+    );
+    ok(
+        &ws,
+        &[
+            "assets",
+            "set",
+            "qa3app02",
+            "--untag",
+            "web",
+            "--ha-group",
+            "",
+        ],
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&ws, &["assets", "list", "--json"])).unwrap();
+    let of = |name: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let one = of("qa3app01");
+    assert_eq!(
+        (
+            one["environment"].as_str(),
+            one["criticality"].as_str(),
+            one["internet_facing"].as_bool(),
+            one["ha_group"].as_str()
+        ),
+        (Some("prod"), Some("high"), Some(true), Some("db"))
+    );
+    assert_eq!(one["tags"], serde_json::json!(["pci", "web"]));
+    let two = of("qa3app02");
+    assert_eq!(
+        (two["ha_group"].is_null(), two["tags"].clone()),
+        (true, serde_json::json!(["pci"]))
+    );
+    assert_eq!(
+        of("qa3app03")["environment"],
+        serde_json::Value::Null,
+        "others untouched"
+    );
+    assert!(refused(
+        &ws,
+        &["assets", "set", "qa3app01", "--criticality", "extreme"]
+    )
+    .contains("expected low, medium, high or critical"));
+    assert!(
+        refused(&ws, &["assets", "set", "nosuchhost", "--env", "prod"])
+            .contains("no asset 'nosuchhost'")
+    );
+    // Each change is in the log, by field.
+    let w = truce_core::Workspace::open_existing(&ws).unwrap();
+    let fields: i64 = w
+        .conn()
+        .query_row("SELECT count(*) FROM change_log WHERE entity = 'asset' AND field IN ('environment','criticality','internet_facing','ha_group','tag')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fields, 12 + 2);
 }

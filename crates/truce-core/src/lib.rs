@@ -2,6 +2,7 @@
 //! Used by the desktop shell, the CLI and (later) the hub; it knows nothing of Tauri or any UI.
 
 pub mod api;
+pub mod asset_facts;
 pub mod assets;
 pub mod bindings;
 pub mod board;
