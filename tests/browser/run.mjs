@@ -145,6 +145,11 @@ test('importing reports shows progress, then each file\'s summary, and the new c
   const first = await page.locator('[data-finding-id] .sev').first().innerText();
   assert.match(first, /high/i, 'no critical finding left open');
   await page.screenshot({ path: join(shots, 'browser-import-done.png') });
+  // On a 1024x700 screen the results stay a strip, scrolling inside, not half the view.
+  await page.setViewportSize({ width: 1024, height: 700 });
+  const panel = await page.getByTestId('import-panel').boundingBox();
+  assert.ok(panel.height <= 0.3 * 700 + 1, `import panel ${panel.height} px high`);
+  await page.screenshot({ path: join(shots, 'browser-import-done-1024.png') });
   await page.getByRole('button', { name: 'Dismiss import results' }).click();
   assert.equal(await page.getByTestId('import-panel').count(), 0);
   await page.close();
