@@ -46,7 +46,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
 });
-const results = { paint: [], board: [], filter: [], frames: [], dropped: 0, scrolled: 0, drop: [] };
+const results = { paint: [], board: [], filter: [], frames: [], dropped: 0, scrolled: 0, drop: [], planShown: [], planClosed: [] };
 const dir = mkdtempSync(join(tmpdir(), 'truce-bench-board-'));
 try {
   for (let run = 0; run < runs; run++) {
@@ -151,6 +151,35 @@ try {
       if (stored.occurrence_start !== o.start_utc) throw new Error(`drop of ${item.id} not stored`);
       results.drop.push(ms);
     }
+    // The auto-plan's proposal for every unplaced item: shown, then closed (before its list was
+    // virtualized, closing a proposal of thousands froze the page for seconds).
+    await page.evaluate(() => {
+      const input = document.querySelector('input[aria-label="Filter work items"]');
+      input.value = '';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    const plan = await page.evaluate(async () => {
+      const frame = () => new Promise(requestAnimationFrame);
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Auto-plan');
+      const t0 = performance.now();
+      button.click();
+      while (!document.querySelector('aside.proposal [data-proposal]')) {
+        if (performance.now() - t0 > 60000) throw new Error('no proposal after 60 s');
+        await frame();
+      }
+      await frame();
+      const shown = performance.now() - t0;
+      const entries = document.querySelector('aside.proposal strong').textContent;
+      const close = [...document.querySelectorAll('aside.proposal button')].find((b) => b.textContent === 'Close');
+      const t1 = performance.now();
+      close.click();
+      while (document.querySelector('aside.proposal')) await frame();
+      await frame();
+      return { shown, closed: performance.now() - t1, entries };
+    });
+    results.planShown.push(plan.shown);
+    results.planClosed.push(plan.closed);
+    if (run === 0) console.log(plan.entries);
     await page.close();
     await bridge.stopped();
     console.log(`run ${run + 1}: first paint ${paint.toFixed(0)} ms; filter ${fmt(filter.times)}; drop ${fmt(results.drop.slice(-candidates.length))}`);
@@ -166,3 +195,4 @@ console.log(`first paint of the board      ${fmt(results.paint)}   (core's board
 console.log(`filter, keystroke to painted  ${fmt(results.filter)}`);
 console.log(`scroll, frame time            median ${median(frames).toFixed(1)} ms, max ${Math.max(...frames).toFixed(1)} ms, ${dropped} of ${frames.length} frames over 25 ms`);
 console.log(`drop, persisted and drawn     ${fmt(results.drop)}`);
+console.log(`auto-plan proposal shown      ${fmt(results.planShown)}; closed ${fmt(results.planClosed)}`);
