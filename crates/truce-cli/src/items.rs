@@ -135,7 +135,8 @@ pub enum OwnersCommand {
     List,
     /// Add a rule: assets matching it belong to TEAM (first matching rule wins)
     Add {
-        /// tag, environment, hostname (glob with * and ?) or cidr
+        /// tag, environment, hostname (glob with * and ?), cidr, os (glob on what scanners report,
+        /// e.g. '*windows*'), criticality, ha_group (glob) or internet_facing (yes/no)
         kind: String,
         pattern: String,
         #[arg(long)]

@@ -822,3 +822,85 @@ fn ops_sets_asset_facts_that_scanners_do_not_know() {
         .unwrap();
     assert_eq!(fields, 12 + 2);
 }
+
+#[test]
+fn ownership_rules_by_operating_system_and_other_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo.truce");
+    ok(&ws, &["demo"]);
+    // The demo's rules go (by environment and host name); rules by what the machines are come in.
+    for _ in 0..3 {
+        ok(&ws, &["owners", "delete", "1"]);
+    }
+    ok(&ws, &["teams", "add", "Windows Ops"]);
+    ok(&ws, &["teams", "add", "Network"]);
+    ok(
+        &ws,
+        &[
+            "assets",
+            "set",
+            "testphp.vulnweb.com",
+            "--internet-facing",
+            "yes",
+        ],
+    );
+    // The demo's reports say: seven "Microsoft Windows Server 2008 R2 Standard Service Pack 1",
+    // "CISCO PIX 7.0" and "Linux Kernel 2.6" (testphp.vulnweb.com).
+    ok(
+        &ws,
+        &["owners", "add", "os", "*windows*", "--team", "Windows Ops"],
+    );
+    ok(&ws, &["owners", "add", "os", "cisco*", "--team", "Network"]);
+    ok(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "internet_facing",
+            "yes",
+            "--team",
+            "Web Platform",
+        ],
+    );
+    assert!(refused(
+        &ws,
+        &[
+            "owners",
+            "add",
+            "internet_facing",
+            "maybe",
+            "--team",
+            "Network"
+        ]
+    )
+    .contains("'yes' or 'no'"));
+    assert!(refused(
+        &ws,
+        &["owners", "add", "shoe_size", "9", "--team", "Network"]
+    )
+    .contains("expected one of"));
+    ok(&ws, &["items", "regroup"]);
+    let w = truce_core::Workspace::open_existing(&ws).unwrap();
+    let owner = |name: &str| -> Option<String> {
+        w.conn()
+            .query_row(
+                "SELECT t.name FROM assets a LEFT JOIN teams t ON t.id = a.owner_team_id WHERE a.name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    for host in [
+        "qa3app01", "qa3app02", "qa3app03", "qa3app04", "qa3app05", "qa3app06", "qa3app09",
+    ] {
+        assert_eq!(owner(host).as_deref(), Some("Windows Ops"), "{host}");
+    }
+    assert_eq!(
+        owner("preprod.boardvantage.net").as_deref(),
+        Some("Network")
+    );
+    assert_eq!(
+        owner("testphp.vulnweb.com").as_deref(),
+        Some("Web Platform")
+    );
+}

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_items_by_window.sql"),
     include_str!("migrations/0010_device.sql"),
     include_str!("migrations/0011_kev.sql"),
+    include_str!("migrations/0012_ownership_by_any_fact.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,4 +1,5 @@
-//! Which ops team owns an asset. Rules (by tag, environment, hostname pattern or CIDR) are tried
+//! Which ops team owns an asset. Rules (by tag, environment, hostname pattern, CIDR, OS pattern,
+//! criticality, HA group or internet-facing) are tried
 //! in position order and the first that matches wins; an owner set by hand is never overridden.
 
 use std::collections::HashMap;
@@ -12,13 +13,41 @@ use crate::error::{Error, Result};
 use crate::ids::{new_id, now};
 use crate::Workspace;
 
-pub const KINDS: [&str; 4] = ["tag", "environment", "hostname", "cidr"];
+pub const KINDS: [&str; 8] = [
+    "tag",
+    "environment",
+    "hostname",
+    "cidr",
+    "os",
+    "criticality",
+    "ha_group",
+    "internet_facing",
+];
+
+/// The facts of an asset that rules other than names and addresses read.
+struct Facts {
+    os: Option<String>,
+    criticality: String,
+    ha_group: Option<String>,
+    internet_facing: bool,
+}
 
 /// Adds a rule at the end of the list; checks the pattern (a CIDR must parse).
 pub fn add_rule(ws: &mut Workspace, kind: &str, pattern: &str, team: &str) -> Result<String> {
     if !KINDS.contains(&kind) {
         return Err(Error::Invalid(format!(
-            "unknown rule kind '{kind}': expected tag, environment, hostname or cidr"
+            "unknown rule kind '{kind}': expected one of {}",
+            KINDS.join(", ")
+        )));
+    }
+    if kind == "internet_facing" && !["yes", "no"].contains(&pattern) {
+        return Err(Error::Invalid(format!(
+            "an internet_facing rule matches 'yes' or 'no', not '{pattern}'"
+        )));
+    }
+    if kind == "criticality" && !["low", "medium", "high", "critical"].contains(&pattern) {
+        return Err(Error::Invalid(format!(
+            "criticality '{pattern}': expected low, medium, high or critical"
         )));
     }
     if kind == "cidr" && parse_cidr(pattern).is_none() {
@@ -214,13 +243,31 @@ pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
     let cidrs: Vec<Option<(IpAddr, u8)>> = rules.iter().map(|r| parse_cidr(&r.pattern)).collect();
     let mut changed = 0;
     let mut stmt = conn.prepare(
-        "SELECT id, name, environment, owner_team_id FROM assets WHERE owner_source IS NOT 'manual'",
+        "SELECT id, name, environment, owner_team_id, os, criticality, ha_group, internet_facing
+         FROM assets WHERE owner_source IS NOT 'manual'",
     )?;
-    let assets: Vec<(String, String, Option<String>, Option<String>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+    let assets: Vec<(String, String, Option<String>, Option<String>, Facts)> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                Facts {
+                    os: r
+                        .get::<_, Option<String>>(4)?
+                        .map(|o| o.to_ascii_lowercase()),
+                    criticality: r.get(5)?,
+                    ha_group: r
+                        .get::<_, Option<String>>(6)?
+                        .map(|g| g.to_ascii_lowercase()),
+                    internet_facing: r.get(7)?,
+                },
+            ))
+        })?
         .collect::<Result<_, _>>()?;
     let empty = Vec::new();
-    for (id, name, env, old) in assets {
+    for (id, name, env, old, facts) in assets {
         let name = name.to_ascii_lowercase();
         let hit = rules
             .iter()
@@ -245,6 +292,17 @@ pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
                     ips.get(&id)
                         .is_some_and(|v| v.iter().any(|ip| in_cidr(*ip, &c)))
                 }),
+                // What scanners report varies ("Microsoft Windows Server 2019 Standard"): a glob.
+                "os" => facts
+                    .os
+                    .as_deref()
+                    .is_some_and(|os| glob(&rule.pattern.to_ascii_lowercase(), os)),
+                "criticality" => facts.criticality.eq_ignore_ascii_case(&rule.pattern),
+                "ha_group" => facts
+                    .ha_group
+                    .as_deref()
+                    .is_some_and(|g| glob(&rule.pattern.to_ascii_lowercase(), g)),
+                "internet_facing" => facts.internet_facing == (rule.pattern == "yes"),
                 _ => false,
             });
         let new = hit.map(|(r, _)| r.team_id.clone());
