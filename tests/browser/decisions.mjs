@@ -115,6 +115,10 @@ export function registerDecisionTests(ctx) {
 
   test('a signed-out laptop adds its person from the header; a past expiry is refused with the reason', async () => {
     const page = await ctx.page({ width: 1024, height: 700 });
+    // Cancelling "Add yourself…" leaves the menu as it was, not showing "Add yourself…".
+    await page.getByLabel('Signed in as').selectOption({ label: 'Add yourself…' });
+    await page.getByRole('form', { name: 'Add yourself' }).getByRole('button', { name: 'Cancel' }).click();
+    await shownAsSignedIn(page, 'Choose yourself…');
     await page.getByLabel('Signed in as').selectOption({ label: 'Add yourself…' });
     const add = page.getByRole('form', { name: 'Add yourself' });
     await add.getByLabel('Your name').fill('Alex Analyst');

@@ -210,13 +210,33 @@ test('File › New Workspace…, then the app and the CLI write in turns: every 
   const made = { teams: [], windows: [] };
   try {
     await (await b.$('h1')).waitForDisplayed({ timeout: 20000 });
-    xkeys('key', '--clearmodifiers', 'ctrl+n');
-    execFileSync('xdotool', ['search', '--sync', '--name', 'Save']);
-    await b.pause(500);
-    xkeys('key', 'ctrl+a');
-    xkeys('type', '--delay', '5', file);
-    xkeys('key', 'Return');
-    await b.waitUntil(async () => (await textOf(b, 'header .path')).endsWith('team.truce'), { timeout: 15000, timeoutMsg: 'the new workspace never opened' });
+    // The menu's accelerator goes to the focused window: focus the app's, then wait for GTK's
+    // save dialog and type into it. Tried up to three times (a keystroke can land before the
+    // dialog has the focus).
+    let opened = false;
+    for (let attempt = 0; attempt < 3 && !opened; attempt++) {
+      // Xvfb has no window manager: focus is set directly (windowfocus), not "activated".
+      try {
+        xkeys('search', '--onlyvisible', '--name', 'Truce', 'windowfocus');
+      } catch {
+        /* the keystroke may still reach it */
+      }
+      xkeys('key', '--clearmodifiers', 'ctrl+n');
+      try {
+        execFileSync('xdotool', ['search', '--sync', '--onlyvisible', '--name', 'Save', 'windowfocus'], { timeout: 5000 });
+      } catch {
+        continue;
+      }
+      await b.pause(700);
+      xkeys('key', 'ctrl+a');
+      xkeys('type', '--delay', '5', file);
+      await b.pause(200);
+      xkeys('key', 'Return');
+      opened = await b
+        .waitUntil(async () => (await textOf(b, 'header .path')).endsWith('team.truce'), { timeout: 8000 })
+        .then(() => true, () => false);
+    }
+    assert.ok(opened, 'the new workspace never opened');
     const outcomes = await invoke(b, 'import_files', { paths: [report] });
     assert.equal(outcomes[0]?.error, null, JSON.stringify(outcomes));
     for (let turn = 0; turn < 3; turn++) {
@@ -247,6 +267,117 @@ test('File › New Workspace…, then the app and the CLI write in turns: every 
     assert.equal(await textOf(b, '[data-count="assets"] .n'), String(status.assets));
     const names = (await invoke(b, 'windows', {})).map((w) => w.name).sort();
     assert.deepEqual(names, made.windows);
+  } finally {
+    await b.deleteSession();
+  }
+});
+
+/** Signs in as the person whose entry in the header's menu starts with `name`. */
+async function signIn(b, name) {
+  await b.execute((n) => {
+    const s = document.querySelector('select[aria-label="Signed in as"]');
+    const o = [...s.options].find((x) => x.textContent.startsWith(n));
+    s.value = o.value;
+    s.dispatchEvent(new Event('change', { bubbles: true }));
+  }, name);
+  await b.waitUntil(
+    async () => (await b.execute(() => document.querySelector('select[aria-label="Signed in as"]')?.selectedOptions[0]?.textContent ?? '')).startsWith(name),
+    { timeout: 10000, timeoutMsg: `never signed in as ${name}` },
+  );
+}
+
+/** Opens an item's page from its card: in the backlog, or on the week of its occurrence. */
+async function openItem(b, id) {
+  const close = await b.$('aside[aria-label="Work item"] button[aria-label="Close"]');
+  if (await close.isExisting()) await close.click();
+  const page = await invoke(b, 'item', { id });
+  await (await b.$('button=Today')).click();
+  const start = page.detail.item.occurrence_start;
+  // The desktop clock stands on Tue 24 Nov 2026; the week shown starts Mon 23 Nov.
+  const weeks = start ? Math.floor((Date.parse(start) - Date.parse('2026-11-23T00:00:00Z')) / (7 * 864e5)) : 0;
+  for (let i = 0; i < weeks; i++) await (await b.$('button[aria-label="Next"]')).click();
+  if (!start) {
+    const filter = await b.$('input[aria-label="Filter work items"]');
+    await filter.setValue(page.detail.item.title);
+  }
+  const title = await b.$(`[data-item-id="${id}"] .title`);
+  await title.waitForDisplayed({ timeout: 10000 });
+  await title.click();
+  const state = await b.$('aside[aria-label="Work item"] [data-testid="item-state"]');
+  await state.waitForDisplayed({ timeout: 10000 });
+  return b.$('aside[aria-label="Work item"]');
+}
+
+// Issue 11's three users, one after another on one laptop: ops imports and plans and promises,
+// security asks for an exception, the CAB chair decides it and approves the change.
+test('the three users\' jobs end to end: import, plan, commit, exception asked and approved, change approved', async () => {
+  const b = await launch(['--demo']);
+  try {
+    await (await b.$('h1')).waitForDisplayed({ timeout: 20000 });
+    assert.equal(await textOf(b, '.who label span'), 'Who are you?', 'the demo has people but nobody signed in here');
+    await signIn(b, 'Dana Ops');
+    const trivy = join(root, '../shared/corpus/scans/trivy/cvss_severity_source.json');
+    const outcomes = await invoke(b, 'import_files', { paths: [trivy] });
+    assert.equal(outcomes[0]?.error, null, JSON.stringify(outcomes));
+
+    // Ops: auto-plan, accept the first proposal with a reason (every demo item is overdue).
+    await (await b.$('button=Board')).click();
+    await (await b.$('[data-item-id]')).waitForDisplayed({ timeout: 20000 });
+    await (await b.$('button=Auto-plan')).click();
+    const first = await b.$('aside[aria-label="Auto-plan proposal"] [data-proposal]');
+    await first.waitForDisplayed({ timeout: 20000 });
+    const planned = await first.getAttribute('data-proposal');
+    await (await first.$('button=Accept')).click();
+    const reason = await b.$('textarea[aria-label="Reason for these places"]');
+    await reason.waitForDisplayed({ timeout: 10000 });
+    await reason.setValue('ops: first free night, overdue since the scan');
+    await (await b.$('button=Schedule them with this reason')).click();
+    await b.waitUntil(async () => (await invoke(b, 'item', { id: planned })).detail.item.state === 'scheduled', { timeout: 10000 });
+    await (await (await b.$('aside[aria-label="Auto-plan proposal"]')).$('button=Close')).click();
+    let drawer = await openItem(b, planned);
+    await (await drawer.$('input[aria-label="Promise"]')).setValue('patched and rebooted that night');
+    await (await drawer.$('button*=Commit as')).click();
+    await b.waitUntil(async () => (await invoke(b, 'item', { id: planned })).detail.commitments.some((c) => c.state === 'open'), { timeout: 10000 });
+    await b.saveScreenshot(join(shots, 'desktop-journey-ops-committed.png'));
+
+    // Security: an exception on a waiting item.
+    await signIn(b, 'Sam Sec');
+    const board = await invoke(b, 'board', { from: '2026-11-23', to: '2027-01-31' });
+    const waiting = board.items.find((i) => i.environment === 'qa' && i.state === 'backlog' && i.id !== planned);
+    drawer = await openItem(b, waiting.id);
+    await (await drawer.$('input[aria-label="Justification"]')).setValue('legacy RDP gateway, replaced in January');
+    await (await drawer.$('input[aria-label="Compensating control"]')).setValue('reachable from the jump host only');
+    await b.execute(() => {
+      const d = document.querySelector('input[aria-label="Expires"]');
+      d.value = '2026-12-20';
+      d.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await (await drawer.$('button=Request exception')).click();
+    await (await drawer.$('[data-exception="requested"]')).waitForDisplayed({ timeout: 10000 });
+    await b.saveScreenshot(join(shots, 'desktop-journey-exception-requested.png'));
+
+    // The CAB chair: decides the exception, then approves the change ops scheduled.
+    await signIn(b, 'Carla CAB');
+    drawer = await openItem(b, waiting.id);
+    await (await drawer.$('input[aria-label="Reason for the decision"]')).setValue('CAB 24 Nov: accepted until the gateway goes');
+    await (await drawer.$('button=Approve exception')).click();
+    await (await drawer.$('[data-exception="approved"]')).waitForDisplayed({ timeout: 10000 });
+    drawer = await openItem(b, planned);
+    await (await drawer.$('input[aria-label="Reason for the change"]')).setValue('CAB 24 Nov: approved');
+    await (await drawer.$('button=Approve')).click();
+    await b.waitUntil(async () => (await invoke(b, 'item', { id: planned })).detail.item.state === 'approved', { timeout: 10000, timeoutMsg: 'the change was never approved' });
+    await b.saveScreenshot(join(shots, 'desktop-journey-approved-1280.png'));
+    await b.setWindowSize(1024, 700);
+    await b.pause(500);
+    await b.saveScreenshot(join(shots, 'desktop-journey-approved-1024.png'));
+
+    // What the workspace recorded, by name.
+    const approved = await invoke(b, 'item', { id: planned });
+    const by = (reason) => approved.detail.history.find((h) => h.reason?.startsWith(reason))?.actor;
+    assert.equal(by('ops: first free night'), 'Dana Ops');
+    assert.equal(by('CAB 24 Nov: approved'), 'Carla CAB');
+    const exception = (await invoke(b, 'item', { id: waiting.id })).exceptions[0];
+    assert.deepEqual([exception.state, exception.requested_by, exception.decided_by], ['approved', 'Sam Sec', 'Carla CAB']);
   } finally {
     await b.deleteSession();
   }

@@ -568,6 +568,30 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
             .count() as u64
     };
     assert_eq!(open_findings(now), 0, "risk accepted while in force");
+    // Its findings stay together while the exception stands: no split, no merge away.
+    let e = refused(&ws, &["items", "split", first, "--by", "asset"]);
+    assert!(
+        e.contains("exception awaiting a decision or in force"),
+        "{e}"
+    );
+    // The last day the policy allows is accepted as a whole day; the day after is not.
+    let third = items[2]["id"].as_str().unwrap();
+    let third_max = match items[2]["severity"].as_str().unwrap() {
+        "critical" => 30,
+        "high" => 90,
+        "medium" => 180,
+        _ => 365,
+    };
+    let last_day = (chrono::NaiveDate::from_ymd_opt(2027, 1, 10).unwrap()
+        + chrono::Duration::days(third_max))
+    .to_string();
+    let day_after = (chrono::NaiveDate::from_ymd_opt(2027, 1, 11).unwrap()
+        + chrono::Duration::days(third_max))
+    .to_string();
+    assert!(ask("Sam", third, &day_after)
+        .unwrap_err()
+        .contains("days at most"));
+    ask("Sam", third, &last_day).unwrap();
 
     // Rejected: the other item's findings stay open, their clock runs on (the due date does not
     // move), and who said no and why is kept.

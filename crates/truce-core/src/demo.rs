@@ -238,7 +238,7 @@ fn plan(ws: &mut Workspace, people: &[String]) -> Result<()> {
         )?;
     }
     if let Some(it) = qa.first() {
-        states::transition(ws, &it.id, ItemState::Approved, "Carla CAB", "CAB approved")?;
+        states::transition(ws, &it.id, ItemState::Approved, carla, "CAB approved")?;
     }
     let prod: Vec<_> = items
         .iter()

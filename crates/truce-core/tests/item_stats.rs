@@ -158,6 +158,7 @@ fn aggregates_follow_split_merge_exceptions_and_policies() {
     check(&ws, "merge");
 
     // An approved exception: its findings are risk accepted and the clock pauses (read live).
+    let dana = common::text(&ws, "SELECT id FROM people WHERE name = 'Dana'");
     let e = exceptions::request(
         &mut ws,
         &exceptions::Ask {
@@ -166,11 +167,12 @@ fn aggregates_follow_split_merge_exceptions_and_policies() {
             compensating_control: None,
             expires_at: Utc::now() + chrono::Duration::days(20),
         },
-        "Dana",
+        &dana,
         Utc::now(),
     )
     .unwrap();
-    exceptions::approve(&mut ws, &e, "Sam", "ok", Utc::now()).unwrap();
+    let sam = common::text(&ws, "SELECT id FROM people WHERE name = 'Sam'");
+    exceptions::approve(&mut ws, &e, &sam, "ok", Utc::now()).unwrap();
     assert_eq!(rows(&ws), items(&ws));
     check(&ws, "exception approved");
 

@@ -244,11 +244,16 @@ fn every_transition_is_allowed_or_refused_as_documented() {
     let (mut ws, item, _) = planned(dir.path());
     // Everything fixed and placed, so only the state table decides.
     ws.conn().execute_batch("UPDATE findings SET status = 'fixed'; UPDATE work_items SET window_id = 'w1', occurrence_start = '2030-01-01T22:00:00Z';").unwrap();
+    let carla = person(&ws, "Carla");
     for (from, to_ok) in expected {
         for to in STATES {
             ws.conn().execute("UPDATE work_items SET state = ?2, window_id = 'w1', occurrence_start = '2030-01-01T22:00:00Z' WHERE id = ?1", rusqlite::params![item, from]).unwrap();
             // The approver approves; someone else makes every other move (a requester may not approve).
-            let who = if to == "approved" { "Carla" } else { "Olga" };
+            let who = if to == "approved" {
+                carla.as_str()
+            } else {
+                "Olga"
+            };
             let r = states::transition(&mut ws, &item, ItemState::parse(to).unwrap(), who, "test");
             assert_eq!(r.is_ok(), to_ok.contains(&to), "{from} -> {to}: {r:?}");
             if r.is_ok() {
@@ -311,11 +316,15 @@ fn scheduling_places_the_item_and_nobody_approves_their_own_request() {
         )
     );
     // The ops owner (who also scheduled it) cannot approve; nor someone not the approver.
-    assert!(states::transition(&mut ws, &item, ItemState::Approved, "Dana", "me").is_err());
+    let (dana, carla) = (person(&ws, "Dana"), person(&ws, "Carla"));
+    assert!(states::transition(&mut ws, &item, ItemState::Approved, &dana, "me").is_err());
     assert!(states::transition(&mut ws, &item, ItemState::Approved, "Olga", "me").is_err());
     assert!(states::transition(&mut ws, &item, ItemState::Approved, "nobody", "me").is_err());
+    // An OS user named like a person is not that person: approving takes a signed-in id.
+    let e = states::transition(&mut ws, &item, ItemState::Approved, "Carla", "me").unwrap_err();
+    assert!(e.to_string().contains("only a person can approve"), "{e}");
     assert!(states::assign(&mut ws, &item, None, None, Some("Dana"), "sam", "x").is_err());
-    states::transition(&mut ws, &item, ItemState::Approved, "Carla", "CAB").unwrap();
+    states::transition(&mut ws, &item, ItemState::Approved, &carla, "CAB").unwrap();
     // Committing, then moving, withdraws the promise visibly.
     exceptions::commit(&mut ws, &item, "Dana", "patched Tuesday").unwrap();
     // Off an occurrence an item can only wait (backlog, proposed, deferred), never stay approved.
@@ -444,6 +453,7 @@ fn an_exception_needs_another_approver_and_its_expiry_reopens_the_findings() {
     let dir = tempfile::tempdir().unwrap();
     let (mut ws, item, _) = planned(dir.path());
     let now = Utc::now();
+    let (dana, sam) = (person(&ws, "Dana"), person(&ws, "Sam"));
     let e = exceptions::request(
         &mut ws,
         &exceptions::Ask {
@@ -452,12 +462,12 @@ fn an_exception_needs_another_approver_and_its_expiry_reopens_the_findings() {
             compensating_control: Some("WAF rule"),
             expires_at: now + chrono::Duration::hours(1),
         },
-        "Dana",
+        &dana,
         now,
     )
     .unwrap();
-    assert!(exceptions::approve(&mut ws, &e, "Dana", "mine", now).is_err());
-    exceptions::approve(&mut ws, &e, "Sam", "accepted until the migration", now).unwrap();
+    assert!(exceptions::approve(&mut ws, &e, &dana, "mine", now).is_err());
+    exceptions::approve(&mut ws, &e, &sam, "accepted until the migration", now).unwrap();
     let open = format!("SELECT count(*) FROM work_item_findings w JOIN findings f ON f.id = w.finding_id WHERE w.work_item_id = '{item}' AND f.status = 'open'");
     assert_eq!(scalar(&ws, &open), 0);
     let later = now + chrono::Duration::minutes(59);
@@ -650,4 +660,9 @@ fn a_regroup_commits_into_the_log_and_gives_automatic_checkpoints_back() {
         .query_row("SELECT count(*) FROM work_item_findings", [], |r| r.get(0))
         .unwrap();
     assert_eq!(seen, membership(&ws).len() as i64);
+}
+
+/// A person's id by name (approving and deciding take the acting person's id).
+fn person(ws: &Workspace, name: &str) -> String {
+    common::text(ws, &format!("SELECT id FROM people WHERE name = '{name}'"))
 }

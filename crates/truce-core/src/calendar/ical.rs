@@ -210,6 +210,9 @@ pub fn parse(file: &str, bytes: &[u8], force_kind: Option<WindowKind>) -> Result
             "not an iCalendar file: it has no BEGIN:VCALENDAR and no BEGIN:VEVENT".into(),
         ));
     }
+    // The same zone defined twice (some exporters repeat VTIMEZONE) is still one zone.
+    defined_zones.sort_by_key(|z| z.map(|t| t.name()));
+    defined_zones.dedup();
     let only_zone = match defined_zones.as_slice() {
         [Some(z)] => Some(*z),
         _ => None,

@@ -11,6 +11,7 @@ mod identity;
 mod json;
 mod json_read;
 pub(crate) use json::{cve, error as json_error_with};
+pub(crate) use markup::to_text as markup_to_text;
 mod markup;
 mod nessus;
 mod nessus_csv;

@@ -26,3 +26,4 @@ INSERT INTO exception_policies (severity, max_days) VALUES
 ALTER TABLE exceptions ADD COLUMN decided_by TEXT REFERENCES people(id);
 ALTER TABLE exceptions ADD COLUMN decided_at TEXT;
 ALTER TABLE exceptions ADD COLUMN decided_reason TEXT;
+UPDATE exceptions SET decided_by = approved_by, decided_at = approved_at WHERE approved_at IS NOT NULL;

@@ -76,7 +76,7 @@ pub fn request(
     let actor = ws.actor().to_string();
     let at = utc_text(now);
     let tx = ws.write_tx()?;
-    let Some((who, _)) = super::person(&tx, requested_by)? else {
+    let Some((who, _)) = super::acting_person(&tx, requested_by)? else {
         return Err(Error::Invalid(format!(
             "'{requested_by}' is not a person of this workspace: only a person can ask for an exception (sign in as one first)"
         )));
@@ -85,7 +85,7 @@ pub fn request(
         Target::Item(i) => (Some(i), None),
         Target::Finding(f) => (None, Some(f)),
     };
-    if let Some((state, until)) = standing(&tx, item, finding)? {
+    if let Some((state, until)) = standing(&tx, item, finding, &at)? {
         return Err(Error::Invalid(match state.as_str() {
             "approved" => format!("an exception is already in force until {}", day(&until)),
             _ => "an exception is already awaiting approval; approve or reject it first".into(),
@@ -131,12 +131,14 @@ fn standing(
     conn: &Connection,
     item: Option<&str>,
     finding: Option<&str>,
+    at: &str,
 ) -> Result<Option<(String, String)>> {
     Ok(conn
         .query_row(
             "SELECT state, expires_at FROM exceptions
-             WHERE state IN ('requested','approved') AND work_item_id IS ?1 AND finding_id IS ?2",
-            params![item, finding],
+             WHERE state IN ('requested','approved') AND work_item_id IS ?1 AND finding_id IS ?2
+               AND expires_at > ?3",
+            params![item, finding, at],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
@@ -187,7 +189,12 @@ fn check_expiry(
         (None, None) => unreachable!("an exception covers an item or a finding"),
     };
     let (severity, days) = max_days(conn, &target)?;
-    let latest = now + Duration::days(i64::from(days));
+    // By day, as people ask: the last allowed day counts to its end (a plain date means 23:59:59).
+    let latest = (now + Duration::days(i64::from(days)))
+        .date_naive()
+        .and_hms_opt(23, 59, 59)
+        .expect("a valid time")
+        .and_utc();
     if expires > latest {
         return Err(Error::Invalid(format!(
             "a {} risk may be accepted for {days} days at most (until {}); ask for an earlier expiry",
@@ -221,6 +228,11 @@ pub fn approve(
             day(&expires)
         )));
     }
+    // The item may have gained a worse finding since the request: the policy is read again.
+    let until = DateTime::parse_from_rfc3339(&expires)
+        .map_err(|e| Error::Invalid(format!("stored expiry '{expires}': {e}")))?
+        .to_utc();
+    check_expiry(&tx, item.as_deref(), finding.as_deref(), until, now)?;
     decided(
         &tx,
         (&actor, &at),
@@ -344,7 +356,7 @@ fn decider(
             "the exception is {state}, not awaiting a decision"
         )));
     }
-    let Some((who, name)) = super::person(conn, by)? else {
+    let Some((who, name)) = super::acting_person(conn, by)? else {
         return Err(Error::Invalid(format!(
             "'{by}' is not a person of this workspace: only a person can {verb} an exception (sign in as one first)"
         )));

@@ -51,7 +51,9 @@ pub fn fix_key(
     title: &str,
     solution: Option<&str>,
 ) -> (String, String) {
-    let solution = solution.map(str::trim).unwrap_or("");
+    // Solutions stored before markup was turned into text at import (Qualys) key as they do now.
+    let text = crate::ingest::markup_to_text(solution.unwrap_or(""));
+    let solution = text.trim();
     let norm = normalise(solution);
     if norm.len() >= 8 && !GENERIC.contains(&norm.as_str()) {
         let key = if norm.len() > 80 {

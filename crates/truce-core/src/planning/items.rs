@@ -377,6 +377,18 @@ pub(super) fn splittable(conn: &Connection, item: &str) -> Result<()> {
             r.get(0)
         })
         .ok();
+    // An exception names its item and covers its findings: moving findings out of it (or
+    // deleting it in a merge) would leave them accepted with nothing to expire them.
+    let excepted: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM exceptions WHERE work_item_id = ?1 AND state IN ('requested','approved'))",
+        [item],
+        |r| r.get(0),
+    )?;
+    if excepted && state.is_some() {
+        return Err(Error::Invalid(
+            "the item has an exception awaiting a decision or in force: its findings stay together until it is decided or expires".into(),
+        ));
+    }
     match state.as_deref() {
         None => Err(Error::Invalid(format!("no work item '{item}'"))),
         Some("backlog" | "proposed" | "deferred") => Ok(()),

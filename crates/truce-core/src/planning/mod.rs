@@ -46,6 +46,17 @@ pub(crate) fn person(conn: &Connection, who: &str) -> Result<Option<(String, Str
         .optional()?)
 }
 
+/// The person acting, by id only: who approves or decides must be signed in (or named with
+/// `--as`, which resolves to an id). An OS user whose login happens to equal a person's name
+/// or email is not that person.
+pub(crate) fn acting_person(conn: &Connection, actor: &str) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .query_row("SELECT id, name FROM people WHERE id = ?1", [actor], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
 /// Like [`person`], but a person who does not exist is an error.
 pub(crate) fn person_id(conn: &Connection, who: &str) -> Result<String> {
     person(conn, who)?

@@ -171,7 +171,7 @@ pub(crate) fn transition_tx(
 
 /// Nobody approves their own request: not the ops owner, nor who proposed or scheduled it.
 fn check_approver(conn: &Connection, item: &str, it: &Item, actor: &str) -> Result<()> {
-    let Some((pid, name)) = super::person(conn, actor)? else {
+    let Some((pid, name)) = super::acting_person(conn, actor)? else {
         return Err(Error::Invalid(format!(
             "'{actor}' is not a person of this workspace: only a person can approve (sign in as one first)"
         )));
