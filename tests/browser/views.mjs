@@ -19,7 +19,8 @@ export function registerViewTests(ctx) {
     assert.equal(await page.locator('tr[data-window-id]').count(), 3);
     // The demo's windows (crates/truce-core/src/demo.rs): Tuesdays 22:00 Berlin for 4 h on qa and staging...
     const linux = await row(page, 'Weekly Linux patching').innerText();
-    for (const s of ['Europe/Berlin', 'Tue 2026-12-01 22:00', '4 h', 'every Tuesday', 'qa, staging', 'no limit']) {
+    // The demo sets no limit on it: a new workspace's default of 10 items applies.
+    for (const s of ['Europe/Berlin', 'Tue 2026-12-01 22:00', '4 h', 'every Tuesday', 'qa, staging', '≤ 10 items (default)']) {
       assert.ok(linux.includes(s), `${s} in ${linux}`);
     }
     // ...the second Sunday of each month in New York, prod only...
@@ -35,6 +36,14 @@ export function registerViewTests(ctx) {
     await page.screenshot({ path: join(ctx.shots, 'browser-windows.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(ctx.shots, 'browser-windows-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    // The default is asked for where windows are made, and kept by the core.
+    const defaults = page.getByRole('form', { name: 'Default capacity' });
+    assert.equal(await defaults.getByLabel('Default items per occurrence').inputValue(), '10');
+    await defaults.getByLabel('Default items per occurrence').fill('4');
+    await defaults.getByRole('button', { name: 'Save' }).click();
+    await row(page, 'Weekly Linux patching').filter({ hasText: '≤ 4 items (default)' }).waitFor();
+    assert.deepEqual(await ctx.bridge.invoke('window_defaults', {}), { max_items: 4 });
     await page.close();
   });
 

@@ -10,6 +10,12 @@ use truce_core::Error;
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum WindowsCommand {
+    /// How many items an occurrence of a window with no limit of its own takes: show it, or set
+    /// it to N ('none': no limit)
+    DefaultCapacity {
+        #[arg(value_name = "N|none")]
+        items: Option<String>,
+    },
     /// Import maintenance windows and freezes from an iCalendar file or http(s) URL. Importing
     /// the same source again updates its windows instead of duplicating them
     Import {
@@ -120,6 +126,27 @@ pub fn run(workspace: &crate::Target, command: WindowsCommand) -> Result<ExitCod
                         "moved away: {o} had items scheduled on it; give them another occurrence"
                     );
                 }
+            }
+        }
+        WindowsCommand::DefaultCapacity { items } => {
+            let mut ws = crate::existing(workspace)?;
+            if let Some(v) = items {
+                let max = match v.trim() {
+                    "none" => None,
+                    n => Some(n.parse::<u32>().map_err(|_| {
+                        Error::Invalid(format!("'{n}': give a number of items, or 'none'"))
+                    })?),
+                };
+                let actor = ws.actor().to_string();
+                let tx = ws.write_tx()?;
+                truce_core::calendar::set_default_max_items(&tx, &actor, max)?;
+                tx.commit()?;
+            }
+            match truce_core::calendar::default_max_items(ws.conn())? {
+                Some(n) => println!(
+                    "a window with no limit of its own takes at most {n} items per occurrence"
+                ),
+                None => println!("a window with no limit of its own takes any number of items"),
             }
         }
         WindowsCommand::List { json: as_json } => {

@@ -87,6 +87,7 @@ pub fn typescript() -> String {
         crate::board::SaveWindowRequest::decl(),
         crate::board::PreviewWindowRequest::decl(),
         crate::board::ImportWindowsRequest::decl(),
+        crate::board::WindowDefaults::decl(),
         crate::board::PersonChoice::decl(),
         crate::board::Session::decl(),
         crate::board::SignInRequest::decl(),

@@ -750,3 +750,32 @@ pub fn add_person(ws: &mut Workspace, now: DateTime<Utc>, r: AddPersonRequest) -
     crate::device::sign_in(ws, &id)?;
     session(ws, now, NoArgs {})
 }
+
+/// What a window without limits of its own takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WindowDefaults {
+    /// Items per occurrence of a window with no `max_items`; None: no limit.
+    pub max_items: Option<u32>,
+}
+
+pub fn window_defaults(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    _r: NoArgs,
+) -> Result<WindowDefaults> {
+    Ok(WindowDefaults {
+        max_items: calendar::default_max_items(ws.conn())?,
+    })
+}
+
+pub fn set_window_defaults(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: WindowDefaults,
+) -> Result<WindowDefaults> {
+    let actor = ws.actor().to_string();
+    let tx = ws.write_tx()?;
+    calendar::set_default_max_items(&tx, &actor, r.max_items)?;
+    tx.commit()?;
+    window_defaults(ws, now, NoArgs {})
+}

@@ -70,6 +70,8 @@ commands! {
     delete_window: board::ItemRequest => ();
     preview_window: board::PreviewWindowRequest => Vec<board::BoardOccurrence>;
     import_windows: board::ImportWindowsRequest => crate::model::WindowImportReport;
+    window_defaults: board::NoArgs => board::WindowDefaults;
+    set_window_defaults: board::WindowDefaults => board::WindowDefaults;
     session: board::NoArgs => board::Session;
     sign_in: board::SignInRequest => board::Session;
     add_person: board::AddPersonRequest => board::Session;

@@ -600,3 +600,55 @@ fn the_auto_plan_of_a_filtered_board_places_only_what_the_filters_show() {
         2
     );
 }
+
+#[test]
+fn a_window_without_a_limit_takes_the_workspace_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = plan(dir.path());
+    let open = calendar::create(
+        p.ws.conn(),
+        "test",
+        &spec(
+            "Wednesday, no limit set",
+            WindowKind::Maintenance,
+            "2026-11-25T22:00:00",
+            360,
+            Some("FREQ=WEEKLY;BYDAY=WE"),
+            None,
+        ),
+    )
+    .unwrap()
+    .id;
+    // A new workspace starts with 10: the five items fit.
+    assert_eq!(calendar::default_max_items(p.ws.conn()).unwrap(), Some(10));
+    let target = at(&open, "2026-11-25T21:00:00Z");
+    let capacity = |p: &Plan| -> Vec<bool> {
+        actions::check_drop(&p.ws, &p.items, &target, now())
+            .unwrap()
+            .iter()
+            .map(|c| {
+                c.conflicts
+                    .iter()
+                    .any(|x| x.code == ConflictCode::CapacityExceeded)
+            })
+            .collect()
+    };
+    assert_eq!(capacity(&p), [false; 5]);
+    // Three by default: the fourth and fifth are over.
+    calendar::set_default_max_items(p.ws.conn(), "test", Some(3)).unwrap();
+    assert_eq!(capacity(&p), [false, false, false, true, true]);
+    // The auto-plan does not pile items on it either: at most three per Wednesday.
+    let proposal = actions::auto_plan(&p.ws, now(), 20, None).unwrap();
+    let on_first = proposal
+        .placements
+        .iter()
+        .filter(|x| {
+            x.occurrence.window_id == open && x.occurrence.start_utc == utc("2026-11-25T21:00:00Z")
+        })
+        .count();
+    assert!(on_first <= 3, "{on_first} on one Wednesday");
+    // No default: no limit.
+    calendar::set_default_max_items(p.ws.conn(), "test", None).unwrap();
+    assert_eq!(capacity(&p), [false; 5]);
+    assert!(calendar::set_default_max_items(p.ws.conn(), "test", Some(0)).is_err());
+}

@@ -437,6 +437,12 @@ export type PreviewWindowRequest = { spec: WindowSpec, count: number, };
 
 export type ImportWindowsRequest = { source: string, kind: WindowKind | null, };
 
+export type WindowDefaults = { 
+/**
+ * Items per occurrence of a window with no `max_items`; None: no limit.
+ */
+max_items: number | null, };
+
 export type PersonChoice = { id: string, name: string, email: string | null, team: string | null, };
 
 export type Session = { signed_in: PersonRef | null, people: Array<PersonChoice>, 
@@ -474,6 +480,8 @@ export type CommandRequests = {
   delete_window: ItemRequest;
   preview_window: PreviewWindowRequest;
   import_windows: ImportWindowsRequest;
+  window_defaults: NoArgs;
+  set_window_defaults: WindowDefaults;
   session: NoArgs;
   sign_in: SignInRequest;
   add_person: AddPersonRequest;
@@ -504,6 +512,8 @@ export type CommandAnswers = {
   delete_window: null;
   preview_window: Array<BoardOccurrence>;
   import_windows: WindowImportReport;
+  window_defaults: WindowDefaults;
+  set_window_defaults: WindowDefaults;
   session: Session;
   sign_in: Session;
   add_person: Session;

@@ -18,7 +18,9 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 
 pub use crate::model::{ChangeWindow, Occurrence, WindowImportReport, WindowKind};
-pub use windows::{create, delete, get, list, update, WindowSpec};
+pub use windows::{
+    create, default_max_items, delete, get, list, set_default_max_items, update, WindowSpec,
+};
 
 use crate::{Error, Result};
 

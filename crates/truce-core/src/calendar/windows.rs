@@ -496,3 +496,34 @@ pub(crate) fn delete_with_reason(
     )?;
     Ok(())
 }
+
+/// How many items an occurrence of a window with no limit of its own takes (None: no limit).
+pub fn default_max_items(conn: &Connection) -> Result<Option<u32>> {
+    Ok(conn.query_row("SELECT max_items FROM window_defaults", [], |r| r.get(0))?)
+}
+
+/// Sets that default (None: no limit), in the change log.
+pub fn set_default_max_items(conn: &Connection, actor: &str, max: Option<u32>) -> Result<()> {
+    if max == Some(0) {
+        return Err(Error::Invalid(
+            "a window takes at least one item; leave the default empty for no limit".into(),
+        ));
+    }
+    let old = default_max_items(conn)?;
+    conn.execute("UPDATE window_defaults SET max_items = ?1", [max])?;
+    let (old, new) = (old.map(|v| v.to_string()), max.map(|v| v.to_string()));
+    crate::changelog::record(
+        conn,
+        actor,
+        &crate::ids::now(),
+        &crate::changelog::Change {
+            entity: "window_defaults",
+            entity_id: "max_items",
+            field: "max_items",
+            old: old.as_deref(),
+            new: new.as_deref(),
+            reason: None,
+        },
+    )?;
+    Ok(())
+}

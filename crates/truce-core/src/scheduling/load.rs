@@ -33,7 +33,8 @@ pub fn risk(severity: Severity, assets: u32, known_exploited: bool) -> f64 {
     weight * f64::from(assets.max(1)) * if known_exploited { 3.0 } else { 1.0 }
 }
 
-fn slot(o: Occurrence) -> Slot {
+/// The planner's view of an occurrence; `default_max` stands in for a window without a limit.
+fn slot(o: Occurrence, default_max: Option<u32>) -> Slot {
     Slot {
         local_label: format!(
             "{} {}",
@@ -54,7 +55,7 @@ fn slot(o: Occurrence) -> Slot {
         asset_tags: o.asset_tags,
         teams: o.teams,
         max_assets: o.max_assets,
-        max_items: o.max_items,
+        max_items: o.max_items.or(default_max),
     }
 }
 
@@ -277,9 +278,10 @@ pub fn whole(conn: &Connection, now: DateTime<Utc>, days: i64) -> Result<Planner
         .filter_map(|c| c.occurrence_start.as_deref().and_then(parse_utc));
     let from = placed.clone().min().unwrap_or(now).min(now);
     let to = placed.max().unwrap_or(now).max(now + Duration::days(days)) + Duration::days(1);
+    let default_max = calendar::default_max_items(conn)?;
     let slots: Vec<Slot> = calendar::occurrences(conn, from, to)?
         .into_iter()
-        .map(slot)
+        .map(|o| slot(o, default_max))
         .collect();
     trace("occurrences");
     // A million (item, asset) pairs at most are numbered straight from the stored lists,
@@ -450,9 +452,10 @@ pub fn around(
         .max(now)
         + Duration::days(1);
     trace("occurrence");
+    let default_max = calendar::default_max_items(conn)?;
     let slots: Vec<Slot> = calendar::occurrences(conn, from, to)?
         .into_iter()
-        .map(slot)
+        .map(|o| slot(o, default_max))
         .collect();
     trace("occurrences");
     let (mut plan_items, near, counts) = placed_around(conn, items, &slots, &occurrence, target)?;
