@@ -177,4 +177,37 @@ export function registerDecisionTests(ctx) {
     assert.ok(!(await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' })).items.some((i) => i.id === other.id), 'the merged item is gone');
     await page.close();
   });
+
+  test('the Assets view: ops finds hosts, selects several and sets their HA group, criticality and a tag', async () => {
+    const page = await ctx.page();
+    await page.getByRole('button', { name: 'Assets', exact: true }).click();
+    // The demo's nine hosts (crates/truce-core/demo: seven qa3app, testphp.vulnweb.com, preprod.boardvantage.net).
+    await page.getByTestId('assets-count').filter({ hasText: '9 of 9 assets' }).waitFor();
+    await page.getByLabel('Filter assets').fill('qa3app0');
+    await page.getByTestId('assets-count').filter({ hasText: '7 of 9 assets' }).waitFor();
+    const list = await ctx.bridge.invoke('assets', {});
+    const id = (name) => list.find((a) => a.name === name).id;
+    await page.locator(`[data-asset-id="${id('qa3app01')}"]`).click();
+    await page.locator(`[data-asset-id="${id('qa3app02')}"]`).click({ modifiers: ['Control'] });
+    const form = page.getByRole('form', { name: 'Set facts' });
+    assert.match(await form.innerText(), /Set on 2 assets/);
+    await form.getByLabel('HA group').fill('db-cluster');
+    await form.getByLabel('Criticality').selectOption('high');
+    await form.getByLabel('Tag').fill('pci');
+    await page.screenshot({ path: join(ctx.shots, 'browser-assets.png') });
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('status').filter({ hasText: '6 changes on 2 assets' }).waitFor();
+    const after = await ctx.bridge.invoke('assets', {});
+    for (const name of ['qa3app01', 'qa3app02']) {
+      const a = after.find((x) => x.name === name);
+      assert.deepEqual([a.ha_group, a.criticality, a.tags], ['db-cluster', 'high', ['pci']], name);
+    }
+    assert.equal(after.find((x) => x.name === 'qa3app03').ha_group, null, 'only the selected');
+    assert.match(await page.locator(`[data-asset-id="${id('qa3app01')}"]`).innerText(), /db-cluster[\s\S]*pci/);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ctx.shots, 'browser-assets-dark.png') });
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.screenshot({ path: join(ctx.shots, 'browser-assets-dark-1024.png') });
+    await page.close();
+  });
 }

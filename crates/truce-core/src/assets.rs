@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::ids::{new_id, now};
 use crate::workspace::Workspace;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct AssetRow {
     pub id: String,
     pub name: String,

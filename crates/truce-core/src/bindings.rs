@@ -88,6 +88,8 @@ pub fn typescript() -> String {
         crate::board::PreviewWindowRequest::decl(),
         crate::board::ImportWindowsRequest::decl(),
         crate::board::WindowDefaults::decl(),
+        crate::assets::AssetRow::decl(),
+        crate::board::AssetFactsRequest::decl(),
         crate::board::PersonChoice::decl(),
         crate::board::Session::decl(),
         crate::board::SignInRequest::decl(),

@@ -779,3 +779,43 @@ pub fn set_window_defaults(
     tx.commit()?;
     window_defaults(ws, now, NoArgs {})
 }
+
+pub fn assets(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    _r: NoArgs,
+) -> Result<Vec<crate::assets::AssetRow>> {
+    crate::assets::list(ws)
+}
+
+/// Set facts on several assets at once; a field left `None` stays as it is, and an empty
+/// environment or HA group clears it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AssetFactsRequest {
+    pub assets: Vec<String>,
+    pub environment: Option<String>,
+    pub criticality: Option<String>,
+    pub internet_facing: Option<bool>,
+    pub ha_group: Option<String>,
+    pub add_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+}
+
+pub fn set_asset_facts(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: AssetFactsRequest,
+) -> Result<u32> {
+    crate::asset_facts::set(
+        ws,
+        &r.assets,
+        &crate::asset_facts::FactsChange {
+            environment: r.environment.map(Some),
+            criticality: r.criticality,
+            internet_facing: r.internet_facing,
+            ha_group: r.ha_group.map(Some),
+            add_tags: r.add_tags,
+            remove_tags: r.remove_tags,
+        },
+    )
+}

@@ -71,6 +71,8 @@ commands! {
     preview_window: board::PreviewWindowRequest => Vec<board::BoardOccurrence>;
     import_windows: board::ImportWindowsRequest => crate::model::WindowImportReport;
     window_defaults: board::NoArgs => board::WindowDefaults;
+    assets: board::NoArgs => Vec<crate::assets::AssetRow>;
+    set_asset_facts: board::AssetFactsRequest => u32;
     set_window_defaults: board::WindowDefaults => board::WindowDefaults;
     session: board::NoArgs => board::Session;
     sign_in: board::SignInRequest => board::Session;

@@ -443,6 +443,14 @@ export type WindowDefaults = {
  */
 max_items: number | null, };
 
+export type AssetRow = { id: string, name: string, environment: string | null, criticality: string, internet_facing: boolean, ha_group: string | null, tags: Array<string>, 
+/**
+ * "kind=value", e.g. "fqdn=web01.example.com".
+ */
+identifiers: Array<string>, open_findings: number, };
+
+export type AssetFactsRequest = { assets: Array<string>, environment: string | null, criticality: string | null, internet_facing: boolean | null, ha_group: string | null, add_tags: Array<string>, remove_tags: Array<string>, };
+
 export type PersonChoice = { id: string, name: string, email: string | null, team: string | null, };
 
 export type Session = { signed_in: PersonRef | null, people: Array<PersonChoice>, 
@@ -481,6 +489,8 @@ export type CommandRequests = {
   preview_window: PreviewWindowRequest;
   import_windows: ImportWindowsRequest;
   window_defaults: NoArgs;
+  assets: NoArgs;
+  set_asset_facts: AssetFactsRequest;
   set_window_defaults: WindowDefaults;
   session: NoArgs;
   sign_in: SignInRequest;
@@ -513,6 +523,8 @@ export type CommandAnswers = {
   preview_window: Array<BoardOccurrence>;
   import_windows: WindowImportReport;
   window_defaults: WindowDefaults;
+  assets: Array<AssetRow>;
+  set_asset_facts: number;
   set_window_defaults: WindowDefaults;
   session: Session;
   sign_in: Session;
