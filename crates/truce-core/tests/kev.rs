@@ -122,3 +122,65 @@ fn a_file_that_is_not_the_catalog_is_refused_and_changes_nothing() {
     }
     let _ = Workspace::open_existing(ws.path()).unwrap();
 }
+
+/// CISA's feed as a local server replays it: the catalog at a URL, and a 404 elsewhere.
+fn serve_catalog() -> String {
+    use std::io::{Read, Write};
+    let body = std::fs::read(catalog()).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        // Bounded: the test makes two requests.
+        for stream in listener.incoming().take(2) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            if req.starts_with("GET /feeds/known_exploited_vulnerabilities.json ") {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = s.write_all(&body);
+            } else {
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn the_catalog_is_read_from_its_url_and_a_missing_feed_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    import_file(
+        &mut ws,
+        &common::corpus("qualys/Qualys_Sample_Report.xml"),
+        None,
+    )
+    .unwrap();
+    let base = serve_catalog();
+    let before = common::dump(&ws);
+    let e = kev::import(&mut ws, &format!("{base}/feeds/gone.json"), Utc::now())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/feeds/gone.json") && e.contains("404"), "{e}");
+    assert_eq!(
+        common::dump(&ws),
+        before,
+        "a failed download changes nothing"
+    );
+    let r = kev::import(
+        &mut ws,
+        &format!("{base}/feeds/known_exploited_vulnerabilities.json"),
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!((r.entries, r.flagged), (6, 4));
+    let (_, _, _, source, _) = kev::status(ws.conn()).unwrap().unwrap();
+    assert!(
+        source.ends_with("/feeds/known_exploited_vulnerabilities.json"),
+        "{source}"
+    );
+}
