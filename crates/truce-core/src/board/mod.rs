@@ -17,6 +17,14 @@ use crate::scheduling::actions::{self, AcceptReport, DropCheck, ScheduleOutcome}
 use crate::scheduling::{Conflict, OccurrenceKey, Proposal, RiskWeek};
 use crate::Workspace;
 
+mod decisions;
+mod facts;
+mod session;
+
+pub use decisions::*;
+pub use facts::*;
+pub use session::*;
+
 /// The span of the calendar the board shows: RFC 3339 instants or plain dates (UTC midnight).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct BoardRequest {
@@ -449,88 +457,6 @@ pub fn commit(ws: &mut Workspace, _now: DateTime<Utc>, r: CommitRequest) -> Resu
     planning::exceptions::commit(ws, &r.id, &r.person, &r.promise)
 }
 
-/// A request, by the person signed in, to accept the risk of an item until `expires_at`
-/// (RFC 3339 or a date: the end of that day, UTC).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ExceptionRequest {
-    pub id: String,
-    pub justification: String,
-    pub compensating_control: Option<String>,
-    pub expires_at: String,
-}
-
-pub fn request_exception(
-    ws: &mut Workspace,
-    now: DateTime<Utc>,
-    r: ExceptionRequest,
-) -> Result<String> {
-    let id = planning::items::resolve_id(ws.conn(), &r.id)?;
-    let expires = expiry(&r.expires_at)?;
-    let actor = ws.actor().to_string();
-    planning::exceptions::request(
-        ws,
-        &planning::exceptions::Ask {
-            target: planning::exceptions::Target::Item(&id),
-            justification: &r.justification,
-            compensating_control: r.compensating_control.as_deref(),
-            expires_at: expires,
-        },
-        &actor,
-        now,
-    )
-}
-
-/// An expiry as people give it: a plain date means the end of that day (UTC).
-pub fn expiry(s: &str) -> Result<DateTime<Utc>> {
-    match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-        Ok(d) => Ok(d.and_hms_opt(23, 59, 59).expect("a valid time").and_utc()),
-        Err(_) => instant(s),
-    }
-}
-
-/// Approve or reject an exception, as the person signed in, with a reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct DecideExceptionRequest {
-    pub id: String,
-    pub approve: bool,
-    pub reason: String,
-}
-
-pub fn decide_exception(
-    ws: &mut Workspace,
-    now: DateTime<Utc>,
-    r: DecideExceptionRequest,
-) -> Result<()> {
-    let actor = ws.actor().to_string();
-    if r.approve {
-        planning::exceptions::approve(ws, &r.id, &actor, &r.reason, now)
-    } else {
-        planning::exceptions::reject(ws, &r.id, &actor, &r.reason, now)
-    }
-}
-
-/// Exceptions awaiting a decision or in force that end within `days` (all exceptions if None).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ExceptionsRequest {
-    pub ending_within_days: Option<u32>,
-}
-
-pub fn exceptions(
-    ws: &mut Workspace,
-    now: DateTime<Utc>,
-    r: ExceptionsRequest,
-) -> Result<Vec<ExceptionRow>> {
-    planning::exceptions::list(
-        ws.conn(),
-        &planning::exceptions::Filter {
-            item: None,
-            ending_before: r
-                .ending_within_days
-                .map(|d| now + Duration::days(i64::from(d))),
-        },
-    )
-}
-
 /// How far ahead the auto-planner looks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AutoPlanRequest {
@@ -681,141 +607,4 @@ pub fn import_windows(
     r: ImportWindowsRequest,
 ) -> Result<WindowImportReport> {
     calendar::sync::import(ws, &r.source, r.kind)
-}
-
-/// A person someone at this laptop can sign in as.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct PersonChoice {
-    pub id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub team: Option<String>,
-}
-
-/// Who is signed in on this laptop, and who could be.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct Session {
-    pub signed_in: Option<PersonRef>,
-    pub people: Vec<PersonChoice>,
-    /// Team names, for adding oneself.
-    pub teams: Vec<String>,
-}
-
-pub fn session(ws: &mut Workspace, _now: DateTime<Utc>, _r: NoArgs) -> Result<Session> {
-    Ok(Session {
-        signed_in: crate::device::signed_in(ws.conn())?,
-        people: planning::people::people(ws)?
-            .into_iter()
-            .map(|(id, name, email, team)| PersonChoice {
-                id,
-                name,
-                email,
-                team,
-            })
-            .collect(),
-        teams: planning::people::teams(ws)?
-            .into_iter()
-            .map(|(_, name, _)| name)
-            .collect(),
-    })
-}
-
-/// Sign in as a person already in the workspace (id, email or name).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct SignInRequest {
-    pub person: String,
-}
-
-pub fn sign_in(ws: &mut Workspace, now: DateTime<Utc>, r: SignInRequest) -> Result<Session> {
-    crate::device::sign_in(ws, &r.person)?;
-    session(ws, now, NoArgs {})
-}
-
-/// Add a person (typically oneself, on a new workspace) and sign in as them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct AddPersonRequest {
-    pub name: String,
-    pub email: Option<String>,
-    pub team: Option<String>,
-}
-
-pub fn add_person(ws: &mut Workspace, now: DateTime<Utc>, r: AddPersonRequest) -> Result<Session> {
-    let name = r.name.trim();
-    if name.is_empty() {
-        return Err(Error::Invalid("a person needs a name".into()));
-    }
-    let email = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
-    let team = r.team.as_deref().filter(|t| !t.is_empty());
-    let id = planning::people::add_person(ws, name, email, team, None)?;
-    crate::device::sign_in(ws, &id)?;
-    session(ws, now, NoArgs {})
-}
-
-/// What a window without limits of its own takes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct WindowDefaults {
-    /// Items per occurrence of a window with no `max_items`; None: no limit.
-    pub max_items: Option<u32>,
-}
-
-pub fn window_defaults(
-    ws: &mut Workspace,
-    _now: DateTime<Utc>,
-    _r: NoArgs,
-) -> Result<WindowDefaults> {
-    Ok(WindowDefaults {
-        max_items: calendar::default_max_items(ws.conn())?,
-    })
-}
-
-pub fn set_window_defaults(
-    ws: &mut Workspace,
-    now: DateTime<Utc>,
-    r: WindowDefaults,
-) -> Result<WindowDefaults> {
-    let actor = ws.actor().to_string();
-    let tx = ws.write_tx()?;
-    calendar::set_default_max_items(&tx, &actor, r.max_items)?;
-    tx.commit()?;
-    window_defaults(ws, now, NoArgs {})
-}
-
-pub fn assets(
-    ws: &mut Workspace,
-    _now: DateTime<Utc>,
-    _r: NoArgs,
-) -> Result<Vec<crate::assets::AssetRow>> {
-    crate::assets::list(ws)
-}
-
-/// Set facts on several assets at once; a field left `None` stays as it is, and an empty
-/// environment or HA group clears it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct AssetFactsRequest {
-    pub assets: Vec<String>,
-    pub environment: Option<String>,
-    pub criticality: Option<String>,
-    pub internet_facing: Option<bool>,
-    pub ha_group: Option<String>,
-    pub add_tags: Vec<String>,
-    pub remove_tags: Vec<String>,
-}
-
-pub fn set_asset_facts(
-    ws: &mut Workspace,
-    _now: DateTime<Utc>,
-    r: AssetFactsRequest,
-) -> Result<u32> {
-    crate::asset_facts::set(
-        ws,
-        &r.assets,
-        &crate::asset_facts::FactsChange {
-            environment: r.environment.map(Some),
-            criticality: r.criticality,
-            internet_facing: r.internet_facing,
-            ha_group: r.ha_group.map(Some),
-            add_tags: r.add_tags,
-            remove_tags: r.remove_tags,
-        },
-    )
 }

@@ -1,0 +1,79 @@
+//! Settings of windows and facts of assets, as the Windows and Assets views change them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::NoArgs;
+use crate::calendar;
+use crate::error::Result;
+use crate::Workspace;
+
+/// What a window without limits of its own takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WindowDefaults {
+    /// Items per occurrence of a window with no `max_items`; None: no limit.
+    pub max_items: Option<u32>,
+}
+
+pub fn window_defaults(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    _r: NoArgs,
+) -> Result<WindowDefaults> {
+    Ok(WindowDefaults {
+        max_items: calendar::default_max_items(ws.conn())?,
+    })
+}
+
+pub fn set_window_defaults(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: WindowDefaults,
+) -> Result<WindowDefaults> {
+    let actor = ws.actor().to_string();
+    let tx = ws.write_tx()?;
+    calendar::set_default_max_items(&tx, &actor, r.max_items)?;
+    tx.commit()?;
+    window_defaults(ws, now, NoArgs {})
+}
+
+pub fn assets(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    _r: NoArgs,
+) -> Result<Vec<crate::assets::AssetRow>> {
+    crate::assets::list(ws)
+}
+
+/// Set facts on several assets at once; a field left `None` stays as it is, and an empty
+/// environment or HA group clears it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AssetFactsRequest {
+    pub assets: Vec<String>,
+    pub environment: Option<String>,
+    pub criticality: Option<String>,
+    pub internet_facing: Option<bool>,
+    pub ha_group: Option<String>,
+    pub add_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+}
+
+pub fn set_asset_facts(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: AssetFactsRequest,
+) -> Result<u32> {
+    crate::asset_facts::set(
+        ws,
+        &r.assets,
+        &crate::asset_facts::FactsChange {
+            environment: r.environment.map(Some),
+            criticality: r.criticality,
+            internet_facing: r.internet_facing,
+            ha_group: r.ha_group.map(Some),
+            add_tags: r.add_tags,
+            remove_tags: r.remove_tags,
+        },
+    )
+}
