@@ -666,3 +666,50 @@ fn a_regroup_commits_into_the_log_and_gives_automatic_checkpoints_back() {
 fn person(ws: &Workspace, name: &str) -> String {
     common::text(ws, &format!("SELECT id FROM people WHERE name = '{name}'"))
 }
+
+#[test]
+fn approval_reads_the_policy_again_when_the_risk_grew_since_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ws, item, _) = planned(dir.path());
+    let now = Utc::now();
+    let (dana, sam) = (person(&ws, "Dana"), person(&ws, "Sam"));
+    let worst = common::text(
+        &ws,
+        &format!("SELECT f.severity FROM work_item_findings w JOIN findings f ON f.id = w.finding_id WHERE w.work_item_id = '{item}' ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END LIMIT 1"),
+    );
+    assert_ne!(worst, "critical", "the scan's item has no critical finding");
+    // 40 days: within the policy for anything but critical (30).
+    let e = exceptions::request(
+        &mut ws,
+        &exceptions::Ask {
+            target: exceptions::Target::Item(&item),
+            justification: "legacy app",
+            compensating_control: None,
+            expires_at: now + chrono::Duration::days(40),
+        },
+        &dana,
+        now,
+    )
+    .unwrap();
+    // A rescan finds one of its findings critical now.
+    ws.conn()
+        .execute(
+            "UPDATE findings SET severity = 'critical' WHERE id = (SELECT finding_id FROM work_item_findings WHERE work_item_id = ?1 LIMIT 1)",
+            [&item],
+        )
+        .unwrap();
+    let err = exceptions::approve(&mut ws, &e, &sam, "fine", now)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a critical risk may be accepted for 30 days at most"),
+        "{err}"
+    );
+    assert_eq!(
+        common::text(
+            &ws,
+            &format!("SELECT state FROM exceptions WHERE id = '{e}'")
+        ),
+        "requested"
+    );
+}
