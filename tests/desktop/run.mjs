@@ -338,6 +338,8 @@ test('the three users\' jobs end to end: import, plan, commit, exception asked a
     await (await drawer.$('input[aria-label="Promise"]')).setValue('patched and rebooted that night');
     await (await drawer.$('button*=Commit as')).click();
     await b.waitUntil(async () => (await invoke(b, 'item', { id: planned })).detail.commitments.some((c) => c.state === 'open'), { timeout: 10000 });
+    // Promised: the page offers no second promise for the same occurrence.
+    await b.waitUntil(async () => !(await (await drawer.$('input[aria-label="Promise"]')).isExisting()), { timeout: 10000, timeoutMsg: 'the promise form stayed' });
     await b.saveScreenshot(join(shots, 'desktop-journey-ops-committed.png'));
 
     // Security: an exception on a waiting item.
