@@ -316,7 +316,7 @@ test('the three users\' jobs end to end: import, plan, commit, exception asked a
     await (await b.$('h1')).waitForDisplayed({ timeout: 20000 });
     assert.equal(await textOf(b, '.who label span'), 'Who are you?', 'the demo has people but nobody signed in here');
     await signIn(b, 'Dana Ops');
-    const trivy = join(root, '../shared/corpus/scans/trivy/cvss_severity_source.json');
+    const trivy = join(here, 'data/trivy/cvss_severity_source.json');
     const outcomes = await invoke(b, 'import_files', { paths: [trivy] });
     assert.equal(outcomes[0]?.error, null, JSON.stringify(outcomes));
 
