@@ -29,7 +29,7 @@ pub fn signed_in(conn: &Connection) -> Result<Option<PersonRef>> {
 }
 
 /// This laptop's id in the workspace (made once, by the migration that added it).
-pub fn device_id(conn: &Connection) -> Result<String> {
+pub(crate) fn device_id(conn: &Connection) -> Result<String> {
     Ok(conn.query_row("SELECT id FROM device", [], |r| r.get(0))?)
 }
 

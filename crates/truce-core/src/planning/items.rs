@@ -253,12 +253,10 @@ pub fn resolve_id(conn: &Connection, id: &str) -> Result<String> {
 fn readable(conn: &Connection, mut h: HistoryEntry) -> Result<HistoryEntry> {
     let lookup = |table: &str, value: &Option<String>| -> Result<Option<String>> {
         let Some(v) = value else { return Ok(None) };
+        // Cached: an item's history names the same few windows and people many times.
         let name: Option<String> = conn
-            .query_row(
-                &format!("SELECT name FROM {table} WHERE id = ?1"),
-                [v],
-                |r| r.get(0),
-            )
+            .prepare_cached(&format!("SELECT name FROM {table} WHERE id = ?1"))?
+            .query_row([v], |r| r.get(0))
             .optional()?;
         // A deleted window or person still reads as something rather than as nothing.
         Ok(Some(name.unwrap_or_else(|| {
