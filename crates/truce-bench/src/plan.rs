@@ -154,7 +154,9 @@ pub fn world(seed: u64, items: usize, weeks: usize) -> World {
     }
 }
 
-/// `findings` open findings on 20,000 assets, written straight in SQL (fast to set up).
+/// `findings` open findings on 20,000 assets, written straight in SQL (fast to set up). A quarter
+/// of the hosts run Windows, the rest Ubuntu; one vulnerability in ten is in a package
+/// (`openssl@...`, half of them naming a fixed version), so package grouping is timed too.
 pub fn preload(ws: &mut Workspace, findings: usize) {
     let assets = 20_000;
     let per = findings / assets;
@@ -166,18 +168,20 @@ pub fn preload(ws: &mut Workspace, findings: usize) {
                ('r1', 1, 'hostname', 'win*', 't-win', '2025-01-01T00:00:00Z'),
                ('r2', 2, 'hostname', '*', 't-linux', '2025-01-01T00:00:00Z');
              WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {assets} - 1)
-             INSERT INTO assets (id, name, environment, created_at, updated_at)
+             INSERT INTO assets (id, name, environment, os, created_at, updated_at)
                SELECT printf('pre-a-%06d', i), printf('%s%06d.example.net', CASE WHEN i % 4 = 0 THEN 'win' ELSE 'lin' END, i),
                       CASE i % 3 WHEN 0 THEN 'prod' WHEN 1 THEN 'staging' ELSE 'dev' END,
+                      CASE WHEN i % 4 = 0 THEN 'Microsoft Windows Server 2019' ELSE 'Ubuntu 22.04' END,
                       '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z' FROM n;
              INSERT INTO asset_identifiers (asset_id, kind, value) SELECT id, 'fqdn', name FROM assets WHERE id LIKE 'pre-a-%';
              WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {per} - 1)
-             INSERT INTO vulnerabilities (id, scanner, scanner_id, title, severity, solution)
+             INSERT INTO vulnerabilities (id, scanner, scanner_id, title, severity, solution, fixed_version)
                SELECT printf('pre-v-%04d', i), 'nessus', printf('pre%d', i), printf('Preloaded %d', i),
                       CASE i % 4 WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END,
-                      printf('Upgrade component %d to version %d.0 or later.', i % 10, i % 10 + 2) FROM n;
+                      printf('Upgrade component %d to version %d.0 or later.', i % 10, i % 10 + 2),
+                      CASE WHEN i % 20 = 0 THEN printf('1.1.%d', i) END FROM n;
              INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, first_seen, last_seen)
-               SELECT a.id || v.id, a.id, v.id, '443/tcp', v.severity, 'open', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'
+               SELECT a.id || v.id, a.id, v.id, CASE WHEN CAST(substr(v.id, 7) AS INTEGER) % 10 = 0 THEN 'openssl@1.1.1' ELSE '443/tcp' END, v.severity, 'open', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'
                FROM assets a, vulnerabilities v WHERE a.id LIKE 'pre-a-%' AND v.id LIKE 'pre-v-%';
              COMMIT;"
         ))

@@ -28,6 +28,9 @@ pub enum ItemsCommand {
         /// Group by environment: on or off
         #[arg(long, value_name = "on|off")]
         by_environment: Option<OnOff>,
+        /// Group by the hosts' operating system family (Windows, Ubuntu, enterprise Linux...): on or off
+        #[arg(long, value_name = "on|off")]
+        by_os_family: Option<OnOff>,
         /// Plan info findings too: on or off
         #[arg(long, value_name = "on|off")]
         include_info: Option<OnOff>,
@@ -229,14 +232,19 @@ pub fn items(workspace: &crate::Target, command: ItemsCommand) -> Result<ExitCod
             preview,
             by_team,
             by_environment,
+            by_os_family,
             include_info,
             json: as_json,
         } => {
-            let changed = by_team.is_some() || by_environment.is_some() || include_info.is_some();
+            let changed = by_team.is_some()
+                || by_environment.is_some()
+                || by_os_family.is_some()
+                || include_info.is_some();
             let mut rules = planning::grouping::rules(ws.conn())?;
             let set = |flag: Option<OnOff>, was: bool| flag.map_or(was, |f| matches!(f, OnOff::On));
             rules.by_team = set(by_team, rules.by_team);
             rules.by_environment = set(by_environment, rules.by_environment);
+            rules.by_os_family = set(by_os_family, rules.by_os_family);
             rules.include_info = set(include_info, rules.include_info);
             let r = match (preview, changed) {
                 (true, _) => planning::regroup_preview(&mut ws, Some(rules))?,
@@ -253,10 +261,14 @@ pub fn items(workspace: &crate::Target, command: ItemsCommand) -> Result<ExitCod
                 );
                 for c in &r.created {
                     println!(
-                        "  + {} [{} / {}] {} findings",
+                        "  + {} [{} / {}{}] {} findings",
                         c.action,
                         c.team_id.as_deref().unwrap_or("no team"),
                         c.environment.as_deref().unwrap_or("no env"),
+                        c.os_family
+                            .as_deref()
+                            .map(|os| format!(" / {os}"))
+                            .unwrap_or_default(),
                         c.findings
                     );
                 }

@@ -928,3 +928,88 @@ fn ownership_rules_by_operating_system_and_other_facts() {
         Some("Web Platform")
     );
 }
+
+/// Items of the workspace as JSON.
+fn items(ws: &Path) -> Vec<serde_json::Value> {
+    serde_json::from_str(&ok(ws, &["items", "--json"])).unwrap()
+}
+
+#[test]
+fn one_fix_per_product_and_package_not_one_item_per_advisory() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    // Read from the files: nessus_with_cvssv3.nessus holds 21 PHP plugins on testphp.vulnweb.com
+    // whose solutions say "Upgrade to PHP version X or later" (5.2.0 up to 7.3.28, "5.3.12 /
+    // 5.4.2") or "Upgrade to a version of PHP that is currently supported"; the Grype report
+    // many_vulns_with_epss_values.json has 15 CVEs in busybox 1.32.1, of which some name the
+    // fixed version 1.34.0 and the others none.
+    for f in [
+        "tenable/nessus/nessus_with_cvssv3.nessus",
+        "grype/many_vulns_with_epss_values.json",
+    ] {
+        ok(&ws, &["import", corpus(f).to_str().unwrap()]);
+    }
+    ok(&ws, &["items", "regroup"]);
+    let all = items(&ws);
+    let php: Vec<_> = all
+        .iter()
+        .filter(|i| i["action"].as_str().unwrap().contains("PHP"))
+        .collect();
+    assert_eq!(php.len(), 1, "{php:#?}");
+    assert_eq!(php[0]["action"], "Upgrade PHP to 7.3.28 or later");
+    assert_eq!(php[0]["findings"], 21);
+    let busybox: Vec<_> = all
+        .iter()
+        .filter(|i| i["action"].as_str().unwrap().contains("busybox"))
+        .collect();
+    assert_eq!(busybox.len(), 1, "{busybox:#?}");
+    assert_eq!(busybox[0]["action"], "Upgrade busybox to 1.34.0");
+    assert_eq!(busybox[0]["findings"], 15);
+    // No two automatic items left with one fix for one host family.
+    let mut keys: Vec<&str> = all
+        .iter()
+        .map(|i| i["group_key"].as_str().unwrap())
+        .collect();
+    keys.sort_unstable();
+    let n = keys.len();
+    keys.dedup();
+    assert_eq!(keys.len(), n);
+}
+
+#[test]
+fn one_fix_is_split_by_the_hosts_operating_system_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    // Read from the file: QID 38628 "SSL/TLS Server supports TLSv1.0" is reported on
+    // 64.41.200.246 and .247 (OPERATING_SYSTEM "Windows 2008 R2 ...") and on .250 ("Ubuntu /
+    // Tiny Core Linux / Linux 2.6.x"): disabling TLS 1.0 is a registry change on the first two
+    // and a server configuration on the third.
+    ok(
+        &ws,
+        &[
+            "import",
+            corpus("qualys/Qualys_Sample_Report.xml").to_str().unwrap(),
+        ],
+    );
+    ok(&ws, &["items", "regroup"]);
+    let tls = |ws: &Path| -> Vec<(String, u64)> {
+        let mut found: Vec<(String, u64)> = items(ws)
+            .into_iter()
+            .filter(|i| i["title"] == "SSL/TLS Server supports TLSv1.0")
+            .map(|i| {
+                let key = i["group_key"].as_str().unwrap();
+                let os = key.rsplit_once("os=").map_or("", |(_, os)| os).to_string();
+                (os, i["assets"].as_u64().unwrap())
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        tls(&ws),
+        vec![("ubuntu".to_string(), 1), ("windows".to_string(), 2)]
+    );
+    // The rule can be turned off: one item for the three hosts.
+    ok(&ws, &["items", "regroup", "--by-os-family", "off"]);
+    assert_eq!(tls(&ws), vec![(String::new(), 3)]);
+}

@@ -196,7 +196,11 @@ state: string, };
 
 export type WorkItemDetail = { item: WorkItemCard, findings: Array<ItemFinding>, commitments: Array<CommitmentRow>, history: Array<HistoryEntry>, };
 
-export type RegroupItem = { action: string, team_id: string | null, environment: string | null, findings: number, };
+export type RegroupItem = { action: string, team_id: string | null, environment: string | null, 
+/**
+ * The hosts' operating system family, when items are split by it.
+ */
+os_family: string | null, findings: number, };
 
 export type RegroupReport = { preview: boolean, created: Array<RegroupItem>, 
 /**
@@ -212,7 +216,12 @@ left: number,
  */
 removed: number, items: number, };
 
-export type GroupingRules = { by_team: boolean, by_environment: boolean, include_info: boolean, };
+export type GroupingRules = { by_team: boolean, by_environment: boolean, 
+/**
+ * Hosts of different operating system families (Windows, Ubuntu, enterprise Linux...) get
+ * separate items for one fix: they are patched with different tools and versions.
+ */
+by_os_family: boolean, include_info: boolean, };
 
 export type SlaPolicy = { 
 /**

@@ -14,7 +14,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rusqlite::{params, Connection, Transaction};
 
-use super::fixkey::fix_key;
+use super::fixkey::{fix_key, os_family, version_cmp};
 use super::stats::Stats;
 use super::types::{GroupingRules, RegroupItem, RegroupReport};
 use crate::changelog::{record, Change};
@@ -33,6 +33,7 @@ pub fn rules(conn: &Connection) -> Result<GroupingRules> {
         match name.as_str() {
             "by_team" => r.by_team = on,
             "by_environment" => r.by_environment = on,
+            "by_os_family" => r.by_os_family = on,
             "include_info" => r.include_info = on,
             _ => {}
         }
@@ -45,6 +46,7 @@ fn store_rules(conn: &Connection, r: GroupingRules, actor: &str, at: &str) -> Re
     for (name, was, now) in [
         ("by_team", old.by_team, r.by_team),
         ("by_environment", old.by_environment, r.by_environment),
+        ("by_os_family", old.by_os_family, r.by_os_family),
         ("include_info", old.include_info, r.include_info),
     ] {
         if was != now {
@@ -131,16 +133,16 @@ pub fn regroup_preview(ws: &mut Workspace, rules: Option<GroupingRules>) -> Resu
 /// Fix keys, asset parts (team and environment) and package keys numbered for this regroup,
 /// so a million findings are grouped on integers rather than strings.
 struct Keys {
-    /// fix gid -> (fix key, action, title, vulnerabilities with this key)
-    fixes: Vec<(String, String, String, u32)>,
+    /// fix gid -> the fix
+    fixes: Vec<FixGroup>,
     fix_ids: HashMap<String, i64>,
-    /// part gid -> (team id, environment), '' for none
-    parts: Vec<(String, String)>,
+    /// part gid -> (team id, environment, operating system family), '' for none
+    parts: Vec<(String, String, String)>,
     part_ids: HashMap<String, i64>,
-    /// vulnerability id -> (fix gid, has a fixed version, known exploited)
-    vulns: HashMap<String, (i64, bool, bool)>,
-    /// package name -> fix gid
-    pkgs: HashMap<String, i64>,
+    /// vulnerability id -> (fix gid, known exploited)
+    vulns: HashMap<String, (i64, bool)>,
+    /// package name -> (operating system family, fix gid)
+    pkgs: HashMap<String, Vec<(String, i64)>>,
     /// asset id -> index in `asset_list`
     assets: HashMap<String, u32>,
     /// (asset id, part gid, internet facing, criticality index in `criticalities`)
@@ -148,17 +150,35 @@ struct Keys {
     criticalities: Vec<String>,
 }
 
+/// One fix of this regroup: its key, the action and title a new item gets, how many
+/// vulnerabilities share it, and the highest version an upgrade names (whose action it keeps).
+struct FixGroup {
+    key: String,
+    action: String,
+    title: String,
+    vulns: u32,
+    version: Option<String>,
+}
+
 const PART_BASE: i64 = 1 << 32;
 
-fn part_text(team: &str, env: &str) -> String {
-    format!(" | team={team} | env={env}")
+fn part_text(team: &str, env: &str, os: &str) -> String {
+    if os.is_empty() {
+        format!(" | team={team} | env={env}")
+    } else {
+        format!(" | team={team} | env={env} | os={os}")
+    }
 }
 
 impl Keys {
-    fn key(&self, g: i64) -> (String, &str, &str, &(String, String, String, u32)) {
+    fn key(&self, g: i64) -> (String, &(String, String, String), &FixGroup) {
         let fix = &self.fixes[(g / PART_BASE) as usize];
-        let (team, env) = &self.parts[(g % PART_BASE) as usize];
-        (format!("{}{}", fix.0, part_text(team, env)), team, env, fix)
+        let part = &self.parts[(g % PART_BASE) as usize];
+        (
+            format!("{}{}", fix.key, part_text(&part.0, &part.1, &part.2)),
+            part,
+            fix,
+        )
     }
 
     /// The group number of a stored key, if its fix and part still exist.
@@ -168,14 +188,14 @@ impl Keys {
     }
 }
 
-/// Fills `temp.planning_vk` (vulnerability -> fix gid), `temp.planning_pkg` (package -> fix gid)
-/// and `temp.planning_asset` (asset -> part gid).
+/// Fills `temp.planning_vk` (vulnerability -> fix gid), `temp.planning_pkg` (package and host
+/// family -> fix gid) and `temp.planning_asset` (asset -> part gid and host family).
 fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
     conn.execute_batch(
         "DROP TABLE IF EXISTS temp.planning_vk; DROP TABLE IF EXISTS temp.planning_pkg; DROP TABLE IF EXISTS temp.planning_asset;
          CREATE TEMP TABLE planning_vk (vulnerability_id TEXT PRIMARY KEY, gid INTEGER NOT NULL, fixed INTEGER NOT NULL, fixed_version TEXT) WITHOUT ROWID;
-         CREATE TEMP TABLE planning_pkg (name TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;
-         CREATE TEMP TABLE planning_asset (asset_id TEXT PRIMARY KEY, gid INTEGER NOT NULL) WITHOUT ROWID;",
+         CREATE TEMP TABLE planning_pkg (name TEXT NOT NULL, family TEXT NOT NULL, gid INTEGER NOT NULL, PRIMARY KEY (name, family)) WITHOUT ROWID;
+         CREATE TEMP TABLE planning_asset (asset_id TEXT PRIMARY KEY, gid INTEGER NOT NULL, family TEXT NOT NULL) WITHOUT ROWID;",
     )?;
     let mut keys = Keys {
         fixes: Vec::new(),
@@ -201,47 +221,53 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
             let fixed: Option<String> = row
                 .get::<_, Option<String>>(5)?
                 .filter(|v| !v.trim().is_empty());
-            let (key, action) = fix_key(&scanner, &sid, &title, solution.as_deref());
-            let gid = match keys.fix_ids.get(&key) {
+            let fix = fix_key(&scanner, &sid, &title, solution.as_deref());
+            let gid = match keys.fix_ids.get(&fix.key) {
                 Some(&g) => {
-                    keys.fixes[g as usize].3 += 1;
+                    let group = &mut keys.fixes[g as usize];
+                    group.vulns += 1;
+                    // An upgrade reads as the one to the highest version its advisories name.
+                    let higher = match (&fix.version, &group.version) {
+                        (Some(v), Some(w)) => version_cmp(v, w).is_gt(),
+                        (Some(_), None) => true,
+                        _ => false,
+                    };
+                    if higher {
+                        group.action = fix.action;
+                        group.version = fix.version;
+                    }
                     g
                 }
                 None => {
                     let g = keys.fixes.len() as i64;
-                    keys.fixes.push((key.clone(), action, title, 1));
-                    keys.fix_ids.insert(key, g);
+                    keys.fix_ids.insert(fix.key.clone(), g);
+                    keys.fixes.push(FixGroup {
+                        key: fix.key,
+                        action: fix.action,
+                        title,
+                        vulns: 1,
+                        version: fix.version,
+                    });
                     g
                 }
             };
             write.execute(params![id, gid, fixed.is_some(), fixed])?;
-            keys.vulns
-                .insert(id, (gid, fixed.is_some(), row.get::<_, bool>(6)?));
+            keys.vulns.insert(id, (gid, row.get::<_, bool>(6)?));
         }
-        // Packages with a fixed version: "upgrade openssl" is one fix, to the highest fixed version.
-        let mut pkgs = conn.prepare(
-            "SELECT lower(substr(f.location, 1, instr(f.location, '@') - 1)) AS pkg, max(vk.fixed_version)
-             FROM planning_vk vk JOIN findings f ON f.vulnerability_id = vk.vulnerability_id
-             WHERE vk.fixed AND instr(f.location, '@') > 1 AND f.status = 'open' GROUP BY pkg",
-        )?;
-        let found: Vec<(String, String)> = pkgs
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut write = conn.prepare("INSERT INTO planning_pkg (name, gid) VALUES (?1, ?2)")?;
-        for (pkg, version) in found {
-            let key = format!("pkg:{pkg}");
-            let action = format!("Upgrade {pkg} to {version}");
-            let g = keys.fixes.len() as i64;
-            keys.fixes.push((key.clone(), action.clone(), action, 2));
-            keys.fix_ids.insert(key, g);
-            write.execute(params![pkg, g])?;
-            keys.pkgs.insert(pkg, g);
-        }
+        number_parts(conn, r, &mut keys)?;
+        number_packages(conn, &mut keys)?;
+    }
+    Ok(keys)
+}
+
+/// Assets: their team, environment and host family (as the rules split items) numbered as parts.
+fn number_parts(conn: &Connection, r: GroupingRules, keys: &mut Keys) -> Result<()> {
+    {
         let mut read = conn.prepare(
-            "SELECT id, coalesce(owner_team_id, ''), coalesce(environment, ''), internet_facing, criticality FROM assets",
+            "SELECT id, coalesce(owner_team_id, ''), coalesce(environment, ''), internet_facing, criticality, coalesce(os, '') FROM assets",
         )?;
         let mut write =
-            conn.prepare("INSERT INTO planning_asset (asset_id, gid) VALUES (?1, ?2)")?;
+            conn.prepare("INSERT INTO planning_asset (asset_id, gid, family) VALUES (?1, ?2, ?3)")?;
         let mut rows = read.query([])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
@@ -255,17 +281,22 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
             } else {
                 String::new()
             };
-            let text = part_text(&team, &env);
-            let gid = match keys.part_ids.get(&text) {
+            let os: String = if r.by_os_family {
+                os_family(text(row, 5)?)
+            } else {
+                String::new()
+            };
+            let part = part_text(&team, &env, &os);
+            let gid = match keys.part_ids.get(&part) {
                 Some(&g) => g,
                 None => {
                     let g = keys.parts.len() as i64;
-                    keys.parts.push((team, env));
-                    keys.part_ids.insert(text, g);
+                    keys.parts.push((team, env, os.clone()));
+                    keys.part_ids.insert(part, g);
                     g
                 }
             };
-            write.execute(params![id, gid])?;
+            write.execute(params![id, gid, os])?;
             let crit: String = row.get(4)?;
             let c = match keys.criticalities.iter().position(|c| *c == crit) {
                 Some(c) => c,
@@ -278,12 +309,61 @@ fn number_keys(conn: &Connection, r: GroupingRules) -> Result<Keys> {
             keys.asset_list.push((id, gid, row.get(3)?, c));
         }
     }
-    Ok(keys)
+    Ok(())
+}
+
+/// Packages: "upgrade openssl" is one fix per host family, to the highest fixed version its open
+/// findings name there (versions of Debian and Alpine do not compare), or a fix still to come
+/// when none names one: a package's CVEs are one item either way.
+fn number_packages(conn: &Connection, keys: &mut Keys) -> Result<()> {
+    let mut pkgs = conn.prepare(
+        "SELECT DISTINCT lower(substr(f.location, 1, instr(f.location, '@') - 1)), pa.family, vk.fixed_version
+         FROM planning_vk vk JOIN findings f ON f.vulnerability_id = vk.vulnerability_id
+         JOIN planning_asset pa ON pa.asset_id = f.asset_id
+         WHERE instr(f.location, '@') > 1 AND f.status = 'open'",
+    )?;
+    let mut highest: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
+    let mut rows = pkgs.query([])?;
+    while let Some(row) = rows.next()? {
+        let (pkg, family): (String, String) = (row.get(0)?, row.get(1)?);
+        let version: Option<String> = row.get(2)?;
+        let best = highest.entry((pkg, family)).or_default();
+        if let Some(v) = version {
+            if best.as_ref().is_none_or(|b| version_cmp(&v, b).is_gt()) {
+                *best = Some(v);
+            }
+        }
+    }
+    let mut write =
+        conn.prepare("INSERT INTO planning_pkg (name, family, gid) VALUES (?1, ?2, ?3)")?;
+    for ((pkg, family), version) in highest {
+        let key = if family.is_empty() {
+            format!("pkg:{pkg}")
+        } else {
+            format!("pkg:{pkg} on {family}")
+        };
+        let action = match &version {
+            Some(v) => format!("Upgrade {pkg} to {v}"),
+            None => format!("Upgrade {pkg}: no fixed version published yet"),
+        };
+        let g = keys.fixes.len() as i64;
+        keys.fix_ids.insert(key.clone(), g);
+        keys.fixes.push(FixGroup {
+            key,
+            title: action.clone(),
+            action,
+            vulns: 2,
+            version,
+        });
+        write.execute(params![pkg, family, g])?;
+        keys.pkgs.entry(pkg).or_default().push((family, g));
+    }
+    Ok(())
 }
 
 /// SQL of a finding's group number, over `f`, `vk` and `pa`.
-const GROUP_SQL: &str = "(CASE WHEN vk.fixed AND instr(f.location, '@') > 1
-      THEN (SELECT p.gid FROM planning_pkg p WHERE p.name = lower(substr(f.location, 1, instr(f.location, '@') - 1)))
+const GROUP_SQL: &str = "(CASE WHEN instr(f.location, '@') > 1
+      THEN (SELECT p.gid FROM planning_pkg p WHERE p.name = lower(substr(f.location, 1, instr(f.location, '@') - 1)) AND p.family = pa.family)
       ELSE vk.gid END) * 4294967296 + pa.gid";
 
 /// A million memberships are ~70 MB of b-tree pages, and the temporary tables as much again:
@@ -387,7 +467,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         ))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (Some(&(fix, fixed, kev)), Some(&asset)) =
+            let (Some(&(fix, kev)), Some(&asset)) =
                 (keys.vulns.get(text(r, 2)?), keys.assets.get(text(r, 1)?))
             else {
                 continue;
@@ -395,9 +475,14 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
             let (_, part, inet, crit) = &keys.asset_list[asset as usize];
             let location = text(r, 3)?;
             let fix = match location.find('@') {
-                Some(at) if fixed && at > 0 => {
-                    match keys.pkgs.get(&location[..at].to_ascii_lowercase()) {
-                        Some(&g) => g,
+                Some(at) if at > 0 => {
+                    let family = &keys.parts[*part as usize].2;
+                    let found = keys
+                        .pkgs
+                        .get(&location[..at].to_ascii_lowercase())
+                        .and_then(|fs| fs.iter().find(|(f, _)| f == family));
+                    match found {
+                        Some(&(_, g)) => g,
                         None => continue,
                     }
                 }
@@ -448,7 +533,8 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         )?;
         for (&g, group) in &groups {
             let n = group.findings.len() as u32;
-            let (key, team, env, (_, action, title, vulns)) = keys.key(g);
+            let (key, (team, env, os), fix) = keys.key(g);
+            let (action, title, vulns) = (&fix.action, &fix.title, &fix.vulns);
             let existing: Option<String> =
                 find.query_map([&key], |r| r.get(0))?.next().transpose()?;
             let item = match existing {
@@ -492,6 +578,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
                         action: action.clone(),
                         team_id: (!team.is_empty()).then(|| team.to_string()),
                         environment: (!env.is_empty()).then(|| env.to_string()),
+                        os_family: (!os.is_empty()).then(|| os.to_string()),
                         findings: n,
                     });
                     (id, true)

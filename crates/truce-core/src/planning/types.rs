@@ -208,6 +208,8 @@ pub struct RegroupItem {
     pub action: String,
     pub team_id: Option<String>,
     pub environment: Option<String>,
+    /// The hosts' operating system family, when items are split by it.
+    pub os_family: Option<String>,
     pub findings: u32,
 }
 
@@ -230,7 +232,15 @@ pub struct RegroupReport {
 pub struct GroupingRules {
     pub by_team: bool,
     pub by_environment: bool,
+    /// Hosts of different operating system families (Windows, Ubuntu, enterprise Linux...) get
+    /// separate items for one fix: they are patched with different tools and versions.
+    #[serde(default = "yes")]
+    pub by_os_family: bool,
     pub include_info: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for GroupingRules {
@@ -238,6 +248,7 @@ impl Default for GroupingRules {
         GroupingRules {
             by_team: true,
             by_environment: true,
+            by_os_family: true,
             include_info: false,
         }
     }
