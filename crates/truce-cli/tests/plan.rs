@@ -229,3 +229,87 @@ fn a_closed_pipe_ends_the_listing_quietly() {
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_linux_window_from_a_calendar_takes_only_the_items_of_linux_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    // Read from the file: hosts .246, .247 and .249 report Windows (2008 R2, 2012), .243, .245
+    // and .250 "Ubuntu / Tiny Core Linux / Linux 2.6.x", .244 "Linux 2.4-2.6 / ... / F5".
+    ok(
+        &ws,
+        &[
+            "import",
+            corpus("qualys/Qualys_Sample_Report.xml").to_str().unwrap(),
+        ],
+    );
+    ok(&ws, &["items", "regroup"]);
+    // An ops calendar that says nothing of hosts, as Outlook or Google write one.
+    let ics = dir.path().join("ops.ics");
+    std::fs::write(
+        &ics,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ops//EN\r\nBEGIN:VEVENT\r\nUID:linux-weekly\r\n\
+         DTSTAMP:20261101T000000Z\r\nSUMMARY:Weekly Linux patching\r\nDTSTART:20261124T210000Z\r\n\
+         DURATION:PT4H\r\nRRULE:FREQ=WEEKLY;BYDAY=TU\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    ok(&ws, &["windows", "import", ics.to_str().unwrap()]);
+    let windows = json(&ws, &["windows", "list", "--json"]);
+    assert_eq!(windows[0]["asset_tags"], serde_json::json!(["os:linux"]));
+    let items = json(&ws, &["items", "--json"]);
+    let os_of = |id: &str| -> String {
+        let item = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap();
+        let key = item["group_key"].as_str().unwrap();
+        key.rsplit_once("os=").map_or("", |(_, os)| os).to_string()
+    };
+    let proposal = json(&ws, &["plan", "--auto", "--days", "60", "--json"]);
+    let placed: Vec<String> = proposal["placements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| os_of(p["item_id"].as_str().unwrap()))
+        .collect();
+    assert!(!placed.is_empty());
+    assert!(
+        placed.iter().all(|os| os == "ubuntu" || os == "linux"),
+        "{placed:?}"
+    );
+    let unplaced: Vec<&Value> = proposal["unplaced"].as_array().unwrap().iter().collect();
+    let windows_items: Vec<&&Value> = unplaced
+        .iter()
+        .filter(|u| os_of(u["item_id"].as_str().unwrap()) == "windows")
+        .collect();
+    assert!(!windows_items.is_empty(), "{unplaced:?}");
+    // A drop says why, in words.
+    let item = windows_items[0]["item_id"].as_str().unwrap();
+    let window = windows[0]["id"].as_str().unwrap();
+    let out = truce(
+        &ws,
+        &[
+            "schedule",
+            item,
+            "--window",
+            window,
+            "--start",
+            "2026-12-01T21:00:00Z",
+            "--check",
+            "--json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scope = v["checks"][0]["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "out_of_scope")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        scope["message"].as_str().unwrap().contains("os:linux"),
+        "{scope}"
+    );
+}

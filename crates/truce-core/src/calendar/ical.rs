@@ -482,6 +482,10 @@ fn event(
         return Ok(None);
     }
     let name = summary.unwrap_or_else(|| format!("(untitled event {uid})"));
+    // A calendar says nothing of hosts: "Weekly Linux patching" is for Linux hosts all the same
+    // (`os:linux`, the tag their OS implies), unless the event gives its own tags.
+    let asset_tags = list_prop(ev, "X-TRUCE-ASSET-TAGS")
+        .or_else(|| crate::planning::fixkey::implied_os_scope(&name).map(|tag| vec![tag]));
     let spec = WindowSpec {
         name,
         kind,
@@ -497,7 +501,7 @@ fn event(
         exdates: recurrence::list_text(&exdates),
         rdates: recurrence::list_text(&rdates),
         environments: list_prop(ev, "X-TRUCE-ENVIRONMENTS"),
-        asset_tags: list_prop(ev, "X-TRUCE-ASSET-TAGS"),
+        asset_tags,
         teams: list_prop(ev, "X-TRUCE-TEAMS"),
         max_assets: count_prop(ev, "X-TRUCE-MAX-ASSETS")?,
         max_items: count_prop(ev, "X-TRUCE-MAX-ITEMS")?,

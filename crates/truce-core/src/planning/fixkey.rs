@@ -276,6 +276,64 @@ pub fn first_line(text: &str) -> String {
         .collect()
 }
 
+/// The scope tags a host's operating system implies, beside the tags people give it: `os:windows`,
+/// `os:ubuntu`, `os:enterprise-linux`..., and `os:linux` for every Linux. A window scoped to
+/// `os:linux` takes the items of Linux hosts only; a host whose OS no scanner reported has none.
+pub fn os_tags(os: &str) -> Vec<String> {
+    const LINUX: &[&str] = &[
+        "ubuntu",
+        "debian",
+        "enterprise linux",
+        "suse",
+        "alpine",
+        "amazon linux",
+        "fedora",
+        "linux",
+    ];
+    let family = os_family(os);
+    if family.is_empty() {
+        return Vec::new();
+    }
+    let mut tags = vec![format!("os:{}", family.replace(' ', "-"))];
+    if LINUX.contains(&family.as_str()) && family != "linux" {
+        tags.push("os:linux".to_string());
+    }
+    tags
+}
+
+/// The scope a window's name implies when its calendar gives none: "Weekly Linux patching" is for
+/// Linux hosts, "Windows Server patching" for Windows ones. A name that mentions both, or
+/// "maintenance windows" in general, implies nothing.
+pub fn implied_os_scope(window_name: &str) -> Option<String> {
+    let name = format!(
+        " {} ",
+        normalise(window_name).replace(|c: char| !c.is_alphanumeric(), " ")
+    );
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(&format!(" {w} ")));
+    let linux = has(&[
+        "linux",
+        "rhel",
+        "ubuntu",
+        "debian",
+        "centos",
+        "almalinux",
+        "suse",
+    ]);
+    let windows = has(&["wsus", "microsoft"])
+        || [
+            "server", "servers", "patching", "patch", "patches", "update", "updates", "hosts",
+        ]
+        .iter()
+        .any(|w| name.contains(&format!(" windows {w} ")))
+        || name.contains(" patch tuesday ");
+    // "Windows" alone may be the change windows themselves, but beside Linux it names both.
+    match (linux, windows || has(&["windows"])) {
+        (true, false) => Some("os:linux".into()),
+        (false, true) if windows => Some("os:windows".into()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +449,31 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(os_family(os), family, "{os}");
+        }
+    }
+
+    #[test]
+    fn an_os_implies_scope_tags_and_a_window_name_implies_a_scope() {
+        assert_eq!(
+            os_tags("CentOS Linux 7 (Core)"),
+            ["os:enterprise-linux", "os:linux"]
+        );
+        assert_eq!(
+            os_tags("Microsoft Windows Server 2008 R2 Standard Service Pack 1"),
+            ["os:windows"]
+        );
+        assert_eq!(os_tags("Linux Kernel 2.6"), ["os:linux"]);
+        assert!(os_tags("").is_empty());
+        for (name, scope) in [
+            ("Weekly Linux patching", Some("os:linux")),
+            ("RHEL monthly", Some("os:linux")),
+            ("Windows Server patching", Some("os:windows")),
+            ("Patch Tuesday + 7", Some("os:windows")),
+            ("Prod maintenance windows", None),
+            ("Windows and Linux patching", None),
+            ("Monthly prod web window", None),
+        ] {
+            assert_eq!(implied_os_scope(name).as_deref(), scope, "{name}");
         }
     }
 

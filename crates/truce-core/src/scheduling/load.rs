@@ -110,13 +110,19 @@ fn open_assets(conn: &Connection, only: &[String]) -> Result<HashMap<String, Vec
 
 fn plan_asset(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlanAsset> {
     let tags: Option<String> = r.get(3)?;
+    let os: Option<String> = r.get(4)?;
+    // The tags people gave the host, and those its operating system implies (`os:linux`...).
+    let mut tags: Vec<String> = tags
+        .map(|t| t.split('\u{1f}').map(String::from).collect())
+        .unwrap_or_default();
+    tags.extend(crate::planning::fixkey::os_tags(
+        os.as_deref().unwrap_or(""),
+    ));
     Ok(PlanAsset {
         id: r.get(0)?,
         name: r.get(1)?,
         ha_group: r.get(2)?,
-        tags: tags
-            .map(|t| t.split('\u{1f}').map(String::from).collect())
-            .unwrap_or_default(),
+        tags,
     })
 }
 
@@ -133,7 +139,7 @@ fn plan_assets(conn: &Connection, ids: &[String]) -> Result<Vec<PlanAsset>> {
         .collect();
     let mut out: Vec<Option<PlanAsset>> = vec![None; ids.len()];
     let select = "SELECT a.id, a.name, a.ha_group,
-                    (SELECT group_concat(tag, char(31)) FROM asset_tags t WHERE t.asset_id = a.id)
+                    (SELECT group_concat(tag, char(31)) FROM asset_tags t WHERE t.asset_id = a.id), a.os
                   FROM assets a";
     let mut keep = |a: PlanAsset| {
         if let Some(&i) = position.get(a.id.as_str()) {
