@@ -210,4 +210,40 @@ export function registerDecisionTests(ctx) {
     await page.screenshot({ path: join(ctx.shots, 'browser-assets-dark-1024.png') });
     await page.close();
   });
+
+  test('the Assets view: a host split off by one of its keys, and merged back', async () => {
+    const page = await ctx.page();
+    await page.getByRole('button', { name: 'Assets', exact: true }).click();
+    await page.getByTestId('assets-count').filter({ hasText: '9 of 9 assets' }).waitFor();
+    // preprod.boardvantage.net is known by fqdn, hostname and ip=12.233.108.201 (its 7 findings
+    // come from one scan that named all three: crates/truce-core/demo/nessus_many_vuln.nessus).
+    const before = await ctx.bridge.invoke('assets', {});
+    const preprod = before.find((a) => a.name === 'preprod.boardvantage.net');
+    assert.equal(preprod.open_findings, 7);
+    await page.locator(`[data-asset-id="${preprod.id}"]`).click();
+    await page.getByRole('button', { name: 'Split…' }).click();
+    const splitPanel = page.getByRole('group', { name: 'Split asset' });
+    await splitPanel.getByLabel('ip=12.233.108.201').check();
+    await page.screenshot({ path: join(ctx.shots, 'browser-assets-split.png') });
+    await splitPanel.getByRole('button', { name: 'Split off' }).click();
+    await page.getByRole('status').filter({ hasText: 'ip=12.233.108.201 split off from preprod.boardvantage.net as 12.233.108.201, with 7 findings' }).waitFor();
+    await page.getByTestId('assets-count').filter({ hasText: '10 of 10 assets' }).waitFor();
+    const split = (await ctx.bridge.invoke('assets', {})).find((a) => a.name === '12.233.108.201');
+    assert.deepEqual(split.identifiers, ['ip=12.233.108.201']);
+
+    await page.locator(`[data-asset-id="${split.id}"]`).click();
+    await page.locator(`[data-asset-id="${preprod.id}"]`).click({ modifiers: ['Control'] });
+    await page.getByRole('button', { name: 'Merge…' }).click();
+    const mergePanel = page.getByRole('group', { name: 'Merge assets' });
+    await mergePanel.getByLabel('Asset kept').selectOption(preprod.id);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ctx.shots, 'browser-assets-merge-dark.png') });
+    await mergePanel.getByRole('button', { name: 'Merge 2 assets' }).click();
+    await page.getByRole('status').filter({ hasText: '12.233.108.201 merged into preprod.boardvantage.net: 7 findings moved' }).waitFor();
+    await page.getByTestId('assets-count').filter({ hasText: '9 of 9 assets' }).waitFor();
+    const after = (await ctx.bridge.invoke('assets', {})).find((a) => a.id === preprod.id);
+    assert.equal(after.open_findings, 7);
+    assert.deepEqual(after.identifiers, preprod.identifiers);
+    await page.close();
+  });
 }

@@ -86,7 +86,7 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// List assets with every key they are known by, or split one that was merged wrongly
+    /// List assets with every key they are known by, merge the assets of one machine, or split one that was merged wrongly
     Assets {
         #[command(subcommand)]
         command: AssetsCommand,
@@ -236,6 +236,19 @@ enum AssetsCommand {
         /// A key to move, as kind=value (e.g. ip=10.0.0.5); repeat for several
         #[arg(long = "key", required = true, value_name = "KIND=VALUE")]
         keys: Vec<String>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// One machine known as several assets (by its IP in one scanner, its FQDN in another): move
+    /// the keys, findings, scans and tags of OTHERs to ASSET, which is kept
+    Merge {
+        /// The asset kept (id or name)
+        #[arg(value_name = "ASSET")]
+        into: String,
+        /// The assets merged into it, which go (ids or names)
+        #[arg(value_name = "OTHER", required = true)]
+        others: Vec<String>,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
@@ -733,6 +746,21 @@ fn assets_command(
                     r.name,
                     r.asset,
                     r.findings
+                );
+            }
+        }
+        AssetsCommand::Merge { into, others, json } => {
+            let r = truce_core::assets::merge(&mut ws, &into, &others)?;
+            if json {
+                println!("{}", serde_json::to_string(&r).expect("report serializes"));
+            } else {
+                println!(
+                    "{} merged into {}: {} findings moved, {} found on both kept once; now also known by {}",
+                    r.merged.join(", "),
+                    r.name,
+                    r.findings,
+                    r.combined,
+                    r.identifiers.join(", ")
                 );
             }
         }

@@ -408,3 +408,76 @@ fn assets_list_and_split_round_trip() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("kind=value"));
 }
+
+#[test]
+fn assets_of_one_machine_merge_and_its_next_scan_lands_on_the_one_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let a = dir.path().join("a.nessus");
+    let b = dir.path().join("b.nessus");
+    let host = |name: &str, plugins: &[&str]| {
+        let items: String = plugins
+            .iter()
+            .map(|p| format!("<ReportItem port=\"22\" protocol=\"tcp\" severity=\"2\" pluginID=\"{p}\" pluginName=\"P{p}\"/>"))
+            .collect();
+        format!(
+            "<NessusClientData_v2><Report name=\"t\"><ReportHost name=\"{name}\"><HostProperties></HostProperties>\
+             {items}</ReportHost></Report></NessusClientData_v2>"
+        )
+    };
+    // One machine: the agent scan names it by FQDN, the network scan by IP; plugin 3 is in both.
+    std::fs::write(&a, host("web01.example.com", &["1", "3"])).unwrap();
+    std::fs::write(&b, host("10.8.8.8", &["2", "3"])).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--workspace", s(&ws)];
+        all.extend_from_slice(args);
+        truce(&all)
+    };
+    assert!(run(&["import", s(&a), s(&b)]).status.success());
+    let list = |run: &dyn Fn(&[&str]) -> std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&run(&["assets", "list", "--json"]).stdout).unwrap()
+    };
+    assert_eq!(list(&run).as_array().unwrap().len(), 2);
+    let missing = run(&["assets", "merge", "web01.example.com", "10.9.9.9"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no asset '10.9.9.9'"));
+    assert_eq!(
+        list(&run).as_array().unwrap().len(),
+        2,
+        "a refused merge changes nothing"
+    );
+
+    let out = run(&["assets", "merge", "web01.example.com", "10.8.8.8", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            r["name"].as_str(),
+            r["findings"].as_u64(),
+            r["combined"].as_u64()
+        ),
+        (Some("web01.example.com"), Some(1), Some(1))
+    );
+    let assets = list(&run);
+    assert_eq!(assets.as_array().unwrap().len(), 1);
+    let keys: Vec<&str> = assets[0]["identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"ip=10.8.8.8") && keys.contains(&"fqdn=web01.example.com"),
+        "{keys:?}"
+    );
+    assert_eq!(assets[0]["open_findings"], 3);
+    // The network scan again: it reaches the kept asset through the IP, and makes no new one.
+    assert!(run(&["import", s(&b)]).status.success());
+    let assets = list(&run);
+    assert_eq!(assets.as_array().unwrap().len(), 1, "{assets:#}");
+    assert_eq!(assets[0]["open_findings"], 3);
+}

@@ -149,7 +149,7 @@ fn log(
 }
 
 /// An asset's id from its id or name; a name two assets share must be given as an id.
-fn asset_id(conn: &Connection, asset: &str) -> Result<String> {
+pub(crate) fn asset_id(conn: &Connection, asset: &str) -> Result<String> {
     if let Some(id) = conn
         .query_row("SELECT id FROM assets WHERE id = ?1", [asset], |r| r.get(0))
         .optional()?

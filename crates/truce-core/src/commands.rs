@@ -73,6 +73,8 @@ commands! {
     window_defaults: board::NoArgs => board::WindowDefaults;
     assets: board::NoArgs => Vec<crate::assets::AssetRow>;
     set_asset_facts: board::AssetFactsRequest => u32;
+    merge_assets: board::MergeAssetsRequest => crate::assets::MergeReport;
+    split_asset: board::SplitAssetRequest => crate::assets::SplitReport;
     set_window_defaults: board::WindowDefaults => board::WindowDefaults;
     session: board::NoArgs => board::Session;
     sign_in: board::SignInRequest => board::Session;

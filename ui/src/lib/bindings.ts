@@ -460,6 +460,43 @@ identifiers: Array<string>, open_findings: number, };
 
 export type AssetFactsRequest = { assets: Array<string>, environment: string | null, criticality: string | null, internet_facing: boolean | null, ha_group: string | null, add_tags: Array<string>, remove_tags: Array<string>, };
 
+export type MergeAssetsRequest = { into: string, others: Array<string>, };
+
+export type SplitAssetRequest = { asset: string, keys: Array<string>, };
+
+export type MergeReport = { 
+/**
+ * The asset kept.
+ */
+asset: string, name: string, 
+/**
+ * Names of the assets merged into it (gone now).
+ */
+merged: Array<string>, 
+/**
+ * Keys ("kind=value") it is now known by in addition.
+ */
+identifiers: Array<string>, 
+/**
+ * Findings moved to it.
+ */
+findings: number, 
+/**
+ * Findings both assets had (one vulnerability at one place): kept once, with the earliest
+ * first seen and the latest sighting's status.
+ */
+combined: number, };
+
+export type SplitReport = { asset: string, name: string, identifiers: Array<string>, 
+/**
+ * Findings moved to the new asset.
+ */
+findings: number, 
+/**
+ * Findings of the old asset that a moved import had closed, reopened.
+ */
+reopened: number, };
+
 export type PersonChoice = { id: string, name: string, email: string | null, team: string | null, };
 
 export type Session = { signed_in: PersonRef | null, people: Array<PersonChoice>, 
@@ -500,6 +537,8 @@ export type CommandRequests = {
   window_defaults: NoArgs;
   assets: NoArgs;
   set_asset_facts: AssetFactsRequest;
+  merge_assets: MergeAssetsRequest;
+  split_asset: SplitAssetRequest;
   set_window_defaults: WindowDefaults;
   session: NoArgs;
   sign_in: SignInRequest;
@@ -534,6 +573,8 @@ export type CommandAnswers = {
   window_defaults: WindowDefaults;
   assets: Array<AssetRow>;
   set_asset_facts: number;
+  merge_assets: MergeReport;
+  split_asset: SplitReport;
   set_window_defaults: WindowDefaults;
   session: Session;
   sign_in: Session;

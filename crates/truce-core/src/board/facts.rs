@@ -77,3 +77,35 @@ pub fn set_asset_facts(
         },
     )
 }
+
+/// One machine known as several assets: `others` go into `into`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MergeAssetsRequest {
+    pub into: String,
+    pub others: Vec<String>,
+}
+
+pub fn merge_assets(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: MergeAssetsRequest,
+) -> Result<crate::assets::MergeReport> {
+    crate::assets::merge(ws, &r.into, &r.others)
+}
+
+/// An asset that is two machines: the keys ("kind=value") of the other one go to a new asset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SplitAssetRequest {
+    pub asset: String,
+    pub keys: Vec<String>,
+}
+
+pub fn split_asset(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: SplitAssetRequest,
+) -> Result<crate::assets::SplitReport> {
+    let report = crate::assets::split(ws, &r.asset, &r.keys)?;
+    crate::planning::grouping::regroup_if_planning(ws)?;
+    Ok(report)
+}
