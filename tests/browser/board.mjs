@@ -287,6 +287,13 @@ export function registerBoardTests(ctx) {
     await occ(page, 'Monthly prod web window', '2026-12-13T07:00:00Z').waitFor();
     await page.screenshot({ path: join(ctx.shots, 'browser-board-timeline.png') });
     await page.getByLabel('Lanes').selectOption('team');
+    // Team lanes hold the placed items (a report had them empty): the prod PHP upgrade is Web
+    // Platform's, on the monthly window of 13 Dec.
+    const chips = page.locator('.timeline .chip-item');
+    await chips.first().waitFor();
+    const placedHere = (await stored(ctx)).items.filter((i) => i.window_id && i.occurrence_start >= '2026-11-30' && i.occurrence_start < '2027-01-04');
+    assert.equal(await chips.count(), placedHere.length);
+    assert.ok(await page.locator('.timeline .chip-item[title$="— Monthly prod web window"]').count() >= 1);
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(ctx.shots, 'browser-board-timeline-teams-dark.png') });
     await page.close();
