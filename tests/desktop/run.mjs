@@ -90,7 +90,7 @@ test('a report imported through the app (the drop/dialog path) shows its summary
   try {
     assert.equal(await textOf(b, '[data-count="assets"] .n', 20000), '9');
     // Same host, scan time and plugin (31649 on 80/tcp) as the demo's nessus_with_cvssv3: nothing new.
-    const file = join(root, '../shared/corpus/scans/tenable/nessus/nessus_with_cwe-.nessus');
+    const file = join(root, 'tests/corpus/scans/tenable/nessus/nessus_with_cwe-.nessus');
     const outcomes = await b.executeAsync((f, done) => {
       window.__TAURI_INTERNALS__.invoke('import_files', { paths: [f] }).then(done, (e) => done(String(e)));
     }, file);
@@ -165,7 +165,7 @@ test('the keyboard path schedules a work item, and after a restart it is still s
 });
 
 test('a Trivy report imported through the app shows its package upgrades on the board', async () => {
-  const file = join(root, '../shared/corpus/scans/trivy/cvss_severity_source.json');
+  const file = join(root, 'tests/corpus/scans/trivy/cvss_severity_source.json');
   const { readFileSync } = await import('node:fs');
   // What the report asks for: one upgrade per package to its fixed version.
   const vulns = JSON.parse(readFileSync(file, 'utf8')).Results.flatMap((r) => r.Vulnerabilities ?? []);
@@ -316,7 +316,7 @@ test('the three users\' jobs end to end: import, plan, commit, exception asked a
     await (await b.$('h1')).waitForDisplayed({ timeout: 20000 });
     assert.equal(await textOf(b, '.who label span'), 'Who are you?', 'the demo has people but nobody signed in here');
     await signIn(b, 'Dana Ops');
-    const trivy = join(here, 'data/trivy/cvss_severity_source.json');
+    const trivy = join(root, 'tests/corpus/scans/trivy/cvss_severity_source.json');
     const outcomes = await invoke(b, 'import_files', { paths: [trivy] });
     assert.equal(outcomes[0]?.error, null, JSON.stringify(outcomes));
 

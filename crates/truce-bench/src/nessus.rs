@@ -1,5 +1,5 @@
 //! A seeded generator of `.nessus` (NessusClientData_v2) files shaped like the real ones
-//! measured in `shared/corpus/scans/NESSUS_FORMAT.md` and sized like the issue asks (100k items ~ 200 MB):
+//! measured in `tests/corpus/scans/NESSUS_FORMAT.md` and sized like the issue asks (100k items ~ 200 MB):
 //! a large Policy block first, ~50 items
 //! per host, 78% informational, repeated `<cve>` elements on some items, heavy-tailed
 //! plugin_output (median ~0.5 KB, rare items of 100+ KB), non-ASCII text, and `svc_name`s

@@ -13,7 +13,7 @@ fn truce(args: &[&str]) -> Output {
 
 fn corpus(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/scans")
+        .join("../../tests/corpus/scans")
         .join(rel)
 }
 

@@ -31,7 +31,7 @@ fn refused(ws: &Path, args: &[&str]) -> String {
 
 fn corpus(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/scans")
+        .join("../../tests/corpus/scans")
         .join(rel)
 }
 

@@ -32,7 +32,7 @@ fn json(ws: &Path, args: &[&str]) -> Value {
 
 fn corpus(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/scans")
+        .join("../../tests/corpus/scans")
         .join(rel)
 }
 

@@ -16,7 +16,7 @@ fn truce(ws: &Path, args: &[&str]) -> Output {
 
 fn calendars(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/calendars")
+        .join("../../tests/corpus/calendars")
         .join(rel)
 }
 

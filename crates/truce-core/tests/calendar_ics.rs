@@ -1,4 +1,4 @@
-//! Every .ics file of `shared/corpus/calendars/` imported into a workspace, its occurrences
+//! Every .ics file of `tests/corpus/calendars/` imported into a workspace, its occurrences
 //! checked against `truth_ics.tsv` (what the source projects' tests assert, and the derived lists).
 
 mod common;

@@ -1,4 +1,4 @@
-//! Every RRULE vector of `shared/corpus/calendars/vectors/*.jsonl` (dateutil, ical.js, libical)
+//! Every RRULE vector of `tests/corpus/calendars/vectors/*.jsonl` (dateutil, ical.js, libical)
 //! through the same expansion the windows use, compared with what those projects' tests expect.
 
 mod common;

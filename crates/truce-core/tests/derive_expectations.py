@@ -16,7 +16,7 @@ import os
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCANS = os.path.normpath(os.path.join(HERE, "../../../../shared/corpus/scans"))
+SCANS = os.path.normpath(os.path.join(HERE, "../../../tests/corpus/scans"))
 
 STRENGTH = {"cloud_id": 0, "image_digest": 1, "fqdn": 2, "mac": 3, "hostname": 4,
             "netbios": 5, "artifact": 6, "ip": 7}

@@ -1,4 +1,4 @@
-//! Importing real CycloneDX BOMs (shared/corpus/scans/cyclonedx, every file, JSON and XML).
+//! Importing real CycloneDX BOMs (tests/corpus/scans/cyclonedx, every file, JSON and XML).
 //!
 //! Counts were derived from the files with tests/derive/cyclonedx_openvex.py: Python's json
 //! and xml.etree, applying the rules of docs/formats/cyclonedx.md (one finding per

@@ -1,4 +1,4 @@
-//! Importing Microsoft Defender for Endpoint vulnerability JSON (shared/corpus/scans/ms_defender).
+//! Importing Microsoft Defender for Endpoint vulnerability JSON (tests/corpus/scans/ms_defender).
 //! Expected numbers come from a separate Python reading of each file (json module): one asset
 //! per machineId, one finding per distinct (machineId, cveId, productName@productVersion),
 //! severity Critical/High/Medium/Low as is, else info. The .zip exports likewise (zipfile module),

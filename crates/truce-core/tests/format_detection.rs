@@ -80,9 +80,9 @@ fn trivy_and_grype_samples_are_detected_and_claim_nothing_else() {
             }
         }
     }
-    // 21 Trivy and 16 Grype samples (ls shared/corpus/scans/{trivy,grype}), and the rest.
+    // 21 Trivy and 16 Grype samples (ls tests/corpus/scans/{trivy,grype}), and the rest.
     assert_eq!((trivy, grype), (21, 16));
-    // 18 CycloneDX samples (.json and .xml) and 3 OpenVEX documents (ls shared/corpus/scans/{cyclonedx,openvex}).
+    // 18 CycloneDX samples (.json and .xml) and 3 OpenVEX documents (ls tests/corpus/scans/{cyclonedx,openvex}).
     assert_eq!((cyclonedx, openvex), (18, 3));
     // Everything else in the corpus (100 files today), claimed by none of these four.
     assert!(others >= 90, "{others}");

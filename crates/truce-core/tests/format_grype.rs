@@ -1,4 +1,4 @@
-//! Importing real Grype JSON reports (shared/corpus/scans/grype, every file).
+//! Importing real Grype JSON reports (tests/corpus/scans/grype, every file).
 //!
 //! Counts were derived from the files with tests/derive/image_scanners.py: Python's json
 //! module, applying the rule of docs/formats/grype.md (one finding per vulnerability.id,

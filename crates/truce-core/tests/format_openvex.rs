@@ -1,4 +1,4 @@
-//! Importing OpenVEX documents (shared/corpus/scans/openvex, every file): verdicts on the
+//! Importing OpenVEX documents (tests/corpus/scans/openvex, every file): verdicts on the
 //! findings other scanners reported.
 //!
 //! The statements each sample yields were derived with tests/derive/cyclonedx_openvex.py

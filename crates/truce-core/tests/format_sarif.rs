@@ -1,4 +1,4 @@
-//! Importing the SARIF corpus (shared/corpus/scans/sarif). Every expected number below was
+//! Importing the SARIF corpus (tests/corpus/scans/sarif). Every expected number below was
 //! derived from the files themselves by a separate Python reading (json module) that applies
 //! the rules of docs/formats/sarif.md: one asset per run (repositoryUri, else absolute
 //! originalUriBaseIds root, else "<tool>:<file name>"), one finding per distinct

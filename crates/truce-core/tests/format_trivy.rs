@@ -1,4 +1,4 @@
-//! Importing real Trivy JSON reports (shared/corpus/scans/trivy, every file).
+//! Importing real Trivy JSON reports (tests/corpus/scans/trivy, every file).
 //!
 //! Counts were derived from the files with tests/derive/image_scanners.py: Python's json
 //! module, applying the rule of docs/formats/trivy.md (one finding per artifact,

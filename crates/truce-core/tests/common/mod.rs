@@ -3,14 +3,14 @@ use std::path::{Path, PathBuf};
 
 use truce_core::Workspace;
 
-/// `../shared/corpus/scans/...` from the repository root.
+/// `tests/corpus/scans/...` of the repository (real reports, with their licenses).
 pub fn corpus(rel: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/scans")
+        .join("../../tests/corpus/scans")
         .join(rel);
     assert!(
         p.exists(),
-        "corpus file missing: {} (shared/ must sit beside the checkout)",
+        "corpus file missing: {} (tests/corpus/ holds the samples the tests read)",
         p.display()
     );
     p

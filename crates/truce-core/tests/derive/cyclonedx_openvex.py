@@ -14,7 +14,7 @@ import sys
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-CORPUS = os.path.join(os.path.dirname(__file__), "../../../../../shared/corpus/scans")
+CORPUS = os.path.join(os.path.dirname(__file__), "../../../../tests/corpus/scans")
 if len(sys.argv) > 1:
     CORPUS = sys.argv[1]
 ORDER = ["critical", "high", "medium", "low", "info"]

@@ -19,7 +19,7 @@ import csv
 import os
 import sys
 
-CORPUS = os.path.join(os.path.dirname(__file__), "../../../../../shared/corpus/scans/openvas")
+CORPUS = os.path.join(os.path.dirname(__file__), "../../../../tests/corpus/scans/openvas")
 if len(sys.argv) > 1:
     CORPUS = sys.argv[1]
 

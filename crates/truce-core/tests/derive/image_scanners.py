@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-CORPUS = os.path.join(os.path.dirname(__file__), "../../../../../shared/corpus/scans")
+CORPUS = os.path.join(os.path.dirname(__file__), "../../../../tests/corpus/scans")
 if len(sys.argv) > 1:
     CORPUS = sys.argv[1]
 

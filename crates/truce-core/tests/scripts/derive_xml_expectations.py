@@ -2,12 +2,12 @@
 Truce's identity and severity rules (docs/formats/openvas.md, nexpose.md). The expected
 numbers in tests/format_openvas.rs and tests/format_nexpose.rs come from this output.
 
-    python3 crates/truce-core/tests/scripts/derive_xml_expectations.py [../shared/corpus/scans]
+    python3 crates/truce-core/tests/scripts/derive_xml_expectations.py [tests/corpus/scans]
 """
 import sys, collections, xml.etree.ElementTree as ET
 from pathlib import Path
 
-C = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[4] / '../shared/corpus/scans'
+C = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[4] / 'tests/corpus/scans'
 
 def band(v, low_floor):
     return 'critical' if v >= 9 else 'high' if v >= 7 else 'medium' if v >= 4 else 'low' if v >= low_floor and v > 0 else 'info'
