@@ -328,3 +328,30 @@ fn the_shell_serves_exactly_the_commands_of_the_table() {
         );
     }
 }
+
+#[test]
+fn a_place_that_cannot_be_checked_is_never_shown_as_free_of_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(dir.path());
+    let b = board(&mut ws);
+    let placed = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state"] == "scheduled")
+        .expect("the demo schedules items")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // What a calendar re-import or a sync can leave behind: a place that is no occurrence of its
+    // window (Weekly Linux patching is on Tuesdays; this is a Wednesday).
+    ws.conn()
+        .execute(
+            "UPDATE work_items SET occurrence_start = '2026-12-02T21:00:00Z' WHERE id = ?1",
+            [&placed],
+        )
+        .unwrap();
+    let page = call(&mut ws, "item", json!({ "id": placed }));
+    let why = page["conflicts_unchecked"].as_str().unwrap_or_else(|| panic!("{page:#}"));
+    assert!(why.contains("2026-12-02"), "{why}");
+}

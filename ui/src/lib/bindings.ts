@@ -377,7 +377,12 @@ back_to: ItemState | null, };
 
 export type ItemRequest = { id: string, };
 
-export type ItemPage = { detail: WorkItemDetail, allowed: Array<ItemState>, conflicts: Array<Conflict>, people: Array<PersonRef>, 
+export type ItemPage = { detail: WorkItemDetail, allowed: Array<ItemState>, conflicts: Array<Conflict>, 
+/**
+ * Why the conflicts of its place could not be checked (its occurrence is gone from an
+ * edited window...): a check that failed is never shown as a clean one.
+ */
+conflicts_unchecked: string | null, people: Array<PersonRef>, 
 /**
  * The item's exceptions (on it or on its findings), soonest expiry first.
  */

@@ -297,6 +297,9 @@ pub struct ItemPage {
     pub detail: WorkItemDetail,
     pub allowed: Vec<ItemState>,
     pub conflicts: Vec<Conflict>,
+    /// Why the conflicts of its place could not be checked (its occurrence is gone from an
+    /// edited window...): a check that failed is never shown as a clean one.
+    pub conflicts_unchecked: Option<String>,
     pub people: Vec<PersonRef>,
     /// The item's exceptions (on it or on its findings), soonest expiry first.
     pub exceptions: Vec<ExceptionRow>,
@@ -372,20 +375,25 @@ pub fn merge_items(ws: &mut Workspace, _now: DateTime<Utc>, r: MergeRequest) -> 
 pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<ItemPage> {
     let id = planning::items::resolve_id(ws.conn(), &r.id)?;
     let detail = planning::item_detail(ws.conn(), &id, now)?;
-    let conflicts = match (&detail.item.window_id, &detail.item.occurrence_start) {
-        (Some(w), Some(start)) if !detail.item.state.is_settled() => {
-            let target = OccurrenceKey {
-                window_id: w.clone(),
-                start_utc: instant(start)?,
-            };
-            // The item's own place, checked as if it were dropped there now (a placement in
-            // the past or on a window that changed shows its conflicts here).
-            actions::check_drop(ws, std::slice::from_ref(&id), &target, now)
-                .map(|c| c.into_iter().flat_map(|c| c.conflicts).collect())
-                .unwrap_or_default()
-        }
-        _ => Vec::new(),
-    };
+    let (conflicts, conflicts_unchecked) =
+        match (&detail.item.window_id, &detail.item.occurrence_start) {
+            (Some(w), Some(start)) if !detail.item.state.is_settled() => {
+                let target = OccurrenceKey {
+                    window_id: w.clone(),
+                    start_utc: instant(start)?,
+                };
+                // The item's own place, checked as if it were dropped there now (a placement in
+                // the past or on a window that changed shows its conflicts here).
+                match actions::check_drop(ws, std::slice::from_ref(&id), &target, now) {
+                    Ok(checks) => (
+                        checks.into_iter().flat_map(|c| c.conflicts).collect(),
+                        None,
+                    ),
+                    Err(e) => (Vec::new(), Some(e.to_string())),
+                }
+            }
+            _ => (Vec::new(), None),
+        };
     let people = planning::people::people(ws)?
         .into_iter()
         .map(|(id, name, _, _)| PersonRef { id, name })
@@ -406,6 +414,7 @@ pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<It
         merge_candidates: merge_candidates(ws, &id)?,
         detail,
         conflicts,
+        conflicts_unchecked,
         people,
     })
 }

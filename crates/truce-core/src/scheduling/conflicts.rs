@@ -187,7 +187,7 @@ impl Planner {
             if item.settled {
                 continue;
             }
-            let conflicts = self.check(&item.id, &self.slots[s].key).unwrap_or_default();
+            let conflicts = self.conflicts_in(&self.book, i, s);
             if !conflicts.is_empty() {
                 out.push(ItemConflicts {
                     item_id: item.id.clone(),
