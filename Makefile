@@ -37,7 +37,9 @@ test-rust:
 test-ui:
 	cd ui && npm run --silent check && NO_COLOR=1 npm test --silent
 
+# The bridge and fixture recorder exist only in a build with the test-bridge feature.
 test-browser: build
+	cargo build -p truce-cli --features test-bridge
 	mkdir -p tests/out && $(TRUCE) ui-fixture --out tests/out/ui-fixture.json
 	node tests/browser/run.mjs
 

@@ -2,7 +2,7 @@
 // core (release build) through the bridge. Not part of `make test`: run it by hand and record
 // the figures in BENCHMARKS.md.
 //
-//   cargo build --release -p truce-cli -p truce-bench && (cd ui && npm run build)
+//   cargo build --release -p truce-cli -p truce-bench --features truce-cli/test-bridge && (cd ui && npm run build)
 //   node tests/browser/bench-board.mjs [--runs 5]
 //
 // Measured in the page (performance.now, requestAnimationFrame), so Playwright's own latency

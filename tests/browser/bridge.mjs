@@ -22,7 +22,8 @@ export async function startBridge(root, now, { workspace, profile = 'debug', por
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
+      // The URL ends with the bridge's token: every path under it, nothing else, is answered.
+      const m = /listening on (http:\/\/[\d.:]+\/[0-9a-f]{32})/.exec(out);
       if (m) resolve(m[1]);
     });
     child.on('exit', (code) => reject(new Error(`truce serve-ui exited with ${code}`)));

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod exceptions;
 mod items;
 mod plan;
+#[cfg(feature = "test-bridge")]
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -138,6 +139,7 @@ enum Command {
         command: Option<items::SlaCommand>,
     },
     /// Record the real backend's answers for the UI's browser tests (developer tool)
+    #[cfg(feature = "test-bridge")]
     #[command(hide = true)]
     UiFixture {
         /// Where to write the JSON
@@ -145,6 +147,7 @@ enum Command {
         out: PathBuf,
     },
     /// (For the browser tests) serve the app's commands over HTTP on 127.0.0.1, on --workspace
+    #[cfg(feature = "test-bridge")]
     #[command(hide = true)]
     ServeUi {
         /// Port to listen on (0: any free port; the chosen one is printed)
@@ -592,10 +595,12 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         Command::Owners { command } => items::owners(&target, command),
         Command::Exceptions { command } => exceptions::run(&target, command),
         Command::Sla { command } => items::sla_command(&target, command),
+        #[cfg(feature = "test-bridge")]
         Command::ServeUi { port, demo } => {
             let path = cli.workspace.clone().unwrap_or_else(demo_workspace_path);
             serve::serve(&path, port, demo)
         }
+        #[cfg(feature = "test-bridge")]
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
             let recorded = truce_core::ui_fixture::record(&dir)?;

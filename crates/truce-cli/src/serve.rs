@@ -3,7 +3,9 @@
 //! same `truce_core::commands::dispatch` the desktop shell calls — the tests drive the real core
 //! and a real SQLite file, and there is no second backend to drift.
 //!
-//! Only for tests on one machine: it listens on 127.0.0.1 and has no authentication.
+//! Only for tests on one machine, and only in builds with the `test-bridge` feature (never the
+//! product's): it listens on 127.0.0.1, and answers only requests whose path starts with the
+//! random token it printed, so another page or user on the machine cannot drive it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,13 +29,20 @@ pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<Exi
         .to_ip()
         .map(|a| a.port())
         .unwrap_or(port);
+    let token = token()?;
     // The test harness waits for this line before it opens the page.
-    println!("listening on http://127.0.0.1:{port}");
+    println!("listening on http://127.0.0.1:{port}/{token}");
+    let prefix = format!("/{token}/");
     for mut request in server.incoming_requests() {
         let mut body = String::new();
         let _ = request.as_reader().read_to_string(&mut body);
         let url = request.url().to_string();
-        let (status, answer) = match (request.method(), url.as_str()) {
+        let route = match url.strip_prefix(&prefix[..prefix.len() - 1]) {
+            Some(rest) if rest.starts_with('/') => rest.to_string(),
+            _ => String::new(),
+        };
+        let (status, answer) = match (request.method(), route.as_str()) {
+            (_, "") => (403, json!({ "error": "this bridge answers only its own token's paths" })),
             (Method::Post, "/reset") => {
                 // A fresh demo for the next test: close the file first, the demo replaces it.
                 ws = None;
@@ -56,7 +65,7 @@ pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<Exi
                     },
                 }
             }
-            _ => (404, json!({ "error": format!("no route {url}") })),
+            _ => (404, json!({ "error": format!("no route {route}") })),
         };
         let response = Response::from_string(answer.to_string())
             .with_status_code(status)
@@ -72,6 +81,20 @@ pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<Exi
         let _ = request.respond(response);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// 128 random bits from the kernel, as hex: the path prefix only the harness that started this
+/// bridge knows.
+fn token() -> truce_core::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| truce_core::Error::Io {
+            path: PathBuf::from("/dev/urandom"),
+            detail: e.to_string(),
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The workspace commands, and the two read-only shell commands the page opens with (answered

@@ -481,3 +481,15 @@ fn assets_of_one_machine_merge_and_its_next_scan_lands_on_the_one_kept() {
     assert_eq!(assets.as_array().unwrap().len(), 1, "{assets:#}");
     assert_eq!(assets[0]["open_findings"], 3);
 }
+
+/// The browser tests' bridge serves the workspace over HTTP: the product must not carry it.
+/// (`cargo test` builds `truce` without the `test-bridge` feature, as a release build is.)
+#[cfg(not(feature = "test-bridge"))]
+#[test]
+fn the_test_bridge_is_not_in_a_build_without_its_feature() {
+    for sub in ["serve-ui", "ui-fixture"] {
+        let out = truce(&[sub, "--help"]);
+        assert!(!out.status.success(), "{sub} is in this build");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"), "{sub}");
+    }
+}
