@@ -42,7 +42,10 @@ pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<Exi
             _ => String::new(),
         };
         let (status, answer) = match (request.method(), route.as_str()) {
-            (_, "") => (403, json!({ "error": "this bridge answers only its own token's paths" })),
+            (_, "") => (
+                403,
+                json!({ "error": "this bridge answers only its own token's paths" }),
+            ),
             (Method::Post, "/reset") => {
                 // A fresh demo for the next test: close the file first, the demo replaces it.
                 ws = None;

@@ -490,6 +490,9 @@ fn the_test_bridge_is_not_in_a_build_without_its_feature() {
     for sub in ["serve-ui", "ui-fixture"] {
         let out = truce(&[sub, "--help"]);
         assert!(!out.status.success(), "{sub} is in this build");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"), "{sub}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"),
+            "{sub}"
+        );
     }
 }

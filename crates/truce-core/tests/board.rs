@@ -352,6 +352,48 @@ fn a_place_that_cannot_be_checked_is_never_shown_as_free_of_conflicts() {
         )
         .unwrap();
     let page = call(&mut ws, "item", json!({ "id": placed }));
-    let why = page["conflicts_unchecked"].as_str().unwrap_or_else(|| panic!("{page:#}"));
+    let why = page["conflicts_unchecked"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{page:#}"));
     assert!(why.contains("2026-12-02"), "{why}");
+}
+
+#[test]
+fn taking_several_items_off_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(dir.path());
+    let b = board(&mut ws);
+    let items = b["items"].as_array().unwrap();
+    let placed = items
+        .iter()
+        .find(|i| i["state"] == "scheduled")
+        .expect("the demo schedules items")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let waiting = items
+        .iter()
+        .find(|i| i["window_id"].is_null())
+        .expect("the demo has a backlog")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The second is on no occurrence: the request is refused, and the first stays where it was.
+    let e = dispatch(
+        &mut ws,
+        now(),
+        "unschedule",
+        json!({"items": [&placed, &waiting], "reason": "vendor late"}),
+    )
+    .unwrap_err();
+    assert!(e.contains("not scheduled"), "{e}");
+    let after = board(&mut ws);
+    let still = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == placed.as_str())
+        .unwrap();
+    assert_eq!(still["state"], "scheduled");
+    assert!(!still["window_id"].is_null());
 }

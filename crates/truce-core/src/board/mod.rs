@@ -276,14 +276,14 @@ pub struct UnscheduleRequest {
 
 pub fn unschedule(ws: &mut Workspace, _now: DateTime<Utc>, r: UnscheduleRequest) -> Result<()> {
     let actor = ws.actor().to_string();
-    // One item at a time is one transaction each; check them all first so a bad id changes nothing.
-    for id in &r.items {
-        planning::items::resolve_id(ws.conn(), id)?;
-    }
-    for id in &r.items {
-        planning::unschedule(ws, id, &actor, &r.reason, r.back_to)?;
-    }
-    Ok(())
+    let ids = r
+        .items
+        .iter()
+        .map(|id| planning::items::resolve_id(ws.conn(), id))
+        .collect::<Result<Vec<_>>>()?;
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    // One transaction: an item that cannot be taken off leaves all of them where they were.
+    planning::states::unschedule_all(ws, &ids, &actor, &r.reason, r.back_to)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -385,10 +385,7 @@ pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<It
                 // The item's own place, checked as if it were dropped there now (a placement in
                 // the past or on a window that changed shows its conflicts here).
                 match actions::check_drop(ws, std::slice::from_ref(&id), &target, now) {
-                    Ok(checks) => (
-                        checks.into_iter().flat_map(|c| c.conflicts).collect(),
-                        None,
-                    ),
+                    Ok(checks) => (checks.into_iter().flat_map(|c| c.conflicts).collect(), None),
                     Err(e) => (Vec::new(), Some(e.to_string())),
                 }
             }

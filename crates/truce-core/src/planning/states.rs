@@ -286,6 +286,15 @@ pub struct Placing<'a> {
 /// Items onto their occurrences in one transaction (an accepted auto-plan): one that cannot
 /// be scheduled leaves all of them where they were.
 pub fn schedule_each(ws: &mut Workspace, placings: &[Placing], actor: &str) -> Result<()> {
+    let tx = ws.write_tx()?;
+    place_all(&tx, placings, actor)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Places items inside the caller's transaction, so the checks it made in that transaction
+/// hold for what is written (nobody else can write between them).
+pub fn place_all(tx: &Connection, placings: &[Placing], actor: &str) -> Result<()> {
     let mut starts = Vec::with_capacity(placings.len());
     for p in placings {
         need_reason(p.reason)?;
@@ -295,11 +304,9 @@ pub fn schedule_each(ws: &mut Workspace, placings: &[Placing], actor: &str) -> R
         starts.push(crate::ids::utc_text(start.to_utc()));
     }
     let at = now();
-    let tx = ws.write_tx()?;
     for (p, start) in placings.iter().zip(&starts) {
-        place(&tx, p.item, p.window_id, start, actor, p.reason, &at)?;
+        place(tx, p.item, p.window_id, start, actor, p.reason, &at)?;
     }
-    tx.commit()?;
     Ok(())
 }
 
@@ -418,6 +425,18 @@ pub fn unschedule(
     reason: &str,
     back_to: Option<ItemState>,
 ) -> Result<()> {
+    unschedule_all(ws, &[item], actor, reason, back_to)
+}
+
+/// Takes `items` off their occurrences in one transaction: one that cannot be taken off (done,
+/// not scheduled) leaves all of them where they were.
+pub fn unschedule_all(
+    ws: &mut Workspace,
+    items: &[&str],
+    actor: &str,
+    reason: &str,
+    back_to: Option<ItemState>,
+) -> Result<()> {
     need_reason(reason)?;
     if let Some(to) = back_to.filter(|t| !matches!(t, Backlog | Proposed | Deferred)) {
         return Err(Error::Invalid(format!(
@@ -427,7 +446,23 @@ pub fn unschedule(
     }
     let at = now();
     let tx = ws.write_tx()?;
-    let it = load(&tx, item)?;
+    for item in items {
+        take_off(&tx, item, actor, reason, back_to, &at)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn take_off(
+    tx: &Connection,
+    item: &str,
+    actor: &str,
+    reason: &str,
+    back_to: Option<ItemState>,
+    at: &str,
+) -> Result<()> {
+    let at = at.to_string();
+    let it = load(tx, item)?;
     if it.window.is_none() {
         return Err(Error::Invalid("the item is not scheduled".into()));
     }
@@ -438,14 +473,14 @@ pub fn unschedule(
         )));
     }
     if matches!(it.state, Scheduled | Approved) {
-        transition_tx(&tx, item, Proposed, actor, reason, &at).or_else(|_| {
+        transition_tx(tx, item, Proposed, actor, reason, &at).or_else(|_| {
             // approved -> proposed is not a person's move, but unscheduling makes it so.
             tx.execute(
                 "UPDATE work_items SET state = 'proposed' WHERE id = ?1",
                 [item],
             )?;
             field_change(
-                &tx,
+                tx,
                 (actor, &at),
                 item,
                 "state",
@@ -453,18 +488,17 @@ pub fn unschedule(
                 Some("proposed"),
                 reason,
             )?;
-            clear_placement(&tx, item, actor, &at, reason)
+            clear_placement(tx, item, actor, &at, reason)
         })?;
     } else {
-        clear_placement(&tx, item, actor, &at, reason)?;
+        clear_placement(tx, item, actor, &at, reason)?;
     }
     if let Some(to) = back_to {
-        let now_state = load(&tx, item)?.state;
+        let now_state = load(tx, item)?.state;
         if now_state != to {
-            transition_tx(&tx, item, to, actor, reason, &at)?;
+            transition_tx(tx, item, to, actor, reason, &at)?;
         }
     }
-    tx.commit()?;
     Ok(())
 }
 

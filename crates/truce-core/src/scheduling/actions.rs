@@ -59,7 +59,17 @@ pub fn check_drop(
     target: &OccurrenceKey,
     now: DateTime<Utc>,
 ) -> Result<Vec<DropCheck>> {
-    let planner = load::around(ws.conn(), now, items, target)?;
+    check_drop_in(ws.conn(), items, target, now)
+}
+
+/// [`check_drop`] on `conn`: the write transaction that then carries the drop out.
+fn check_drop_in(
+    conn: &rusqlite::Connection,
+    items: &[String],
+    target: &OccurrenceKey,
+    now: DateTime<Utc>,
+) -> Result<Vec<DropCheck>> {
+    let planner = load::around(conn, now, items, target)?;
     Ok(planner
         .check_many(items, target)
         .map_err(|e| Error::Invalid(e.to_string()))?
@@ -100,7 +110,11 @@ pub fn schedule(
     confirmed: bool,
     now: DateTime<Utc>,
 ) -> Result<ScheduleOutcome> {
-    let checks = check_drop(ws, items, target, now)?;
+    let actor = ws.actor().to_string();
+    // Checked and written in one write transaction: nobody (the CLI, another window, a sync)
+    // can fill the window between the check and the write.
+    let tx = ws.write_tx()?;
+    let checks = check_drop_in(&tx, items, target, now)?;
     if checks.iter().any(DropCheck::refused) {
         return Ok(ScheduleOutcome::Refused { checks });
     }
@@ -113,7 +127,6 @@ pub fn schedule(
             "scheduling despite a conflict needs a reason (it goes into the item's history)".into(),
         ));
     }
-    let actor = ws.actor().to_string();
     let start = target.start_utc.to_rfc3339();
     // One transaction for the whole drop: an item that cannot be scheduled (done, say) leaves
     // the others where they were.
@@ -121,12 +134,18 @@ pub fn schedule(
         .iter()
         .map(|check| history_reason(reason, &check.conflicts))
         .collect();
-    let placements: Vec<(&str, &str)> = checks
+    let placings: Vec<planning::states::Placing> = checks
         .iter()
         .zip(&whys)
-        .map(|(c, why)| (c.item_id.as_str(), why.as_str()))
+        .map(|(c, why)| planning::states::Placing {
+            item: &c.item_id,
+            window_id: &target.window_id,
+            occurrence_start: &start,
+            reason: why,
+        })
         .collect();
-    planning::states::schedule_all(ws, &placements, &target.window_id, &start, &actor)?;
+    planning::states::place_all(&tx, &placings, &actor)?;
+    tx.commit()?;
     Ok(ScheduleOutcome::Scheduled { checks })
 }
 
@@ -169,7 +188,10 @@ pub fn accept(
     days: i64,
 ) -> Result<AcceptReport> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    let planner = load::whole(ws.conn(), now, days)?;
+    let actor = ws.actor().to_string();
+    // The proposal is made, checked and carried out in one write transaction.
+    let tx = ws.write_tx()?;
+    let planner = load::whole(&tx, now, days)?;
     let among = among.map(|a| a.iter().map(String::as_str).collect::<HashSet<&str>>());
     let proposal = planner.propose_among(among.as_ref());
     if let Some(ids) = only {
@@ -232,8 +254,8 @@ pub fn accept(
             reason: why,
         })
         .collect();
-    let actor = ws.actor().to_string();
-    planning::states::schedule_each(ws, &placings, &actor)?;
+    planning::states::place_all(&tx, &placings, &actor)?;
+    tx.commit()?;
     report.scheduled = accepted.iter().map(|(p, ..)| p.item_id.clone()).collect();
     Ok(report)
 }
