@@ -151,7 +151,10 @@ impl Workspace {
                 detail: format!("cannot switch to WAL (got {mode})"),
             });
         }
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: the log is synced at every commit, so what Truce said was saved survives a power
+        // loss too (NORMAL keeps the file consistent but may lose the last commits). Measured:
+        // 0.2 ms more per small commit, 0.1 s more on a 100,000-item import (BENCHMARKS.md).
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
         // 64 MB of page cache: an import touches the findings index all over, and re-reading
         // evicted pages from disk was a large share of import time.
         self.conn.pragma_update(None, "cache_size", -65536)?;

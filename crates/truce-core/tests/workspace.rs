@@ -18,6 +18,12 @@ fn a_new_workspace_is_wal_with_foreign_keys_at_the_latest_version() {
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
+    // A commit is durable once it returns, power loss included (ARCHITECTURE.md): in WAL mode
+    // that is synchronous=FULL (2); NORMAL (1) may lose the last commits when the power goes.
+    let sync: i64 = c
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .unwrap();
+    assert_eq!(sync, 2);
     let fk: i64 = c
         .pragma_query_value(None, "foreign_keys", |r| r.get(0))
         .unwrap();
