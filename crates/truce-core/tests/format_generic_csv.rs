@@ -484,8 +484,8 @@ fn package_style_identity_and_cvss_only_severity() {
     std::fs::write(
         &path,
         "Image;Rule;Pkg;Installed;Fix;Score;Vector;CVE\n\
-         alpine:3.19;R1;openssl;3.1.0;3.1.4;9.8;CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H;CVE-2023-1 CVE-2023-2\n\
-         alpine:3.19;R1;openssl;3.1.0;3.1.4;9.8;CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H;CVE-2023-3\n\
+         alpine:3.19;R1;openssl;3.1.0;3.1.4;9.8;CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H;CVE-2023-0001 CVE-2023-0002\n\
+         alpine:3.19;R1;openssl;3.1.0;3.1.4;9.8;CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H;CVE-2023-0003\n\
          alpine:3.19;R2;zlib;1.2;;5.0;AV:N/AC:L/Au:N/C:P/I:N/A:N;\n\
          alpine:3.19;R3;musl;1.0;;0;;\n",
     )

@@ -12,7 +12,8 @@ use std::io::{BufRead, Read};
 
 use serde::Deserialize;
 
-use super::json_read::{cves_in, has_key, object_head, read};
+use super::cve::cves_in;
+use super::json_read::{has_key, object_head, read};
 use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::{Error, Result};
 use crate::model::Severity;

@@ -494,15 +494,7 @@ fn seen_time(text: &str) -> Option<DateTime<Utc>> {
 /// Every CVE id in a cell ('CVE-2011-3389,CVE-2015-0204', 'CVE-a; CVE-b', 'CVE-a CVE-b').
 fn cves_of(cell: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for token in cell
-        .unwrap_or("")
-        .split(|ch: char| ch.is_whitespace() || ch == ',' || ch == ';')
-    {
-        let t = token.trim().to_ascii_uppercase();
-        if t.starts_with("CVE-") && !out.contains(&t) {
-            out.push(t);
-        }
-    }
+    super::cve::cves_in(cell.unwrap_or(""), &mut out);
     out
 }
 

@@ -74,45 +74,9 @@ fn json_error(file: &str, e: &serde_json::Error, what: &str) -> Error {
     bad(file, &position, &problem)
 }
 
-/// `CVE-YYYY-NNNN...` identifiers in `text`, upper-cased, in order of appearance.
-pub(crate) fn cves_in(text: &str, out: &mut Vec<String>) {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i + 4 <= b.len() {
-        let starts = b[i..i + 4].eq_ignore_ascii_case(b"CVE-")
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
-        if starts {
-            let year = &b[i + 4..];
-            let y = year.iter().take_while(|c| c.is_ascii_digit()).count();
-            if y == 4 && year.get(4) == Some(&b'-') {
-                let n = year[5..].iter().take_while(|c| c.is_ascii_digit()).count();
-                if n >= 4 {
-                    let cve = format!("CVE-{}", &text[i + 4..i + 9 + n]);
-                    if !out.contains(&cve) {
-                        out.push(cve);
-                    }
-                    i += 9 + n;
-                    continue;
-                }
-            }
-        }
-        i += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cves_are_found_in_text() {
-        let mut v = Vec::new();
-        cves_in(
-            "BDSA-2020-1001 (cve-2020-11022), CVE-2021-44228 and XCVE-2020-1234 CVE-20-1",
-            &mut v,
-        );
-        assert_eq!(v, ["CVE-2020-11022", "CVE-2021-44228"]);
-    }
 
     #[test]
     fn keys_are_told_from_values() {

@@ -3,6 +3,7 @@
 //! Parsers stream: they hand over one host at a time, so memory stays flat in file size.
 
 mod csvread;
+mod cve;
 mod cyclonedx;
 mod defender;
 mod generic_csv;

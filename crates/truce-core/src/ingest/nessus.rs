@@ -188,8 +188,8 @@ fn read_item(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedFind
                 let text = read_text(r, &name)?;
                 let text = text.trim();
                 match name.as_slice() {
-                    b"cve" if !text.is_empty() && !f.cves.iter().any(|c| c == text) => {
-                        f.cves.push(text.to_string());
+                    b"cve" if !text.is_empty() => {
+                        super::cve::cves_in(text, &mut f.cves);
                     }
                     b"plugin_name" if f.title.is_empty() => f.title = text.to_string(),
                     b"risk_factor" => f.scanner_score = Some(text.to_string()),

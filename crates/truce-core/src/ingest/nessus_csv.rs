@@ -461,15 +461,7 @@ fn severity_of(file: &str, at: &str, rec: &csv::StringRecord, c: &Columns) -> Re
 /// Every CVE id in a cell ('CVE-2013-2566,CVE-2015-2808', 'CVE-a, CVE-b', one per row ...).
 fn cves_of(cell: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for token in cell
-        .unwrap_or("")
-        .split(|ch: char| ch.is_whitespace() || ch == ',' || ch == ';')
-    {
-        let t = token.trim().to_ascii_uppercase();
-        if t.starts_with("CVE-") && !out.contains(&t) {
-            out.push(t);
-        }
-    }
+    super::cve::cves_in(cell.unwrap_or(""), &mut out);
     out
 }
 

@@ -538,10 +538,7 @@ fn read_definition_body(r: &mut XmlReader<'_>, d: &mut Definition) -> Result<()>
                         let source = attr(r, &c, b"source")?.unwrap_or_default();
                         let text = read_text(r, &name)?;
                         if source.trim().eq_ignore_ascii_case("CVE") {
-                            let cve = text.trim().to_ascii_uppercase();
-                            if cve.starts_with("CVE-") && !d.cves.contains(&cve) {
-                                d.cves.push(cve);
-                            }
+                            super::cve::cves_in(&text, &mut d.cves);
                         }
                     }
                     b"exploit" => {

@@ -591,10 +591,7 @@ fn split_tags(text: &str) -> Vec<(String, String)> {
 }
 
 fn push_cve(cves: &mut Vec<String>, text: &str) {
-    let c = text.trim().to_ascii_uppercase();
-    if c.starts_with("CVE-") && !cves.contains(&c) {
-        cves.push(c);
-    }
+    super::cve::cves_in(text, cves);
 }
 
 /// A report-level `<host>`: address, scan start and host details.

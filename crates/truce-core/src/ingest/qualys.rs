@@ -397,10 +397,7 @@ fn read_details(r: &mut XmlReader<'_>) -> Result<(String, Details)> {
                     b"CVSS_BASE" => d.cvss2 = score_and_vector(text),
                     b"CVSS3_BASE" => d.cvss3 = score_and_vector(text),
                     b"ID" => {
-                        let id = text.to_ascii_uppercase();
-                        if id.starts_with("CVE-") && !d.cves.contains(&id) {
-                            d.cves.push(id);
-                        }
+                        super::cve::cves_in(text, &mut d.cves);
                     }
                     _ => {}
                 }

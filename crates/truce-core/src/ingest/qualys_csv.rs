@@ -322,12 +322,7 @@ fn finding(file: &str, at: &str, rec: &csv::StringRecord, c: &Columns) -> Result
         .to_ascii_lowercase();
     let text = |col| cell(rec, col).map(str::to_string);
     let mut cves: Vec<String> = Vec::new();
-    for t in cell(rec, c.cve).unwrap_or("").split([',', ' ', ';']) {
-        let t = t.trim().to_ascii_uppercase();
-        if t.starts_with("CVE-") && !cves.contains(&t) {
-            cves.push(t);
-        }
-    }
+    super::cve::cves_in(cell(rec, c.cve).unwrap_or(""), &mut cves);
     let html = |i| text(i).map(|t| markup::to_text(&t));
     let description = match (html(c.threat), html(c.impact)) {
         (Some(t), Some(i)) if !i.eq_ignore_ascii_case("n/a") => Some(format!("{t}\n\nImpact: {i}")),

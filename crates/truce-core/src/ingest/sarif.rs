@@ -19,7 +19,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::json_read::{cves_in, has_key, object_head, read};
+use super::cve::cves_in;
+use super::json_read::{has_key, object_head, read};
 use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
 use crate::model::Severity;
