@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_ownership_by_any_fact.sql"),
     include_str!("migrations/0013_default_capacity.sql"),
     include_str!("migrations/0014_group_by_os_family.sql"),
+    include_str!("migrations/0015_drop_item_due_at.sql"),
 ];
 
 /// The schema version this build writes.
