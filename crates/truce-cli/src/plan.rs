@@ -26,17 +26,7 @@ impl Clock {
     }
 }
 
-pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.to_utc());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
-    }
-    Err(Error::Invalid(format!(
-        "'{s}' is not a time: use RFC 3339 (2026-12-05T22:00:00Z) or a date (2026-12-05)"
-    )))
-}
+pub use truce_core::calendar::parse_instant;
 
 fn print_json<T: serde::Serialize>(v: &T) {
     println!(

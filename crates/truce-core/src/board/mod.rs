@@ -3,7 +3,7 @@
 //! shell and the browser tests' bridge alike); they only call `planning`, `scheduling` and
 //! `calendar`, so the rules stay in one place.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -72,13 +72,8 @@ pub struct Board {
     pub people: Vec<PersonRef>,
 }
 
-/// Parses a board instant: RFC 3339, or a date meaning its UTC midnight.
-pub fn instant(s: &str) -> Result<DateTime<Utc>> {
-    if let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
-    }
-    calendar::parse_instant(s)
-}
+/// A board instant: RFC 3339, or a date meaning its UTC midnight.
+pub use crate::calendar::parse_instant as instant;
 
 fn occurrence_row(o: Occurrence) -> BoardOccurrence {
     BoardOccurrence {

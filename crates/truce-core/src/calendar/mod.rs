@@ -166,7 +166,8 @@ pub fn parse_duration_minutes(s: &str) -> Result<u32> {
     u32::try_from(total).map_err(|_| bad())
 }
 
-/// An instant as people write it: RFC 3339, or a date ('2026-03-01', meaning 00:00 UTC).
+/// An instant as people write it: RFC 3339, or a date ('2026-03-01', meaning 00:00 UTC). The
+/// one parser of such times: the board, the CLI and `TRUCE_NOW` all read them here.
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
     let t = s.trim();
     if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
@@ -176,7 +177,7 @@ pub fn parse_instant(s: &str) -> Result<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
         .map_err(|_| {
             Error::Invalid(format!(
-                "'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time"
+                "'{s}' is not a time: use RFC 3339 (2026-12-05T22:00:00Z) or a date (2026-12-05)"
             ))
         })
 }
