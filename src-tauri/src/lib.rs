@@ -11,7 +11,37 @@ use tauri::Manager;
 pub use launch::Launch;
 pub use state::AppState;
 
+/// With `TRUCE_LOG` set (e.g. `truce=debug`), what the core does and how long it takes is
+/// appended to `truce.log` in Truce's config folder, for support; otherwise nothing is logged.
+fn init_logging() {
+    let Ok(filter) = std::env::var("TRUCE_LOG") else {
+        return;
+    };
+    let dir = std::env::var_os("TRUCE_CONFIG_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            dirs::config_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("truce")
+        });
+    let _ = std::fs::create_dir_all(&dir);
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("truce.log"))
+    else {
+        return;
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
+}
+
 pub fn run() {
+    init_logging();
     let launch = Launch::from_args(std::env::args().skip(1));
     let shell_commands: Box<dyn Fn(tauri::ipc::Invoke) -> bool + Send + Sync> =
         Box::new(tauri::generate_handler![

@@ -32,8 +32,33 @@ struct Cli {
     #[arg(long = "as", global = true, value_name = "PERSON")]
     as_person: Option<String>,
 
+    /// Log what Truce does and how long each step takes, to stderr (for support and for
+    /// finding what is slow). `TRUCE_LOG` (e.g. `truce=debug`) chooses what in more detail.
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+
     #[command(subcommand)]
     command: Command,
+}
+
+/// Off unless asked for: `--verbose` logs Truce's steps at debug level, `TRUCE_LOG` takes a
+/// filter of its own (tracing-subscriber's syntax). Logs go to stderr, never stdout, so
+/// `--json` output stays parseable.
+fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("TRUCE_LOG") {
+        Ok(f) if !f.trim().is_empty() => EnvFilter::new(f),
+        _ if verbose => EnvFilter::new("truce=debug"),
+        _ => return,
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(true)
+        // A step's span, when it closes, says how long it took (time.busy).
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
 }
 
 /// The workspace a command works on, and who acts in it.
@@ -523,6 +548,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -496,3 +496,35 @@ fn the_test_bridge_is_not_in_a_build_without_its_feature() {
         );
     }
 }
+
+#[test]
+fn verbose_logs_the_steps_and_their_times_to_stderr_and_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("w.truce");
+    let report = corpus("tenable/nessus/nessus_v_unknown.xml");
+    let quiet = truce(&["--workspace", s(&ws), "import", "--json", s(&report)]);
+    assert!(quiet.status.success());
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let out = truce(&[
+        "--workspace",
+        s(&ws),
+        "--verbose",
+        "items",
+        "regroup",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    // stdout is still the JSON answer alone.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["items"].as_u64().unwrap() > 0);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("truce::regroup") && log.contains("step=\"step 1: left\""),
+        "{log}"
+    );
+    assert!(log.contains("close") && log.contains("time.busy"), "{log}");
+}

@@ -18,6 +18,7 @@ use truce_bench::nessus::{self, Spec};
 use truce_core::{ingest, Workspace};
 
 fn main() {
+    truce_bench::init_logging();
     // mimalloc, purging freed memory at once (crates/truce-alloc).
     truce_alloc::tune();
     let args: Vec<String> = std::env::args().collect();

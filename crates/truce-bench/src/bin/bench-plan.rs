@@ -31,6 +31,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    truce_bench::init_logging();
     // mimalloc, purging freed memory at once (crates/truce-alloc).
     truce_alloc::tune();
     let items = arg("--items", 10_000);

@@ -14,6 +14,7 @@ use truce_bench::plan::preload;
 use truce_core::{planning, Workspace};
 
 fn main() {
+    truce_bench::init_logging();
     // mimalloc, purging freed memory at once (crates/truce-alloc).
     truce_alloc::tune();
     let args: Vec<String> = std::env::args().collect();

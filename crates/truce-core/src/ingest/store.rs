@@ -60,11 +60,6 @@ pub fn import_file_with_progress(
     Ok(report)
 }
 
-/// Imports from any reader. `shown` names the input in messages, `name` is what the import list shows.
-///
-/// Parsing (and hashing) runs on this thread while a second thread writes to SQLite, so the
-/// two halves of an import overlap on a multi-core machine. The writer's transaction commits
-/// only after the parser reached the end of the file without error.
 /// Whether the head of a file is the start of a JSON document.
 fn looks_like_json(head: &[u8]) -> bool {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
@@ -83,12 +78,19 @@ fn cut_json(shown: &str, input: &mut dyn BufRead) -> Option<Error> {
         Err(e) if e.is_eof() => Some(bad(
             shown,
             &format!("line {}, column {}", e.line(), e.column()),
-            "truncated JSON: the file ends before it says which scanner's report it is              (a download or copy cut short?)",
+            "truncated JSON: the file ends before it says which scanner's report it is \
+             (a download or copy cut short?)",
         )),
         _ => None,
     }
 }
 
+/// Imports from any reader. `shown` names the input in messages, `name` is what the import list shows.
+///
+/// Parsing (and hashing) runs on this thread while a second thread writes to SQLite, so the
+/// two halves of an import overlap on a multi-core machine. The writer's transaction commits
+/// only after the parser reached the end of the file without error.
+#[tracing::instrument(target = "truce::import", name = "import", skip_all, fields(file = %shown))]
 pub fn import_reader(
     ws: &mut Workspace,
     shown: &str,
@@ -217,6 +219,15 @@ fn write(
     // Items whose findings this file closed or reopened get their aggregates recounted.
     crate::planning::stats::refresh(&tx)?;
     tx.commit()?;
+    tracing::info!(
+        target: "truce::import",
+        format = fmt.name(),
+        assets = report.assets,
+        findings = report.findings,
+        new = report.new,
+        closed = report.closed,
+        "imported"
+    );
     Ok(report)
 }
 

@@ -370,6 +370,7 @@ const GROUP_SQL: &str = "(CASE WHEN instr(f.location, '@') > 1
 /// with the usual 64 MB cache a regroup spills and re-reads pages (an insert took 6 us a row
 /// instead of 3). The cache may grow to 256 MB (main and temp) for the regroup; pages are only
 /// taken as needed, so small workspaces use no more.
+#[tracing::instrument(target = "truce::regroup", name = "regroup", skip_all)]
 fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
     let main: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     let temp: i64 = tx.pragma_query_value(Some("temp"), "cache_size", |r| r.get(0))?;
@@ -384,9 +385,12 @@ fn regroup_tx(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupRepo
 fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupReport> {
     let t0 = std::time::Instant::now();
     let trace = |what: &str| {
-        if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
-            eprintln!("regroup {what}: {:.3} s", t0.elapsed().as_secs_f64());
-        }
+        tracing::debug!(
+            target: "truce::regroup",
+            step = what,
+            s = format!("{:.3}", t0.elapsed().as_secs_f64()),
+            "regroup step"
+        );
     };
     let r = rules(tx)?;
     super::exceptions::expire_tx(tx, actor, at)?;

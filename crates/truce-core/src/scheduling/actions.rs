@@ -102,6 +102,7 @@ pub fn fitting(
 
 /// Schedules `items` on `target` if no hard conflict stands in the way and, when there are soft
 /// ones, only with `confirmed` set and a reason: the conflicts accepted are recorded with it.
+#[tracing::instrument(target = "truce::plan", name = "drop", skip_all, fields(items = items.len()))]
 pub fn schedule(
     ws: &mut Workspace,
     items: &[String],
@@ -151,6 +152,7 @@ pub fn schedule(
 
 /// A proposal for every unplaced item that still needs a place, `days` ahead; with `among`,
 /// for those items only (what the board's filters show).
+#[tracing::instrument(target = "truce::plan", name = "auto_plan", skip_all, fields(days))]
 pub fn auto_plan(
     ws: &Workspace,
     now: DateTime<Utc>,
@@ -179,6 +181,7 @@ pub struct AcceptReport {
 /// A placement with soft conflicts is scheduled only with `reason` (a person's words, kept in
 /// the item's history beside the conflicts), as a drop would be; without one it is listed in
 /// `needs_reason` and left as it is.
+#[tracing::instrument(target = "truce::plan", name = "accept", skip_all, fields(days))]
 pub fn accept(
     ws: &mut Workspace,
     only: Option<&[String]>,

@@ -259,17 +259,18 @@ fn ha_members(
         .collect())
 }
 
-/// With `TRUCE_PLAN_TRACE` set, prints each step's time since the start to stderr.
+/// Each step's time since the start, as a debug event of the planner's load (`truce
+/// --verbose`, or `TRUCE_LOG=debug` for the app and the benchmarks).
 fn tracer(name: &'static str) -> impl Fn(&str) {
     let t0 = std::time::Instant::now();
-    let on = std::env::var_os("TRUCE_PLAN_TRACE").is_some();
     move |what: &str| {
-        if on {
-            eprintln!(
-                "{name}: {what} after {:.2} ms",
-                t0.elapsed().as_secs_f64() * 1e3
-            );
-        }
+        tracing::debug!(
+            target: "truce::plan",
+            load = name,
+            step = what,
+            ms = format!("{:.2}", t0.elapsed().as_secs_f64() * 1e3),
+            "planner load step"
+        );
     }
 }
 
@@ -505,7 +506,7 @@ pub fn around(
         .cloned()
         .collect();
     assets.extend(ha_members(conn, &others, &groups)?);
-    if std::env::var_os("TRUCE_PLAN_TRACE").is_some() {
+    if tracing::enabled!(target: "truce::plan", tracing::Level::DEBUG) {
         trace(&format!(
             "assets ({} occurrences, {} items, {} counted, {} with assets, {} assets)",
             slots.len(),
