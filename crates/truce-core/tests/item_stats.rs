@@ -287,3 +287,30 @@ fn a_reader_does_not_wait_for_another_writer_to_put_rows_back() {
     check(&ws, "lock released");
     assert_eq!(rows(&ws), items(&ws));
 }
+
+#[test]
+fn a_regroup_puts_back_the_trigger_it_lifts_as_the_schema_defines_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = fresh(dir.path());
+    import(
+        &mut ws,
+        "one.nessus",
+        &nessus(1_767_225_600, &[("a", ALL), ("b", SOME)]),
+    );
+    // As a later migration might define it: the same rule, written differently.
+    let migrated = "CREATE TRIGGER work_item_stats_joined AFTER INSERT ON work_item_findings
+BEGIN
+    -- a later migration's version of this trigger
+    DELETE FROM work_item_stats WHERE work_item_stats.work_item_id = NEW.work_item_id;
+END";
+    ws.conn()
+        .execute_batch(&format!("DROP TRIGGER work_item_stats_joined; {migrated};"))
+        .unwrap();
+    planning::regroup(&mut ws).unwrap();
+    let after = texts(
+        &ws,
+        "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'work_item_stats_joined'",
+    );
+    assert_eq!(after, [migrated]);
+    check(&ws, "after a regroup that filed findings");
+}

@@ -598,14 +598,18 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     if filing > 0 {
         // Filing many findings at once: inserting into the one-item index row by row costs more
         // than building it again from sorted keys, so it is dropped and rebuilt (same transaction).
+        // Both are put back from the SQL the migrations stored in the schema, so the
+        // migrations stay the only place that defines them.
         let bulk = filing >= 100_000;
-        if bulk {
-            tx.execute_batch("DROP INDEX work_item_findings_one_item;")?;
-        }
+        let index = if bulk {
+            Some(lift(tx, "index", "work_item_findings_one_item")?)
+        } else {
+            None
+        };
         // The trigger that drops the row of an item a finding joins would run once per finding:
         // the rows of the items touched are dropped here instead, and the trigger is put back
         // after the filing (same transaction).
-        tx.execute_batch("DROP TRIGGER work_item_stats_joined;")?;
+        let trigger = lift(tx, "trigger", "work_item_stats_joined")?;
         {
             let mut drop_row = tx.prepare("DELETE FROM work_item_stats WHERE work_item_id = ?1")?;
             for (item, _, _) in &targets {
@@ -638,10 +642,10 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
                 one.execute(params![item, f])?;
             }
         }
-        tx.execute_batch(super::stats::JOINED_TRIGGER)?;
+        tx.execute_batch(&trigger)?;
         trace("step 2: rows inserted");
-        if bulk {
-            tx.execute_batch("CREATE UNIQUE INDEX work_item_findings_one_item ON work_item_findings(finding_id);")?;
+        if let Some(index) = index {
+            tx.execute_batch(&index)?;
         }
     }
     trace("step 2: insert");
@@ -736,6 +740,18 @@ impl Default for Group {
             first_seen: BTreeMap::new(),
         }
     }
+}
+
+/// Drops schema object `name` (an index or trigger) for a bulk write, and returns the SQL that
+/// made it, as stored in the schema, to run again afterwards in the same transaction.
+fn lift(tx: &Transaction<'_>, kind: &str, name: &str) -> Result<String> {
+    let sql: String = tx.query_row(
+        "SELECT sql FROM sqlite_schema WHERE type = ?1 AND name = ?2",
+        [kind, name],
+        |r| r.get(0),
+    )?;
+    tx.execute_batch(&format!("DROP {kind} {name};"))?;
+    Ok(sql)
 }
 
 /// A text column borrowed from the row (no copy per row of a million).

@@ -19,15 +19,6 @@ use crate::error::Result;
 use crate::ids::utc_text;
 use crate::model::Severity;
 
-/// The trigger that drops an item's row when a finding joins it, exactly as migration 0008
-/// creates it. A regroup filing many findings drops it for the filing (it writes the rows of the
-/// items it touches itself) and creates it again in the same transaction.
-pub(crate) const JOINED_TRIGGER: &str =
-    "CREATE TRIGGER work_item_stats_joined AFTER INSERT ON work_item_findings
-BEGIN
-    DELETE FROM work_item_stats WHERE work_item_id = NEW.work_item_id;
-END";
-
 /// What one item's findings add up to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
