@@ -121,9 +121,13 @@ pub fn workspace_command(invoke: tauri::ipc::Invoke) -> bool {
     let resolver = invoke.resolver;
     tauri::async_runtime::spawn_blocking(move || {
         let now = truce_core::commands::clock();
+        // Errors cross as {code, message, facts} (truce_core::commands::CommandError).
         let answer = app
             .state::<AppState>()
             .with_mut(|ws| Ok(truce_core::commands::dispatch(ws, now, &name, args)))
+            .map_err(|no_workspace| {
+                truce_core::commands::CommandError::new("no_workspace", no_workspace)
+            })
             .and_then(|r| r);
         match answer {
             Ok(v) => resolver.resolve(v),

@@ -31,7 +31,13 @@ export async function startBridge(root, now, { workspace, profile = 'debug', por
   const post = async (path, body) => {
     const r = await fetch(url + path, { method: 'POST', body: JSON.stringify(body ?? null) });
     const v = await r.json();
-    if (!r.ok) throw new Error(v?.error ?? `HTTP ${r.status}`);
+    if (!r.ok) {
+      // The core's {code, message, facts}, as the shell rejects an invoke with it.
+      const e = v?.error;
+      const err = new Error(typeof e === 'string' ? e : e?.message ?? `HTTP ${r.status}`);
+      if (e && typeof e === 'object') Object.assign(err, { code: e.code, facts: e.facts });
+      throw err;
+    }
     return v;
   };
   return {
@@ -96,7 +102,7 @@ export async function bridgedPage(browser, bridge, url, consoleErrors, viewport 
     try {
       return { ok: await bridge.invoke(cmd, args) };
     } catch (e) {
-      return { error: String(e.message ?? e) };
+      return { error: e.code ? { code: e.code, message: e.message, facts: e.facts } : String(e.message ?? e) };
     }
   });
   await page.addInitScript(installBridgedBackend);

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tiny_http::{Header, Method, Response, Server};
+use truce_core::commands::CommandError;
 use truce_core::model::FindingsQuery;
 use truce_core::{api, commands, demo, Workspace};
 
@@ -62,6 +63,7 @@ pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<Exi
                 let args: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
                 match ws.as_mut() {
                     None => (500, json!({ "error": "no workspace is open" })),
+                    // The error as the app's shell rejects it: {code, message, facts}.
                     Some(w) => match invoke(w, name, args) {
                         Ok(v) => (200, v),
                         Err(e) => (400, json!({ "error": e })),
@@ -102,18 +104,20 @@ fn token() -> truce_core::Result<String> {
 
 /// The workspace commands, and the two read-only shell commands the page opens with (answered
 /// by the same core functions the shell's `app_status` and `findings` call).
-fn invoke(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, String> {
+fn invoke(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, CommandError> {
     match name {
         "app_status" => {
             let shown = ws.path().display().to_string();
             Ok(json!(api::app_status(Some(ws), vec![shown], None)))
         }
         "findings" => {
-            let query: FindingsQuery = serde_json::from_value(args["query"].clone())
-                .map_err(|e| format!("command 'findings': {e}"))?;
+            let query: FindingsQuery =
+                serde_json::from_value(args["query"].clone()).map_err(|e| {
+                    CommandError::new("bad_request", format!("command 'findings': {e}"))
+                })?;
             api::findings(ws, &query)
                 .map(|p| json!(p))
-                .map_err(|e| e.to_string())
+                .map_err(CommandError::from)
         }
         _ => commands::dispatch(ws, commands::clock(), name, args),
     }

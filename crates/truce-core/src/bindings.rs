@@ -90,6 +90,7 @@ pub fn typescript() -> String {
         crate::board::WindowDefaults::decl(),
         crate::assets::AssetRow::decl(),
         crate::board::AssetFactsRequest::decl(),
+        crate::commands::CommandError::decl(),
         crate::board::MergeAssetsRequest::decl(),
         crate::board::SplitAssetRequest::decl(),
         crate::assets::MergeReport::decl(),

@@ -4,10 +4,15 @@
 //! browser tests run against the real core rather than a copy of it.
 //!
 //! A command takes its request as the JSON object the page passes to `invoke` (field names as
-//! in the generated TypeScript types) and answers JSON, or an error message for people.
+//! in the generated TypeScript types) and answers JSON, or a [`CommandError`]: a stable code to
+//! branch on, a message for people and the facts the message is made of.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::board;
 use crate::Workspace;
@@ -23,14 +28,15 @@ macro_rules! commands {
             now: DateTime<Utc>,
             name: &str,
             args: Value,
-        ) -> Result<Value, String> {
+        ) -> Result<Value, CommandError> {
             match name {
                 $(stringify!($name) => {
                     let request: $request = parse(name, args)?;
-                    let answer: $answer = board::$name(ws, now, request).map_err(|e| e.to_string())?;
-                    serde_json::to_value(answer).map_err(|e| e.to_string())
+                    let answer: $answer = board::$name(ws, now, request)?;
+                    serde_json::to_value(answer).map_err(|e| CommandError::new("internal", e.to_string()))
                 })*
-                _ => Err(format!("Truce has no command '{name}'")),
+                _ => Err(CommandError::new("unknown_command", format!("Truce has no command '{name}'"))
+                    .with("command", name)),
             }
         }
 
@@ -95,14 +101,57 @@ pub fn is_command(name: &str) -> bool {
     NAMES.contains(&name)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(name: &str, args: Value) -> Result<T, String> {
+/// Why a command failed, as the page receives it: `code` to branch on (`invalid`, `locked`,
+/// `bad_input`, `bad_request`...; see `Error::code`), `message` to show, `facts` the values the
+/// message names (file, position, path...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CommandError {
+    pub code: String,
+    pub message: String,
+    pub facts: BTreeMap<String, String>,
+}
+
+impl CommandError {
+    pub fn new(code: &str, message: String) -> CommandError {
+        CommandError {
+            code: code.to_string(),
+            message,
+            facts: BTreeMap::new(),
+        }
+    }
+
+    fn with(mut self, fact: &str, value: &str) -> CommandError {
+        self.facts.insert(fact.to_string(), value.to_string());
+        self
+    }
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<crate::Error> for CommandError {
+    fn from(e: crate::Error) -> CommandError {
+        CommandError {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            facts: e.facts(),
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(name: &str, args: Value) -> Result<T, CommandError> {
     // `invoke('windows')` sends no arguments at all.
     let args = if args.is_null() {
         Value::Object(Default::default())
     } else {
         args
     };
-    serde_json::from_value(args).map_err(|e| format!("command '{name}': {e}"))
+    serde_json::from_value(args).map_err(|e| {
+        CommandError::new("bad_request", format!("command '{name}': {e}")).with("command", name)
+    })
 }
 
 #[cfg(test)]
@@ -115,10 +164,43 @@ mod tests {
         let mut ws = Workspace::open(&dir.path().join("w.truce")).unwrap();
         let now = Utc::now();
         let e = dispatch(&mut ws, now, "nope", Value::Null).unwrap_err();
-        assert!(e.contains("'nope'"), "{e}");
+        assert!(e.message.contains("'nope'"), "{e}");
+        assert_eq!(
+            (e.code.as_str(), e.facts["command"].as_str()),
+            ("unknown_command", "nope")
+        );
         let e = dispatch(&mut ws, now, "board", serde_json::json!({"from": 3})).unwrap_err();
-        assert!(e.starts_with("command 'board'"), "{e}");
+        assert!(e.message.starts_with("command 'board'"), "{e}");
+        assert_eq!(e.code, "bad_request");
         let windows = dispatch(&mut ws, now, "windows", Value::Null).unwrap();
         assert_eq!(windows, serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_core_error_crosses_with_its_code_and_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.truce")).unwrap();
+        let e = dispatch(
+            &mut ws,
+            Utc::now(),
+            "item",
+            serde_json::json!({"id": "no-such-item"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "invalid", "{e:?}");
+        assert!(e.message.contains("no-such-item"), "{e}");
+        // As the page receives it: {code, message, facts}.
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["code"], "invalid");
+        assert!(v["facts"].is_object());
+        let bad = dispatch(
+            &mut ws,
+            Utc::now(),
+            "import_windows",
+            serde_json::json!({"source": dir.path().join("missing.ics").display().to_string()}),
+        )
+        .unwrap_err();
+        assert_eq!(bad.code, "unreadable", "{bad:?}");
+        assert!(bad.facts["path"].ends_with("missing.ics"), "{bad:?}");
     }
 }

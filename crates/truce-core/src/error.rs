@@ -35,6 +35,15 @@ pub enum Error {
         problem: String,
     },
 
+    /// No format Truce reads claims the file (a CSV may still be read through a mapping).
+    #[error("{file}: byte 0: not a report format Truce reads (known: {known}){hint}")]
+    UnknownFormat {
+        file: String,
+        known: String,
+        /// "" or "; if it is a CSV export, ..."
+        hint: String,
+    },
+
     #[error("{0}")]
     Invalid(String),
 
@@ -43,3 +52,60 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A stable name for the kind of failure, for a front end to branch on (the message is for
+    /// people and may change).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotAWorkspace { .. } => "not_a_workspace",
+            Error::Corrupt { .. } => "corrupt",
+            Error::Locked { .. } => "locked",
+            Error::InUse { .. } => "in_use",
+            Error::TooNew { .. } => "too_new",
+            Error::Io { .. } => "io",
+            Error::Unreadable { .. } => "unreadable",
+            Error::BadInput { .. } => "bad_input",
+            Error::UnknownFormat { .. } => "unknown_format",
+            Error::Invalid(_) => "invalid",
+            Error::Db(_) => "database",
+        }
+    }
+
+    /// The values the message is made of, by name: which file, where, what was found.
+    pub fn facts(&self) -> std::collections::BTreeMap<String, String> {
+        let path = |p: &PathBuf| ("path".to_string(), p.display().to_string());
+        let text = |k: &str, v: &str| (k.to_string(), v.to_string());
+        match self {
+            Error::NotAWorkspace { path: p, detail }
+            | Error::Corrupt { path: p, detail }
+            | Error::Io { path: p, detail }
+            | Error::Unreadable { path: p, detail } => [path(p), text("detail", detail)].into(),
+            Error::Locked { path: p } | Error::InUse { path: p } => [path(p)].into(),
+            Error::TooNew {
+                path: p,
+                found,
+                supported,
+            } => [
+                path(p),
+                text("found", &found.to_string()),
+                text("supported", &supported.to_string()),
+            ]
+            .into(),
+            Error::BadInput {
+                file,
+                position,
+                problem,
+            } => [
+                text("file", file),
+                text("position", position),
+                text("problem", problem),
+            ]
+            .into(),
+            Error::UnknownFormat { file, known, .. } => {
+                [text("file", file), text("known", known)].into()
+            }
+            Error::Invalid(_) | Error::Db(_) => Default::default(),
+        }
+    }
+}

@@ -288,7 +288,7 @@ fn windows_can_be_previewed_saved_and_deleted() {
         .unwrap()["id"]
         .clone();
     let refused = dispatch(&mut ws, now(), "delete_window", json!({"id": linux})).unwrap_err();
-    assert!(refused.contains("2 item(s) scheduled"), "{refused}");
+    assert!(refused.message.contains("2 item(s) scheduled"), "{refused}");
     assert_eq!(
         board(&mut ws)["items"]
             .as_array()
@@ -299,7 +299,7 @@ fn windows_can_be_previewed_saved_and_deleted() {
         2
     );
     let bad = dispatch(&mut ws, now(), "preview_window", json!({"spec": {"name": "x", "kind": "maintenance", "time_zone": "Mars/Olympus", "starts_local": "2026-10-31T23:00:00", "duration_min": 60}, "count": 3})).unwrap_err();
-    assert!(bad.contains("Mars/Olympus"), "{bad}");
+    assert!(bad.message.contains("Mars/Olympus"), "{bad}");
 }
 
 #[test]
@@ -386,7 +386,7 @@ fn taking_several_items_off_is_all_or_nothing() {
         json!({"items": [&placed, &waiting], "reason": "vendor late"}),
     )
     .unwrap_err();
-    assert!(e.contains("not scheduled"), "{e}");
+    assert!(e.message.contains("not scheduled"), "{e}");
     let after = board(&mut ws);
     let still = after["items"]
         .as_array()

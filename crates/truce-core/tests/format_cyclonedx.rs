@@ -444,7 +444,10 @@ fn refused(name: &str, bytes: &[u8], format: Option<&str>, position: &str, probl
         .err()
         .unwrap_or_else(|| panic!("{name} was accepted"));
     assert!(
-        matches!(e, truce_core::Error::BadInput { .. }),
+        matches!(
+            e,
+            truce_core::Error::BadInput { .. } | truce_core::Error::UnknownFormat { .. }
+        ),
         "{name}: {e:?}"
     );
     let msg = e.to_string();

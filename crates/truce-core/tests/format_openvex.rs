@@ -363,7 +363,10 @@ fn refused(name: &str, bytes: &[u8], format: Option<&str>, problem: &str) {
         .err()
         .unwrap_or_else(|| panic!("{name} was accepted"));
     assert!(
-        matches!(e, truce_core::Error::BadInput { .. }),
+        matches!(
+            e,
+            truce_core::Error::BadInput { .. } | truce_core::Error::UnknownFormat { .. }
+        ),
         "{name}: {e:?}"
     );
     let msg = e.to_string();

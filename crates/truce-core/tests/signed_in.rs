@@ -7,7 +7,7 @@ use truce_core::planning::people;
 use truce_core::Workspace;
 
 fn call(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, String> {
-    dispatch(ws, Utc::now(), name, args)
+    dispatch(ws, Utc::now(), name, args).map_err(|e| e.message)
 }
 
 fn last_actor(ws: &Workspace) -> String {

@@ -1,6 +1,7 @@
 // Typed calls to the shell's Tauri commands. Types come from bindings.ts, generated from Rust.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { failure } from './errors';
 import type { AppStatus, CommandAnswers, CommandRequests, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress } from './bindings';
 
 export const appStatus = () => invoke<AppStatus>('app_status');
@@ -34,5 +35,7 @@ export function onFileDrag(handler: (over: boolean) => void): Promise<UnlistenFn
 
 /** One of the core's workspace commands (crates/truce-core/src/commands.rs), typed from its table. */
 export function call<K extends keyof CommandRequests>(name: K, request: CommandRequests[K]): Promise<CommandAnswers[K]> {
-  return invoke<CommandAnswers[K]>(name, request as unknown as Record<string, unknown>);
+  return invoke<CommandAnswers[K]>(name, request as unknown as Record<string, unknown>).catch((e) => {
+    throw failure(e);
+  });
 }

@@ -465,6 +465,8 @@ identifiers: Array<string>, open_findings: number, };
 
 export type AssetFactsRequest = { assets: Array<string>, environment: string | null, criticality: string | null, internet_facing: boolean | null, ha_group: string | null, add_tags: Array<string>, remove_tags: Array<string>, };
 
+export type CommandError = { code: string, message: string, facts: { [key in string]?: string }, };
+
 export type MergeAssetsRequest = { into: string, others: Array<string>, };
 
 export type SplitAssetRequest = { asset: string, keys: Array<string>, };

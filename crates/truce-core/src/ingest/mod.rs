@@ -200,14 +200,11 @@ pub fn choose_format(file: &str, name: Option<&str>, head: &[u8]) -> Result<&'st
         .find(|f| f.sniff(head))
         .ok_or_else(|| {
             let known: Vec<_> = formats().iter().map(|f| f.name()).collect();
-            bad(
-                file,
-                "byte 0",
-                &format!(
-                    "not a report format Truce reads (known: {})",
-                    known.join(", ")
-                ),
-            )
+            Error::UnknownFormat {
+                file: file.to_string(),
+                known: known.join(", "),
+                hint: String::new(),
+            }
         })
 }
 
@@ -263,11 +260,7 @@ pub fn choose_format_in(
     }
     match choose_format(file, None, head) {
         Ok(f) => Ok(Chosen::Builtin(f)),
-        Err(Error::BadInput {
-            file,
-            position,
-            problem,
-        }) if problem.starts_with("not a report format") => {
+        Err(Error::UnknownFormat { file, known, .. }) => {
             for saved in crate::csv_mapping::list(conn)? {
                 let g = GenericCsv::new(saved);
                 if g.sniff(head) {
@@ -278,19 +271,14 @@ pub fn choose_format_in(
                 .ok()
                 .and_then(crate::csv_mapping::header_of)
                 .is_some();
-            let problem = if looks_csv {
-                format!(
-                    "{problem}; if it is a CSV export, save a column mapping with `truce mapping save` \
-                     once and files with this header will import"
-                )
+            let hint = if looks_csv {
+                "; if it is a CSV export, save a column mapping with `truce mapping save` \
+                 once and files with this header will import"
+                    .to_string()
             } else {
-                problem
+                String::new()
             };
-            Err(Error::BadInput {
-                file,
-                position,
-                problem,
-            })
+            Err(Error::UnknownFormat { file, known, hint })
         }
         Err(e) => Err(e),
     }

@@ -104,10 +104,8 @@ pub fn import_reader(
     let head = head[..head.len().min(64 * 1024)].to_vec();
     // A mapped CSV format is built from the workspace: it lives for this call only.
     let chosen = match choose_format_in(ws.conn(), shown, format, &head) {
-        Err(Error::BadInput { problem, .. })
-            if problem.starts_with("not a report format") && looks_like_json(&head) =>
-        {
-            return Err(cut_json(shown, input).unwrap_or_else(|| bad(shown, "byte 0", &problem)));
+        Err(e @ Error::UnknownFormat { .. }) if looks_like_json(&head) => {
+            return Err(cut_json(shown, input).unwrap_or(e));
         }
         other => other?,
     };

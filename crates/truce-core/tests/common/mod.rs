@@ -99,7 +99,10 @@ pub fn assert_refused(
         .unwrap_or_else(|| panic!("{name} was accepted"));
     let msg = e.to_string();
     assert!(
-        matches!(e, truce_core::Error::BadInput { .. }),
+        matches!(
+            e,
+            truce_core::Error::BadInput { .. } | truce_core::Error::UnknownFormat { .. }
+        ),
         "{name}: not a bad-input error: {msg}"
     );
     assert!(msg.contains(name), "{name}: message names the file: {msg}");
