@@ -44,6 +44,11 @@ pub enum Error {
         hint: String,
     },
 
+    /// Work stopped before its end on purpose (an import whose writer gave up first): the
+    /// other side's error is the one to report.
+    #[error("{0}: stopped")]
+    Stopped(String),
+
     #[error("{0}")]
     Invalid(String),
 
@@ -67,6 +72,7 @@ impl Error {
             Error::Unreadable { .. } => "unreadable",
             Error::BadInput { .. } => "bad_input",
             Error::UnknownFormat { .. } => "unknown_format",
+            Error::Stopped(_) => "stopped",
             Error::Invalid(_) => "invalid",
             Error::Db(_) => "database",
         }
@@ -105,6 +111,7 @@ impl Error {
             Error::UnknownFormat { file, known, .. } => {
                 [text("file", file), text("known", known)].into()
             }
+            Error::Stopped(what) => [text("what", what)].into(),
             Error::Invalid(_) | Error::Db(_) => Default::default(),
         }
     }

@@ -145,10 +145,8 @@ enum Message {
     Done(String, u64),
 }
 
-const WRITER_STOPPED: &str = "the import was stopped";
-
 fn is_stopped(e: &Error) -> bool {
-    matches!(e, Error::BadInput { problem, .. } if problem == WRITER_STOPPED)
+    matches!(e, Error::Stopped(_))
 }
 
 fn parse(
@@ -164,7 +162,7 @@ fn parse(
     };
     fmt.parse(shown, &mut hashing, &mut |asset| {
         send.send(Message::Asset(asset))
-            .map_err(|_| bad(shown, "-", WRITER_STOPPED))
+            .map_err(|_| Error::Stopped(shown.to_string()))
     })?;
     // Drain what the parser did not need, so the hash covers the whole file.
     std::io::copy(&mut hashing, &mut std::io::sink())
