@@ -329,20 +329,25 @@ fn the_shell_serves_exactly_the_commands_of_the_table() {
     }
 }
 
+/// The id of the board's first item that `is`; `what` says which, should there be none.
+fn first_item(b: &Value, what: &str, is: impl Fn(&Value) -> bool) -> String {
+    b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| is(i))
+        .unwrap_or_else(|| panic!("the demo has no {what}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn a_place_that_cannot_be_checked_is_never_shown_as_free_of_conflicts() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = demo_ws(dir.path());
     let b = board(&mut ws);
-    let placed = b["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["state"] == "scheduled")
-        .expect("the demo schedules items")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let placed = first_item(&b, "scheduled item", |i| i["state"] == "scheduled");
     // What a calendar re-import or a sync can leave behind: a place that is no occurrence of its
     // window (Weekly Linux patching is on Tuesdays; this is a Wednesday).
     ws.conn()
@@ -363,21 +368,8 @@ fn taking_several_items_off_is_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = demo_ws(dir.path());
     let b = board(&mut ws);
-    let items = b["items"].as_array().unwrap();
-    let placed = items
-        .iter()
-        .find(|i| i["state"] == "scheduled")
-        .expect("the demo schedules items")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let waiting = items
-        .iter()
-        .find(|i| i["window_id"].is_null())
-        .expect("the demo has a backlog")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let placed = first_item(&b, "scheduled item", |i| i["state"] == "scheduled");
+    let waiting = first_item(&b, "backlog", |i| i["window_id"].is_null());
     // The second is on no occurrence: the request is refused, and the first stays where it was.
     let e = dispatch(
         &mut ws,
