@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn an_unknown_command_or_a_malformed_request_is_an_error_that_names_it() {
         let dir = tempfile::tempdir().unwrap();
-        let mut ws = Workspace::open(&dir.path().join("w.truce")).unwrap();
+        let mut ws = Workspace::open(dir.path().join("w.truce")).unwrap();
         let now = Utc::now();
         let e = dispatch(&mut ws, now, "nope", Value::Null).unwrap_err();
         assert!(e.message.contains("'nope'"), "{e}");
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn a_core_error_crosses_with_its_code_and_facts() {
         let dir = tempfile::tempdir().unwrap();
-        let mut ws = Workspace::open(&dir.path().join("w.truce")).unwrap();
+        let mut ws = Workspace::open(dir.path().join("w.truce")).unwrap();
         let e = dispatch(
             &mut ws,
             Utc::now(),

@@ -22,6 +22,9 @@ pub mod planning;
 pub mod presence;
 pub mod recent;
 pub mod scheduling;
+/// The recorder of the browser tests' fixture: only in builds that ask for it (`truce-cli`'s
+/// `test-bridge` feature), never in the product.
+#[cfg(feature = "ui-fixture")]
 pub mod ui_fixture;
 pub mod workspace;
 

@@ -294,10 +294,6 @@ impl Workspace {
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
-
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
 }
 
 pub struct OpenOptions {
