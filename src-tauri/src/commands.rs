@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
-use truce_core::model::{AppStatus, FindingsPage, FindingsQuery, ImportOutcome};
+use truce_core::model::{AppStatus, ImportOutcome};
 
 use crate::state::AppState;
 
@@ -55,11 +55,6 @@ pub async fn choose_workspace(app: AppHandle, create: bool) -> AppStatus {
         }
     }
     changed(&app)
-}
-
-#[tauri::command]
-pub fn findings(state: State<'_, AppState>, query: FindingsQuery) -> Result<FindingsPage, String> {
-    state.with(|ws| truce_core::api::findings(ws, &query))
 }
 
 /// Imports the given report files (also what a file dropped on the window does).

@@ -49,7 +49,6 @@ pub fn run() {
             commands::open_workspace,
             commands::open_demo,
             commands::choose_workspace,
-            commands::findings,
             commands::import_files,
             commands::choose_and_import,
         ]);

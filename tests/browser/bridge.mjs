@@ -63,7 +63,16 @@ export function installBridgedBackend(bridgeUrl) {
     const v = await r.json();
     return r.ok ? { ok: v } : { error: v.error };
   };
-  const send = bridgeUrl ? viaFetch : viaBinding;
+  const table = bridgeUrl ? viaFetch : viaBinding;
+  // The bridge serves the command table only. The shell's `app_status` is the table's overview
+  // with the open file as the one recent workspace, as the shell answers it.
+  const send = async (cmd, args) => {
+    if (cmd !== 'app_status') return table(cmd, args);
+    const o = await table('overview', null);
+    return o.error !== undefined
+      ? { ok: { workspace: null, recent: [], error: o.error.message ?? String(o.error) } }
+      : { ok: { workspace: o.ok, recent: [o.ok.path], error: null } };
+  };
   const callbacks = new Map();
   const listeners = new Map();
   let nextId = 1;

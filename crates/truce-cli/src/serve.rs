@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use serde_json::{json, Value};
 use tiny_http::{Header, Method, Response, Server};
 use truce_core::commands::CommandError;
-use truce_core::model::FindingsQuery;
-use truce_core::{api, commands, demo, Workspace};
+use truce_core::{commands, demo, Workspace};
 
 pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<ExitCode> {
     if fresh_demo {
@@ -102,23 +101,8 @@ fn token() -> truce_core::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The workspace commands, and the two read-only shell commands the page opens with (answered
-/// by the same core functions the shell's `app_status` and `findings` call).
+/// The command table, and nothing else: the shell's own commands (`app_status`, opening files)
+/// are answered by the test harness, from this table's `overview` (tests/browser/bridge.mjs).
 fn invoke(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, CommandError> {
-    match name {
-        "app_status" => {
-            let shown = ws.path().display().to_string();
-            Ok(json!(api::app_status(Some(ws), vec![shown], None)))
-        }
-        "findings" => {
-            let query: FindingsQuery =
-                serde_json::from_value(args["query"].clone()).map_err(|e| {
-                    CommandError::new("bad_request", format!("command 'findings': {e}"))
-                })?;
-            api::findings(ws, &query)
-                .map(|p| json!(p))
-                .map_err(CommandError::from)
-        }
-        _ => commands::dispatch(ws, commands::clock(), name, args),
-    }
+    commands::dispatch(ws, commands::clock(), name, args)
 }

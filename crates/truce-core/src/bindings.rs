@@ -91,6 +91,7 @@ pub fn typescript() -> String {
         crate::assets::AssetRow::decl(),
         crate::board::AssetFactsRequest::decl(),
         crate::commands::CommandError::decl(),
+        crate::board::FindingsRequest::decl(),
         crate::board::MergeAssetsRequest::decl(),
         crate::board::SplitAssetRequest::decl(),
         crate::assets::MergeReport::decl(),

@@ -78,6 +78,8 @@ commands! {
     import_windows: board::ImportWindowsRequest => crate::model::WindowImportReport;
     window_defaults: board::NoArgs => board::WindowDefaults;
     assets: board::NoArgs => Vec<crate::assets::AssetRow>;
+    overview: board::NoArgs => crate::model::WorkspaceOverview;
+    findings: board::FindingsRequest => crate::model::FindingsPage;
     set_asset_facts: board::AssetFactsRequest => u32;
     merge_assets: board::MergeAssetsRequest => crate::assets::MergeReport;
     split_asset: board::SplitAssetRequest => crate::assets::SplitReport;

@@ -467,6 +467,8 @@ export type AssetFactsRequest = { assets: Array<string>, environment: string | n
 
 export type CommandError = { code: string, message: string, facts: { [key in string]?: string }, };
 
+export type FindingsRequest = { query: FindingsQuery, };
+
 export type MergeAssetsRequest = { into: string, others: Array<string>, };
 
 export type SplitAssetRequest = { asset: string, keys: Array<string>, };
@@ -543,6 +545,8 @@ export type CommandRequests = {
   import_windows: ImportWindowsRequest;
   window_defaults: NoArgs;
   assets: NoArgs;
+  overview: NoArgs;
+  findings: FindingsRequest;
   set_asset_facts: AssetFactsRequest;
   merge_assets: MergeAssetsRequest;
   split_asset: SplitAssetRequest;
@@ -579,6 +583,8 @@ export type CommandAnswers = {
   import_windows: WindowImportReport;
   window_defaults: WindowDefaults;
   assets: Array<AssetRow>;
+  overview: WorkspaceOverview;
+  findings: FindingsPage;
   set_asset_facts: number;
   merge_assets: MergeReport;
   split_asset: SplitReport;

@@ -109,3 +109,26 @@ pub fn split_asset(
     crate::planning::grouping::regroup_if_planning(ws)?;
     Ok(report)
 }
+
+/// The open workspace's overview: counts, latest imports, the next windows.
+pub fn overview(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    _r: NoArgs,
+) -> Result<crate::model::WorkspaceOverview> {
+    crate::api::overview(ws)
+}
+
+/// One page of findings, filtered and sorted as asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FindingsRequest {
+    pub query: crate::model::FindingsQuery,
+}
+
+pub fn findings(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: FindingsRequest,
+) -> Result<crate::model::FindingsPage> {
+    crate::api::findings(ws, &r.query)
+}
