@@ -19,18 +19,18 @@ fn catalog() -> String {
         .to_string()
 }
 
+/// The Qualys sample: hosts with Heartbleed, Shellshock, BlueKeep and MS17-010 among others.
+fn import_qualys(ws: &mut truce_core::Workspace) {
+    import_file(ws, &common::corpus("qualys/Qualys_Sample_Report.xml"), None).unwrap();
+}
+
 const FLAGGED_FINDINGS: &str = "SELECT count(*) FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE v.known_exploited";
 
 #[test]
 fn the_catalog_flags_heartbleed_shellshock_bluekeep_and_ms17_010_already_imported() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
-    import_file(
-        &mut ws,
-        &common::corpus("qualys/Qualys_Sample_Report.xml"),
-        None,
-    )
-    .unwrap();
+    import_qualys(&mut ws);
     assert_eq!(
         common::scalar(&ws, FLAGGED_FINDINGS),
         0,
@@ -87,12 +87,7 @@ fn a_scan_imported_after_the_catalog_is_flagged_as_it_lands() {
             .flagged,
         0
     );
-    import_file(
-        &mut ws,
-        &common::corpus("qualys/Qualys_Sample_Report.xml"),
-        None,
-    )
-    .unwrap();
+    import_qualys(&mut ws);
     assert_eq!(common::scalar(&ws, FLAGGED_FINDINGS), 6);
     let (version, _, entries, _, _) = kev::status(ws.conn()).unwrap().unwrap();
     assert_eq!((version.as_str(), entries), ("2026.12.01", 6));
@@ -102,12 +97,7 @@ fn a_scan_imported_after_the_catalog_is_flagged_as_it_lands() {
 fn a_file_that_is_not_the_catalog_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
-    import_file(
-        &mut ws,
-        &common::corpus("qualys/Qualys_Sample_Report.xml"),
-        None,
-    )
-    .unwrap();
+    import_qualys(&mut ws);
     let before = common::dump(&ws);
     let bad = dir.path().join("kev.json");
     for (bytes, problem) in [
@@ -154,12 +144,7 @@ fn serve_catalog() -> String {
 fn the_catalog_is_read_from_its_url_and_a_missing_feed_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
-    import_file(
-        &mut ws,
-        &common::corpus("qualys/Qualys_Sample_Report.xml"),
-        None,
-    )
-    .unwrap();
+    import_qualys(&mut ws);
     let base = serve_catalog();
     let before = common::dump(&ws);
     let e = kev::import(&mut ws, &format!("{base}/feeds/gone.json"), Utc::now())

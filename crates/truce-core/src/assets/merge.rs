@@ -57,7 +57,7 @@ pub fn merge(ws: &mut Workspace, into: &str, others: &[String]) -> Result<MergeR
             )));
         }
         let other_name = name_of(&tx, other)?;
-        merge_one(&tx, into, other, &actor, &at, &mut report)?;
+        merge_one(&tx, into, (other, &other_name), &actor, &at, &mut report)?;
         report.merged.push(other_name);
     }
     tx.commit()?;
@@ -76,12 +76,11 @@ fn name_of(tx: &Transaction<'_>, asset: &str) -> Result<String> {
 fn merge_one(
     tx: &Transaction<'_>,
     into: &str,
-    other: &str,
+    (other, other_name): (&str, &str),
     actor: &str,
     at: &str,
     report: &mut MergeReport,
 ) -> Result<()> {
-    let other_name = name_of(tx, other)?;
     let reason = format!("merged from {other_name}");
     let log = |entity: &str, id: &str, field: &str, old: Option<&str>, new: Option<&str>| {
         changelog::record(
@@ -192,6 +191,6 @@ fn merge_one(
         }
     }
     tx.execute("DELETE FROM assets WHERE id = ?1", [other])?;
-    log("asset", other, "removed", Some(&other_name), None)?;
+    log("asset", other, "removed", Some(other_name), None)?;
     Ok(())
 }

@@ -249,28 +249,16 @@ pub fn schedule(
     actor: &str,
     reason: &str,
 ) -> Result<()> {
-    schedule_all(ws, &[(item, reason)], window_id, occurrence_start, actor)
-}
-
-/// Several items onto one occurrence in one transaction, each with its own reason: one that
-/// cannot be scheduled leaves all of them where they were.
-pub fn schedule_all(
-    ws: &mut Workspace,
-    items: &[(&str, &str)],
-    window_id: &str,
-    occurrence_start: &str,
-    actor: &str,
-) -> Result<()> {
-    let placings: Vec<Placing> = items
-        .iter()
-        .map(|&(item, reason)| Placing {
-            item,
-            window_id,
-            occurrence_start,
-            reason,
-        })
-        .collect();
-    schedule_each(ws, &placings, actor)
+    let placing = Placing {
+        item,
+        window_id,
+        occurrence_start,
+        reason,
+    };
+    let tx = ws.write_tx()?;
+    place_all(&tx, &[placing], actor)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// One item onto one occurrence, with the reason its history will show.
@@ -281,15 +269,6 @@ pub struct Placing<'a> {
     /// RFC 3339, any offset.
     pub occurrence_start: &'a str,
     pub reason: &'a str,
-}
-
-/// Items onto their occurrences in one transaction (an accepted auto-plan): one that cannot
-/// be scheduled leaves all of them where they were.
-pub fn schedule_each(ws: &mut Workspace, placings: &[Placing], actor: &str) -> Result<()> {
-    let tx = ws.write_tx()?;
-    place_all(&tx, placings, actor)?;
-    tx.commit()?;
-    Ok(())
 }
 
 /// Places items inside the caller's transaction, so the checks it made in that transaction
@@ -461,7 +440,6 @@ fn take_off(
     back_to: Option<ItemState>,
     at: &str,
 ) -> Result<()> {
-    let at = at.to_string();
     let it = load(tx, item)?;
     if it.window.is_none() {
         return Err(Error::Invalid("the item is not scheduled".into()));
@@ -473,7 +451,7 @@ fn take_off(
         )));
     }
     if matches!(it.state, Scheduled | Approved) {
-        transition_tx(tx, item, Proposed, actor, reason, &at).or_else(|_| {
+        transition_tx(tx, item, Proposed, actor, reason, at).or_else(|_| {
             // approved -> proposed is not a person's move, but unscheduling makes it so.
             tx.execute(
                 "UPDATE work_items SET state = 'proposed' WHERE id = ?1",
@@ -481,22 +459,22 @@ fn take_off(
             )?;
             field_change(
                 tx,
-                (actor, &at),
+                (actor, at),
                 item,
                 "state",
                 Some(it.state.as_str()),
                 Some("proposed"),
                 reason,
             )?;
-            clear_placement(tx, item, actor, &at, reason)
+            clear_placement(tx, item, actor, at, reason)
         })?;
     } else {
-        clear_placement(tx, item, actor, &at, reason)?;
+        clear_placement(tx, item, actor, at, reason)?;
     }
     if let Some(to) = back_to {
         let now_state = load(tx, item)?.state;
         if now_state != to {
-            transition_tx(tx, item, to, actor, reason, &at)?;
+            transition_tx(tx, item, to, actor, reason, at)?;
         }
     }
     Ok(())
