@@ -131,7 +131,7 @@ pub fn run(target: &crate::Target, command: ExceptionsCommand) -> Result<ExitCod
                 let days: u32 = v[1]
                     .parse()
                     .map_err(|_| Error::Invalid(format!("'{}' is not a number of days", v[1])))?;
-                exceptions::set_policy(&mut ws, severity, days, now)?;
+                exceptions::set_policy(&mut ws, severity, days)?;
             }
             for (severity, days) in exceptions::policies(ws.conn())? {
                 println!("{:<9} {days:>4} days at most", severity.as_str());

@@ -842,7 +842,8 @@ fn ops_sets_asset_facts_that_scanners_do_not_know() {
     let w = truce_core::Workspace::open_existing(&ws).unwrap();
     let fields: i64 = w
         .conn()
-        .query_row("SELECT count(*) FROM change_log WHERE entity = 'asset' AND field IN ('environment','criticality','internet_facing','ha_group','tag')", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM change_log WHERE entity = 'asset' AND field IN ('environment','criticality','internet_facing','ha_group')
+                    OR entity = 'asset_tag'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(fields, 12 + 2);
 }

@@ -5,9 +5,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
-use crate::ids::now;
 use crate::Workspace;
 
 /// What to change on every asset given; `None` leaves a fact as it is. For environment and
@@ -34,15 +32,14 @@ pub fn set(ws: &mut Workspace, assets: &[String], change: &FactsChange) -> Resul
             )));
         }
     }
-    let actor = ws.actor().to_string();
-    let at = now();
     let tx = ws.write_tx()?;
+    let at = crate::changes::now(&tx)?;
     let ids = assets
         .iter()
         .map(|a| asset_id(&tx, a))
         .collect::<Result<Vec<_>>>()?;
     let mut changed = 0;
-    let by = (actor.as_str(), at.as_str());
+    let by = at.as_str();
     for id in &ids {
         let text = |s: &Option<String>| {
             s.as_deref()
@@ -79,7 +76,6 @@ pub fn set(ws: &mut Workspace, assets: &[String], change: &FactsChange) -> Resul
                 params![id, tag],
             )? > 0
             {
-                log(&tx, by, id, "tag", None, Some(tag))?;
                 changed += 1;
             }
         }
@@ -89,7 +85,6 @@ pub fn set(ws: &mut Workspace, assets: &[String], change: &FactsChange) -> Resul
                 params![id, tag.trim()],
             )? > 0
             {
-                log(&tx, by, id, "tag", Some(tag.trim()), None)?;
                 changed += 1;
             }
         }
@@ -99,14 +94,8 @@ pub fn set(ws: &mut Workspace, assets: &[String], change: &FactsChange) -> Resul
     Ok(changed)
 }
 
-/// Sets one column of an asset when it differs, with its change record. Returns 1 or 0.
-fn column(
-    conn: &Connection,
-    by: (&str, &str),
-    id: &str,
-    name: &str,
-    value: Option<String>,
-) -> Result<u32> {
+/// Sets one column of an asset when it differs (the write records itself). Returns 1 or 0.
+fn column(conn: &Connection, at: &str, id: &str, name: &str, value: Option<String>) -> Result<u32> {
     // `name` is one of this module's constants, never input.
     let old: Option<String> = conn.query_row(
         &format!("SELECT CAST({name} AS TEXT) FROM assets WHERE id = ?1"),
@@ -118,34 +107,9 @@ fn column(
     }
     conn.execute(
         &format!("UPDATE assets SET {name} = ?2, updated_at = ?3 WHERE id = ?1"),
-        params![id, value, by.1],
+        params![id, value, at],
     )?;
-    log(conn, by, id, name, old.as_deref(), value.as_deref())?;
     Ok(1)
-}
-
-fn log(
-    conn: &Connection,
-    by: (&str, &str),
-    id: &str,
-    field: &str,
-    old: Option<&str>,
-    new: Option<&str>,
-) -> Result<()> {
-    record(
-        conn,
-        by.0,
-        by.1,
-        &Change {
-            entity: "asset",
-            entity_id: id,
-            field,
-            old,
-            new,
-            reason: None,
-        },
-    )?;
-    Ok(())
 }
 
 /// An asset's id from its id or name; a name two assets share must be given as an id.

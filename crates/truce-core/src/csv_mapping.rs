@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::changelog::{self, Change};
 use crate::error::{Error, Result};
-use crate::ids::now;
 use crate::model::Severity;
 use crate::workspace::Workspace;
 
@@ -271,8 +269,7 @@ pub fn save(
     let m = validate(mapping, &header)?;
     let header_json = serde_json::to_string(&header).expect("header serializes");
     let mapping_json = serde_json::to_string(&m).expect("mapping serializes");
-    let actor = ws.actor().to_string();
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     let old: Option<(String, String, String)> = tx
         .query_row(
@@ -287,25 +284,6 @@ pub fn save(
          ON CONFLICT (name) DO UPDATE SET header = excluded.header, mapping = excluded.mapping,
             updated_at = excluded.updated_at",
         params![name, header_json, mapping_json, created_at, at],
-    )?;
-    let new_value = format!("{{\"header\":{header_json},\"mapping\":{mapping_json}}}");
-    let old_value = old.map(|(h, m, _)| format!("{{\"header\":{h},\"mapping\":{m}}}"));
-    changelog::record(
-        &tx,
-        &actor,
-        &at,
-        &Change {
-            entity: "csv_mapping",
-            entity_id: name,
-            field: if old_value.is_some() {
-                "mapping"
-            } else {
-                "created"
-            },
-            old: old_value.as_deref(),
-            new: Some(&new_value),
-            reason: None,
-        },
     )?;
     tx.commit()?;
     Ok(SavedMapping {
@@ -362,8 +340,6 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SavedMapping>> {
 
 /// Deletes mapping `name`; recorded in the change log. Files it read stay imported.
 pub fn delete(ws: &mut Workspace, name: &str) -> Result<()> {
-    let actor = ws.actor().to_string();
-    let at = now();
     let tx = ws.write_tx()?;
     let old: Option<(String, String)> = tx
         .query_row(
@@ -372,7 +348,7 @@ pub fn delete(ws: &mut Workspace, name: &str) -> Result<()> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let Some((header, mapping)) = old else {
+    let Some(_) = old else {
         let names: Vec<String> = tx
             .prepare("SELECT name FROM csv_mappings ORDER BY name")?
             .query_map([], |r| r.get(0))?
@@ -380,19 +356,6 @@ pub fn delete(ws: &mut Workspace, name: &str) -> Result<()> {
         return Err(no_such(name, &names));
     };
     tx.execute("DELETE FROM csv_mappings WHERE name = ?1", [name])?;
-    changelog::record(
-        &tx,
-        &actor,
-        &at,
-        &Change {
-            entity: "csv_mapping",
-            entity_id: name,
-            field: "deleted",
-            old: Some(&format!("{{\"header\":{header},\"mapping\":{mapping}}}")),
-            new: None,
-            reason: None,
-        },
-    )?;
     tx.commit()?;
     Ok(())
 }

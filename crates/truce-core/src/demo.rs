@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::params;
 
 use crate::error::{Error, Result};
-use crate::ids::{new_id, now};
+use crate::ids::new_id;
 use crate::ingest;
 use crate::presence::{Presence, Refused};
 use crate::workspace::{OpenOptions, Workspace};
@@ -103,7 +103,7 @@ fn seed(ws: &mut Workspace) -> Result<()> {
         let mut input = Cursor::new(*bytes);
         ingest::import_reader(ws, name, name, &mut input, None)?;
     }
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     // Environments and criticality the scanner cannot know; ops would set these.
     tx.execute_batch(

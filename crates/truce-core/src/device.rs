@@ -6,9 +6,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
-use crate::ids::now;
 use crate::planning::PersonRef;
 use crate::Workspace;
 
@@ -37,7 +35,6 @@ pub(crate) fn device_id(conn: &Connection) -> Result<String> {
 /// through `ws` are theirs. The switch itself is recorded, by whoever was signed in before.
 pub fn sign_in(ws: &mut Workspace, who: &str) -> Result<PersonRef> {
     let before = signed_in(ws.conn())?;
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let Some((id, name)) = crate::planning::person(&tx, who)? else {
         return Err(Error::Invalid(format!(
@@ -45,19 +42,16 @@ pub fn sign_in(ws: &mut Workspace, who: &str) -> Result<PersonRef> {
         )));
     };
     tx.execute("UPDATE device SET signed_in_person_id = ?1", [&id])?;
+    // The device row is this laptop's own (never shared): the switch is a note.
     let device = device_id(&tx)?;
-    record(
+    let was = before.as_ref().map(|p| format!("after {}", p.id));
+    crate::changes::note(
         &tx,
-        &actor,
-        &now(),
-        &Change {
-            entity: "device",
-            entity_id: &device,
-            field: "signed_in",
-            old: before.as_ref().map(|p| p.id.as_str()),
-            new: Some(&id),
-            reason: None,
-        },
+        "device",
+        &device,
+        "signed_in",
+        Some(&id),
+        was.as_deref(),
     )?;
     tx.commit()?;
     ws.set_actor(id.clone());
@@ -72,20 +66,9 @@ pub fn sign_out(ws: &mut Workspace) -> Result<()> {
     let tx = ws.write_tx()?;
     tx.execute("UPDATE device SET signed_in_person_id = NULL", [])?;
     let device = device_id(&tx)?;
-    record(
-        &tx,
-        &before.id,
-        &now(),
-        &Change {
-            entity: "device",
-            entity_id: &device,
-            field: "signed_in",
-            old: Some(&before.id),
-            new: None,
-            reason: None,
-        },
-    )?;
+    let was = format!("after {}", before.id);
+    crate::changes::note(&tx, "device", &device, "signed_in", None, Some(&was))?;
     tx.commit()?;
-    ws.set_actor(crate::workspace::default_actor());
+    ws.act_as_os_user();
     Ok(())
 }

@@ -8,7 +8,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
 use crate::ids::utc_text;
 use crate::Workspace;
@@ -107,20 +106,15 @@ fn store(ws: &mut Workspace, c: &Catalog, source: &str, now: DateTime<Utc>) -> R
         params![c.catalog_version, c.date_released, entries, source, at],
     )?;
     let flagged = flag(&tx, &actor, &at)?;
-    record(
+    crate::changes::note(
         &tx,
-        &actor,
-        &at,
-        &Change {
-            entity: "kev_catalog",
-            entity_id: &c.catalog_version,
-            field: "imported",
-            old: None,
-            new: Some(&format!(
-                "{entries} CVEs, {flagged} vulnerabilities flagged"
-            )),
-            reason: Some(source),
-        },
+        "kev_source",
+        &c.catalog_version,
+        "imported",
+        Some(&format!(
+            "{entries} CVEs, {flagged} vulnerabilities flagged"
+        )),
+        Some(source),
     )?;
     crate::planning::stats::refresh(&tx)?;
     tx.commit()?;
@@ -135,7 +129,7 @@ fn store(ws: &mut Workspace, c: &Catalog, source: &str, now: DateTime<Utc>) -> R
 /// Flags known exploited every vulnerability with a CVE in the stored catalog that is not yet,
 /// each in the change log. Returns how many. Called by the catalog's import and by every file
 /// import, in their transactions.
-pub(crate) fn flag(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
+pub(crate) fn flag(conn: &Connection, _actor: &str, _at: &str) -> Result<u32> {
     let ids: Vec<(String, String)> = conn
         .prepare(
             "SELECT v.id, min(k.cve) FROM vulnerabilities v
@@ -146,24 +140,13 @@ pub(crate) fn flag(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<std::result::Result<_, _>>()?;
     for (id, cve) in &ids {
+        crate::changes::because(conn, format!("{cve} is in CISA's KEV catalog").as_str())?;
         conn.execute(
             "UPDATE vulnerabilities SET known_exploited = 1 WHERE id = ?1",
             [id],
         )?;
-        record(
-            conn,
-            actor,
-            at,
-            &Change {
-                entity: "vulnerability",
-                entity_id: id,
-                field: "known_exploited",
-                old: Some("0"),
-                new: Some("1"),
-                reason: Some(&format!("{cve} is in CISA's KEV catalog")),
-            },
-        )?;
     }
+    crate::changes::because(conn, None)?;
     Ok(ids.len() as u32)
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
+use crate::changes::Ctx;
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::migrations;
 use crate::presence::{Presence, Refused};
@@ -22,7 +24,9 @@ pub struct Workspace {
     conn: Connection,
     presence: Presence,
     path: PathBuf,
-    actor: String,
+    ctx: Ctx,
+    /// Who acts when nobody is signed in (see [`OpenOptions::os_user`]).
+    os_user: String,
 }
 
 impl Drop for Workspace {
@@ -37,7 +41,7 @@ impl Workspace {
     /// Opens `path`, creating an empty workspace if the file does not exist, and
     /// brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(path, OpenOptions::default())
+        Self::open_with(path, OpenOptions::here())
     }
 
     /// Opens an existing workspace; a missing file is an error.
@@ -46,7 +50,7 @@ impl Workspace {
             path,
             OpenOptions {
                 create: false,
-                ..OpenOptions::default()
+                ..OpenOptions::here()
             },
         )
     }
@@ -88,20 +92,26 @@ impl Workspace {
             rusqlite::functions::FunctionFlags::SQLITE_UTF8,
             |_| Ok(crate::ids::new_id()),
         )?;
+        let ctx = Ctx::new(opts.clock, String::new());
+        ctx.attach(&conn)?;
         let mut ws = Workspace {
             conn,
             presence: Presence::none(),
             path,
-            actor: String::new(),
+            ctx,
+            os_user: opts.os_user.clone(),
         };
         ws.prepare().map_err(|e| ws.classify(e))?;
         // Whoever is signed in here acts, unless the caller names someone (imports, the demo).
-        ws.actor = match opts.actor {
+        let actor = match opts.actor {
             Some(a) => a,
             None => crate::device::signed_in(&ws.conn)?
                 .map(|p| p.id)
-                .unwrap_or_else(default_actor),
+                .unwrap_or(opts.os_user),
         };
+        ws.ctx.set_actor(actor);
+        ws.ctx.set_device(crate::device::device_id(&ws.conn)?);
+        ws.ctx.resume(&ws.conn)?;
         // Only now: a new file's switch to WAL needs the write lock this would block.
         ws.presence = presence(&ws.path, opts.busy_timeout)?;
         Ok(ws)
@@ -136,6 +146,9 @@ impl Workspace {
             });
         }
         self.conn.pragma_update(None, "foreign_keys", true)?;
+        // A REPLACE that deletes a row fires its delete trigger too, so the record of it is
+        // complete (`changes`).
+        self.conn.pragma_update(None, "recursive_triggers", true)?;
         if tables == 0 {
             // Only a new file can choose its page size. Evidence rows run to kilobytes: 16 KiB
             // pages need fewer overflow pages and b-tree levels, and a fresh import measured
@@ -203,6 +216,7 @@ impl Workspace {
     /// another process is reported as locked up front instead of failing half-way.
     pub fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>> {
         let path = self.path.clone();
+        self.ctx.begin();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| match e.sqlite_error_code() {
@@ -265,12 +279,32 @@ impl Workspace {
 
     /// Who is recorded in the change log for changes made through this handle: the signed-in
     /// person's id, or the OS user where nobody is signed in.
-    pub fn actor(&self) -> &str {
-        &self.actor
+    pub fn actor(&self) -> String {
+        self.ctx.actor()
     }
 
     pub(crate) fn set_actor(&mut self, actor: String) {
-        self.actor = actor;
+        self.ctx.set_actor(actor);
+    }
+
+    /// Nobody signed in: changes are the OS user's again.
+    pub(crate) fn act_as_os_user(&mut self) {
+        self.ctx.set_actor(self.os_user.clone());
+    }
+
+    /// Now, as this workspace's clock says (the system's, or the one a test set).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.ctx.now()
+    }
+
+    /// [`Workspace::now`] as the tables store times.
+    pub fn now_text(&self) -> String {
+        crate::ids::utc_text(self.now())
+    }
+
+    /// Who writes, from which device, by which clock.
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
     }
 
     /// Records the changes made through this handle as `who` (a person's id, email or name),
@@ -281,7 +315,7 @@ impl Workspace {
                 "no person '{who}' in this workspace (see `truce teams list`)"
             )));
         };
-        self.actor = id.clone();
+        self.ctx.set_actor(id.clone());
         Ok(crate::planning::PersonRef { id, name })
     }
 
@@ -300,6 +334,10 @@ pub struct OpenOptions {
     pub create: bool,
     pub busy_timeout: Duration,
     pub actor: Option<String>,
+    /// Who acts when nobody is signed in and no actor is named: the OS user, which the caller
+    /// (app, CLI) reads; the core never asks the OS who is there.
+    pub os_user: String,
+    pub clock: std::sync::Arc<dyn Clock>,
 }
 
 impl Default for OpenOptions {
@@ -308,6 +346,18 @@ impl Default for OpenOptions {
             create: true,
             busy_timeout: Duration::from_millis(1500),
             actor: None,
+            os_user: "unknown".into(),
+            clock: crate::clock::system(),
+        }
+    }
+}
+
+impl OpenOptions {
+    /// The options of a person at this laptop: the system clock and the OS user.
+    pub fn here() -> Self {
+        OpenOptions {
+            os_user: os_user(),
+            ..OpenOptions::default()
         }
     }
 }
@@ -325,8 +375,8 @@ fn presence(path: &Path, timeout: Duration) -> Result<Presence> {
     })
 }
 
-/// The OS user, which is who did it as far as a laptop knows.
-pub fn default_actor() -> String {
+/// The OS user, which is who did it as far as a laptop knows (read by the app and the CLI).
+pub fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))

@@ -187,7 +187,7 @@ fn a_wrong_merge_is_split_back_with_its_findings_and_scope() {
     assert_eq!(
         common::scalar(
             &ws,
-            "SELECT count(*) FROM change_log WHERE field = 'asset_id'"
+            "SELECT count(*) FROM change_log WHERE entity = 'finding' AND field = 'asset_id'"
         ),
         1
     );

@@ -67,14 +67,18 @@ fn the_person_signed_in_is_remembered_per_workspace_and_recorded_on_every_change
         json!({"name": " ", "email": null, "team": null})
     )
     .is_err());
-    // Who signed in is itself in the log, by whoever was signed in before.
+    // Who signed in is itself in the log (a note: the device row is this laptop's own), by
+    // whoever was signed in before.
     let switch: (String, Option<String>, Option<String>) = ws
         .conn()
         .query_row(
-            "SELECT actor, old_value, new_value FROM change_log WHERE entity = 'device' ORDER BY seq DESC LIMIT 1",
+            "SELECT actor, reason, new_value FROM change_log WHERE entity = 'device' ORDER BY seq DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!(switch, (sam.clone(), Some(sam), Some(dana)));
+    assert_eq!(
+        switch,
+        (sam.clone(), Some(format!("after {sam}")), Some(dana))
+    );
 }

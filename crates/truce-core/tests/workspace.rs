@@ -276,7 +276,7 @@ fn the_change_log_is_append_only() {
     let ws = common::fresh(dir.path());
     let c = ws.conn();
     c.execute(
-        "INSERT INTO change_log (id, entity, entity_id, field, actor, at) VALUES ('c1', 'asset', 'a1', 'name', 'me', 'now')",
+        "INSERT INTO change_log (entity, entity_id, field, actor, device, hlc, at) VALUES ('asset', 'a1', 'name', 'me', 'd', 1, 'now')",
         [],
     )
     .unwrap();

@@ -5,9 +5,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use crate::changelog::{self, Change};
 use crate::error::{Error, Result};
-use crate::ids::now;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -31,7 +29,7 @@ pub struct MergeReport {
 /// group) are taken from the others; every change is logged. Work items are regrouped after.
 pub fn merge(ws: &mut Workspace, into: &str, others: &[String]) -> Result<MergeReport> {
     let actor = ws.actor().to_string();
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     let into = crate::asset_facts::asset_id(&tx, into)?;
     let into = into.as_str();
@@ -78,25 +76,12 @@ fn merge_one(
     into: &str,
     (other, other_name): (&str, &str),
     actor: &str,
-    at: &str,
+    _at: &str,
     report: &mut MergeReport,
 ) -> Result<()> {
     let reason = format!("merged from {other_name}");
-    let log = |entity: &str, id: &str, field: &str, old: Option<&str>, new: Option<&str>| {
-        changelog::record(
-            tx,
-            actor,
-            at,
-            &Change {
-                entity,
-                entity_id: id,
-                field,
-                old,
-                new,
-                reason: Some(&reason),
-            },
-        )
-    };
+    crate::changes::because(tx, reason.as_str())?;
+    crate::changes::acting(tx, actor)?;
     // Keys.
     let keys: Vec<String> = tx
         .prepare("SELECT kind || '=' || value FROM asset_identifiers WHERE asset_id = ?1 ORDER BY kind, value")?
@@ -107,9 +92,6 @@ fn merge_one(
          SELECT ?1, kind, value FROM asset_identifiers WHERE asset_id = ?2",
         params![into, other],
     )?;
-    for key in &keys {
-        log("asset", into, "identifier", None, Some(key))?;
-    }
     report.identifiers.extend(keys);
 
     // Findings both have: the kept asset's row takes the earliest first sighting, and the status
@@ -140,16 +122,10 @@ fn merge_one(
             params![kept, gone],
         )?;
         tx.execute("DELETE FROM findings WHERE id = ?1", [gone])?;
-        log("finding", gone, "removed", None, Some(kept))?;
     }
     report.combined += twins.len() as u32;
 
     // The rest of its findings.
-    tx.execute(
-        "INSERT INTO change_log (id, entity, entity_id, field, old_value, new_value, actor, at, reason)
-         SELECT truce_new_id(), 'finding', id, 'asset_id', ?2, ?1, ?3, ?4, ?5 FROM findings WHERE asset_id = ?2",
-        params![into, other, actor, at, reason],
-    )?;
     let moved = tx.execute(
         "UPDATE findings SET asset_id = ?1 WHERE asset_id = ?2",
         params![into, other],
@@ -187,10 +163,8 @@ fn merge_one(
                     params![into, other],
                 )?;
             }
-            log("asset", into, field, None, offered.as_deref())?;
         }
     }
     tx.execute("DELETE FROM assets WHERE id = ?1", [other])?;
-    log("asset", other, "removed", Some(other_name), None)?;
     Ok(())
 }

@@ -4,9 +4,8 @@
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::changelog::{self, Change};
 use crate::error::{Error, Result};
-use crate::ids::{new_id, now};
+use crate::ids::new_id;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -25,7 +24,6 @@ pub struct SplitReport {
 /// scope (so later rescans close on the right machine). Findings of the old asset that those
 /// imports closed (as if the other machine's scan were its own) are reopened. All logged.
 pub fn split(ws: &mut Workspace, asset: &str, keys: &[String]) -> Result<SplitReport> {
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let exists: Option<String> = tx
         .query_row("SELECT name FROM assets WHERE id = ?1", [asset], |r| {
@@ -63,46 +61,19 @@ pub fn split(ws: &mut Workspace, asset: &str, keys: &[String]) -> Result<SplitRe
             "that is every key of {old_name}: nothing would be left"
         )));
     }
-    let at = now();
+    let at = crate::changes::now(&tx)?;
     let id = new_id();
     let name = best_name(&parsed);
+    crate::changes::because(&tx, format!("split from {old_name}").as_str())?;
     tx.execute(
         "INSERT INTO assets (id, name, environment, criticality, os, created_at, updated_at)
          SELECT ?1, ?2, environment, criticality, os, ?3, ?3 FROM assets WHERE id = ?4",
         params![id, name, at, asset],
     )?;
-    let reason = format!("split from {old_name}");
-    changelog::record(
-        &tx,
-        &actor,
-        &at,
-        &Change {
-            entity: "asset",
-            entity_id: &id,
-            field: "created",
-            old: None,
-            new: Some(&name),
-            reason: Some(&reason),
-        },
-    )?;
     for (kind, value) in &parsed {
         tx.execute(
             "UPDATE asset_identifiers SET asset_id = ?1 WHERE asset_id = ?2 AND kind = ?3 AND value = ?4",
             params![id, asset, kind, value],
-        )?;
-        let key = format!("{kind}={value}");
-        changelog::record(
-            &tx,
-            &actor,
-            &at,
-            &Change {
-                entity: "asset",
-                entity_id: asset,
-                field: "identifier",
-                old: Some(&key),
-                new: None,
-                reason: Some(&format!("split off to {name}")),
-            },
         )?;
     }
     // The imports that reached this asset through one of the moved keys.
@@ -112,12 +83,6 @@ pub fn split(ws: &mut Workspace, asset: &str, keys: &[String]) -> Result<SplitRe
         "INSERT OR IGNORE INTO split_imports SELECT s.import_id FROM import_scope s
          WHERE s.asset_id = ?1 AND EXISTS (SELECT 1 FROM json_each(s.identifiers) j, json_each(?2) k WHERE j.value = k.value)",
         params![asset, keys_json],
-    )?;
-    tx.execute(
-        "INSERT INTO change_log (id, entity, entity_id, field, old_value, new_value, actor, at, reason)
-         SELECT truce_new_id(), 'finding', f.id, 'asset_id', ?1, ?2, ?3, ?4, ?5 FROM findings f
-         WHERE f.asset_id = ?1 AND f.first_import_id IN (SELECT import_id FROM split_imports)",
-        params![asset, id, actor, at, reason],
     )?;
     let findings = tx.execute(
         "UPDATE findings SET asset_id = ?2 WHERE asset_id = ?1 AND first_import_id IN (SELECT import_id FROM split_imports)",
@@ -130,12 +95,9 @@ pub fn split(ws: &mut Workspace, asset: &str, keys: &[String]) -> Result<SplitRe
     // What those imports closed on this asset, they closed as a scan of the other machine: reopen it.
     let reopen = "FROM findings f WHERE f.asset_id = ?1 AND f.status = 'fixed' AND f.closed_at IN
         (SELECT scanned_at FROM import_scope WHERE asset_id = ?2 AND import_id IN (SELECT import_id FROM split_imports))";
-    tx.execute(
-        &format!(
-            "INSERT INTO change_log (id, entity, entity_id, field, old_value, new_value, actor, at, reason)
-             SELECT truce_new_id(), 'finding', f.id, 'status', 'fixed', 'open', ?3, ?4, ?5 {reopen}"
-        ),
-        params![asset, id, actor, at, format!("closed by a scan of {name}, split from {old_name}")],
+    crate::changes::because(
+        &tx,
+        format!("closed by a scan of {name}, split from {old_name}").as_str(),
     )?;
     let reopened = tx.execute(
         &format!("UPDATE findings SET status = 'open', closed_at = NULL WHERE id IN (SELECT f.id {reopen})"),

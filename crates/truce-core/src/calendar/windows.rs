@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::recurrence::{self, Series};
-use crate::changelog::{self, Change};
-use crate::ids::{new_id, now};
+use crate::ids::new_id;
 use crate::model::{ChangeWindow, WindowKind};
 use crate::planning::ItemState;
 use crate::{Error, Result};
@@ -249,36 +248,6 @@ fn must_get(conn: &Connection, id: &str) -> Result<ChangeWindow> {
     get(conn, id)?.ok_or_else(|| Error::Invalid(format!("no change window with id '{id}'")))
 }
 
-fn log_fields(
-    conn: &Connection,
-    actor: &str,
-    at: &str,
-    id: &str,
-    old: &[(&str, Option<String>)],
-    new: &[(&str, Option<String>)],
-    reason: Option<&str>,
-) -> Result<()> {
-    for (i, (field, value)) in new.iter().enumerate() {
-        let before = old.get(i).and_then(|(_, v)| v.as_deref());
-        if before != value.as_deref() {
-            changelog::record(
-                conn,
-                actor,
-                at,
-                &Change {
-                    entity: "change_window",
-                    entity_id: id,
-                    field,
-                    old: before,
-                    new: value.as_deref(),
-                    reason,
-                },
-            )?;
-        }
-    }
-    Ok(())
-}
-
 /// Where an imported window came from (see `ical`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SourceInfo {
@@ -303,8 +272,10 @@ pub(crate) fn insert(
     reason: Option<&str>,
 ) -> Result<ChangeWindow> {
     spec.series()?;
+    crate::changes::because(conn, reason)?;
+    crate::changes::acting(conn, actor)?;
     let id = new_id();
-    let at = now();
+    let at = crate::changes::now(conn)?;
     let f = spec.fields();
     let v = |name: &str| {
         f.iter()
@@ -323,7 +294,6 @@ pub(crate) fn insert(
             src.and_then(|s| s.sequence), src.and_then(|s| s.modified.clone()), src.map(|s| &s.hash), at, spec.exrule
         ],
     )?;
-    log_fields(conn, actor, &at, &id, &[], &f, reason.or(Some("created")))?;
     must_get(conn, &id)
 }
 
@@ -418,8 +388,9 @@ pub(crate) fn replace(
     reason: Option<&str>,
 ) -> Result<ChangeWindow> {
     spec.series()?;
-    let old = must_get(conn, id)?.spec()?;
-    let at = now();
+    crate::changes::because(conn, reason)?;
+    crate::changes::acting(conn, actor)?;
+    let at = crate::changes::now(conn)?;
     let f = spec.fields();
     let v = |name: &str| {
         f.iter()
@@ -442,7 +413,6 @@ pub(crate) fn replace(
             params![id, s.sequence, s.modified, s.hash],
         )?;
     }
-    log_fields(conn, actor, &at, id, &old.fields(), &f, reason)?;
     must_get(conn, id)
 }
 
@@ -480,20 +450,9 @@ pub(crate) fn delete_with_reason(
             w.name
         )));
     }
+    crate::changes::because(conn, reason)?;
+    crate::changes::acting(conn, actor)?;
     conn.execute("DELETE FROM change_windows WHERE id = ?1", [id])?;
-    changelog::record(
-        conn,
-        actor,
-        &now(),
-        &Change {
-            entity: "change_window",
-            entity_id: id,
-            field: "deleted",
-            old: Some(&w.name),
-            new: None,
-            reason,
-        },
-    )?;
     Ok(())
 }
 
@@ -509,21 +468,7 @@ pub fn set_default_max_items(conn: &Connection, actor: &str, max: Option<u32>) -
             "a window takes at least one item; leave the default empty for no limit".into(),
         ));
     }
-    let old = default_max_items(conn)?;
+    crate::changes::acting(conn, actor)?;
     conn.execute("UPDATE window_defaults SET max_items = ?1", [max])?;
-    let (old, new) = (old.map(|v| v.to_string()), max.map(|v| v.to_string()));
-    crate::changelog::record(
-        conn,
-        actor,
-        &crate::ids::now(),
-        &crate::changelog::Change {
-            entity: "window_defaults",
-            entity_id: "max_items",
-            field: "max_items",
-            old: old.as_deref(),
-            new: new.as_deref(),
-            reason: None,
-        },
-    )?;
     Ok(())
 }

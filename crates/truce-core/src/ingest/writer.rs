@@ -8,9 +8,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use super::verdicts::{stored_statements, StoredStatement};
 use super::{identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use super::{Verdict, VerdictStatus, VexStatement};
-use crate::changelog::{self, Change};
 use crate::error::Result;
-use crate::ids::{new_id, now};
+use crate::ids::new_id;
 use crate::model::{ImportReport, Severity};
 
 const INSERT_BATCH: usize = 64;
@@ -133,9 +132,11 @@ impl Writer {
     ) -> Result<Writer> {
         let w = Writer {
             import_id: new_id(),
-            at: now(),
+            at: crate::changes::now(tx)?,
             actor: actor.to_string(),
-            at_precise: crate::ids::now_precise(),
+            // The time of scans that carry none: milliseconds, so two imports a second apart
+            // still come in order.
+            at_precise: crate::changes::now(tx)?,
             scanner: fmt.scanner(),
             file_name: name.to_string(),
             scanned_at: None,
@@ -147,6 +148,8 @@ impl Writer {
             statements: stored_statements(tx)?,
             report: ImportReport::default(),
         };
+        w.because(tx, None)?;
+        crate::changes::acting(tx, &w.actor)?;
         // The row exists first so findings can point at it; counts are filled in at the end.
         tx.execute(
             "INSERT INTO imports (id, format, file_name, file_sha256, imported_at, imported_by, assets, findings, new_findings)
@@ -210,19 +213,6 @@ impl Writer {
                 )?
                 .execute(params![id, name, host.os, self.at])?;
                 self.created.insert(id.clone());
-                changelog::record(
-                    tx,
-                    &self.actor,
-                    &self.at,
-                    &Change {
-                        entity: "asset",
-                        entity_id: &id,
-                        field: "created",
-                        old: None,
-                        new: Some(&name),
-                        reason: Some(&format!("first seen in {}", self.file_name)),
-                    },
-                )?;
                 id
             }
         };
@@ -233,23 +223,10 @@ impl Writer {
             tx.prepare_cached("INSERT OR IGNORE INTO asset_identifiers (asset_id, kind, value) VALUES (?1, ?2, ?3)")?
                 .execute(params![id, kind.as_str(), value])?;
             if let Some((_, mkind, mvalue)) = &found {
-                changelog::record(
-                    tx,
-                    &self.actor,
-                    &self.at,
-                    &Change {
-                        entity: "asset",
-                        entity_id: &id,
-                        field: "identifier",
-                        old: None,
-                        new: Some(&format!("{}={value}", kind.as_str())),
-                        reason: Some(&format!(
-                            "{} matched on {}={mvalue}",
-                            self.file_name,
-                            mkind.as_str()
-                        )),
-                    },
-                )?;
+                // Why this asset learnt a key: the key that matched (a merge can be explained).
+                let why = format!("{} matched on {}={mvalue}", self.file_name, mkind.as_str());
+                let key = format!("{}={value}", kind.as_str());
+                crate::changes::note(tx, "asset", &id, "identifier", Some(&key), Some(&why))?;
             }
         }
         Ok(id)
@@ -339,6 +316,7 @@ impl Writer {
                     // A finding that comes with its author's verdict starts in that status
                     // (rare: written at once, not batched).
                     let id = new_id();
+                    self.because(tx, Some(&format!("{} in {}", v.reason, self.file_name)))?;
                     let (status, closed_at) = match v.status {
                         VerdictStatus::NotAffected => ("false_positive", None),
                         VerdictStatus::Fixed => ("fixed", Some(seen_at)),
@@ -351,7 +329,7 @@ impl Writer {
                     .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), evidence_hash(&f.evidence), seen_at,
                         self.import_id, status, closed_at])?;
                     set_evidence(tx, &id, f.evidence.as_deref())?;
-                    self.log_verdict(tx, &id, status, &v.reason)?;
+                    self.because(tx, None)?;
                 } else {
                     self.pending.push(NewFinding {
                         id: new_id(),
@@ -383,6 +361,9 @@ impl Writer {
                 let reopen = status == "fixed"
                     && f.verdict.is_none()
                     && closed_at.as_deref().is_none_or(|c| seen_at > c);
+                if reopen {
+                    self.because(tx, Some(&format!("seen again in {}", self.file_name)))?;
+                }
                 tx.prepare_cached(
                     "UPDATE findings SET last_seen = max(last_seen, ?2),
                         last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
@@ -406,19 +387,7 @@ impl Writer {
                     set_evidence(tx, &id, f.evidence.as_deref())?;
                 }
                 if reopen {
-                    changelog::record(
-                        tx,
-                        &self.actor,
-                        &self.at,
-                        &Change {
-                            entity: "finding",
-                            entity_id: &id,
-                            field: "status",
-                            old: Some("fixed"),
-                            new: Some("open"),
-                            reason: Some(&format!("seen again in {}", self.file_name)),
-                        },
-                    )?;
+                    self.because(tx, None)?;
                     self.report.reopened += 1;
                 } else if status == "open" && f.verdict.is_some() {
                     let verdict = f.verdict.as_ref().expect("checked");
@@ -489,34 +458,21 @@ impl Writer {
             VerdictStatus::NotAffected => ("false_positive", None),
             VerdictStatus::Fixed => ("fixed", Some(at)),
         };
+        self.because(
+            tx,
+            Some(&format!("{} in {}", verdict.reason, self.file_name)),
+        )?;
         tx.prepare_cached(
             "UPDATE findings SET status = ?2, closed_at = ?3 WHERE id = ?1 AND status = 'open'",
         )?
         .execute(params![id, status, closed_at])?;
-        self.log_verdict(tx, id, status, &verdict.reason)
+        self.because(tx, None)
     }
 
-    fn log_verdict(
-        &self,
-        tx: &Transaction<'_>,
-        id: &str,
-        status: &str,
-        reason: &str,
-    ) -> Result<()> {
-        changelog::record(
-            tx,
-            &self.actor,
-            &self.at,
-            &Change {
-                entity: "finding",
-                entity_id: id,
-                field: "status",
-                old: Some("open"),
-                new: Some(status),
-                reason: Some(&format!("{reason} in {}", self.file_name)),
-            },
-        )?;
-        Ok(())
+    /// The reason the next writes are recorded with: `why`, else the import's own.
+    fn because(&self, tx: &Transaction<'_>, why: Option<&str>) -> Result<()> {
+        let import = format!("imported from {}", self.file_name);
+        crate::changes::because(tx, why.unwrap_or(&import))
     }
 
     /// The verdict an earlier VEX statement gives this finding: its id or one of its CVEs,
@@ -603,14 +559,7 @@ impl Writer {
              JOIN import_scope s ON s.asset_id = f.asset_id AND s.import_id = ?1
              JOIN vulnerabilities v ON v.id = f.vulnerability_id AND v.scanner = s.scanner
              WHERE f.status = 'open' AND f.last_import_id IS NOT ?1 AND f.last_seen < s.scanned_at";
-        let reason = format!("not found by {}", self.file_name);
-        tx.execute(
-            &format!(
-                "INSERT INTO change_log (id, entity, entity_id, field, old_value, new_value, actor, at, reason)
-                 SELECT truce_new_id(), 'finding', f.id, 'status', 'open', 'fixed', ?2, ?3, ?4 {missing}"
-            ),
-            params![self.import_id, self.actor, self.at, reason],
-        )?;
+        self.because(tx, Some(&format!("not found by {}", self.file_name)))?;
         let closed = tx.execute(
             &format!(
                 "UPDATE findings SET status = 'fixed', closed_at = (SELECT min(scanned_at) FROM import_scope
@@ -620,7 +569,7 @@ impl Writer {
             params![self.import_id],
         )?;
         self.report.closed += closed as u32;
-        Ok(())
+        self.because(tx, None)
     }
 
     pub(super) fn finish(
@@ -637,19 +586,6 @@ impl Writer {
              WHERE id = ?1",
             params![self.import_id, sha, self.scanned_at, report.assets, report.findings, report.new,
                 report.closed, report.reopened, self.scanner, size as i64, by_severity],
-        )?;
-        changelog::record(
-            tx,
-            &self.actor,
-            &self.at,
-            &Change {
-                entity: "import",
-                entity_id: &self.import_id,
-                field: "created",
-                old: None,
-                new: Some(&self.file_name),
-                reason: None,
-            },
         )?;
         Ok(())
     }

@@ -13,37 +13,23 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
-use crate::ids::{new_id, now, utc_text};
+use crate::ids::{new_id, utc_text};
 use crate::model::Severity;
 use crate::Workspace;
 
-/// One change; `by` is (actor, time), `what` (entity, id).
+/// A note on an item's history about its exceptions and commitments (their own rows record
+/// themselves); `by` is (actor, time), `what` (entity, id).
 fn log(
     conn: &Connection,
-    by: (&str, &str),
+    _by: (&str, &str),
     what: (&str, &str),
     field: &str,
-    old: Option<&str>,
+    _old: Option<&str>,
     new: Option<&str>,
     reason: Option<&str>,
 ) -> Result<()> {
-    let ((actor, at), (entity, id)) = (by, what);
-    record(
-        conn,
-        actor,
-        at,
-        &Change {
-            entity,
-            entity_id: id,
-            field,
-            old,
-            new,
-            reason,
-        },
-    )?;
-    Ok(())
+    crate::changes::note(conn, what.0, what.1, field, new, reason)
 }
 
 /// What an exception covers.
@@ -97,19 +83,11 @@ pub fn request(
         .compensating_control
         .map(str::trim)
         .filter(|c| !c.is_empty());
+    crate::changes::because(&tx, justification)?;
     tx.execute(
         "INSERT INTO exceptions (id, work_item_id, finding_id, justification, compensating_control, requested_by, expires_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![id, item, finding, justification, control, who, utc_text(ask.expires_at), at],
-    )?;
-    log(
-        &tx,
-        (&actor, &at),
-        ("exception", &id),
-        "state",
-        None,
-        Some("requested"),
-        Some(justification),
     )?;
     if let Some(i) = item {
         log(
@@ -245,19 +223,11 @@ pub fn approve(
         .prepare(covered)?
         .query_map(params![finding, item], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    crate::changes::because(&tx, format!("exception {id}").as_str())?;
     for f in &ids {
         tx.execute(
             "UPDATE findings SET status = 'risk_accepted' WHERE id = ?1",
             [f],
-        )?;
-        log(
-            &tx,
-            (&actor, &at),
-            ("finding", f),
-            "status",
-            Some("open"),
-            Some("risk_accepted"),
-            Some(&format!("exception {id}")),
         )?;
     }
     super::stats::refresh(&tx)?;
@@ -298,6 +268,8 @@ fn decided(
     item: Option<&str>,
 ) -> Result<()> {
     let ((actor, at), (who, state, reason)) = (by, decision);
+    crate::changes::because(conn, reason)?;
+    crate::changes::acting(conn, actor)?;
     conn.execute(
         "UPDATE exceptions SET state = ?2, decided_by = ?3, decided_at = ?4, decided_reason = ?5 WHERE id = ?1",
         params![id, state, who, at, reason.trim()],
@@ -309,15 +281,6 @@ fn decided(
             params![id, who, at],
         )?;
     }
-    log(
-        conn,
-        (actor, at),
-        ("exception", id),
-        "state",
-        Some("requested"),
-        Some(state),
-        Some(reason),
-    )?;
     if let Some(i) = item {
         log(
             conn,
@@ -457,37 +420,16 @@ pub fn policies(conn: &Connection) -> Result<Vec<(Severity, u32)>> {
 }
 
 /// Sets how long an exception for `severity` may run (1 to 3650 days).
-pub fn set_policy(
-    ws: &mut Workspace,
-    severity: Severity,
-    days: u32,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn set_policy(ws: &mut Workspace, severity: Severity, days: u32) -> Result<()> {
     if !(1..=3650).contains(&days) {
         return Err(Error::Invalid(format!(
             "{days} days: an exception may run from 1 to 3650 days"
         )));
     }
-    let actor = ws.actor().to_string();
-    let at = utc_text(now);
     let tx = ws.write_tx()?;
-    let old: u32 = tx.query_row(
-        "SELECT max_days FROM exception_policies WHERE severity = ?1",
-        [severity.as_str()],
-        |r| r.get(0),
-    )?;
     tx.execute(
         "UPDATE exception_policies SET max_days = ?2 WHERE severity = ?1",
         params![severity.as_str(), days],
-    )?;
-    log(
-        &tx,
-        (&actor, &at),
-        ("exception_policy", severity.as_str()),
-        "max_days",
-        Some(&old.to_string()),
-        Some(&days.to_string()),
-        None,
     )?;
     tx.commit()?;
     Ok(())
@@ -505,24 +447,17 @@ pub fn expire(ws: &mut Workspace, now: DateTime<Utc>) -> Result<u32> {
 }
 
 pub(crate) fn expire_tx(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
+    crate::changes::acting(conn, actor)?;
     let due: Vec<(String, String, Option<String>, Option<String>)> = conn
         .prepare("SELECT id, expires_at, work_item_id, finding_id FROM exceptions WHERE state = 'approved' AND expires_at <= ?1")?
         .query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
     let mut reopened = 0;
     for (id, expires, item, finding) in due {
+        crate::changes::because(conn, "expiry reached")?;
         conn.execute(
             "UPDATE exceptions SET state = 'expired', ended_at = ?2 WHERE id = ?1",
             params![id, expires],
-        )?;
-        log(
-            conn,
-            (actor, at),
-            ("exception", &id),
-            "state",
-            Some("approved"),
-            Some("expired"),
-            Some("expiry reached"),
         )?;
         // Reopen what it covered, unless another approved exception still covers it.
         let ids: Vec<String> = conn
@@ -534,17 +469,9 @@ pub(crate) fn expire_tx(conn: &Connection, actor: &str, at: &str) -> Result<u32>
             )?
             .query_map(params![finding, item], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        crate::changes::because(conn, format!("exception {id} expired").as_str())?;
         for f in &ids {
             conn.execute("UPDATE findings SET status = 'open' WHERE id = ?1", [f])?;
-            log(
-                conn,
-                (actor, at),
-                ("finding", f),
-                "status",
-                Some("risk_accepted"),
-                Some("open"),
-                Some(&format!("exception {id} expired")),
-            )?;
         }
         reopened += ids.len() as u32;
     }
@@ -554,7 +481,7 @@ pub(crate) fn expire_tx(conn: &Connection, actor: &str, at: &str) -> Result<u32>
 /// Ops promise to fix `item` in the occurrence it is scheduled on. Returns the commitment's id.
 pub fn commit(ws: &mut Workspace, item: &str, person: &str, promise: &str) -> Result<String> {
     let actor = ws.actor().to_string();
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     let who = super::person_id(&tx, person)?;
     let placed: Option<(Option<String>, Option<String>)> = tx

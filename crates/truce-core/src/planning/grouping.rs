@@ -17,9 +17,8 @@ use rusqlite::{params, Connection, Transaction};
 use super::fixkey::{fix_key, os_family, version_cmp};
 use super::stats::Stats;
 use super::types::{GroupingRules, RegroupItem, RegroupReport};
-use crate::changelog::{record, Change};
 use crate::error::Result;
-use crate::ids::{new_id, now};
+use crate::ids::new_id;
 use crate::model::Severity;
 use crate::Workspace;
 
@@ -41,7 +40,7 @@ pub fn rules(conn: &Connection) -> Result<GroupingRules> {
     Ok(r)
 }
 
-fn store_rules(conn: &Connection, r: GroupingRules, actor: &str, at: &str) -> Result<()> {
+fn store_rules(conn: &Connection, r: GroupingRules, _actor: &str, _at: &str) -> Result<()> {
     let old = rules(conn)?;
     for (name, was, now) in [
         ("by_team", old.by_team, r.by_team),
@@ -55,20 +54,6 @@ fn store_rules(conn: &Connection, r: GroupingRules, actor: &str, at: &str) -> Re
                 "INSERT OR REPLACE INTO grouping_rules (name, value) VALUES (?1, ?2)",
                 params![name, v],
             )?;
-            let w = if was { "1" } else { "0" };
-            record(
-                conn,
-                actor,
-                at,
-                &Change {
-                    entity: "grouping_rule",
-                    entity_id: name,
-                    field: "value",
-                    old: Some(w),
-                    new: Some(v),
-                    reason: None,
-                },
-            )?;
         }
     }
     Ok(())
@@ -77,7 +62,7 @@ fn store_rules(conn: &Connection, r: GroupingRules, actor: &str, at: &str) -> Re
 /// Saves new grouping rules and regroups under them, in one transaction.
 pub fn set_rules(ws: &mut Workspace, r: GroupingRules) -> Result<RegroupReport> {
     let actor = ws.actor().to_string();
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     store_rules(&tx, r, &actor, &at)?;
     let report = regroup_tx(&tx, &actor, &at)?;
@@ -88,7 +73,7 @@ pub fn set_rules(ws: &mut Workspace, r: GroupingRules) -> Result<RegroupReport> 
 /// Regroups now and commits.
 pub fn regroup(ws: &mut Workspace) -> Result<RegroupReport> {
     let actor = ws.actor().to_string();
-    let at = now();
+    let at = ws.now_text();
     // A first regroup files up to a million memberships: like an import, it commits into the
     // write-ahead log, and the pages are copied into the database file later (the caller's
     // background checkpoint after an import, the next write, or closing the workspace).
@@ -119,7 +104,7 @@ pub fn regroup_if_planning(ws: &mut Workspace) -> Result<Option<RegroupReport>> 
 /// the same code runs in a transaction that is rolled back.
 pub fn regroup_preview(ws: &mut Workspace, rules: Option<GroupingRules>) -> Result<RegroupReport> {
     let actor = ws.actor().to_string();
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     if let Some(r) = rules {
         store_rules(&tx, r, &actor, &at)?;
@@ -440,18 +425,13 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     for (item, n) in &left {
         report.left += n;
         let reason = format!("regroup: {n} findings no longer match this item's key");
-        record(
+        crate::changes::note(
             tx,
-            actor,
-            at,
-            &Change {
-                entity: "work_item",
-                entity_id: item,
-                field: "findings",
-                old: None,
-                new: Some(&format!("-{n}")),
-                reason: Some(&reason),
-            },
+            "work_item",
+            item,
+            "findings",
+            Some(&format!("-{n}")),
+            Some(&reason),
         )?;
     }
 
@@ -545,18 +525,13 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
                 Some(id) => {
                     report.joined += n;
                     let reason = format!("regroup: {n} new findings joined");
-                    record(
+                    crate::changes::note(
                         tx,
-                        actor,
-                        at,
-                        &Change {
-                            entity: "work_item",
-                            entity_id: &id,
-                            field: "findings",
-                            old: None,
-                            new: Some(&format!("+{n}")),
-                            reason: Some(&reason),
-                        },
+                        "work_item",
+                        &id,
+                        "findings",
+                        Some(&format!("+{n}")),
+                        Some(&reason),
                     )?;
                     (id, false)
                 }
@@ -564,20 +539,8 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
                     let id = new_id();
                     // One vulnerability: its title; a fix shared by several: the fix.
                     let title = if *vulns > 1 { action } else { title };
+                    crate::changes::because(tx, format!("regroup: {n} findings").as_str())?;
                     create.execute(params![id, title, action, team, env, key, at])?;
-                    record(
-                        tx,
-                        actor,
-                        at,
-                        &Change {
-                            entity: "work_item",
-                            entity_id: &id,
-                            field: "created",
-                            old: None,
-                            new: Some(&key),
-                            reason: Some(&format!("regroup: {n} findings")),
-                        },
-                    )?;
                     report.created.push(RegroupItem {
                         action: action.clone(),
                         team_id: (!team.is_empty()).then(|| team.to_string()),
@@ -695,21 +658,9 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         )?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    crate::changes::because(tx, "regroup: no finding left")?;
     for id in &empty {
         tx.execute("DELETE FROM work_items WHERE id = ?1", [id])?;
-        record(
-            tx,
-            actor,
-            at,
-            &Change {
-                entity: "work_item",
-                entity_id: id,
-                field: "removed",
-                old: None,
-                new: None,
-                reason: Some("regroup: no finding left"),
-            },
-        )?;
     }
     report.removed = empty.len() as u32;
     trace("step 3: empty items");

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::sla::{self, Facts, CLOCK_START_SQL};
-use super::states::field_change;
+use super::states::note;
 use super::stats;
 use super::types::*;
 use crate::error::{Error, Result};
-use crate::ids::{new_id, now, utc_text};
+use crate::ids::{new_id, utc_text};
 use crate::model::{FindingStatus, Severity};
 use crate::Workspace;
 
@@ -343,9 +343,12 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
         .collect::<Result<_, _>>()?;
     let history = conn
         .prepare(
-            "SELECT c.at, COALESCE(p.name, c.actor), c.field, c.old_value, c.new_value, c.reason
+            // Bookkeeping columns change with every edit and say nothing to people.
+            "SELECT c.at, COALESCE(p.name, c.actor), c.field, CAST(c.old_value AS TEXT), CAST(c.new_value AS TEXT), c.reason
              FROM change_log c LEFT JOIN people p ON p.id = c.actor
-             WHERE c.entity = 'work_item' AND c.entity_id = ?1 ORDER BY c.seq",
+             WHERE c.entity = 'work_item' AND c.entity_id = ?1
+               AND c.field NOT IN ('updated_at', 'created_at', 'group_key', 'pinned')
+             ORDER BY c.seq",
         )?
         .query_map([id], |r| {
             Ok(HistoryEntry {
@@ -405,7 +408,7 @@ pub fn split(
     actor: &str,
     reason: &str,
 ) -> Result<String> {
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     let id = split_tx(&tx, item, findings, None, (actor, &at), reason)?;
     stats::refresh(&tx)?;
@@ -424,6 +427,8 @@ pub(super) fn split_tx(
     reason: &str,
 ) -> Result<String> {
     let (actor, at) = by;
+    crate::changes::because(tx, reason)?;
+    crate::changes::acting(tx, actor)?;
     splittable(tx, item)?;
     let total: u32 = tx.query_row(
         "SELECT count(*) FROM work_item_findings WHERE work_item_id = ?1",
@@ -455,22 +460,11 @@ pub(super) fn split_tx(
         "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
         params![item, at],
     )?;
-    field_change(
+    note(
         tx,
-        (actor, at),
         item,
         "split",
-        None,
-        Some(&format!("{moved} findings to {id}")),
-        reason,
-    )?;
-    field_change(
-        tx,
-        (actor, at),
-        &id,
-        "created",
-        None,
-        Some(&format!("split from {item} with {moved} findings")),
+        &format!("{moved} findings to {id}"),
         reason,
     )?;
     Ok(id)
@@ -484,9 +478,16 @@ pub fn merge(
     actor: &str,
     reason: &str,
 ) -> Result<()> {
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
+    crate::changes::because(&tx, reason)?;
+    crate::changes::acting(&tx, actor)?;
     splittable(&tx, into)?;
+    // Pinned first: moved memberships of a pinned item are a person's decision, and recorded.
+    tx.execute(
+        "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
+        params![into, at],
+    )?;
     for f in from {
         if f == into {
             return Err(Error::Invalid(
@@ -499,29 +500,14 @@ pub fn merge(
             params![f, into],
         )?;
         tx.execute("DELETE FROM work_items WHERE id = ?1", [f])?;
-        field_change(
+        note(
             &tx,
-            (actor, &at),
-            f,
-            "removed",
-            None,
-            Some(&format!("merged into {into}")),
-            reason,
-        )?;
-        field_change(
-            &tx,
-            (actor, &at),
             into,
             "merge",
-            None,
-            Some(&format!("{n} findings from {f}")),
+            &format!("{n} findings from {f}"),
             reason,
         )?;
     }
-    tx.execute(
-        "UPDATE work_items SET pinned = 1, updated_at = ?2 WHERE id = ?1",
-        params![into, at],
-    )?;
     stats::refresh(&tx)?;
     tx.commit()?;
     Ok(())

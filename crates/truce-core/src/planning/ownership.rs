@@ -8,9 +8,8 @@ use std::net::IpAddr;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::types::OwnershipRule;
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
-use crate::ids::{new_id, now};
+use crate::ids::new_id;
 use crate::Workspace;
 
 pub const KINDS: [&str; 8] = [
@@ -55,7 +54,6 @@ pub fn add_rule(ws: &mut Workspace, kind: &str, pattern: &str, team: &str) -> Re
             "'{pattern}' is not a CIDR block like 10.0.0.0/8"
         )));
     }
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let team_id = super::team_id(&tx, team)?;
     let position: i64 = tx.query_row(
@@ -64,24 +62,10 @@ pub fn add_rule(ws: &mut Workspace, kind: &str, pattern: &str, team: &str) -> Re
         |r| r.get(0),
     )?;
     let id = new_id();
-    let at = now();
+    let at = crate::changes::now(&tx)?;
     tx.execute(
         "INSERT INTO ownership_rules (id, position, kind, pattern, team_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id, position, kind, pattern, team_id, at],
-    )?;
-    let text = format!("{kind} {pattern} -> {team}");
-    record(
-        &tx,
-        &actor,
-        &at,
-        &Change {
-            entity: "ownership_rule",
-            entity_id: &id,
-            field: "created",
-            old: None,
-            new: Some(&text),
-            reason: None,
-        },
     )?;
     tx.commit()?;
     Ok(id)
@@ -89,7 +73,6 @@ pub fn add_rule(ws: &mut Workspace, kind: &str, pattern: &str, team: &str) -> Re
 
 /// Removes a rule, by id or position; owners it gave change at the next regroup.
 pub fn delete_rule(ws: &mut Workspace, rule: &str) -> Result<()> {
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let found: Option<(String, String, i64)> = tx
         .query_row(
@@ -98,7 +81,7 @@ pub fn delete_rule(ws: &mut Workspace, rule: &str) -> Result<()> {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some((id, text, position)) = found else {
+    let Some((id, _text, position)) = found else {
         return Err(Error::Invalid(format!(
             "no ownership rule '{rule}' (see `truce owners list`)"
         )));
@@ -108,19 +91,6 @@ pub fn delete_rule(ws: &mut Workspace, rule: &str) -> Result<()> {
     tx.execute(
         "UPDATE ownership_rules SET position = position - 1 WHERE position > ?1",
         [position],
-    )?;
-    record(
-        &tx,
-        &actor,
-        &now(),
-        &Change {
-            entity: "ownership_rule",
-            entity_id: &id,
-            field: "removed",
-            old: Some(&text),
-            new: None,
-            reason: None,
-        },
     )?;
     tx.commit()?;
     Ok(())
@@ -148,7 +118,6 @@ pub fn rules(conn: &Connection) -> Result<Vec<OwnershipRule>> {
 
 /// Sets an asset's owner by hand (or clears it with `None`, giving it back to the rules).
 pub fn set_owner(ws: &mut Workspace, asset: &str, team: Option<&str>, reason: &str) -> Result<()> {
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let old: Option<Option<String>> = tx
         .query_row(
@@ -157,58 +126,34 @@ pub fn set_owner(ws: &mut Workspace, asset: &str, team: Option<&str>, reason: &s
             |r| r.get(0),
         )
         .optional()?;
-    let Some(old) = old else {
+    let Some(_old) = old else {
         return Err(Error::Invalid(format!("no asset '{asset}'")));
     };
     let team_id = team.map(|t| super::team_id(&tx, t)).transpose()?;
     let source = team_id.as_ref().map(|_| "manual");
+    crate::changes::because(&tx, reason)?;
     tx.execute(
         "UPDATE assets SET owner_team_id = ?2, owner_source = ?3 WHERE id = ?1 OR name = ?1",
         params![asset, team_id, source],
-    )?;
-    record(
-        &tx,
-        &actor,
-        &now(),
-        &Change {
-            entity: "asset",
-            entity_id: asset,
-            field: "owner_team",
-            old: old.as_deref(),
-            new: team_id.as_deref(),
-            reason: Some(reason),
-        },
     )?;
     tx.commit()?;
     Ok(())
 }
 
 /// Applies the rules to every asset not owned by hand; logs each owner that changes.
-pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
+pub(crate) fn apply(conn: &Connection, _actor: &str, _at: &str) -> Result<u32> {
     let rules = rules(conn)?;
     if rules.is_empty() {
         // Nothing decides by rule any more: owners that came from rules are cleared, logged.
+        crate::changes::because(conn, "no ownership rule left")?;
         let owned: Vec<(String, String)> = conn
             .prepare("SELECT id, owner_team_id FROM assets WHERE owner_source = 'rule'")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        for (id, old) in &owned {
+        for (id, _old) in &owned {
             conn.execute(
                 "UPDATE assets SET owner_team_id = NULL, owner_source = NULL WHERE id = ?1",
                 [id],
-            )?;
-            record(
-                conn,
-                actor,
-                at,
-                &Change {
-                    entity: "asset",
-                    entity_id: id,
-                    field: "owner_team",
-                    old: Some(old),
-                    new: None,
-                    reason: Some("no ownership rule left"),
-                },
             )?;
         }
         return Ok(owned.len() as u32);
@@ -242,6 +187,7 @@ pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
     }
     let cidrs: Vec<Option<(IpAddr, u8)>> = rules.iter().map(|r| parse_cidr(&r.pattern)).collect();
     let mut changed = 0;
+    crate::changes::because(conn, "ownership rules")?;
     let mut stmt = conn.prepare(
         "SELECT id, name, environment, owner_team_id, os, criticality, ha_group, internet_facing
          FROM assets WHERE owner_source IS NOT 'manual'",
@@ -312,19 +258,6 @@ pub(crate) fn apply(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
                 "UPDATE assets SET owner_team_id = ?2, owner_source = CASE WHEN ?2 IS NULL THEN NULL ELSE 'rule' END WHERE id = ?1",
             )?
             .execute(params![id, new])?;
-            record(
-                conn,
-                actor,
-                at,
-                &Change {
-                    entity: "asset",
-                    entity_id: &id,
-                    field: "owner_team",
-                    old: old.as_deref(),
-                    new: new.as_deref(),
-                    reason: Some("ownership rules"),
-                },
-            )?;
             changed += 1;
         }
     }

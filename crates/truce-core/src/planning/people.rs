@@ -2,9 +2,8 @@
 
 use rusqlite::params;
 
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
-use crate::ids::{new_id, now};
+use crate::ids::new_id;
 use crate::Workspace;
 
 pub fn add_team(ws: &mut Workspace, name: &str, kind: &str) -> Result<String> {
@@ -13,7 +12,6 @@ pub fn add_team(ws: &mut Workspace, name: &str, kind: &str) -> Result<String> {
             "team kind '{kind}': expected ops, security or other"
         )));
     }
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let id = new_id();
     tx.execute(
@@ -26,19 +24,6 @@ pub fn add_team(ws: &mut Workspace, name: &str, kind: &str) -> Result<String> {
         }
         _ => e.into(),
     })?;
-    record(
-        &tx,
-        &actor,
-        &now(),
-        &Change {
-            entity: "team",
-            entity_id: &id,
-            field: "created",
-            old: None,
-            new: Some(name),
-            reason: None,
-        },
-    )?;
     tx.commit()?;
     Ok(id)
 }
@@ -50,26 +35,12 @@ pub fn add_person(
     team: Option<&str>,
     time_zone: Option<&str>,
 ) -> Result<String> {
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
     let team_id = team.map(|t| super::team_id(&tx, t)).transpose()?;
     let id = new_id();
     tx.execute(
         "INSERT INTO people (id, name, email, team_id, time_zone) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, name, email, team_id, time_zone],
-    )?;
-    record(
-        &tx,
-        &actor,
-        &now(),
-        &Change {
-            entity: "person",
-            entity_id: &id,
-            field: "created",
-            old: None,
-            new: Some(name),
-            reason: None,
-        },
     )?;
     tx.commit()?;
     Ok(id)

@@ -60,10 +60,7 @@ pub fn set_policy(ws: &mut Workspace, p: &SlaPolicy, remove: bool) -> Result<()>
     if p.days == 0 && !remove {
         return Err(Error::Invalid("an SLA needs at least 1 day".into()));
     }
-    let actor = ws.actor().to_string();
     let tx = ws.write_tx()?;
-    let key = format!("{}={}/{}", p.scope, p.value, p.severity);
-    let days = p.days.to_string();
     if remove {
         tx.execute(
             "DELETE FROM sla_policies WHERE scope = ?1 AND value = ?2 AND severity = ?3",
@@ -72,20 +69,6 @@ pub fn set_policy(ws: &mut Workspace, p: &SlaPolicy, remove: bool) -> Result<()>
     } else {
         tx.execute("INSERT OR REPLACE INTO sla_policies (scope, value, severity, days) VALUES (?1, ?2, ?3, ?4)", params![p.scope, p.value, p.severity, p.days])?;
     }
-    let new = (!remove).then_some(days.as_str());
-    crate::changelog::record(
-        &tx,
-        &actor,
-        &crate::ids::now(),
-        &crate::changelog::Change {
-            entity: "sla_policy",
-            entity_id: &key,
-            field: "days",
-            old: None,
-            new,
-            reason: None,
-        },
-    )?;
     super::stats::refresh(&tx)?;
     tx.commit()?;
     Ok(())

@@ -9,7 +9,6 @@ use ts_rs::TS;
 use super::items::{split_tx, splittable};
 use super::stats;
 use crate::error::{Error, Result};
-use crate::ids::now;
 use crate::Workspace;
 
 /// The line an item is split along.
@@ -46,7 +45,7 @@ pub fn split_by(
     actor: &str,
     reason: &str,
 ) -> Result<Vec<String>> {
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     splittable(&tx, item)?;
     let groups = groups(&tx, item, by)?;

@@ -10,9 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::types::ItemState;
 use super::ItemState::*;
-use crate::changelog::{record, Change};
 use crate::error::{Error, Result};
-use crate::ids::now;
 use crate::Workspace;
 
 /// The states `from` may move to by a person's decision.
@@ -31,31 +29,16 @@ pub fn allowed(from: ItemState) -> &'static [ItemState] {
     }
 }
 
-/// One field change of an item; `by` is (actor, time).
-pub(super) fn field_change(
+/// A note on an item's history for what changed no column of it (a split, a merge); column
+/// changes record themselves.
+pub(super) fn note(
     conn: &Connection,
-    by: (&str, &str),
     item: &str,
     field: &str,
-    old: Option<&str>,
-    new: Option<&str>,
+    value: &str,
     reason: &str,
 ) -> Result<()> {
-    let (actor, at) = by;
-    record(
-        conn,
-        actor,
-        at,
-        &Change {
-            entity: "work_item",
-            entity_id: item,
-            field,
-            old,
-            new,
-            reason: Some(reason),
-        },
-    )?;
-    Ok(())
+    crate::changes::note(conn, "work_item", item, field, Some(value), Some(reason))
 }
 
 struct Item {
@@ -96,7 +79,8 @@ pub fn transition(
 ) -> Result<()> {
     need_reason(reason)?;
     let tx = ws.write_tx()?;
-    transition_tx(&tx, item, to, actor, reason, &now())?;
+    let at = crate::changes::now(&tx)?;
+    transition_tx(&tx, item, to, actor, reason, &at)?;
     tx.commit()?;
     Ok(())
 }
@@ -109,6 +93,8 @@ pub(crate) fn transition_tx(
     reason: &str,
     at: &str,
 ) -> Result<()> {
+    crate::changes::because(conn, reason)?;
+    crate::changes::acting(conn, actor)?;
     let it = load(conn, item)?;
     if !allowed(it.state).contains(&to) {
         return Err(Error::Invalid(format!(
@@ -147,15 +133,6 @@ pub(crate) fn transition_tx(
     conn.execute(
         "UPDATE work_items SET state = ?2, updated_at = ?3 WHERE id = ?1",
         params![item, to.as_str(), at],
-    )?;
-    field_change(
-        conn,
-        (actor, at),
-        item,
-        "state",
-        Some(it.state.as_str()),
-        Some(to.as_str()),
-        reason,
     )?;
     if matches!(to, Backlog | Proposed | Deferred) && it.window.is_some() {
         clear_placement(conn, item, actor, at, reason)?;
@@ -209,30 +186,14 @@ fn clear_placement(
     at: &str,
     reason: &str,
 ) -> Result<()> {
-    let (w, o): (Option<String>, Option<String>) = conn.query_row(
+    crate::changes::because(conn, reason)?;
+    crate::changes::acting(conn, actor)?;
+    let (_w, _o): (Option<String>, Option<String>) = conn.query_row(
         "SELECT window_id, occurrence_start FROM work_items WHERE id = ?1",
         [item],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     conn.execute("UPDATE work_items SET window_id = NULL, occurrence_start = NULL, updated_at = ?2 WHERE id = ?1", params![item, at])?;
-    field_change(
-        conn,
-        (actor, at),
-        item,
-        "window_id",
-        w.as_deref(),
-        None,
-        reason,
-    )?;
-    field_change(
-        conn,
-        (actor, at),
-        item,
-        "occurrence_start",
-        o.as_deref(),
-        None,
-        reason,
-    )?;
     // A promise for that occurrence is not silently carried along: it is withdrawn, visibly.
     super::exceptions::withdraw_commitments(conn, item, actor, at, reason)?;
     Ok(())
@@ -282,7 +243,7 @@ pub fn place_all(tx: &Connection, placings: &[Placing], actor: &str) -> Result<(
         })?;
         starts.push(crate::ids::utc_text(start.to_utc()));
     }
-    let at = now();
+    let at = crate::changes::now(tx)?;
     for (p, start) in placings.iter().zip(&starts) {
         place(tx, p.item, p.window_id, start, actor, p.reason, &at)?;
     }
@@ -299,6 +260,8 @@ fn place(
     reason: &str,
     at: &str,
 ) -> Result<()> {
+    crate::changes::because(tx, reason)?;
+    crate::changes::acting(tx, actor)?;
     let it = load(tx, item)?;
     if !matches!(
         it.state,
@@ -331,28 +294,8 @@ fn place(
         super::exceptions::withdraw_commitments(tx, item, actor, at, reason)?;
     }
     tx.execute("UPDATE work_items SET window_id = ?2, occurrence_start = ?3, updated_at = ?4 WHERE id = ?1", params![item, window_id, start, at])?;
-    if ow.as_deref() != Some(window_id) {
-        field_change(
-            tx,
-            (actor, at),
-            item,
-            "window_id",
-            ow.as_deref(),
-            Some(window_id),
-            reason,
-        )?;
-    }
-    if oo.as_deref() != Some(start) {
-        field_change(
-            tx,
-            (actor, at),
-            item,
-            "occurrence_start",
-            oo.as_deref(),
-            Some(start),
-            reason,
-        )?;
-    }
+    if ow.as_deref() != Some(window_id) {}
+    if oo.as_deref() != Some(start) {}
     if it.state != Scheduled {
         if it.state == Backlog {
             // Placing an item proposes it on the way.
@@ -360,17 +303,8 @@ fn place(
                 "UPDATE work_items SET state = 'proposed' WHERE id = ?1",
                 [item],
             )?;
-            field_change(
-                tx,
-                (actor, at),
-                item,
-                "state",
-                Some("backlog"),
-                Some("proposed"),
-                reason,
-            )?;
         }
-        let from = if it.state == Backlog {
+        let _from = if it.state == Backlog {
             "proposed"
         } else {
             it.state.as_str()
@@ -378,15 +312,6 @@ fn place(
         tx.execute(
             "UPDATE work_items SET state = 'scheduled' WHERE id = ?1",
             [item],
-        )?;
-        field_change(
-            tx,
-            (actor, at),
-            item,
-            "state",
-            Some(from),
-            Some("scheduled"),
-            reason,
         )?;
     }
     Ok(())
@@ -423,7 +348,7 @@ pub fn unschedule_all(
             to.as_str()
         )));
     }
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
     for item in items {
         take_off(&tx, item, actor, reason, back_to, &at)?;
@@ -440,6 +365,8 @@ fn take_off(
     back_to: Option<ItemState>,
     at: &str,
 ) -> Result<()> {
+    crate::changes::because(tx, reason)?;
+    crate::changes::acting(tx, actor)?;
     let it = load(tx, item)?;
     if it.window.is_none() {
         return Err(Error::Invalid("the item is not scheduled".into()));
@@ -456,15 +383,6 @@ fn take_off(
             tx.execute(
                 "UPDATE work_items SET state = 'proposed' WHERE id = ?1",
                 [item],
-            )?;
-            field_change(
-                tx,
-                (actor, at),
-                item,
-                "state",
-                Some(it.state.as_str()),
-                Some("proposed"),
-                reason,
             )?;
             clear_placement(tx, item, actor, at, reason)
         })?;
@@ -490,8 +408,10 @@ pub fn assign(
     actor: &str,
     reason: &str,
 ) -> Result<()> {
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
+    crate::changes::because(&tx, reason)?;
+    crate::changes::acting(&tx, actor)?;
     load(&tx, item)?;
     let (o0, s0, a0): (Option<String>, Option<String>, Option<String>) = tx.query_row(
         "SELECT ops_owner_id, security_owner_id, approver_id FROM work_items WHERE id = ?1",
@@ -519,15 +439,6 @@ pub fn assign(
                 &format!("UPDATE work_items SET {col} = ?2, updated_at = ?3 WHERE id = ?1"),
                 params![item, new, at],
             )?;
-            field_change(
-                &tx,
-                (actor, &at),
-                item,
-                col,
-                old.as_deref(),
-                new.as_deref(),
-                reason,
-            )?;
         }
     }
     tx.commit()?;
@@ -537,6 +448,8 @@ pub fn assign(
 /// After an import: done items none of whose findings is open any more become verified.
 /// Cheap: only done items are looked at. Returns how many.
 pub fn verify_done_items(conn: &Connection, actor: &str, at: &str) -> Result<u32> {
+    crate::changes::because(conn, "a rescan found every finding fixed")?;
+    crate::changes::acting(conn, actor)?;
     let ids: Vec<String> = conn
         .prepare(
             "SELECT id FROM work_items i WHERE state = 'done' AND NOT EXISTS (
@@ -549,15 +462,6 @@ pub fn verify_done_items(conn: &Connection, actor: &str, at: &str) -> Result<u32
         conn.execute(
             "UPDATE work_items SET state = 'verified', updated_at = ?2 WHERE id = ?1",
             params![id, at],
-        )?;
-        field_change(
-            conn,
-            (actor, at),
-            id,
-            "state",
-            Some("done"),
-            Some("verified"),
-            "a rescan found every finding fixed",
         )?;
     }
     Ok(ids.len() as u32)
@@ -581,31 +485,19 @@ pub fn edit(
             )))
         }
     };
-    let at = now();
+    let at = ws.now_text();
     let tx = ws.write_tx()?;
+    crate::changes::because(&tx, reason)?;
+    crate::changes::acting(&tx, actor)?;
     load(&tx, item)?;
     let value = if col == "team_id" {
         super::team_id(&tx, value)?
     } else {
         value.to_string()
     };
-    let old: Option<String> = tx.query_row(
-        &format!("SELECT {col} FROM work_items WHERE id = ?1"),
-        [item],
-        |r| r.get(0),
-    )?;
     tx.execute(
         &format!("UPDATE work_items SET {col} = ?2, pinned = 1, updated_at = ?3 WHERE id = ?1"),
         params![item, value, at],
-    )?;
-    field_change(
-        &tx,
-        (actor, &at),
-        item,
-        col,
-        old.as_deref(),
-        Some(&value),
-        reason,
     )?;
     tx.commit()?;
     Ok(())

@@ -1,0 +1,540 @@
+//! The one write path's record: every row written to a shared table is logged in the same
+//! transaction, by the schema itself.
+//!
+//! Each recorded table carries three triggers (made by [`install`], which the migrations run
+//! after every upgrade): a created row is logged whole (`field = 'created'`, the row as JSON), a
+//! changed row one record per changed column (old and new value, types kept), a deleted row whole
+//! (`field = 'deleted'`). Every record is stamped from the connection's context, through SQL
+//! functions this module registers: the person acting, this laptop's device id, the transaction's
+//! time and a hybrid logical clock that never goes backwards on this device, and the reason the
+//! caller gave ([`because`]). A write that goes around Truce (an SQLite shell) cannot record and
+//! fails: the functions exist only on Truce's connections.
+//!
+//! Tables that are not recorded say why in [`UNRECORDED`]: a cache rebuilt from recorded rows,
+//! this laptop's own state, or content logged through a hash on its row.
+//!
+//! Notes ([`note`]) are records for people that change no row (how many findings a regroup moved);
+//! [`replay`] skips them.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{params, Connection};
+
+use crate::clock::Clock;
+use crate::error::Result;
+
+/// Recorded tables and the entity name their records carry (the users' word for one row).
+pub const RECORDED: &[(&str, &str)] = &[
+    ("assets", "asset"),
+    ("asset_identifiers", "asset_identifier"),
+    ("asset_tags", "asset_tag"),
+    ("change_windows", "change_window"),
+    ("commitments", "commitment"),
+    ("csv_mappings", "csv_mapping"),
+    ("exception_policies", "exception_policy"),
+    ("exceptions", "exception"),
+    ("findings", "finding"),
+    ("grouping_rules", "grouping_rule"),
+    ("import_scope", "import_scope"),
+    ("imports", "import"),
+    ("kev_catalog", "kev_entry"),
+    ("kev_source", "kev_source"),
+    ("ownership_rules", "ownership_rule"),
+    ("people", "person"),
+    ("sla_policies", "sla_policy"),
+    ("teams", "team"),
+    ("vex_statements", "vex_statement"),
+    ("vulnerabilities", "vulnerability"),
+    ("vulnerability_cves", "vulnerability_cve"),
+    ("window_defaults", "window_defaults"),
+    ("work_items", "work_item"),
+    ("work_item_findings", "work_item_finding"),
+];
+
+/// Tables written without a record, and why that loses nothing.
+pub const UNRECORDED: &[(&str, &str)] = &[
+    ("change_log", "the record itself (append-only)"),
+    ("sqlite_sequence", "SQLite's own counter"),
+    (
+        "device",
+        "this laptop's id and who is signed in here: never shared",
+    ),
+    (
+        "work_item_stats",
+        "per-item aggregates kept by triggers from recorded rows",
+    ),
+    (
+        "finding_evidence",
+        "a finding's evidence text, recorded through the finding's evidence_hash",
+    ),
+];
+
+/// Memberships of items nobody has pinned are the grouping rules applied to the findings (both
+/// recorded): a regroup rewrites them, and logging a million of them would cost seconds each
+/// import. Memberships of pinned items (a person's split or merge) are decisions and recorded.
+const MEMBERSHIP_RECORDED_WHEN: &str =
+    "EXISTS (SELECT 1 FROM work_items w WHERE w.id = {row}.work_item_id AND w.pinned)";
+
+/// What every record of this connection is stamped with.
+struct Stamp {
+    clock: Arc<dyn Clock>,
+    actor: String,
+    /// Who acts in the open transaction when the caller named someone else ([`acting`]).
+    acting: Option<String>,
+    device: String,
+    /// The time of the open write transaction (fixed for all its records), else none.
+    at: Option<DateTime<Utc>>,
+    reason: Option<String>,
+    /// The last hybrid logical clock value given out: milliseconds << 16 | counter.
+    hlc: i64,
+}
+
+impl Stamp {
+    fn now(&self) -> DateTime<Utc> {
+        self.at.unwrap_or_else(|| self.clock.now())
+    }
+
+    fn next_hlc(&mut self) -> i64 {
+        let physical = self.now().timestamp_millis() << 16;
+        self.hlc = physical.max(self.hlc + 1);
+        self.hlc
+    }
+}
+
+/// The context a workspace connection writes with: who, which device, and the clock.
+#[derive(Clone)]
+pub struct Ctx(Arc<Mutex<Stamp>>);
+
+impl Ctx {
+    pub(crate) fn new(clock: Arc<dyn Clock>, actor: String) -> Self {
+        Ctx(Arc::new(Mutex::new(Stamp {
+            clock,
+            actor,
+            acting: None,
+            device: String::new(),
+            at: None,
+            reason: None,
+            hlc: 0,
+        })))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Stamp) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.with(|s| s.now())
+    }
+
+    pub fn actor(&self) -> String {
+        self.with(|s| s.actor.clone())
+    }
+
+    /// Who the records being written now name.
+    fn acting_now(&self) -> String {
+        self.with(|s| s.acting.clone().unwrap_or_else(|| s.actor.clone()))
+    }
+
+    pub fn device(&self) -> String {
+        self.with(|s| s.device.clone())
+    }
+
+    pub(crate) fn set_actor(&self, actor: String) {
+        self.with(|s| s.actor = actor);
+    }
+
+    pub(crate) fn set_device(&self, device: String) {
+        self.with(|s| s.device = device);
+    }
+
+    /// Starts a transaction's stamp: one time for all its records, no reason yet.
+    pub(crate) fn begin(&self) {
+        self.with(|s| {
+            s.at = Some(s.clock.now());
+            s.reason = None;
+            s.acting = None;
+        });
+    }
+
+    fn end(&self) {
+        self.with(|s| {
+            s.at = None;
+            s.reason = None;
+            s.acting = None;
+        });
+    }
+
+    /// Registers the stamping functions on `conn`, and ends the stamp at commit or rollback.
+    pub(crate) fn attach(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let flags = FunctionFlags::SQLITE_UTF8;
+        let c = self.clone();
+        conn.create_scalar_function("truce_actor", 0, flags, move |_| Ok(c.acting_now()))?;
+        let c = self.clone();
+        conn.create_scalar_function("truce_acting", 1, flags, move |ctx| {
+            let actor: Option<String> = ctx.get(0)?;
+            c.with(|s| s.acting = actor);
+            Ok(None::<String>)
+        })?;
+        let c = self.clone();
+        conn.create_scalar_function("truce_device", 0, flags, move |_| Ok(c.device()))?;
+        let c = self.clone();
+        conn.create_scalar_function("truce_at", 0, flags, move |_| Ok(text(c.now())))?;
+        let c = self.clone();
+        conn.create_scalar_function("truce_hlc", 0, flags, move |_| Ok(c.with(|s| s.next_hlc())))?;
+        let c = self.clone();
+        conn.create_scalar_function("truce_reason", 0, flags, move |_| {
+            Ok(c.with(|s| s.reason.clone()))
+        })?;
+        let c = self.clone();
+        conn.create_scalar_function("truce_because", 1, flags, move |ctx| {
+            let reason: Option<String> = ctx.get(0)?;
+            c.with(|s| s.reason = reason);
+            Ok(None::<String>)
+        })?;
+        let c = self.clone();
+        conn.commit_hook(Some(move || {
+            c.end();
+            false
+        }));
+        let c = self.clone();
+        conn.rollback_hook(Some(move || c.end()));
+        Ok(())
+    }
+
+    /// Reads the last clock value this device gave out, so it never goes backwards, even when
+    /// the system clock does.
+    pub(crate) fn resume(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let last: Option<i64> = conn.query_row(
+            "SELECT max(hlc) FROM change_log WHERE device = truce_device()",
+            [],
+            |r| r.get(0),
+        )?;
+        self.with(|s| s.hlc = s.hlc.max(last.unwrap_or(0)));
+        Ok(())
+    }
+}
+
+/// Time as the log and every table store it: RFC 3339, UTC, milliseconds.
+fn text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The reason the next records of this transaction carry (until another is given).
+pub fn because<'a>(conn: &Connection, reason: impl Into<Option<&'a str>>) -> Result<()> {
+    conn.query_row("SELECT truce_because(?1)", [reason.into()], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Who the next records of this transaction name, when it is not the workspace's actor (an
+/// import run as someone, the CLI's `--as` passed down as a parameter).
+pub fn acting(conn: &Connection, actor: &str) -> Result<()> {
+    conn.query_row("SELECT truce_acting(?1)", [actor], |_| Ok(()))?;
+    Ok(())
+}
+
+/// The current transaction's time (the context's clock), for the rows' own time columns.
+pub fn now(conn: &Connection) -> Result<String> {
+    Ok(conn.query_row("SELECT truce_at()", [], |r| r.get(0))?)
+}
+
+/// A record for people that changes no row: what a regroup moved, what a catalog import brought.
+pub fn note(
+    conn: &Connection,
+    entity: &str,
+    entity_id: &str,
+    field: &str,
+    value: Option<&str>,
+    reason: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO change_log (entity, entity_id, field, old_value, new_value, actor, device, hlc, at, reason, note)
+         VALUES (?1, ?2, ?3, NULL, ?4, truce_actor(), truce_device(), truce_hlc(), truce_at(), coalesce(?5, truce_reason()), 1)",
+    )?
+    .execute(params![entity, entity_id, field, value, reason])?;
+    Ok(())
+}
+
+/// (Re)creates the recording triggers from the tables as they now are. Run by the migrations
+/// after every upgrade, so a column added later is recorded too.
+pub fn install(conn: &Connection) -> rusqlite::Result<()> {
+    remove(conn)?;
+    for (table, entity) in RECORDED {
+        conn.execute_batch(&triggers(conn, table, entity)?)?;
+    }
+    Ok(())
+}
+
+/// Drops the recording triggers: a migration rewrites rows the same way on every laptop, and is
+/// no one's change.
+pub fn remove(conn: &Connection) -> rusqlite::Result<()> {
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'record\\_%' ESCAPE '\\'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for name in names {
+        conn.execute_batch(&format!("DROP TRIGGER \"{name}\";"))?;
+    }
+    Ok(())
+}
+
+/// A table's columns, and which of them make its key (in key order).
+fn columns(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+    let mut cols = Vec::new();
+    let mut key: Vec<(i64, String)> = Vec::new();
+    let mut stmt = conn.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid")?;
+    for row in stmt.query_map([table], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (name, pk) = row?;
+        if pk > 0 {
+            key.push((pk, name.clone()));
+        }
+        cols.push(name);
+    }
+    key.sort();
+    Ok((cols, key.into_iter().map(|(_, n)| n).collect()))
+}
+
+/// The entity id of a row: its key, or the JSON array of a composite key.
+fn key_sql(key: &[String], row: &str) -> String {
+    match key {
+        [one] => format!("CAST({row}.\"{one}\" AS TEXT)"),
+        many => format!(
+            "json_array({})",
+            many.iter()
+                .map(|k| format!("{row}.\"{k}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn row_json(cols: &[String], row: &str) -> String {
+    format!(
+        "json_object({})",
+        cols.iter()
+            .map(|c| format!("'{c}', {row}.\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+const STAMP: &str = "truce_actor(), truce_device(), truce_hlc(), truce_at(), truce_reason()";
+const INTO: &str =
+    "INSERT INTO change_log (entity, entity_id, field, old_value, new_value, actor, device, hlc, at, reason)";
+
+fn triggers(conn: &Connection, table: &str, entity: &str) -> rusqlite::Result<String> {
+    let (cols, key) = columns(conn, table)?;
+    // Key columns last: a changed key is applied after the other fields, which find the row
+    // by its old key.
+    let mut ordered: Vec<&String> = cols.iter().filter(|c| !key.contains(c)).collect();
+    ordered.extend(key.iter());
+    if table == "work_item_findings" {
+        return Ok(membership_triggers(&cols, &key, entity));
+    }
+    let changed = ordered
+        .iter()
+        .map(|c| format!("SELECT '{c}' AS f, OLD.\"{c}\" AS o, NEW.\"{c}\" AS n WHERE OLD.\"{c}\" IS NOT NEW.\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    Ok(format!(
+        "CREATE TRIGGER record_{table}_insert AFTER INSERT ON {table} BEGIN
+           {INTO} VALUES ('{entity}', {kn}, 'created', NULL, {jn}, {STAMP});
+         END;
+         CREATE TRIGGER record_{table}_update AFTER UPDATE ON {table} BEGIN
+           {INTO} SELECT '{entity}', {ko}, f, o, n, {STAMP} FROM ({changed});
+         END;
+         CREATE TRIGGER record_{table}_delete AFTER DELETE ON {table} BEGIN
+           {INTO} VALUES ('{entity}', {ko}, 'deleted', {jo}, NULL, {STAMP});
+         END;",
+        kn = key_sql(&key, "NEW"),
+        ko = key_sql(&key, "OLD"),
+        jn = row_json(&cols, "NEW"),
+        jo = row_json(&cols, "OLD"),
+    ))
+}
+
+/// A membership is recorded while its item is pinned: moving a finding from an unpinned item to a
+/// pinned one records its creation, the other way its deletion, and pinning an item records the
+/// memberships it has then, so a replay never looks for a row that was not recorded.
+fn membership_triggers(cols: &[String], key: &[String], entity: &str) -> String {
+    let pinned = |row: &str| MEMBERSHIP_RECORDED_WHEN.replace("{row}", row);
+    let created = |row: &str| {
+        format!(
+            "{INTO} SELECT '{entity}', {}, 'created', NULL, {}, {STAMP} WHERE {};",
+            key_sql(key, row),
+            row_json(cols, row),
+            pinned(row)
+        )
+    };
+    let deleted = |row: &str| {
+        format!(
+            "{INTO} SELECT '{entity}', {}, 'deleted', {}, NULL, {STAMP} WHERE {};",
+            key_sql(key, row),
+            row_json(cols, row),
+            pinned(row)
+        )
+    };
+    format!(
+        "CREATE TRIGGER record_work_item_findings_insert AFTER INSERT ON work_item_findings WHEN {pn} BEGIN {cn} END;
+         CREATE TRIGGER record_work_item_findings_update AFTER UPDATE ON work_item_findings
+           WHEN {po} OR {pn} BEGIN {do_} {cn} END;
+         CREATE TRIGGER record_work_item_findings_delete AFTER DELETE ON work_item_findings WHEN {po} BEGIN {do_} END;
+         CREATE TRIGGER record_work_item_findings_pin AFTER UPDATE OF pinned ON work_items
+           WHEN NEW.pinned AND NOT OLD.pinned BEGIN
+           {INTO} SELECT '{entity}', {km}, 'created', NULL, {jm}, {STAMP}
+             FROM work_item_findings m WHERE m.work_item_id = NEW.id;
+         END;",
+        km = key_sql(key, "m"),
+        jm = row_json(cols, "m"),
+        pn = pinned("NEW"),
+        po = pinned("OLD"),
+        cn = created("NEW"),
+        do_ = deleted("OLD"),
+    )
+}
+
+/// One row record, as [`replay`] applies it.
+#[derive(Debug, Clone)]
+pub struct RowChange {
+    pub entity: String,
+    pub entity_id: String,
+    pub field: String,
+    pub old: rusqlite::types::Value,
+    pub new: rusqlite::types::Value,
+}
+
+/// The row records after `seq`, in order (notes left out).
+pub fn since(conn: &Connection, seq: i64) -> Result<Vec<RowChange>> {
+    let mut stmt = conn.prepare(
+        "SELECT entity, entity_id, field, old_value, new_value FROM change_log
+         WHERE seq > ?1 AND note = 0 ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map([seq], |r| {
+            Ok(RowChange {
+                entity: r.get(0)?,
+                entity_id: r.get(1)?,
+                field: r.get(2)?,
+                old: r.get(3)?,
+                new: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Applies row records to `conn` (whose recording triggers are off): the same rows result as
+/// where they were made. The hub's merge builds on this; a test uses it to prove that no write
+/// escapes the log.
+pub fn replay(conn: &Connection, changes: &[RowChange]) -> Result<()> {
+    use rusqlite::types::Value;
+    for c in changes {
+        let Some((table, _)) = RECORDED.iter().find(|(_, e)| *e == c.entity) else {
+            return Err(crate::Error::Invalid(format!(
+                "unknown entity '{}'",
+                c.entity
+            )));
+        };
+        let (cols, key) = columns(conn, table)?;
+        let key_values: Vec<Value> = if key.len() == 1 {
+            vec![Value::Text(c.entity_id.clone())]
+        } else {
+            let parts: Vec<serde_json::Value> = serde_json::from_str(&c.entity_id)
+                .map_err(|e| crate::Error::Invalid(format!("bad key {}: {e}", c.entity_id)))?;
+            parts.into_iter().map(json_value).collect()
+        };
+        // The key's parameters follow `first - 1` others.
+        let key_where = |first: usize| {
+            key.iter()
+                .enumerate()
+                .map(|(i, k)| format!("\"{k}\" = ?{}", i + first))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        match c.field.as_str() {
+            "created" => {
+                let Value::Text(json) = &c.new else {
+                    return Err(crate::Error::Invalid("created without a row".into()));
+                };
+                let row: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(json).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+                let names: Vec<&String> = cols.iter().filter(|c| row.contains_key(*c)).collect();
+                // An upsert, never REPLACE: replacing would delete the row and cascade to its
+                // children.
+                let set: Vec<String> = names
+                    .iter()
+                    .filter(|n| !key.contains(n))
+                    .map(|n| format!("\"{n}\" = excluded.\"{n}\""))
+                    .collect();
+                let on_conflict = if set.is_empty() {
+                    "DO NOTHING".to_string()
+                } else {
+                    format!("DO UPDATE SET {}", set.join(", "))
+                };
+                // A finding is in one item: its membership elsewhere (derived there, so never
+                // recorded) makes way. Memberships have no children to cascade to.
+                let on_conflict = if *table == "work_item_findings" {
+                    String::new()
+                } else {
+                    format!(
+                        "ON CONFLICT ({}) {on_conflict}",
+                        key.iter()
+                            .map(|k| format!("\"{k}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                let verb = if *table == "work_item_findings" {
+                    "INSERT OR REPLACE"
+                } else {
+                    "INSERT"
+                };
+                let sql = format!(
+                    "{verb} INTO {table} ({}) VALUES ({}) {on_conflict}",
+                    names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    (1..=names.len())
+                        .map(|i| format!("?{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+                let values: Vec<Value> = names
+                    .iter()
+                    .map(|n| json_value(row[n.as_str()].clone()))
+                    .collect();
+                conn.execute(&sql, rusqlite::params_from_iter(values))?;
+            }
+            "deleted" => {
+                let sql = format!("DELETE FROM {table} WHERE {}", key_where(1));
+                conn.execute(&sql, rusqlite::params_from_iter(key_values))?;
+            }
+            field => {
+                let sql = format!("UPDATE {table} SET \"{field}\" = ?1 WHERE {}", key_where(2));
+                let mut values = vec![c.new.clone()];
+                values.extend(key_values);
+                conn.execute(&sql, rusqlite::params_from_iter(values))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_value(v: serde_json::Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Integer(b as i64),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Value::Text(s),
+        other => Value::Text(other.to_string()),
+    }
+}
