@@ -115,11 +115,10 @@ pub fn workspace_command(invoke: tauri::ipc::Invoke) -> bool {
     let app = invoke.message.webview().app_handle().clone();
     let resolver = invoke.resolver;
     tauri::async_runtime::spawn_blocking(move || {
-        let now = truce_core::commands::clock();
         // Errors cross as {code, message, facts} (truce_core::commands::CommandError).
         let answer = app
             .state::<AppState>()
-            .with_mut(|ws| Ok(truce_core::commands::dispatch(ws, now, &name, args)))
+            .with_mut(|ws| Ok(truce_core::commands::dispatch(ws, &name, args)))
             .map_err(|no_workspace| {
                 truce_core::commands::CommandError::new("no_workspace", no_workspace)
             })

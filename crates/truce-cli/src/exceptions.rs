@@ -60,7 +60,7 @@ pub enum ExceptionsCommand {
 
 pub fn run(target: &crate::Target, command: ExceptionsCommand) -> Result<ExitCode, Error> {
     let mut ws = crate::existing(target)?;
-    let now = truce_core::commands::clock();
+    let now = ws.now();
     exceptions::expire(&mut ws, now)?;
     match command {
         ExceptionsCommand::List {

@@ -214,7 +214,7 @@ fn line(c: &WorkItemCard) -> String {
 
 pub fn items(workspace: &crate::Target, command: ItemsCommand) -> Result<ExitCode, Error> {
     let mut ws = crate::existing(workspace)?;
-    let now = chrono::Utc::now();
+    let now = ws.now();
     match command {
         ItemsCommand::List { json: as_json } => {
             let all = planning::list_items(ws.conn(), now)?;
@@ -529,6 +529,7 @@ pub fn sla_command(
         }
     }
     // Expired exceptions reopen findings whenever policies are looked at (cheap).
-    exceptions::expire(&mut ws, truce_core::commands::clock())?;
+    let now = ws.now();
+    exceptions::expire(&mut ws, now)?;
     Ok(ExitCode::SUCCESS)
 }

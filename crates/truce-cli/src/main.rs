@@ -645,7 +645,8 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             let mut ws = open(&target)?;
             match command {
                 KevCommand::Import { source } => {
-                    let r = truce_core::kev::import(&mut ws, &source, truce_core::commands::clock())?;
+                    let now = ws.now();
+                    let r = truce_core::kev::import(&mut ws, &source, now)?;
                     println!(
                         "KEV catalog {} (released {}): {} CVEs; {} vulnerabilities newly flagged known exploited",
                         r.version, r.released, r.entries, r.flagged

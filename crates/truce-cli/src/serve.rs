@@ -104,5 +104,5 @@ fn token() -> truce_core::Result<String> {
 /// The command table, and nothing else: the shell's own commands (`app_status`, opening files)
 /// are answered by the test harness, from this table's `overview` (tests/browser/bridge.mjs).
 fn invoke(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, CommandError> {
-    commands::dispatch(ws, commands::clock(), name, args)
+    commands::dispatch(ws, name, args)
 }

@@ -2,9 +2,9 @@
 //! transaction, by the schema itself.
 //!
 //! Each recorded table carries three triggers (made by [`install`], which the migrations run
-//! after every upgrade): a created row is logged whole (`field = 'created'`, the row as JSON), a
-//! changed row one record per changed column (old and new value, types kept), a deleted row whole
-//! (`field = 'deleted'`). Every record is stamped from the connection's context, through SQL
+//! after every upgrade): a created row is logged whole (`field = 'created'`, its values as a JSON
+//! array in column order: the names would double an import's log), a changed row one record per
+//! changed column (old and new value, types kept), a deleted row whole (`field = 'deleted'`). Every record is stamped from the connection's context, through SQL
 //! functions this module registers: the person acting, this laptop's device id, the transaction's
 //! time and a hybrid logical clock that never goes backwards on this device, and the reason the
 //! caller gave ([`because`]). A write that goes around Truce (an SQLite shell) cannot record and
@@ -84,8 +84,8 @@ struct Stamp {
     /// Who acts in the open transaction when the caller named someone else ([`acting`]).
     acting: Option<String>,
     device: String,
-    /// The time of the open write transaction (fixed for all its records), else none.
-    at: Option<DateTime<Utc>>,
+    /// The time of the open write transaction (fixed for all its records) and its text, else none.
+    at: Option<(DateTime<Utc>, String)>,
     reason: Option<String>,
     /// The last hybrid logical clock value given out: milliseconds << 16 | counter.
     hlc: i64,
@@ -93,7 +93,15 @@ struct Stamp {
 
 impl Stamp {
     fn now(&self) -> DateTime<Utc> {
-        self.at.unwrap_or_else(|| self.clock.now())
+        self.at
+            .as_ref()
+            .map_or_else(|| self.clock.now(), |(t, _)| *t)
+    }
+
+    fn now_text(&self) -> String {
+        self.at
+            .as_ref()
+            .map_or_else(|| text(self.clock.now()), |(_, s)| s.clone())
     }
 
     fn next_hlc(&mut self) -> i64 {
@@ -152,7 +160,8 @@ impl Ctx {
     /// Starts a transaction's stamp: one time for all its records, no reason yet.
     pub(crate) fn begin(&self) {
         self.with(|s| {
-            s.at = Some(s.clock.now());
+            let now = s.clock.now();
+            s.at = Some((now, text(now)));
             s.reason = None;
             s.acting = None;
         });
@@ -180,7 +189,7 @@ impl Ctx {
         let c = self.clone();
         conn.create_scalar_function("truce_device", 0, flags, move |_| Ok(c.device()))?;
         let c = self.clone();
-        conn.create_scalar_function("truce_at", 0, flags, move |_| Ok(text(c.now())))?;
+        conn.create_scalar_function("truce_at", 0, flags, move |_| Ok(c.with(|s| s.now_text())))?;
         let c = self.clone();
         conn.create_scalar_function("truce_hlc", 0, flags, move |_| Ok(c.with(|s| s.next_hlc())))?;
         let c = self.clone();
@@ -237,6 +246,14 @@ pub fn acting(conn: &Connection, actor: &str) -> Result<()> {
 /// The current transaction's time (the context's clock), for the rows' own time columns.
 pub fn now(conn: &Connection) -> Result<String> {
     Ok(conn.query_row("SELECT truce_at()", [], |r| r.get(0))?)
+}
+
+/// [`now`] as a time.
+pub fn now_time(conn: &Connection) -> Result<DateTime<Utc>> {
+    let text = now(conn)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.to_utc())
+        .map_err(|e| crate::Error::Invalid(format!("clock: {e}")))
 }
 
 /// A record for people that changes no row: what a regroup moved, what a catalog import brought.
@@ -311,15 +328,21 @@ fn key_sql(key: &[String], row: &str) -> String {
     }
 }
 
+/// A row's values in column order. Columns are only ever added at the end (ALTER TABLE ADD
+/// COLUMN), so an older record is a prefix of today's columns.
 fn row_json(cols: &[String], row: &str) -> String {
     format!(
-        "json_object({})",
+        "json_array({})",
         cols.iter()
-            .map(|c| format!("'{c}', {row}.\"{c}\""))
+            .map(|c| format!("{row}.\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ")
     )
 }
+
+/// The condition under which SQLite can use the log's entity index (migration 16): a query for an
+/// entity's history adds it.
+pub const HISTORY_SQL: &str = "entity NOT IN ('finding', 'vulnerability', 'vulnerability_cve', 'asset_identifier', 'import_scope', 'kev_entry')";
 
 const STAMP: &str = "truce_actor(), truce_device(), truce_hlc(), truce_at(), truce_reason()";
 const INTO: &str =
@@ -396,6 +419,22 @@ fn membership_triggers(cols: &[String], key: &[String], entity: &str) -> String 
     )
 }
 
+/// A created or deleted row's record (its values in column order) with the column names: for
+/// histories and for reading the log.
+pub fn named(
+    conn: &Connection,
+    entity: &str,
+    values: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let Some((table, _)) = RECORDED.iter().find(|(_, e)| *e == entity) else {
+        return Err(crate::Error::Invalid(format!("unknown entity '{entity}'")));
+    };
+    let (cols, _) = columns(conn, table)?;
+    let row: Vec<serde_json::Value> =
+        serde_json::from_str(values).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+    Ok(cols.into_iter().zip(row).collect())
+}
+
 /// One row record, as [`replay`] applies it.
 #[derive(Debug, Clone)]
 pub struct RowChange {
@@ -459,9 +498,17 @@ pub fn replay(conn: &Connection, changes: &[RowChange]) -> Result<()> {
                 let Value::Text(json) = &c.new else {
                     return Err(crate::Error::Invalid("created without a row".into()));
                 };
-                let row: serde_json::Map<String, serde_json::Value> =
+                let row: Vec<serde_json::Value> =
                     serde_json::from_str(json).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-                let names: Vec<&String> = cols.iter().filter(|c| row.contains_key(*c)).collect();
+                if row.len() > cols.len() {
+                    return Err(crate::Error::Invalid(format!(
+                        "a {} row of {} values; the table has {} columns",
+                        c.entity,
+                        row.len(),
+                        cols.len()
+                    )));
+                }
+                let names: Vec<&String> = cols.iter().take(row.len()).collect();
                 // An upsert, never REPLACE: replacing would delete the row and cascade to its
                 // children.
                 let set: Vec<String> = names
@@ -504,10 +551,7 @@ pub fn replay(conn: &Connection, changes: &[RowChange]) -> Result<()> {
                         .collect::<Vec<_>>()
                         .join(", "),
                 );
-                let values: Vec<Value> = names
-                    .iter()
-                    .map(|n| json_value(row[n.as_str()].clone()))
-                    .collect();
+                let values: Vec<Value> = row.into_iter().map(json_value).collect();
                 conn.execute(&sql, rusqlite::params_from_iter(values))?;
             }
             "deleted" => {

@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
@@ -25,10 +24,11 @@ macro_rules! commands {
         /// Runs command `name` with `args` on `ws`, as of `now`.
         pub fn dispatch(
             ws: &mut Workspace,
-            now: DateTime<Utc>,
             name: &str,
             args: Value,
         ) -> Result<Value, CommandError> {
+            // Questions ("what is due") are asked at the workspace clock's now, as writes are.
+            let now = ws.now();
             match name {
                 $(stringify!($name) => {
                     let request: $request = parse(name, args)?;
@@ -87,15 +87,6 @@ commands! {
     session: board::NoArgs => board::Session;
     sign_in: board::SignInRequest => board::Session;
     add_person: board::AddPersonRequest => board::Session;
-}
-
-/// The time the app's planning questions are asked at: `TRUCE_NOW` (RFC 3339 or a date) when
-/// set, so tests and demos can stand on a fixed day; otherwise now.
-pub fn clock() -> DateTime<Utc> {
-    std::env::var("TRUCE_NOW")
-        .ok()
-        .and_then(|s| board::instant(&s).ok())
-        .unwrap_or_else(Utc::now)
 }
 
 /// Whether `name` is one of this table's commands.
@@ -164,17 +155,16 @@ mod tests {
     fn an_unknown_command_or_a_malformed_request_is_an_error_that_names_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut ws = Workspace::open(dir.path().join("w.truce")).unwrap();
-        let now = Utc::now();
-        let e = dispatch(&mut ws, now, "nope", Value::Null).unwrap_err();
+        let e = dispatch(&mut ws, "nope", Value::Null).unwrap_err();
         assert!(e.message.contains("'nope'"), "{e}");
         assert_eq!(
             (e.code.as_str(), e.facts["command"].as_str()),
             ("unknown_command", "nope")
         );
-        let e = dispatch(&mut ws, now, "board", serde_json::json!({"from": 3})).unwrap_err();
+        let e = dispatch(&mut ws, "board", serde_json::json!({"from": 3})).unwrap_err();
         assert!(e.message.starts_with("command 'board'"), "{e}");
         assert_eq!(e.code, "bad_request");
-        let windows = dispatch(&mut ws, now, "windows", Value::Null).unwrap();
+        let windows = dispatch(&mut ws, "windows", Value::Null).unwrap();
         assert_eq!(windows, serde_json::json!([]));
     }
 
@@ -182,13 +172,7 @@ mod tests {
     fn a_core_error_crosses_with_its_code_and_facts() {
         let dir = tempfile::tempdir().unwrap();
         let mut ws = Workspace::open(dir.path().join("w.truce")).unwrap();
-        let e = dispatch(
-            &mut ws,
-            Utc::now(),
-            "item",
-            serde_json::json!({"id": "no-such-item"}),
-        )
-        .unwrap_err();
+        let e = dispatch(&mut ws, "item", serde_json::json!({"id": "no-such-item"})).unwrap_err();
         assert_eq!(e.code, "invalid", "{e:?}");
         assert!(e.message.contains("no-such-item"), "{e}");
         // As the page receives it: {code, message, facts}.
@@ -197,7 +181,6 @@ mod tests {
         assert!(v["facts"].is_object());
         let bad = dispatch(
             &mut ws,
-            Utc::now(),
             "import_windows",
             serde_json::json!({"source": dir.path().join("missing.ics").display().to_string()}),
         )

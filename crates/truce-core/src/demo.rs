@@ -193,7 +193,7 @@ fn plan(ws: &mut Workspace, people: &[String]) -> Result<()> {
         .execute_batch("UPDATE assets SET internet_facing = 1 WHERE environment = 'prod';")?;
     planning::regroup(ws)?;
     let (dana, wes, sam, carla) = (&people[0], &people[1], &people[2], &people[3]);
-    let items = planning::list_items(ws.conn(), chrono::Utc::now())?;
+    let items = planning::list_items(ws.conn(), ws.now())?;
     for it in &items {
         let ops = if it.environment.as_deref() == Some("prod") {
             wes

@@ -14,6 +14,7 @@ pub mod csv_mapping;
 pub mod demo;
 pub mod device;
 pub mod error;
+pub mod here;
 pub mod ids;
 pub mod ingest;
 pub mod kev;
@@ -23,6 +24,7 @@ pub mod planning;
 pub mod presence;
 pub mod recent;
 pub mod scheduling;
+pub mod time;
 /// The recorder of the browser tests' fixture: only in builds that ask for it (`truce-cli`'s
 /// `test-bridge` feature), never in the product.
 #[cfg(feature = "ui-fixture")]

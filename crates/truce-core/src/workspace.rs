@@ -356,7 +356,8 @@ impl OpenOptions {
     /// The options of a person at this laptop: the system clock and the OS user.
     pub fn here() -> Self {
         OpenOptions {
-            os_user: os_user(),
+            os_user: crate::here::os_user(),
+            clock: crate::here::clock(),
             ..OpenOptions::default()
         }
     }
@@ -373,14 +374,6 @@ fn presence(path: &Path, timeout: Duration) -> Result<Presence> {
             detail: e.to_string(),
         },
     })
-}
-
-/// The OS user, which is who did it as far as a laptop knows (read by the app and the CLI).
-pub fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Where a workspace lives when nobody says otherwise.

@@ -1,6 +1,8 @@
 //! The planning board's commands through `commands::dispatch`, as the app and the browser
 //! bridge call them, on the demo workspace (its reports, teams and windows: demo.rs).
 
+mod common;
+
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use truce_core::commands::{dispatch, NAMES};
@@ -11,13 +13,13 @@ fn now() -> DateTime<Utc> {
 }
 
 fn call(ws: &mut Workspace, name: &str, args: Value) -> Value {
-    dispatch(ws, now(), name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
+    dispatch(ws, name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn demo_ws(dir: &std::path::Path) -> Workspace {
     let path = dir.join("demo.truce");
     demo::create_demo(&path).unwrap();
-    Workspace::open_existing(&path).unwrap()
+    common::open_at(&path, now())
 }
 
 fn board(ws: &mut Workspace) -> Value {
@@ -287,7 +289,7 @@ fn windows_can_be_previewed_saved_and_deleted() {
         .find(|w| w["name"] == "Weekly Linux patching")
         .unwrap()["id"]
         .clone();
-    let refused = dispatch(&mut ws, now(), "delete_window", json!({"id": linux})).unwrap_err();
+    let refused = dispatch(&mut ws, "delete_window", json!({"id": linux})).unwrap_err();
     assert!(refused.message.contains("2 item(s) scheduled"), "{refused}");
     assert_eq!(
         board(&mut ws)["items"]
@@ -298,7 +300,7 @@ fn windows_can_be_previewed_saved_and_deleted() {
             .count(),
         2
     );
-    let bad = dispatch(&mut ws, now(), "preview_window", json!({"spec": {"name": "x", "kind": "maintenance", "time_zone": "Mars/Olympus", "starts_local": "2026-10-31T23:00:00", "duration_min": 60}, "count": 3})).unwrap_err();
+    let bad = dispatch(&mut ws, "preview_window", json!({"spec": {"name": "x", "kind": "maintenance", "time_zone": "Mars/Olympus", "starts_local": "2026-10-31T23:00:00", "duration_min": 60}, "count": 3})).unwrap_err();
     assert!(bad.message.contains("Mars/Olympus"), "{bad}");
 }
 
@@ -373,7 +375,6 @@ fn taking_several_items_off_is_all_or_nothing() {
     // The second is on no occurrence: the request is refused, and the first stays where it was.
     let e = dispatch(
         &mut ws,
-        now(),
         "unschedule",
         json!({"items": [&placed, &waiting], "reason": "vendor late"}),
     )

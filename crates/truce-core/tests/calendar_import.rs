@@ -114,7 +114,8 @@ fn create_update_delete_are_logged_with_actor() {
     let created = log_rows(&ws, &w.id);
     // A created row is recorded whole, in one record.
     assert_eq!(created.len(), 1, "{created:?}");
-    let row: serde_json::Value = serde_json::from_str(created[0].2.as_deref().unwrap()).unwrap();
+    let row =
+        truce_core::changes::named(c, "change_window", created[0].2.as_deref().unwrap()).unwrap();
     assert_eq!(
         (created[0].0.as_str(), &row["rrule"], &row["duration_min"]),
         (

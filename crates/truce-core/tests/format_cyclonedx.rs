@@ -176,17 +176,17 @@ fn analysis_not_affected_makes_a_false_positive_with_its_reason() {
             "{file}"
         );
         // analysis: state not_affected, justification code_not_reachable, detail "An optional ...".
-        let (old, new, reason): (String, String, String) = ws
+        // Created in that status: the record of its creation says so, with the reason.
+        let (row, reason): (String, String) = ws
             .conn()
             .query_row(
-                // Created in that status: the record of its creation says so, with the reason.
-                "SELECT 'open', json_extract(new_value, '$.status'), reason FROM change_log
-                 WHERE entity = 'finding' AND field = 'created'",
+                "SELECT new_value, reason FROM change_log WHERE entity = 'finding' AND field = 'created'",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        assert_eq!((old.as_str(), new.as_str()), ("open", "false_positive"));
+        let row = truce_core::changes::named(ws.conn(), "finding", &row).unwrap();
+        assert_eq!(row["status"], "false_positive");
         assert_eq!(
             reason,
             format!("VEX not_affected: code_not_reachable (An optional explanation of why the application is not affected by the vulnerable component.) in {file}")
@@ -559,5 +559,50 @@ fn hostile_xml_is_refused() {
         None,
         "byte ",
         "undefined entity &nope;",
+    );
+}
+
+/// Scan times of different precision are compared as times. A report without a scan time is
+/// dated by the clock, in milliseconds; scanners' times are whole seconds. Half a second after a
+/// scan is later, though "…00.500Z" sorts before "…00Z" as text.
+#[test]
+fn a_report_half_a_second_after_a_scan_closes_what_it_no_longer_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(common::fresh(dir.path()));
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T00:00:00.5Z")
+        .unwrap()
+        .to_utc();
+    let mut ws = common::open_at(&dir.path().join("w.truce"), at);
+    let first = dir.path().join("bom-1.json");
+    std::fs::write(&first, bom(None, "2026-01-02T00:00:00Z")).unwrap();
+    import_file(&mut ws, &first, None).unwrap();
+    // The same application, in a BOM that carries no time: lodash's vulnerability is gone.
+    let later = String::from_utf8(bom(None, "-"))
+        .unwrap()
+        .replace(r#""timestamp": "-", "#, "")
+        .replace(
+            r#"{"id": "CVE-2021-23337", "ratings": [{"severity": "high"}], "affects": [{"ref": "c1"}]},"#,
+            "",
+        );
+    assert!(
+        !later.contains("CVE-2021-23337") && !later.contains("timestamp"),
+        "{later}"
+    );
+    let second = dir.path().join("bom-2.json");
+    std::fs::write(&second, later).unwrap();
+    let r = import_file(&mut ws, &second, None).unwrap();
+    assert_eq!(r.closed, 1);
+    let (status, closed_at) = status_of(&ws, "CVE-2021-23337");
+    assert_eq!(
+        (status.as_str(), closed_at.as_deref()),
+        ("fixed", Some("2026-01-02T00:00:00.500Z"))
+    );
+    // The other one was seen again, half a second later.
+    assert_eq!(
+        common::text(
+            &ws,
+            "SELECT f.last_seen FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE scanner_id = 'CVE-2021-44906'"
+        ),
+        "2026-01-02T00:00:00.500Z"
     );
 }

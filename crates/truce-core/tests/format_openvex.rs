@@ -474,11 +474,23 @@ fn a_statement_applies_to_findings_reported_after_it() {
             "alpine:3.10 CVE-2024-20003 musl@1.1.22-r3 open -"
         ]
     );
-    let reason = common::text(
-        &ws,
-        "SELECT reason FROM change_log WHERE entity = 'finding' AND (new_value = 'false_positive'
-           OR field = 'created' AND json_extract(new_value, '$.status') = 'false_positive')",
-    );
+    // The finding was created a false positive: its creation's record carries the reason.
+    let created: Vec<(String, String)> = ws
+        .conn()
+        .prepare("SELECT new_value, reason FROM change_log WHERE entity = 'finding' AND field = 'created'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let reason = created
+        .iter()
+        .find(|(row, _)| {
+            truce_core::changes::named(ws.conn(), "finding", row).unwrap()["status"]
+                == "false_positive"
+        })
+        .map(|(_, reason)| reason.clone())
+        .unwrap();
     assert!(
         reason.contains("vulnerable_code_not_present") && reason.contains("early.vex.json"),
         "{reason}"

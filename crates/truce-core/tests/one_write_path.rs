@@ -87,7 +87,6 @@ fn step(ws: &mut Workspace, rng: &mut Rng, dir: &std::path::Path, i: usize) {
         2 => {
             let b = dispatch(
                 ws,
-                now(),
                 "board",
                 json!({"from": "2026-11-30", "to": "2027-01-31"}),
             )
@@ -129,7 +128,7 @@ fn step(ws: &mut Workspace, rng: &mut Rng, dir: &std::path::Path, i: usize) {
         7 => {
             let pending = ids(ws, "SELECT id FROM exceptions WHERE state = 'requested'");
             let Some(p) = rng.pick(&people) else { return };
-            let _ = dispatch(ws, now(), "sign_in", json!({"person": p}));
+            let _ = dispatch(ws, "sign_in", json!({"person": p}));
             (
                 "decide_exception",
                 json!({"id": rng.pick(&pending), "approve": rng.next() % 2 == 0, "reason": "decided"}),
@@ -174,7 +173,7 @@ fn step(ws: &mut Workspace, rng: &mut Rng, dir: &std::path::Path, i: usize) {
             return;
         }
     };
-    let _ = dispatch(ws, now(), name, args);
+    let _ = dispatch(ws, name, args);
 }
 
 #[test]
@@ -208,7 +207,7 @@ fn a_replay_of_the_log_rebuilds_every_recorded_row() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.truce");
     demo::create_demo(&path).unwrap();
-    let mut ws = Workspace::open_existing(&path).unwrap();
+    let mut ws = common::open_at(&path, now());
     let before = dir.path().join("before.truce");
     ws.conn()
         .execute("VACUUM INTO ?1", [before.to_str().unwrap()])
@@ -272,4 +271,89 @@ fn a_write_outside_truce_cannot_skip_the_log() {
         .unwrap();
     assert_eq!(n, 0);
     let _ = Value::Null;
+}
+
+#[test]
+fn records_carry_the_workspace_clock_and_the_hybrid_clock_never_goes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(common::fresh(dir.path()));
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let clock = truce_core::clock::SetClock::at(t0);
+    let mut ws = Workspace::open_with(
+        dir.path().join("w.truce"),
+        truce_core::workspace::OpenOptions {
+            clock: std::sync::Arc::new(clock.clone()),
+            ..truce_core::workspace::OpenOptions::default()
+        },
+    )
+    .unwrap();
+    truce_core::planning::people::add_team(&mut ws, "Linux Ops", "ops").unwrap();
+    // The system clock is set back an hour (an NTP correction): records keep their order.
+    clock.set(t0 - chrono::Duration::hours(1));
+    truce_core::planning::people::add_team(&mut ws, "Windows Ops", "ops").unwrap();
+    let rows: Vec<(String, i64, String)> = ws
+        .conn()
+        .prepare("SELECT at, hlc, device FROM change_log WHERE entity = 'team' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows[0].0, "2026-03-01T12:00:00.000Z");
+    assert_eq!(
+        rows[1].0, "2026-03-01T11:00:00.000Z",
+        "the time is what the clock said"
+    );
+    assert!(
+        rows[1].1 > rows[0].1,
+        "the hybrid clock went back: {rows:?}"
+    );
+    assert_eq!(rows[0].1 >> 16, t0.timestamp_millis());
+    assert_eq!(rows[0].2, ws.ctx().device());
+    // A workspace opened again resumes after the last value it gave out.
+    drop(ws);
+    let ws = common::open_at(&dir.path().join("w.truce"), t0 - chrono::Duration::days(1));
+    let mut ws = ws;
+    truce_core::planning::people::add_team(&mut ws, "Network", "ops").unwrap();
+    let last: i64 = common::scalar(&ws, "SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1");
+    assert!(last > rows[1].1);
+}
+
+/// The core reads no wall clock and no OS user of its own: time and actor come from the
+/// workspace's context. Only `clock.rs` and `here.rs` (what a caller opens a workspace with) may.
+#[test]
+fn the_core_asks_its_context_for_time_and_actor() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            if !name.ends_with(".rs") || name == "clock.rs" || name == "here.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for needle in [
+                "Utc::now",
+                "Local::now",
+                "SystemTime::now",
+                "\"USER\"",
+                "\"LOGNAME\"",
+            ] {
+                if text.contains(needle) {
+                    offenders.push(format!("{name}: {needle}"));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:?}");
 }

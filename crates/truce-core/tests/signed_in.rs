@@ -1,13 +1,12 @@
 //! Who acts: the person signed in on this laptop, through the app's command table.
 
-use chrono::Utc;
 use serde_json::{json, Value};
 use truce_core::commands::dispatch;
 use truce_core::planning::people;
 use truce_core::Workspace;
 
 fn call(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, String> {
-    dispatch(ws, Utc::now(), name, args).map_err(|e| e.message)
+    dispatch(ws, name, args).map_err(|e| e.message)
 }
 
 fn last_actor(ws: &Workspace) -> String {

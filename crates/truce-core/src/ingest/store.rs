@@ -209,9 +209,10 @@ fn write(
     let report = writer.report(shown, fmt);
     writer.finish(&tx, &sha, size, &report)?;
     // What the file brought in is checked against the last KEV catalog read, even offline.
-    crate::kev::flag(&tx, actor, &crate::ids::now())?;
+    let at = crate::changes::now(&tx)?;
+    crate::kev::flag(&tx, actor, &at)?;
     // Done items whose findings this rescan confirmed fixed become verified (only done items are read).
-    crate::planning::verify_done_items(&tx, actor, &crate::ids::now())?;
+    crate::planning::verify_done_items(&tx, actor, &at)?;
     // Items whose findings this file closed or reopened get their aggregates recounted.
     crate::planning::stats::refresh(&tx)?;
     tx.commit()?;

@@ -11,6 +11,7 @@ use super::{Verdict, VerdictStatus, VexStatement};
 use crate::error::Result;
 use crate::ids::new_id;
 use crate::model::{ImportReport, Severity};
+use crate::time;
 
 const INSERT_BATCH: usize = 64;
 
@@ -164,7 +165,11 @@ impl Writer {
             .scanned_at
             .clone()
             .unwrap_or_else(|| self.at_precise.clone());
-        if self.scanned_at.as_ref().is_none_or(|s| *s > seen_at) {
+        if self
+            .scanned_at
+            .as_ref()
+            .is_none_or(|s| time::compare(s, &seen_at).is_gt())
+        {
             self.scanned_at = Some(seen_at.clone());
         }
         if host.identifiers.is_empty() && host.findings.is_empty() {
@@ -182,7 +187,8 @@ impl Writer {
         // A target listed twice keeps its earliest scan time.
         tx.prepare_cached(
             "INSERT INTO import_scope (import_id, asset_id, scanner, scanned_at, identifiers) VALUES (?1, ?2, ?4, ?3, ?5)
-             ON CONFLICT (import_id, asset_id, scanner) DO UPDATE SET scanned_at = min(scanned_at, excluded.scanned_at)",
+             ON CONFLICT (import_id, asset_id, scanner) DO UPDATE SET scanned_at = CASE
+               WHEN julianday(excluded.scanned_at) < julianday(scanned_at) THEN excluded.scanned_at ELSE scanned_at END",
         )?
         .execute(params![self.import_id, asset_id, seen_at, scanner, keys_json(&host.identifiers)])?;
         self.assets.insert(asset_id.clone());
@@ -353,19 +359,21 @@ impl Writer {
                 closed_at,
                 evidence_hash: old_hash,
             }) => {
-                let newer = seen_at >= last_seen.as_str();
+                let newer = time::compare(seen_at, &last_seen).is_ge();
                 // Only a scan after the one that closed it can say it is back; an older scan
                 // imported late is old news. False positives and accepted risks stay as they are.
                 // A finding the file itself says is not affected or fixed is not reopened.
                 let new_hash = evidence_hash(&f.evidence);
                 let reopen = status == "fixed"
                     && f.verdict.is_none()
-                    && closed_at.as_deref().is_none_or(|c| seen_at > c);
+                    && closed_at
+                        .as_deref()
+                        .is_none_or(|c| time::compare(seen_at, c).is_gt());
                 if reopen {
                     self.because(tx, Some(&format!("seen again in {}", self.file_name)))?;
                 }
                 tx.prepare_cached(
-                    "UPDATE findings SET last_seen = max(last_seen, ?2),
+                    "UPDATE findings SET last_seen = CASE WHEN julianday(?2) > julianday(last_seen) THEN ?2 ELSE last_seen END,
                         last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
                         evidence_hash = CASE WHEN ?3 THEN ?5 ELSE evidence_hash END,
                         severity = CASE WHEN ?3 THEN ?6 ELSE severity END,
@@ -558,12 +566,12 @@ impl Writer {
         let missing = "FROM findings f
              JOIN import_scope s ON s.asset_id = f.asset_id AND s.import_id = ?1
              JOIN vulnerabilities v ON v.id = f.vulnerability_id AND v.scanner = s.scanner
-             WHERE f.status = 'open' AND f.last_import_id IS NOT ?1 AND f.last_seen < s.scanned_at";
+             WHERE f.status = 'open' AND f.last_import_id IS NOT ?1 AND julianday(f.last_seen) < julianday(s.scanned_at)";
         self.because(tx, Some(&format!("not found by {}", self.file_name)))?;
         let closed = tx.execute(
             &format!(
-                "UPDATE findings SET status = 'fixed', closed_at = (SELECT min(scanned_at) FROM import_scope
-                     WHERE import_id = ?1 AND asset_id = findings.asset_id)
+                "UPDATE findings SET status = 'fixed', closed_at = (SELECT scanned_at FROM import_scope
+                     WHERE import_id = ?1 AND asset_id = findings.asset_id ORDER BY julianday(scanned_at) LIMIT 1)
                  WHERE id IN (SELECT f.id {missing})"
             ),
             params![self.import_id],

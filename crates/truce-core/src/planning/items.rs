@@ -342,14 +342,16 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
         })?
         .collect::<Result<_, _>>()?;
     let history = conn
-        .prepare(
+        .prepare(&format!(
             // Bookkeeping columns change with every edit and say nothing to people.
             "SELECT c.at, COALESCE(p.name, c.actor), c.field, CAST(c.old_value AS TEXT), CAST(c.new_value AS TEXT), c.reason
              FROM change_log c LEFT JOIN people p ON p.id = c.actor
              WHERE c.entity = 'work_item' AND c.entity_id = ?1
                AND c.field NOT IN ('updated_at', 'created_at', 'group_key', 'pinned')
+               AND c.{history}
              ORDER BY c.seq",
-        )?
+            history = crate::changes::HISTORY_SQL
+        ))?
         .query_map([id], |r| {
             Ok(HistoryEntry {
                 at: r.get(0)?,

@@ -164,7 +164,7 @@ fn check_approver(conn: &Connection, item: &str, it: &Item, actor: &str) -> Resu
         )));
     }
     let requesters: Vec<String> = conn
-        .prepare("SELECT actor FROM change_log WHERE entity = 'work_item' AND entity_id = ?1 AND field = 'state' AND new_value IN ('proposed','scheduled')")?
+        .prepare(&format!("SELECT actor FROM change_log WHERE entity = 'work_item' AND entity_id = ?1 AND field = 'state' AND new_value IN ('proposed','scheduled') AND {}", crate::changes::HISTORY_SQL))?
         .query_map([item], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let own = it.ops.as_deref() == Some(pid.as_str())

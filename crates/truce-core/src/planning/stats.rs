@@ -238,7 +238,7 @@ pub fn refresh(conn: &Connection) -> Result<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
-    let mut found = compute(conn, Some(&ids), false, Utc::now())?;
+    let mut found = compute(conn, Some(&ids), false, crate::changes::now_time(conn)?)?;
     for id in &ids {
         found.entry(id.clone()).or_default();
     }
@@ -334,7 +334,7 @@ pub fn visit_open_assets(
         None => stale(conn)?,
     };
     if !missing.is_empty() {
-        for (id, s) in compute(conn, Some(&missing), false, Utc::now())? {
+        for (id, s) in compute(conn, Some(&missing), false, crate::changes::now_time(conn)?)? {
             if !s.open_assets.is_empty() {
                 visit(&id, &s.open_assets.join(","));
             }

@@ -174,3 +174,16 @@ pub fn cvss(ws: &Workspace, id: &str, v: &str) -> (f64, String) {
         )
         .unwrap_or_else(|e| panic!("{id} cvss{v}: {e}"))
 }
+
+/// Opens an existing workspace whose clock stands at `at` (and moves only when the test moves it).
+pub fn open_at(path: &Path, at: chrono::DateTime<chrono::Utc>) -> Workspace {
+    Workspace::open_with(
+        path,
+        truce_core::workspace::OpenOptions {
+            create: false,
+            clock: std::sync::Arc::new(truce_core::clock::SetClock::at(at)),
+            ..truce_core::workspace::OpenOptions::default()
+        },
+    )
+    .unwrap()
+}
