@@ -62,6 +62,10 @@ pub const UNRECORDED: &[(&str, &str)] = &[
         "this laptop's id and who is signed in here: never shared",
     ),
     (
+        "workspace",
+        "the namespace of derived ids, made once (a hub gives its own to a laptop that joins)",
+    ),
+    (
         "work_item_stats",
         "per-item aggregates kept by triggers from recorded rows",
     ),

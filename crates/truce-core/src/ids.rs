@@ -9,3 +9,45 @@ pub fn new_id() -> String {
 pub fn utc_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
+
+/// The id of a fact a scanner reports: the same on every laptop that imports the same scan into
+/// the same workspace (a UUIDv5 of the natural key, in the workspace's namespace), so copies
+/// merge instead of colliding on their natural keys. `kind` keeps a finding's key from ever
+/// naming an asset.
+pub fn derived(namespace: &uuid::Uuid, kind: &str, key: &[&str]) -> String {
+    let mut name = String::from(kind);
+    for part in key {
+        name.push('\u{1f}');
+        name.push_str(part);
+    }
+    uuid::Uuid::new_v5(namespace, name.as_bytes()).to_string()
+}
+
+/// The namespace of a workspace's derived ids (migration 17 made it).
+pub fn namespace(conn: &rusqlite::Connection) -> rusqlite::Result<uuid::Uuid> {
+    let text: String = conn.query_row("SELECT id FROM workspace", [], |r| r.get(0))?;
+    uuid::Uuid::parse_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_derived_id_depends_on_the_namespace_the_kind_and_every_part() {
+        let ns = uuid::Uuid::from_u128(7);
+        let a = super::derived(&ns, "finding", &["a", "v", "80/tcp"]);
+        assert_eq!(a, super::derived(&ns, "finding", &["a", "v", "80/tcp"]));
+        assert_ne!(
+            a,
+            super::derived(&uuid::Uuid::from_u128(8), "finding", &["a", "v", "80/tcp"])
+        );
+        assert_ne!(a, super::derived(&ns, "asset", &["a", "v", "80/tcp"]));
+        // Parts are separated: ("ab", "c") is not ("a", "bc").
+        assert_ne!(
+            super::derived(&ns, "finding", &["ab", "c"]),
+            super::derived(&ns, "finding", &["a", "bc"])
+        );
+        assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 5);
+    }
+}

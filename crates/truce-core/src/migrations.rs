@@ -19,7 +19,12 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_group_by_os_family.sql"),
     include_str!("migrations/0015_drop_item_due_at.sql"),
     include_str!("migrations/0016_one_write_path.sql"),
+    include_str!("migrations/0017_derived_ids.sql"),
 ];
+
+/// Steps SQL cannot do (UUIDv5 needs SHA-1), run after their version's SQL.
+const RUST_STEPS: &[(i64, fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>)] =
+    &[(17, derive_ids)];
 
 /// From this version on, shared tables record every write (`changes`).
 const RECORDING_SINCE: i64 = 16;
@@ -36,11 +41,100 @@ pub fn apply(tx: &rusqlite::Transaction<'_>, from: i64, to: i64) -> rusqlite::Re
         let version = i as i64 + 1;
         if version > from && version <= to {
             tx.execute_batch(sql)?;
+            for (_, step) in RUST_STEPS.iter().filter(|(v, _)| *v == version) {
+                step(tx)?;
+            }
         }
     }
     if to >= RECORDING_SINCE {
         crate::changes::install(tx)?;
     }
     tx.pragma_update(None, "user_version", to)?;
+    Ok(())
+}
+
+/// Migration 17: scanner facts get ids derived from their natural keys (`ids::derived`), and
+/// every column that references them follows, found from the schema's foreign keys so none is
+/// missed. Foreign keys are checked at commit, when parents and children agree again.
+fn derive_ids(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let ns = crate::ids::namespace(tx)?;
+    tx.pragma_update(None, "defer_foreign_keys", true)?;
+    tx.execute_batch(
+        "CREATE TEMP TABLE id_map (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;",
+    )?;
+    // In this order: by the findings' turn, their asset and vulnerability ids are the new ones.
+    let keyed: [(&str, &str, &str); 3] = [
+        ("vulnerabilities", "vulnerability", "SELECT id, scanner, scanner_id, '' FROM vulnerabilities"),
+        (
+            "assets",
+            "asset",
+            "SELECT a.id, coalesce((SELECT kind || '=' || value FROM asset_identifiers i WHERE i.asset_id = a.id
+                                     ORDER BY kind, value LIMIT 1), a.name), '', '' FROM assets a",
+        ),
+        (
+            "findings",
+            "finding",
+            "SELECT id, asset_id, vulnerability_id, location FROM findings",
+        ),
+    ];
+    for (table, kind, key_sql) in keyed {
+        tx.execute("DELETE FROM temp.id_map", [])?;
+        let rows: Vec<(String, String, String, String)> = tx
+            .prepare(key_sql)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        {
+            let mut put = tx.prepare("INSERT INTO temp.id_map (old, new) VALUES (?1, ?2)")?;
+            for (old, a, b, c) in &rows {
+                let parts: Vec<&str> = match kind {
+                    "asset" => vec![a.as_str()],
+                    "vulnerability" => vec![a.as_str(), b.as_str()],
+                    _ => vec![a.as_str(), b.as_str(), c.as_str()],
+                };
+                put.execute([old, &crate::ids::derived(&ns, kind, &parts)])?;
+            }
+        }
+        rewrite(tx, table)?;
+    }
+    // Aggregates name assets: recounted when next read.
+    tx.execute_batch(
+        "DELETE FROM work_item_stats;
+         DROP TABLE temp.id_map;",
+    )?;
+    Ok(())
+}
+
+/// Rewrites `table`'s ids through `temp.id_map`, the columns that reference them, and the
+/// history's entity ids (the log is append-only for everyone but a migration).
+fn rewrite(tx: &rusqlite::Transaction<'_>, table: &str) -> rusqlite::Result<()> {
+    let set = |t: &str, col: &str| {
+        format!(
+            "UPDATE {t} SET {col} = (SELECT new FROM temp.id_map WHERE old = {t}.{col})
+             WHERE {col} IN (SELECT old FROM temp.id_map);"
+        )
+    };
+    let references: Vec<(String, String)> = tx
+        .prepare(
+            "SELECT m.name, p.\"from\" FROM sqlite_schema m, pragma_foreign_key_list(m.name) p
+             WHERE m.type = 'table' AND p.\"table\" = ?1",
+        )?
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.execute_batch(&set(table, "id"))?;
+    for (t, col) in references {
+        tx.execute_batch(&set(&t, &col))?;
+    }
+    let entity = match table {
+        "vulnerabilities" => "vulnerability",
+        "assets" => "asset",
+        _ => "finding",
+    };
+    tx.execute_batch(&format!(
+        "DROP TRIGGER change_log_no_update;
+         UPDATE change_log SET entity_id = (SELECT new FROM temp.id_map WHERE old = change_log.entity_id)
+           WHERE entity = '{entity}' AND entity_id IN (SELECT old FROM temp.id_map);
+         CREATE TRIGGER change_log_no_update BEFORE UPDATE ON change_log
+           BEGIN SELECT RAISE(ABORT, 'change_log is append-only'); END;"
+    ))?;
     Ok(())
 }

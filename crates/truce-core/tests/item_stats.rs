@@ -201,7 +201,8 @@ fn changes_made_behind_the_planning_code_drop_the_rows_they_touch() {
     // of the items concerned, and readers recount them.
     let sqls = [
         "UPDATE findings SET status = 'false_positive' WHERE id = (SELECT min(finding_id) FROM work_item_findings)",
-        "UPDATE findings SET severity = 'critical' WHERE id = (SELECT max(finding_id) FROM work_item_findings)",
+        "UPDATE findings SET severity = 'critical' WHERE id = (SELECT max(w.finding_id) FROM work_item_findings w
+           JOIN findings f ON f.id = w.finding_id WHERE f.severity <> 'critical')",
         "UPDATE findings SET first_seen = '2020-01-01T00:00:00Z' WHERE id = (SELECT max(finding_id) FROM work_item_findings)",
         "DELETE FROM work_item_findings WHERE finding_id = (SELECT max(finding_id) FROM work_item_findings)",
         "INSERT INTO work_item_findings (work_item_id, finding_id)

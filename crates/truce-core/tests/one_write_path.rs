@@ -357,3 +357,34 @@ fn the_core_asks_its_context_for_time_and_actor() {
     }
     assert!(offenders.is_empty(), "{offenders:?}");
 }
+
+/// Two copies of one workspace (two laptops of a team) that import the same scan hold the same
+/// ids for the same assets, vulnerabilities and findings; another workspace does not.
+#[test]
+fn the_same_scan_gives_the_same_ids_in_copies_of_a_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.truce");
+    let ws = Workspace::open(&a).unwrap();
+    ws.conn()
+        .execute(
+            "VACUUM INTO ?1",
+            [dir.path().join("b.truce").to_str().unwrap()],
+        )
+        .unwrap();
+    drop(ws);
+    let scan = common::corpus("tenable/nessus/nessus_with_cvssv3.nessus");
+    let ids = |path: &std::path::Path| {
+        let mut ws = Workspace::open(path).unwrap();
+        truce_core::ingest::import_file(&mut ws, &scan, None).unwrap();
+        let all = common::texts(
+            &ws,
+            "SELECT id FROM assets UNION ALL SELECT id FROM vulnerabilities UNION ALL SELECT id FROM findings ORDER BY 1",
+        );
+        assert!(all.len() > 10, "{} ids", all.len());
+        all
+    };
+    let (on_a, on_b) = (ids(&a), ids(&dir.path().join("b.truce")));
+    assert_eq!(on_a, on_b);
+    let elsewhere = ids(&dir.path().join("c.truce"));
+    assert!(elsewhere.iter().all(|id| !on_a.contains(id)));
+}

@@ -102,6 +102,8 @@ fn known_findings(tx: &Transaction<'_>, asset_id: &str) -> Result<Known> {
 
 pub(super) struct Writer {
     import_id: String,
+    /// The namespace of the ids of the facts this import makes (`ids::derived`).
+    namespace: uuid::Uuid,
     at: String,
     actor: String,
     /// The scan time of targets whose report gives none.
@@ -133,6 +135,7 @@ impl Writer {
     ) -> Result<Writer> {
         let w = Writer {
             import_id: new_id(),
+            namespace: crate::ids::namespace(tx)?,
             at: crate::changes::now(tx)?,
             actor: actor.to_string(),
             // The time of scans that carry none: milliseconds, so two imports a second apart
@@ -205,6 +208,27 @@ impl Writer {
         Ok(())
     }
 
+    /// A new asset's id: derived from its first key (as migration 17 derived the ids of assets
+    /// before it), unless an asset had it once and kept it (a merge moved its keys away).
+    fn new_asset_id(&self, tx: &Transaction<'_>, host: &ParsedAsset) -> Result<String> {
+        let first = host
+            .identifiers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .min()
+            .map(|(k, v)| format!("{k}={v}"))
+            .unwrap_or_else(|| best_name(host));
+        let id = crate::ids::derived(&self.namespace, "asset", &[&first]);
+        let taken: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM assets WHERE id = ?1)")?
+            .query_row([&id], |r| r.get(0))?;
+        Ok(if taken { new_id() } else { id })
+    }
+
+    fn finding_id(&self, asset_id: &str, vuln_id: &str, location: &str) -> String {
+        crate::ids::derived(&self.namespace, "finding", &[asset_id, vuln_id, location])
+    }
+
     /// Finds the asset this target already is (see `identity`), else creates it. New keys
     /// learnt about a known asset are logged with the key that matched, so a merge can be explained.
     fn asset(&mut self, tx: &Transaction<'_>, host: &ParsedAsset) -> Result<String> {
@@ -212,7 +236,7 @@ impl Writer {
         let id = match &found {
             Some((id, _, _)) => id.clone(),
             None => {
-                let id = new_id();
+                let id = self.new_asset_id(tx, host)?;
                 let name = best_name(host);
                 tx.prepare_cached(
                     "INSERT INTO assets (id, name, os, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -255,7 +279,9 @@ impl Writer {
             )?
             .query_row(params![scanner, f.scanner_id], |r| r.get(0))
             .optional()?;
-        let id = existing.unwrap_or_else(new_id);
+        let id = existing.unwrap_or_else(|| {
+            crate::ids::derived(&self.namespace, "vulnerability", &[scanner, &f.scanner_id])
+        });
         let score = |s: &Option<(f64, Option<String>)>| {
             s.as_ref().map(|(v, _)| *v).filter(|v| v.is_finite())
         };
@@ -321,7 +347,7 @@ impl Writer {
                 if let Some(v) = &f.verdict {
                     // A finding that comes with its author's verdict starts in that status
                     // (rare: written at once, not batched).
-                    let id = new_id();
+                    let id = self.finding_id(asset_id, &vuln_id, &f.location);
                     self.because(tx, Some(&format!("{} in {}", v.reason, self.file_name)))?;
                     let (status, closed_at) = match v.status {
                         VerdictStatus::NotAffected => ("false_positive", None),
@@ -338,7 +364,7 @@ impl Writer {
                     self.because(tx, None)?;
                 } else {
                     self.pending.push(NewFinding {
-                        id: new_id(),
+                        id: self.finding_id(asset_id, &vuln_id, &f.location),
                         asset_id: asset_id.to_string(),
                         vuln_id,
                         location: f.location,
