@@ -91,7 +91,11 @@ fn derive_ids(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
                     "vulnerability" => vec![a.as_str(), b.as_str()],
                     _ => vec![a.as_str(), b.as_str(), c.as_str()],
                 };
-                put.execute([old, &crate::ids::derived(&ns, kind, &parts)])?;
+                let new = match kind {
+                    "finding" => crate::ids::derived_within(&ns, a, kind, &parts),
+                    _ => crate::ids::derived(&ns, kind, &parts),
+                };
+                put.execute([old, &new])?;
             }
         }
         rewrite(tx, table)?;

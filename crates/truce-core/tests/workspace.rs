@@ -112,7 +112,8 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
             let ns = truce_core::ids::namespace(ws.conn()).unwrap();
             let asset = truce_core::ids::derived(&ns, "asset", &["fqdn=web01.example.com"]);
             let vuln = truce_core::ids::derived(&ns, "vulnerability", &["nessus", "19506"]);
-            let finding = truce_core::ids::derived(&ns, "finding", &[&asset, &vuln, "0/tcp"]);
+            let finding =
+                truce_core::ids::derived_within(&ns, &asset, "finding", &[&asset, &vuln, "0/tcp"]);
             assert_eq!(common::text(&ws, "SELECT id FROM assets"), asset);
             assert_eq!(
                 common::text(&ws, "SELECT asset_id FROM asset_identifiers"),

@@ -226,7 +226,12 @@ impl Writer {
     }
 
     fn finding_id(&self, asset_id: &str, vuln_id: &str, location: &str) -> String {
-        crate::ids::derived(&self.namespace, "finding", &[asset_id, vuln_id, location])
+        crate::ids::derived_within(
+            &self.namespace,
+            asset_id,
+            "finding",
+            &[asset_id, vuln_id, location],
+        )
     }
 
     /// Finds the asset this target already is (see `identity`), else creates it. New keys
