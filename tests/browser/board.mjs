@@ -99,10 +99,22 @@ export function registerBoardTests(ctx) {
     now = (await stored(ctx)).items.find((i) => i.id === item.id);
     assert.equal(now.window_id, null);
     assert.equal(now.state, 'backlog', 'undo restores the state the item had, not "proposed"');
+    // Redo goes through the rules again: the conflict asks for its reason again.
     await page.keyboard.press('Control+Shift+Z');
+    const again = page.getByRole('dialog');
+    await again.waitFor();
+    assert.match(await again.innerText(), /again\?[\s\S]*Ends \d+ years after the due date/);
+    await page.screenshot({ path: join(ctx.shots, 'browser-board-redo-reason.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ctx.shots, 'browser-board-redo-reason-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await again.getByLabel('Reason').fill('still the next Linux night');
+    await again.getByRole('button', { name: 'Go ahead' }).click();
     await occ(page, 'Weekly Linux patching', TUESDAY).locator(`[data-item-id="${item.id}"]`).waitFor();
     now = (await stored(ctx)).items.find((i) => i.id === item.id);
     assert.equal(now.occurrence_start, TUESDAY);
+    const page3 = await ctx.bridge.invoke('item', { id: item.id });
+    assert.ok(page3.detail.history.some((h) => h.reason?.startsWith('still the next Linux night')));
     await page.close();
   });
 

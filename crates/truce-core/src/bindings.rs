@@ -66,6 +66,8 @@ pub fn typescript() -> String {
         crate::board::MoveTarget::decl(),
         crate::board::ScheduleRequest::decl(),
         crate::board::UnscheduleRequest::decl(),
+        crate::board::RestoreRequest::decl(),
+        crate::planning::states::ItemSnapshot::decl(),
         crate::board::ItemRequest::decl(),
         crate::board::ItemPage::decl(),
         crate::board::TransitionRequest::decl(),

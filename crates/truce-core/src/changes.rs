@@ -236,20 +236,24 @@ fn text(t: DateTime<Utc>) -> String {
 
 /// The reason the next records of this transaction carry (until another is given).
 pub fn because<'a>(conn: &Connection, reason: impl Into<Option<&'a str>>) -> Result<()> {
-    conn.prepare_cached("SELECT truce_because(?1)")?.query_row([reason.into()], |_| Ok(()))?;
+    conn.prepare_cached("SELECT truce_because(?1)")?
+        .query_row([reason.into()], |_| Ok(()))?;
     Ok(())
 }
 
 /// Who the next records of this transaction name, when it is not the workspace's actor (an
 /// import run as someone, the CLI's `--as` passed down as a parameter).
 pub fn acting(conn: &Connection, actor: &str) -> Result<()> {
-    conn.prepare_cached("SELECT truce_acting(?1)")?.query_row([actor], |_| Ok(()))?;
+    conn.prepare_cached("SELECT truce_acting(?1)")?
+        .query_row([actor], |_| Ok(()))?;
     Ok(())
 }
 
 /// The current transaction's time (the context's clock), for the rows' own time columns.
 pub fn now(conn: &Connection) -> Result<String> {
-    Ok(conn.prepare_cached("SELECT truce_at()")?.query_row([], |r| r.get(0))?)
+    Ok(conn
+        .prepare_cached("SELECT truce_at()")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// [`now`] as a time.

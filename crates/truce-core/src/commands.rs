@@ -59,6 +59,7 @@ commands! {
     move_targets: board::MoveTargetsRequest => Vec<board::MoveTarget>;
     schedule: board::ScheduleRequest => crate::scheduling::actions::ScheduleOutcome;
     unschedule: board::UnscheduleRequest => ();
+    restore: board::RestoreRequest => crate::scheduling::actions::ScheduleOutcome;
     item: board::ItemRequest => board::ItemPage;
     transition: board::TransitionRequest => ();
     assign: board::AssignRequest => ();

@@ -43,9 +43,10 @@ pub fn create_demo(path: &Path) -> Result<()> {
     let tmp = tempfile_in(dir)?;
     let built = Workspace::open_with(
         &tmp,
+        // The caller's clock ($TRUCE_NOW included): the demo's imports are dated as the app's.
         OpenOptions {
             actor: Some("truce-demo".into()),
-            ..Default::default()
+            ..OpenOptions::here()
         },
     )
     .and_then(|mut ws| {

@@ -37,7 +37,8 @@ pub fn record(dir: &Path) -> Result<Value> {
     let path = dir.join("demo.truce");
     demo::create_demo(&path)?;
     let mut ws = Workspace::open_existing(&path)?;
-    let session = crate::board::session(&mut ws, ws.now(), crate::board::NoArgs {})?;
+    let now = ws.now();
+    let session = crate::board::session(&mut ws, now, crate::board::NoArgs {})?;
     let shown = path.display().to_string();
     let mut findings = Vec::new();
     for q in recorded_queries() {

@@ -390,3 +390,141 @@ fn taking_several_items_off_is_all_or_nothing() {
     assert_eq!(still["state"], "scheduled");
     assert!(!still["window_id"].is_null());
 }
+
+fn snapshot(ws: &Workspace, id: &str) -> Value {
+    let (state, window, start): (String, Option<String>, Option<String>) = ws
+        .conn()
+        .query_row(
+            "SELECT state, window_id, occurrence_start FROM work_items WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    json!({"id": id, "state": state, "window_id": window, "occurrence_start": start})
+}
+
+/// Verdicts of dropping `item` on every occurrence of the board's span.
+fn verdicts(ws: &mut Workspace, b: &Value, item: &str) -> Vec<Value> {
+    let targets: Vec<Value> = b["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    call(
+        ws,
+        "drop_targets",
+        json!({"items": [item], "targets": targets}),
+    )
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+/// Undo is the core's: the whole prior state comes back (an approval too), through the rules.
+#[test]
+fn undo_puts_an_approved_item_back_where_it_was_and_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(dir.path());
+    let b = board(&mut ws);
+    let item = first_item(&b, "scheduled item", |i| i["state"] == "scheduled");
+    ws.conn()
+        .execute(
+            "UPDATE work_items SET state = 'approved' WHERE id = ?1",
+            [&item],
+        )
+        .unwrap();
+    let before = snapshot(&ws, &item);
+    // A person moves it to another occurrence: it needs approving again there.
+    let elsewhere = verdicts(&mut ws, &b, &item)
+        .into_iter()
+        .find(|v| {
+            !v["refused"].as_bool().unwrap()
+                && (v["target"]["window_id"] != before["window_id"]
+                    || v["target"]["start_utc"] != before["occurrence_start"])
+        })
+        .expect("another place allowed");
+    let moved = call(
+        &mut ws,
+        "schedule",
+        json!({"items": [&item], "target": elsewhere["target"], "reason": "moved", "confirmed": true}),
+    );
+    assert_eq!(moved["outcome"], "scheduled");
+    assert_eq!(snapshot(&ws, &item)["state"], "scheduled");
+    // Undo: back on its occurrence, approved, with the reason in its history (a soft conflict
+    // there, such as a due date passed, is confirmed as a drop's would be).
+    let undone = call(
+        &mut ws,
+        "restore",
+        json!({"items": [&before], "reason": "undo", "confirmed": true}),
+    );
+    assert_eq!(undone["outcome"], "scheduled", "{undone}");
+    assert_eq!(snapshot(&ws, &item), before);
+    let last = common::text(
+        &ws,
+        &format!("SELECT reason FROM change_log WHERE entity = 'work_item' AND entity_id = '{item}' AND field = 'state' ORDER BY seq DESC LIMIT 1"),
+    );
+    assert!(last.starts_with("undo"), "{last}");
+}
+
+/// Putting an item back where it now conflicts waits for a person's confirmation and reason,
+/// as a drop does; nothing is written until then.
+#[test]
+fn undo_onto_a_place_that_now_conflicts_asks_for_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = demo_ws(dir.path());
+    let b = board(&mut ws);
+    let item = first_item(&b, "backlog", |i| i["window_id"].is_null());
+    let all = verdicts(&mut ws, &b, &item);
+    let soft = all
+        .iter()
+        .find(|v| v["needs_confirmation"].as_bool().unwrap() && !v["refused"].as_bool().unwrap())
+        .expect("a place that needs a reason");
+    let other = all
+        .iter()
+        .find(|v| !v["refused"].as_bool().unwrap() && v["target"] != soft["target"])
+        .expect("another place allowed");
+    call(
+        &mut ws,
+        "schedule",
+        json!({"items": [&item], "target": soft["target"], "reason": "CAB agreed", "confirmed": true}),
+    );
+    let there = snapshot(&ws, &item);
+    call(
+        &mut ws,
+        "schedule",
+        json!({"items": [&item], "target": other["target"], "reason": "moved", "confirmed": true}),
+    );
+    let moved = snapshot(&ws, &item);
+    // Going back there needs the confirmation again.
+    let asked = call(
+        &mut ws,
+        "restore",
+        json!({"items": [&there], "reason": "undo", "confirmed": false}),
+    );
+    assert_eq!(asked["outcome"], "needs_confirmation", "{asked}");
+    assert_eq!(
+        snapshot(&ws, &item),
+        moved,
+        "nothing written before the confirmation"
+    );
+    let e = dispatch(
+        &mut ws,
+        "restore",
+        json!({"items": [&there], "reason": " ", "confirmed": true}),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("needs a reason"), "{e}");
+    let done = call(
+        &mut ws,
+        "restore",
+        json!({"items": [&there], "reason": "vendor slipped", "confirmed": true}),
+    );
+    assert_eq!(done["outcome"], "scheduled");
+    assert_eq!(snapshot(&ws, &item), there);
+    let why = common::text(
+        &ws,
+        &format!("SELECT reason FROM change_log WHERE entity = 'work_item' AND entity_id = '{item}' AND field IN ('window_id', 'occurrence_start') ORDER BY seq DESC LIMIT 1"),
+    );
+    assert!(why.starts_with("vendor slipped (accepted: "), "{why}");
+}

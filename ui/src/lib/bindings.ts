@@ -375,6 +375,18 @@ export type UnscheduleRequest = { items: Array<string>, reason: string,
  */
 back_to: ItemState | null, };
 
+export type RestoreRequest = { items: Array<ItemSnapshot>, reason: string, 
+/**
+ * A person confirmed the soft conflicts of the places the items go back to, with `reason`.
+ */
+confirmed: boolean, };
+
+export type ItemSnapshot = { id: string, state: ItemState, window_id: string | null, 
+/**
+ * UTC, as the item's row keeps it.
+ */
+occurrence_start: string | null, };
+
 export type ItemRequest = { id: string, };
 
 export type ItemPage = { detail: WorkItemDetail, allowed: Array<ItemState>, conflicts: Array<Conflict>, 
@@ -526,6 +538,7 @@ export type CommandRequests = {
   move_targets: MoveTargetsRequest;
   schedule: ScheduleRequest;
   unschedule: UnscheduleRequest;
+  restore: RestoreRequest;
   item: ItemRequest;
   transition: TransitionRequest;
   assign: AssignRequest;
@@ -564,6 +577,7 @@ export type CommandAnswers = {
   move_targets: Array<MoveTarget>;
   schedule: ScheduleOutcome;
   unschedule: null;
+  restore: ScheduleOutcome;
   item: ItemPage;
   transition: null;
   assign: null;

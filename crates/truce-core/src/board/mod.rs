@@ -258,6 +258,23 @@ pub fn schedule(
     actions::schedule(ws, &r.items, &r.target, &r.reason, r.confirmed, now)
 }
 
+/// Put items back as they were before a step (undo), or as it left them (redo).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RestoreRequest {
+    pub items: Vec<planning::states::ItemSnapshot>,
+    pub reason: String,
+    /// A person confirmed the soft conflicts of the places the items go back to, with `reason`.
+    pub confirmed: bool,
+}
+
+pub fn restore(
+    ws: &mut Workspace,
+    now: DateTime<Utc>,
+    r: RestoreRequest,
+) -> Result<ScheduleOutcome> {
+    actions::restore(ws, &r.items, &r.reason, r.confirmed, now)
+}
+
 /// Take items off their occurrences, back to the backlog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct UnscheduleRequest {

@@ -304,14 +304,59 @@ fn place(
                 [item],
             )?;
         }
-        let _from = if it.state == Backlog {
-            "proposed"
-        } else {
-            it.state.as_str()
-        };
         tx.execute(
             "UPDATE work_items SET state = 'scheduled' WHERE id = ?1",
             [item],
+        )?;
+    }
+    Ok(())
+}
+
+/// What an item was before a step on the board: its state and its place. Undo puts it back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct ItemSnapshot {
+    pub id: String,
+    pub state: ItemState,
+    pub window_id: Option<String>,
+    /// UTC, as the item's row keeps it.
+    pub occurrence_start: Option<String>,
+}
+
+/// Puts an item back as `was` (undo, redo): its place, as a person's move makes it (a move
+/// withdraws promises for the occurrence it leaves), then its state, an approval included: the
+/// state it had before the step, not the one a move leaves. The caller checked the place against
+/// the plan's rules in the same transaction.
+pub fn restore_tx(
+    tx: &Connection,
+    was: &ItemSnapshot,
+    actor: &str,
+    reason: &str,
+    at: &str,
+) -> Result<()> {
+    need_reason(reason)?;
+    let (window, start): (Option<String>, Option<String>) = tx
+        .query_row(
+            "SELECT window_id, occurrence_start FROM work_items WHERE id = ?1",
+            [&was.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::Invalid(format!("no work item '{}'", was.id)))?;
+    match (&was.window_id, &was.occurrence_start) {
+        (Some(w), Some(s)) if window.as_ref() != Some(w) || start.as_ref() != Some(s) => {
+            place(tx, &was.id, w, s, actor, reason, at)?
+        }
+        (None, _) | (_, None) if window.is_some() => {
+            take_off(tx, &was.id, actor, reason, None, at)?
+        }
+        _ => {}
+    }
+    if load(tx, &was.id)?.state != was.state {
+        crate::changes::because(tx, reason)?;
+        crate::changes::acting(tx, actor)?;
+        tx.execute(
+            "UPDATE work_items SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![was.id, was.state.as_str(), at],
         )?;
     }
     Ok(())

@@ -150,6 +150,77 @@ pub fn schedule(
     Ok(ScheduleOutcome::Scheduled { checks })
 }
 
+/// Puts items back as they were before a step on the board (undo), or as a step left them
+/// (redo): the whole prior state, an approval included, through the same rules as a drop. A
+/// place that now conflicts is refused, or waits for a person's confirmation and reason, as a
+/// drop would; nothing is written until every item can go back.
+pub fn restore(
+    ws: &mut Workspace,
+    items: &[planning::states::ItemSnapshot],
+    reason: &str,
+    confirmed: bool,
+    now: DateTime<Utc>,
+) -> Result<ScheduleOutcome> {
+    let actor = ws.actor().to_string();
+    let tx = ws.write_tx()?;
+    // The items whose place changes, by the place they go back to.
+    let mut moves: Vec<(OccurrenceKey, Vec<String>)> = Vec::new();
+    for was in items {
+        let (Some(w), Some(s)) = (&was.window_id, &was.occurrence_start) else {
+            continue;
+        };
+        let here: (Option<String>, Option<String>) = tx.query_row(
+            "SELECT window_id, occurrence_start FROM work_items WHERE id = ?1",
+            [&was.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if here == (Some(w.clone()), Some(s.clone())) {
+            continue;
+        }
+        let start = crate::calendar::parse_instant(s)?;
+        match moves
+            .iter_mut()
+            .find(|(k, _)| k.window_id == *w && k.start_utc == start)
+        {
+            Some((_, ids)) => ids.push(was.id.clone()),
+            None => moves.push((
+                OccurrenceKey {
+                    window_id: w.clone(),
+                    start_utc: start,
+                },
+                vec![was.id.clone()],
+            )),
+        }
+    }
+    let mut checks = Vec::new();
+    for (target, ids) in &moves {
+        checks.extend(check_drop_in(&tx, ids, target, now)?);
+    }
+    if checks.iter().any(DropCheck::refused) {
+        return Ok(ScheduleOutcome::Refused { checks });
+    }
+    let soft = checks.iter().any(DropCheck::needs_confirmation);
+    if soft && !confirmed {
+        return Ok(ScheduleOutcome::NeedsConfirmation { checks });
+    }
+    if soft && reason.trim().is_empty() {
+        return Err(Error::Invalid(
+            "putting items back despite a conflict needs a reason (it goes into the item's history)".into(),
+        ));
+    }
+    let at = crate::changes::now(&tx)?;
+    for was in items {
+        let conflicts = checks
+            .iter()
+            .find(|c| c.item_id == was.id)
+            .map_or(&[][..], |c| c.conflicts.as_slice());
+        let why = history_reason(reason, conflicts);
+        planning::states::restore_tx(&tx, was, &actor, &why, &at)?;
+    }
+    tx.commit()?;
+    Ok(ScheduleOutcome::Scheduled { checks })
+}
+
 /// A proposal for every unplaced item that still needs a place, `days` ahead; with `among`,
 /// for those items only (what the board's filters show).
 #[tracing::instrument(target = "truce::plan", name = "auto_plan", skip_all, fields(days))]
