@@ -58,6 +58,16 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A URL that could not be read is an unreadable source, named by its URL.
+impl From<truce_net::Failed> for Error {
+    fn from(f: truce_net::Failed) -> Self {
+        Error::Unreadable {
+            path: f.url.into(),
+            detail: f.problem,
+        }
+    }
+}
+
 impl Error {
     /// A stable name for the kind of failure, for a front end to branch on (the message is for
     /// people and may change).

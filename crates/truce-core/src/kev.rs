@@ -48,8 +48,8 @@ pub struct KevReport {
 
 /// Reads the catalog at `source` (a file, or an http(s) URL) into the workspace.
 pub fn import(ws: &mut Workspace, source: &str, now: DateTime<Utc>) -> Result<KevReport> {
-    let bytes = if crate::calendar::fetch::is_url(source) {
-        crate::calendar::fetch::fetch(source)?
+    let bytes = if truce_net::is_url(source) {
+        truce_net::fetch(source, crate::calendar::ical::MAX_ICS_BYTES)?
     } else {
         std::fs::read(source).map_err(|e| Error::Unreadable {
             path: source.into(),

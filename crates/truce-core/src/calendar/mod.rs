@@ -8,9 +8,9 @@
 //!
 //! Must never depend on a front end; the network is touched only by `fetch`.
 
-pub mod fetch;
 pub mod ical;
-pub mod recurrence;
+/// Recurrence is the `truce-calendar` crate (pure): re-exported where the core always had it.
+pub use truce_calendar as recurrence;
 pub mod sync;
 pub mod windows;
 

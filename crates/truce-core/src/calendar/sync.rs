@@ -137,7 +137,7 @@ pub fn import_url(
     url: &str,
     force_kind: Option<WindowKind>,
 ) -> Result<WindowImportReport> {
-    let bytes = super::fetch::fetch(url)?;
+    let bytes = truce_net::fetch(url, super::ical::MAX_ICS_BYTES)?;
     import_bytes(ws, url.trim(), &bytes, force_kind)
 }
 
@@ -147,7 +147,7 @@ pub fn import(
     file_or_url: &str,
     force_kind: Option<WindowKind>,
 ) -> Result<WindowImportReport> {
-    if super::fetch::is_url(file_or_url) {
+    if truce_net::is_url(file_or_url) {
         import_url(ws, file_or_url, force_kind)
     } else {
         import_file(ws, Path::new(file_or_url), force_kind)

@@ -1,26 +1,41 @@
-//! Reading an iCalendar feed from an http(s) URL: rustls, timeouts, a size cap. The only place
-//! in the core that touches the network.
+//! Truce's network code: reading a document (an iCalendar feed, CISA's KEV catalog) from an
+//! http(s) URL with rustls, timeouts and a size cap. The only crate that touches the network;
+//! the rules and the parsers never depend on it (`crates/truce-core/tests/crate_graph.rs`).
 
 use std::io::Read;
 use std::time::Duration;
 
-use super::ical::MAX_ICS_BYTES;
-use crate::{Error, Result};
+/// Why a URL could not be read: the URL as given and the problem, in words for a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    pub url: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.url, self.problem)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+type Result<T> = std::result::Result<T, Failed>;
 
 pub fn is_url(s: &str) -> bool {
     let lower = s.trim().to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("webcal://")
 }
 
-fn failed(url: &str, problem: impl std::fmt::Display) -> Error {
-    Error::Unreadable {
-        path: url.into(),
-        detail: problem.to_string(),
+fn failed(url: &str, problem: impl std::fmt::Display) -> Failed {
+    Failed {
+        url: url.to_string(),
+        problem: problem.to_string(),
     }
 }
 
-/// The body of `url` (http, https, or webcal meaning https), at most [`MAX_ICS_BYTES`].
-pub fn fetch(url: &str) -> Result<Vec<u8>> {
+/// The body of `url` (http, https, or webcal meaning https), at most `max_bytes`.
+pub fn fetch(url: &str, max_bytes: usize) -> Result<Vec<u8>> {
     let url = url.trim();
     let real = match url.get(..9) {
         Some(p) if p.eq_ignore_ascii_case("webcal://") => format!("https://{}", &url[9..]),
@@ -29,10 +44,7 @@ pub fn fetch(url: &str) -> Result<Vec<u8>> {
     let parsed =
         reqwest::Url::parse(&real).map_err(|e| failed(url, format!("not a valid URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(failed(
-            url,
-            "only http:// and https:// calendar URLs can be imported",
-        ));
+        return Err(failed(url, "only http:// and https:// URLs can be read"));
     }
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -51,22 +63,22 @@ pub fn fetch(url: &str) -> Result<Vec<u8>> {
     }
     if response
         .content_length()
-        .is_some_and(|n| n > MAX_ICS_BYTES as u64)
+        .is_some_and(|n| n > max_bytes as u64)
     {
         return Err(failed(
             url,
-            format!("the calendar is larger than {} MiB", MAX_ICS_BYTES >> 20),
+            format!("the document is larger than {} MiB", max_bytes >> 20),
         ));
     }
     let mut body = Vec::new();
     response
-        .take(MAX_ICS_BYTES as u64 + 1)
+        .take(max_bytes as u64 + 1)
         .read_to_end(&mut body)
         .map_err(|e| failed(url, format!("reading the answer failed: {e}")))?;
-    if body.len() > MAX_ICS_BYTES {
+    if body.len() > max_bytes {
         return Err(failed(
             url,
-            format!("the calendar is larger than {} MiB", MAX_ICS_BYTES >> 20),
+            format!("the document is larger than {} MiB", max_bytes >> 20),
         ));
     }
     Ok(body)
