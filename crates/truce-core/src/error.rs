@@ -58,6 +58,28 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A report that could not be read: the same error, in the core's words.
+impl From<truce_parsers::Error> for Error {
+    fn from(e: truce_parsers::Error) -> Self {
+        use truce_parsers::Error as P;
+        match e {
+            P::Unreadable { path, detail } => Error::Unreadable { path, detail },
+            P::BadInput {
+                file,
+                position,
+                problem,
+            } => Error::BadInput {
+                file,
+                position,
+                problem,
+            },
+            P::UnknownFormat { file, known, hint } => Error::UnknownFormat { file, known, hint },
+            P::Stopped(s) => Error::Stopped(s),
+            P::Invalid(s) => Error::Invalid(s),
+        }
+    }
+}
+
 /// A URL that could not be read is an unreadable source, named by its URL.
 impl From<truce_net::Failed> for Error {
     fn from(f: truce_net::Failed) -> Self {

@@ -1,14 +1,11 @@
 //! Ids and times as every table stores them: UUIDv7 text, RFC 3339 UTC text.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-pub fn utc_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+/// Time as the tables store it (the parsers' format: RFC 3339, UTC, whole seconds).
+pub use truce_parsers::utc_text;
 
 /// The id of a fact a scanner reports: the same on every laptop that imports the same scan into
 /// the same workspace (a UUIDv5 of the natural key, in the workspace's namespace), so copies

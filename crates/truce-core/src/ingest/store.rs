@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::writer::Writer;
-use super::{bad, choose_format_in, Format, ParsedAsset};
+use super::{choose_format_in, Format, ParsedAsset};
 use crate::error::{Error, Result};
 use crate::model::ImportReport;
 use crate::workspace::Workspace;
@@ -162,7 +162,7 @@ fn parse(
     };
     fmt.parse(shown, &mut hashing, &mut |asset| {
         send.send(Message::Asset(asset))
-            .map_err(|_| Error::Stopped(shown.to_string()))
+            .map_err(|_| truce_parsers::Error::Stopped(shown.to_string()))
     })?;
     // Drain what the parser did not need, so the hash covers the whole file.
     std::io::copy(&mut hashing, &mut std::io::sink())
@@ -332,4 +332,9 @@ impl BufRead for HashingReader<'_> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A problem at `position` of `file`, as the parsers word it.
+fn bad(file: &str, position: &str, problem: &str) -> Error {
+    truce_parsers::bad(file, position, problem).into()
 }

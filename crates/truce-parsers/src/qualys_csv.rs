@@ -11,12 +11,12 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use super::csvread::{cell, header_fields, Header, Rows};
-use super::markup;
-use super::nessus::classify_name;
-use super::qualys::Kind;
-use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
+use crate::csvread::{cell, header_fields, Header, Rows};
 use crate::error::Result;
+use crate::markup;
+use crate::nessus::classify_name;
+use crate::qualys::Kind;
+use crate::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct QualysCsv;
 
@@ -322,7 +322,7 @@ fn finding(file: &str, at: &str, rec: &csv::StringRecord, c: &Columns) -> Result
         .to_ascii_lowercase();
     let text = |col| cell(rec, col).map(str::to_string);
     let mut cves: Vec<String> = Vec::new();
-    super::cve::cves_in(cell(rec, c.cve).unwrap_or(""), &mut cves);
+    crate::cve::cves_in(cell(rec, c.cve).unwrap_or(""), &mut cves);
     let html = |i| text(i).map(|t| markup::to_text(&t));
     let description = match (html(c.threat), html(c.impact)) {
         (Some(t), Some(i)) if !i.eq_ignore_ascii_case("n/a") => Some(format!("{t}\n\nImpact: {i}")),

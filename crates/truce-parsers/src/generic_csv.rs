@@ -18,13 +18,13 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use super::csvread::{cell, header_fields, parse_time, Header, Rows};
-use super::nessus::{classify_name, severity_from_level};
-use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
-use crate::csv_mapping::{self, Mapping, SavedMapping, DELIMITERS};
+use crate::csvread::{cell, header_fields, parse_time, Header, Rows};
 use crate::error::Result;
-use crate::ids::utc_text;
-use crate::model::Severity;
+use crate::mapping::{self, Mapping, SavedMapping, DELIMITERS};
+use crate::nessus::{classify_name, severity_from_level};
+use crate::utc_text;
+use crate::Severity;
+use crate::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 /// A generic CSV read through one saved mapping.
 pub struct GenericCsv {
@@ -397,7 +397,7 @@ impl GenericCsv {
         let Some(v) = cell(rec, c.severity) else {
             return Ok(cvss.map(from_cvss));
         };
-        let key = csv_mapping::normalize(v);
+        let key = mapping::normalize(v);
         if let Some(s) = self.mapping.severity_values.get(&key) {
             return Ok(Some(*s));
         }
@@ -494,7 +494,7 @@ fn seen_time(text: &str) -> Option<DateTime<Utc>> {
 /// Every CVE id in a cell ('CVE-2011-3389,CVE-2015-0204', 'CVE-a; CVE-b', 'CVE-a CVE-b').
 fn cves_of(cell: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    super::cve::cves_in(cell.unwrap_or(""), &mut out);
+    crate::cve::cves_in(cell.unwrap_or(""), &mut out);
     out
 }
 

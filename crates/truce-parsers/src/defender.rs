@@ -12,11 +12,11 @@ use std::io::{BufRead, Read};
 
 use serde::Deserialize;
 
-use super::cve::cves_in;
-use super::json_read::{has_key, object_head, read};
-use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
+use crate::cve::cves_in;
 use crate::error::{Error, Result};
-use crate::model::Severity;
+use crate::json_read::{has_key, object_head, read};
+use crate::Severity;
+use crate::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct Defender;
 
@@ -121,7 +121,7 @@ const MAX_UNCOMPRESSED: u64 = 512 * 1024 * 1024;
 /// Whether a local file header in `head` names an entry under machines/ or vulnerabilities/.
 fn zip_names_defender_entry(head: &[u8]) -> bool {
     let mut from = 0;
-    while let Some(i) = super::json_read::find(&head[from..], ZIP_MAGIC) {
+    while let Some(i) = crate::json_read::find(&head[from..], ZIP_MAGIC) {
         let at = from + i;
         if let Some(h) = head.get(at..at + 30) {
             let len = u16::from_le_bytes([h[26], h[27]]) as usize;

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use serde::de::DeserializeOwned;
 
-use super::bad;
+use crate::bad;
 use crate::error::{Error, Result};
 
 /// The head without a UTF-8 byte order mark and leading whitespace, if it starts a JSON object.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
-use super::bad;
+use crate::bad;
 use crate::error::{Error, Result};
 
 /// One row larger than this is refused: real rows are a few KB (plugin output can reach
@@ -256,7 +256,7 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> Option<String> {
-        parse_time(s).map(crate::ids::utc_text)
+        parse_time(s).map(crate::utc_text)
     }
 
     #[test]

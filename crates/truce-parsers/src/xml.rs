@@ -8,7 +8,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::Reader;
 
-use super::bad;
+use crate::bad;
 use crate::error::Result;
 
 /// Larger text than this in one element is refused: no real report field comes

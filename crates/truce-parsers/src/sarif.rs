@@ -19,11 +19,11 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::cve::cves_in;
-use super::json_read::{has_key, object_head, read};
-use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
+use crate::cve::cves_in;
 use crate::error::Result;
-use crate::model::Severity;
+use crate::json_read::{has_key, object_head, read};
+use crate::Severity;
+use crate::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct Sarif;
 

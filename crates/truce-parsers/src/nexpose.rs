@@ -21,15 +21,15 @@ use std::io::BufRead;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use quick_xml::events::{BytesStart, Event};
 
-use super::openvas::{name_identifiers, normalize_mac, one_line, push_id};
-use super::xml::{
+use crate::error::Result;
+use crate::openvas::{name_identifiers, normalize_mac, one_line, push_id};
+use crate::utc_text;
+use crate::xml::{
     attr, eof_inside, push_ref, push_text, read_text, skip_element, truncation_hint, XmlReader,
     MAX_TEXT,
 };
-use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
-use crate::error::Result;
-use crate::ids::utc_text;
-use crate::model::Severity;
+use crate::Severity;
+use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct Nexpose;
 
@@ -44,7 +44,7 @@ impl Format for Nexpose {
 
     fn sniff(&self, head: &[u8]) -> bool {
         matches!(
-            super::xml::root_element(head).as_deref(),
+            crate::xml::root_element(head).as_deref(),
             Some("NexposeReport") | Some("NeXposeSimpleXML")
         )
     }
@@ -538,7 +538,7 @@ fn read_definition_body(r: &mut XmlReader<'_>, d: &mut Definition) -> Result<()>
                         let source = attr(r, &c, b"source")?.unwrap_or_default();
                         let text = read_text(r, &name)?;
                         if source.trim().eq_ignore_ascii_case("CVE") {
-                            super::cve::cves_in(&text, &mut d.cves);
+                            crate::cve::cves_in(&text, &mut d.cves);
                         }
                     }
                     b"exploit" => {

@@ -23,13 +23,13 @@ use std::io::BufRead;
 use chrono::{DateTime, Utc};
 use quick_xml::events::Event;
 
-use super::markup;
-use super::nessus::classify_name;
-use super::xml::{eof_in_document, expect_root, push_ref, push_text, XmlReader, MAX_TEXT};
-use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
-use crate::ids::utc_text;
-use crate::model::Severity;
+use crate::markup;
+use crate::nessus::classify_name;
+use crate::utc_text;
+use crate::xml::{eof_in_document, expect_root, push_ref, push_text, XmlReader, MAX_TEXT};
+use crate::Severity;
+use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct Qualys;
 
@@ -397,7 +397,7 @@ fn read_details(r: &mut XmlReader<'_>) -> Result<(String, Details)> {
                     b"CVSS_BASE" => d.cvss2 = score_and_vector(text),
                     b"CVSS3_BASE" => d.cvss3 = score_and_vector(text),
                     b"ID" => {
-                        super::cve::cves_in(text, &mut d.cves);
+                        crate::cve::cves_in(text, &mut d.cves);
                     }
                     _ => {}
                 }

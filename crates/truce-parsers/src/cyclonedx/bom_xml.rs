@@ -5,10 +5,10 @@ use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
 
-use super::super::bad;
-use super::super::xml::{self, XmlReader};
 use super::*;
+use crate::bad;
 use crate::error::Result;
+use crate::xml::{self, XmlReader};
 
 struct El {
     name: String,

@@ -27,7 +27,7 @@ use super::xml;
 use super::{bad, json, json_read, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use super::{Verdict, VerdictStatus};
 use crate::error::Result;
-use crate::model::Severity;
+use crate::Severity;
 use bom_json::{from_json, JBom};
 use bom_xml::from_xml;
 

@@ -15,12 +15,12 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use super::csvread::{cell, header_fields, parse_time, Header, Rows};
-use super::nessus::{classify_name, severity_from_level};
-use super::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
+use crate::csvread::{cell, header_fields, parse_time, Header, Rows};
 use crate::error::Result;
-use crate::ids::utc_text;
-use crate::model::Severity;
+use crate::nessus::{classify_name, severity_from_level};
+use crate::utc_text;
+use crate::Severity;
+use crate::{bad, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct NessusCsv;
 
@@ -461,7 +461,7 @@ fn severity_of(file: &str, at: &str, rec: &csv::StringRecord, c: &Columns) -> Re
 /// Every CVE id in a cell ('CVE-2013-2566,CVE-2015-2808', 'CVE-a, CVE-b', one per row ...).
 fn cves_of(cell: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    super::cve::cves_in(cell.unwrap_or(""), &mut out);
+    crate::cve::cves_in(cell.unwrap_or(""), &mut out);
     out
 }
 

@@ -18,8 +18,8 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::{bad, json, json_read, Format, ParsedAsset, VerdictStatus, VexStatement};
 use crate::error::Result;
+use crate::{bad, json, json_read, Format, ParsedAsset, VerdictStatus, VexStatement};
 
 pub struct OpenVex;
 

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{bad, IdentifierKind, ParsedFinding};
 use crate::error::Error;
-use crate::ids::utc_text;
+use crate::utc_text;
+use crate::{bad, IdentifierKind, ParsedFinding};
 
 /// What the parser's own visitor says when the writer refused an asset: the real error is kept aside.
 pub const ABORTED: &str = "import aborted by the writer";
@@ -42,7 +42,7 @@ pub fn utc(text: &str) -> Option<String> {
         .map(|t| utc_text(t.with_timezone(&Utc)))
 }
 
-pub use super::cve::cve;
+pub use crate::cve::cve;
 
 pub fn push_unique(list: &mut Vec<String>, value: String) {
     if !list.contains(&value) {

@@ -31,10 +31,10 @@ use std::io::{BufRead, BufReader};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::json;
-use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
-use crate::model::Severity;
+use crate::json;
+use crate::Severity;
+use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct Grype;
 

@@ -7,11 +7,11 @@ use std::io::BufRead;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use quick_xml::events::{BytesStart, Event};
 
-use super::xml::{attr_value, eof_in_document, expect_root, push_ref, push_text, XmlReader};
-use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
-use crate::ids::utc_text;
-use crate::model::Severity;
+use crate::utc_text;
+use crate::xml::{attr_value, eof_in_document, expect_root, push_ref, push_text, XmlReader};
+use crate::Severity;
+use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct Nessus;
 
@@ -189,7 +189,7 @@ fn read_item(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedFind
                 let text = text.trim();
                 match name.as_slice() {
                     b"cve" if !text.is_empty() => {
-                        super::cve::cves_in(text, &mut f.cves);
+                        crate::cve::cves_in(text, &mut f.cves);
                     }
                     b"plugin_name" if f.title.is_empty() => f.title = text.to_string(),
                     b"risk_factor" => f.scanner_score = Some(text.to_string()),

@@ -19,11 +19,11 @@ use std::io::BufRead;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use quick_xml::events::{BytesStart, Event};
 
-use super::xml::{attr, eof_inside, read_text, skip_element, truncation_hint, XmlReader};
-use super::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use crate::error::Result;
-use crate::ids::utc_text;
-use crate::model::Severity;
+use crate::utc_text;
+use crate::xml::{attr, eof_inside, read_text, skip_element, truncation_hint, XmlReader};
+use crate::Severity;
+use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
 pub struct OpenVas;
 
@@ -39,7 +39,7 @@ impl Format for OpenVas {
     /// The root is `<report>` (or `<get_reports_response>`) and the head has a GMP report's
     /// telltale elements: other tools' `<report>` roots lack them.
     fn sniff(&self, head: &[u8]) -> bool {
-        match super::xml::root_element(head).as_deref() {
+        match crate::xml::root_element(head).as_deref() {
             Some("report") | Some("get_reports_response") => {
                 let text = String::from_utf8_lossy(head);
                 [
@@ -351,8 +351,8 @@ fn read_result_host(r: &mut XmlReader<'_>) -> Result<(String, String)> {
     loop {
         let ev = r.next()?.into_owned();
         match ev {
-            Event::Text(t) => super::xml::push_text(r, &mut ip, &t)?,
-            Event::GeneralRef(e) => super::xml::push_ref(r, &mut ip, &e)?,
+            Event::Text(t) => crate::xml::push_text(r, &mut ip, &t)?,
+            Event::GeneralRef(e) => crate::xml::push_ref(r, &mut ip, &e)?,
             Event::Start(e) => {
                 let name = e.local_name().as_ref().to_vec();
                 if name == b"hostname" {
@@ -591,7 +591,7 @@ fn split_tags(text: &str) -> Vec<(String, String)> {
 }
 
 fn push_cve(cves: &mut Vec<String>, text: &str) {
-    super::cve::cves_in(text, cves);
+    crate::cve::cves_in(text, cves);
 }
 
 /// A report-level `<host>`: address, scan start and host details.
