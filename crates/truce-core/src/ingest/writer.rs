@@ -358,6 +358,7 @@ impl Writer {
                         VerdictStatus::NotAffected => ("false_positive", None),
                         VerdictStatus::Fixed => ("fixed", Some(seen_at)),
                     };
+                    let before = crate::changes::last_rowid(tx, "findings")?;
                     tx.prepare_cached(
                         "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, evidence_hash,
                             first_seen, last_seen, first_import_id, last_import_id, closed_at)
@@ -365,6 +366,7 @@ impl Writer {
                     )?
                     .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), evidence_hash(&f.evidence), seen_at,
                         self.import_id, status, closed_at])?;
+                    crate::changes::record_inserted(tx, "findings", before)?;
                     set_evidence(tx, &id, f.evidence.as_deref())?;
                     self.because(tx, None)?;
                 } else {
@@ -471,7 +473,9 @@ impl Writer {
                     import,
                 ]);
             }
+            let before = crate::changes::last_rowid(tx, "findings")?;
             insert_rows(tx, FINDINGS, FINDING, 10, chunk.len(), &rows)?;
+            crate::changes::record_inserted(tx, "findings", before)?;
             rows.clear();
             let mut n_evidence = 0;
             for n in chunk {
