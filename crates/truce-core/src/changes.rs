@@ -59,6 +59,30 @@ pub const RECORDED: &[(&str, &str)] = &[
 /// is their only author); updates and deletes are recorded by trigger as everywhere.
 pub const INSERTED_IN_BULK: &[&str] = &["findings"];
 
+/// Columns some one function updates alone, in bulk, and records itself ([`record_fields`]): a
+/// trigger watches every other column of the table (`AFTER UPDATE OF`), so a statement that sets
+/// only these runs none. A rescan sees most findings again and changes nothing but these two.
+pub const UPDATED_IN_BULK: &[(&str, &[&str])] = &[("findings", &["last_seen", "last_import_id"])];
+
+/// Records field changes (entity id, field, old, new) written by a bulk updater, 64 to a
+/// statement, stamped as a trigger would stamp them.
+pub fn record_fields(
+    conn: &Connection,
+    entity: &str,
+    changes: &[(String, &str, Option<String>, String)],
+) -> Result<()> {
+    const ROW: &str = "(?, ?, ?, ?, ?, truce_actor(), truce_device(), truce_hlc(), truce_at(), truce_reason())";
+    for chunk in changes.chunks(64) {
+        let sql = format!("{INTO} VALUES {}", vec![ROW; chunk.len()].join(", "));
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
+        for (id, field, old, new) in chunk {
+            values.extend_from_slice(&[&entity, id, field, old, new]);
+        }
+        conn.prepare_cached(&sql)?.execute(values.as_slice())?;
+    }
+    Ok(())
+}
+
 /// Records the creation of every row of `table` (one of [`INSERTED_IN_BULK`]) after `rowid`, in
 /// one statement, stamped as a trigger would stamp them.
 pub fn record_inserted(conn: &Connection, table: &str, after_rowid: i64) -> Result<()> {
@@ -411,9 +435,21 @@ fn triggers(conn: &Connection, table: &str, entity: &str) -> rusqlite::Result<St
             row_json(&cols, "NEW")
         )
     };
+    // Columns a bulk updater records itself are left out of what the trigger watches.
+    let watched = match UPDATED_IN_BULK.iter().find(|(t, _)| *t == table) {
+        Some((_, alone)) => format!(
+            " OF {}",
+            cols.iter()
+                .filter(|c| !alone.contains(&c.as_str()))
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => String::new(),
+    };
     Ok(format!(
         "{insert}
-         CREATE TRIGGER record_{table}_update AFTER UPDATE ON {table} BEGIN
+         CREATE TRIGGER record_{table}_update AFTER UPDATE{watched} ON {table} BEGIN
            {INTO} SELECT '{entity}', {ko}, f, o, n, {STAMP} FROM ({changed});
          END;
          CREATE TRIGGER record_{table}_delete AFTER DELETE ON {table} BEGIN

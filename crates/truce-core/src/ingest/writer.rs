@@ -53,6 +53,8 @@ struct Existing {
     id: String,
     status: String,
     last_seen: String,
+    last_import_id: Option<String>,
+    severity: String,
     closed_at: Option<String>,
     evidence_hash: Option<i64>,
 }
@@ -83,7 +85,8 @@ type Known = HashMap<(String, String), Existing>;
 
 fn known_findings(tx: &Transaction<'_>, asset_id: &str) -> Result<Known> {
     let mut stmt = tx.prepare_cached(
-        "SELECT vulnerability_id, location, id, status, last_seen, closed_at, evidence_hash FROM findings WHERE asset_id = ?1",
+        "SELECT vulnerability_id, location, id, status, last_seen, closed_at, evidence_hash, last_import_id, severity
+         FROM findings WHERE asset_id = ?1",
     )?;
     let rows = stmt.query_map([asset_id], |r| {
         Ok((
@@ -94,6 +97,8 @@ fn known_findings(tx: &Transaction<'_>, asset_id: &str) -> Result<Known> {
                 last_seen: r.get(4)?,
                 closed_at: r.get(5)?,
                 evidence_hash: r.get(6)?,
+                last_import_id: r.get(7)?,
+                severity: r.get(8)?,
             },
         ))
     })?;
@@ -118,6 +123,9 @@ pub(super) struct Writer {
     seen: HashSet<u128>,
     /// New findings not yet written (see `flush`).
     pending: Vec<NewFinding>,
+    /// Findings seen again whose bookkeeping changed: (id, field, old, new), recorded in batches
+    /// (`changes::UPDATED_IN_BULK`).
+    sightings: Vec<(String, &'static str, Option<String>, String)>,
     /// Assets this import created: they have no findings yet.
     created: HashSet<String>,
     /// VEX statements of earlier imports, by vulnerability id: they give their verdict to
@@ -149,6 +157,7 @@ impl Writer {
             seen: HashSet::new(),
             created: HashSet::new(),
             pending: Vec::with_capacity(INSERT_BATCH),
+            sightings: Vec::new(),
             statements: stored_statements(tx)?,
             report: ImportReport::default(),
         };
@@ -389,6 +398,8 @@ impl Writer {
                 id,
                 status,
                 last_seen,
+                last_import_id,
+                severity,
                 closed_at,
                 evidence_hash: old_hash,
             }) => {
@@ -402,6 +413,20 @@ impl Writer {
                     && closed_at
                         .as_deref()
                         .is_none_or(|c| time::compare(seen_at, c).is_gt());
+                if !reopen && (!newer || (new_hash == old_hash && severity == sev.as_str())) {
+                    // Seen again, nothing else changed: the bookkeeping of most of a rescan.
+                    if newer {
+                        self.seen_again(tx, &id, (&last_seen, seen_at), last_import_id)?;
+                    }
+                    if status == "open" && f.verdict.is_some() {
+                        let verdict = f.verdict.as_ref().expect("checked");
+                        self.apply_verdict(tx, &id, verdict, seen_at)?;
+                        self.report.closed += 1;
+                    } else {
+                        self.report.unchanged += 1;
+                    }
+                    return Ok(());
+                }
                 if reopen {
                     self.because(tx, Some(&format!("seen again in {}", self.file_name)))?;
                 }
@@ -442,9 +467,33 @@ impl Writer {
         Ok(())
     }
 
+    /// A finding seen again with nothing else to change: its last sighting and import, written at
+    /// once and recorded with the next batch (no trigger watches these two columns alone).
+    fn seen_again(
+        &mut self,
+        tx: &Transaction<'_>,
+        id: &str,
+        (was, now): (&str, &str),
+        import_was: Option<String>,
+    ) -> Result<()> {
+        let later = time::compare(now, was).is_gt();
+        tx.prepare_cached("UPDATE findings SET last_seen = ?2, last_import_id = ?3 WHERE id = ?1")?
+            .execute(params![id, if later { now } else { was }, self.import_id])?;
+        if later {
+            self.sightings.push((id.to_string(), "last_seen", Some(was.to_string()), now.to_string()));
+        }
+        if import_was.as_deref() != Some(self.import_id.as_str()) {
+            self.sightings.push((id.to_string(), "last_import_id", import_was, self.import_id.clone()));
+        }
+        Ok(())
+    }
+
     /// Writes the new findings waiting in `pending`, and their evidence: full batches as one
     /// multi-row INSERT each (much cheaper per row than one statement each), the rest one by one.
+    /// Records the sightings waiting in `sightings`.
     fn flush(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        let sightings = std::mem::take(&mut self.sightings);
+        crate::changes::record_fields(tx, "finding", &sightings)?;
         const FINDINGS: &str =
             "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status,
             evidence_hash, first_seen, last_seen, first_import_id, last_import_id) VALUES ";
