@@ -573,6 +573,21 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
         // the rows of the items touched are dropped here instead, and the trigger is put back
         // after the filing (same transaction).
         let trigger = lift(tx, "trigger", "work_item_stats_joined")?;
+        // Memberships of unpinned items are not recorded (`changes`), but their recording
+        // trigger would still run for each to ask: when no target is pinned it is lifted too.
+        let any_pinned = {
+            let mut pinned = tx.prepare_cached("SELECT pinned FROM work_items WHERE id = ?1")?;
+            let mut any = false;
+            for (item, _, _) in &targets {
+                any |= pinned.query_row([item], |r| r.get::<_, bool>(0))?;
+            }
+            any
+        };
+        let recording = if any_pinned {
+            None
+        } else {
+            Some(lift(tx, "trigger", "record_work_item_findings_insert")?)
+        };
         {
             let mut drop_row = tx.prepare("DELETE FROM work_item_stats WHERE work_item_id = ?1")?;
             for (item, _, _) in &targets {
@@ -606,6 +621,9 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
             }
         }
         tx.execute_batch(&trigger)?;
+        if let Some(recording) = recording {
+            tx.execute_batch(&recording)?;
+        }
         trace("step 2: rows inserted");
         if let Some(index) = index {
             tx.execute_batch(&index)?;
