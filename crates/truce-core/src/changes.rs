@@ -71,7 +71,8 @@ pub fn record_fields(
     entity: &str,
     changes: &[(String, &str, Option<String>, String)],
 ) -> Result<()> {
-    const ROW: &str = "(?, ?, ?, ?, ?, truce_actor(), truce_device(), truce_hlc(), truce_at(), truce_reason())";
+    const ROW: &str =
+        "(?, ?, ?, ?, ?, truce_actor(), truce_device(), truce_hlc(), truce_at(), truce_reason())";
     for chunk in changes.chunks(64) {
         let sql = format!("{INTO} VALUES {}", vec![ROW; chunk.len()].join(", "));
         let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);

@@ -78,7 +78,6 @@ fn parse(source: &str, bytes: &[u8]) -> Result<Catalog> {
 }
 
 fn store(ws: &mut Workspace, c: &Catalog, source: &str, now: DateTime<Utc>) -> Result<KevReport> {
-    let actor = ws.actor().to_string();
     let at = utc_text(now);
     let tx = ws.write_tx()?;
     tx.execute("DELETE FROM kev_catalog", [])?;
@@ -105,7 +104,7 @@ fn store(ws: &mut Workspace, c: &Catalog, source: &str, now: DateTime<Utc>) -> R
         "INSERT OR REPLACE INTO kev_source (only_row, version, released, entries, source, imported_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
         params![c.catalog_version, c.date_released, entries, source, at],
     )?;
-    let flagged = flag(&tx, &actor, &at)?;
+    let flagged = flag(&tx)?;
     crate::changes::note(
         &tx,
         "kev_source",
@@ -129,7 +128,7 @@ fn store(ws: &mut Workspace, c: &Catalog, source: &str, now: DateTime<Utc>) -> R
 /// Flags known exploited every vulnerability with a CVE in the stored catalog that is not yet,
 /// each in the change log. Returns how many. Called by the catalog's import and by every file
 /// import, in their transactions.
-pub(crate) fn flag(conn: &Connection, _actor: &str, _at: &str) -> Result<u32> {
+pub(crate) fn flag(conn: &Connection) -> Result<u32> {
     let ids: Vec<(String, String)> = conn
         .prepare(
             "SELECT v.id, min(k.cve) FROM vulnerabilities v

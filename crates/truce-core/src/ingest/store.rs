@@ -210,7 +210,7 @@ fn write(
     writer.finish(&tx, &sha, size, &report)?;
     // What the file brought in is checked against the last KEV catalog read, even offline.
     let at = crate::changes::now(&tx)?;
-    crate::kev::flag(&tx, actor, &at)?;
+    crate::kev::flag(&tx)?;
     // Done items whose findings this rescan confirmed fixed become verified (only done items are read).
     crate::planning::verify_done_items(&tx, actor, &at)?;
     // Items whose findings this file closed or reopened get their aggregates recounted.

@@ -480,10 +480,20 @@ impl Writer {
         tx.prepare_cached("UPDATE findings SET last_seen = ?2, last_import_id = ?3 WHERE id = ?1")?
             .execute(params![id, if later { now } else { was }, self.import_id])?;
         if later {
-            self.sightings.push((id.to_string(), "last_seen", Some(was.to_string()), now.to_string()));
+            self.sightings.push((
+                id.to_string(),
+                "last_seen",
+                Some(was.to_string()),
+                now.to_string(),
+            ));
         }
         if import_was.as_deref() != Some(self.import_id.as_str()) {
-            self.sightings.push((id.to_string(), "last_import_id", import_was, self.import_id.clone()));
+            self.sightings.push((
+                id.to_string(),
+                "last_import_id",
+                import_was,
+                self.import_id.clone(),
+            ));
         }
         Ok(())
     }

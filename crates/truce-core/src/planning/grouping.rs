@@ -40,7 +40,7 @@ pub fn rules(conn: &Connection) -> Result<GroupingRules> {
     Ok(r)
 }
 
-fn store_rules(conn: &Connection, r: GroupingRules, _actor: &str, _at: &str) -> Result<()> {
+fn store_rules(conn: &Connection, r: GroupingRules) -> Result<()> {
     let old = rules(conn)?;
     for (name, was, now) in [
         ("by_team", old.by_team, r.by_team),
@@ -64,7 +64,7 @@ pub fn set_rules(ws: &mut Workspace, r: GroupingRules) -> Result<RegroupReport> 
     let actor = ws.actor().to_string();
     let at = ws.now_text();
     let tx = ws.write_tx()?;
-    store_rules(&tx, r, &actor, &at)?;
+    store_rules(&tx, r)?;
     let report = regroup_tx(&tx, &actor, &at)?;
     tx.commit()?;
     Ok(report)
@@ -107,7 +107,7 @@ pub fn regroup_preview(ws: &mut Workspace, rules: Option<GroupingRules>) -> Resu
     let at = ws.now_text();
     let tx = ws.write_tx()?;
     if let Some(r) = rules {
-        store_rules(&tx, r, &actor, &at)?;
+        store_rules(&tx, r)?;
     }
     let mut report = regroup_tx(&tx, &actor, &at)?;
     tx.rollback()?;
@@ -380,7 +380,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     let r = rules(tx)?;
     super::exceptions::expire_tx(tx, actor, at)?;
     super::exceptions::mark_missed(tx, actor, at)?;
-    super::ownership::apply(tx, actor, at)?;
+    super::ownership::apply(tx)?;
     let keys = number_keys(tx, r)?;
     trace("rules, exceptions, owners, keys");
     let plannable = if r.include_info {

@@ -141,7 +141,7 @@ pub fn set_owner(ws: &mut Workspace, asset: &str, team: Option<&str>, reason: &s
 }
 
 /// Applies the rules to every asset not owned by hand; logs each owner that changes.
-pub(crate) fn apply(conn: &Connection, _actor: &str, _at: &str) -> Result<u32> {
+pub(crate) fn apply(conn: &Connection) -> Result<u32> {
     let rules = rules(conn)?;
     if rules.is_empty() {
         // Nothing decides by rule any more: owners that came from rules are cleared, logged.
