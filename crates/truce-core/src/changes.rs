@@ -54,7 +54,7 @@ pub const RECORDED: &[(&str, &str)] = &[
 ];
 
 /// Tables whose new rows are recorded by the one function that inserts them, set-based, after each
-/// batch ([`record_inserted`]), not row by row: a trigger costs some microseconds per row, and an
+/// batch ([`InsertRecorder`]), not row by row: a trigger costs some microseconds per row, and an
 /// import inserts a hundred thousand findings. Nothing else inserts findings (the import's writer
 /// is their only author); updates and deletes are recorded by trigger as everywhere.
 pub const INSERTED_IN_BULK: &[&str] = &["findings"];
@@ -84,28 +84,44 @@ pub fn record_fields(
     Ok(())
 }
 
-/// Records the creation of every row of `table` (one of [`INSERTED_IN_BULK`]) after `rowid`, in
-/// one statement, stamped as a trigger would stamp them.
-pub fn record_inserted(conn: &Connection, table: &str, after_rowid: i64) -> Result<()> {
-    let Some((_, entity)) = RECORDED.iter().find(|(t, _)| *t == table) else {
-        return Err(crate::Error::Invalid(format!("'{table}' is not recorded")));
-    };
-    let (cols, key) = columns(conn, table)?;
-    let sql = format!(
-        "{INTO} SELECT '{entity}', {}, 'created', NULL, {}, {STAMP} FROM {table} AS r
-         WHERE r.rowid > ?1 ORDER BY r.rowid",
-        key_sql(&key, "r"),
-        row_json(&cols, "r")
-    );
-    conn.prepare_cached(&sql)?.execute([after_rowid])?;
-    Ok(())
+/// Records the creation of the rows a batch inserts into one of [`INSERTED_IN_BULK`], in one
+/// statement each, stamped as a trigger would stamp them. Made once per import: the statement
+/// depends only on the table's columns.
+pub struct InsertRecorder {
+    table: &'static str,
+    sql: String,
 }
 
-/// The largest rowid of `table` (0 when empty): where the rows a batch inserts begin.
-pub fn last_rowid(conn: &Connection, table: &str) -> Result<i64> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT coalesce(max(rowid), 0) FROM {table}"))?
-        .query_row([], |r| r.get(0))?)
+impl InsertRecorder {
+    pub fn new(conn: &Connection, table: &'static str) -> Result<InsertRecorder> {
+        let Some((_, entity)) = RECORDED.iter().find(|(t, _)| *t == table) else {
+            return Err(crate::Error::Invalid(format!("'{table}' is not recorded")));
+        };
+        let (cols, key) = columns(conn, table)?;
+        let sql = format!(
+            "{INTO} SELECT '{entity}', {}, 'created', NULL, {}, {STAMP} FROM {table} AS r
+             WHERE r.rowid > ?1 ORDER BY r.rowid",
+            key_sql(&key, "r"),
+            row_json(&cols, "r")
+        );
+        Ok(InsertRecorder { table, sql })
+    }
+
+    /// The table's largest rowid (0 when empty): where the rows a batch inserts begin.
+    pub fn mark(&self, conn: &Connection) -> Result<i64> {
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT coalesce(max(rowid), 0) FROM {}",
+                self.table
+            ))?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// Records every row inserted after `mark`.
+    pub fn record(&self, conn: &Connection, mark: i64) -> Result<()> {
+        conn.prepare_cached(&self.sql)?.execute([mark])?;
+        Ok(())
+    }
 }
 
 /// Tables written without a record, and why that loses nothing.
@@ -304,19 +320,26 @@ pub fn acting(conn: &Connection, actor: &str) -> Result<()> {
     Ok(())
 }
 
-/// The current transaction's time (the context's clock), for the rows' own time columns.
-pub fn now(conn: &Connection) -> Result<String> {
+/// The current transaction's time (the context's clock) with milliseconds, as the log keeps it:
+/// the scan time of reports that carry none, so two such imports a moment apart come in order.
+pub fn now_precise(conn: &Connection) -> Result<String> {
     Ok(conn
         .prepare_cached("SELECT truce_at()")?
         .query_row([], |r| r.get(0))?)
 }
 
-/// [`now`] as a time.
+/// [`now_precise`] as a time.
 pub fn now_time(conn: &Connection) -> Result<DateTime<Utc>> {
-    let text = now(conn)?;
+    let text = now_precise(conn)?;
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.to_utc())
         .map_err(|e| crate::Error::Invalid(format!("clock: {e}")))
+}
+
+/// The current transaction's time for the rows' own time columns, in the one format they share
+/// with `Workspace::now_text` (`ids::utc_text`).
+pub fn now(conn: &Connection) -> Result<String> {
+    Ok(crate::ids::utc_text(now_time(conn)?))
 }
 
 /// A record for people that changes no row: what a regroup moved, what a catalog import brought.
@@ -552,6 +575,8 @@ pub fn since(conn: &Connection, seq: i64) -> Result<Vec<RowChange>> {
 /// escapes the log.
 pub fn replay(conn: &Connection, changes: &[RowChange]) -> Result<()> {
     use rusqlite::types::Value;
+    let mut shapes: std::collections::HashMap<&str, (Vec<String>, Vec<String>)> =
+        std::collections::HashMap::new();
     for c in changes {
         let Some((table, _)) = RECORDED.iter().find(|(_, e)| *e == c.entity) else {
             return Err(crate::Error::Invalid(format!(
@@ -559,7 +584,10 @@ pub fn replay(conn: &Connection, changes: &[RowChange]) -> Result<()> {
                 c.entity
             )));
         };
-        let (cols, key) = columns(conn, table)?;
+        if !shapes.contains_key(table) {
+            shapes.insert(table, columns(conn, table)?);
+        }
+        let (cols, key) = &shapes[table];
         let key_values: Vec<Value> = if key.len() == 1 {
             vec![Value::Text(c.entity_id.clone())]
         } else {

@@ -26,15 +26,6 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     Timestamp::parse(a).cmp(&Timestamp::parse(b))
 }
 
-/// The later of two stored instants (the first when they are the same instant).
-pub fn later<'a>(a: &'a str, b: &'a str) -> &'a str {
-    if compare(b, a) == Ordering::Greater {
-        b
-    } else {
-        a
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,10 +44,6 @@ mod tests {
         assert_eq!(
             compare("2026-01-01T02:00:00+02:00", "2026-01-01T00:00:00Z"),
             Ordering::Equal
-        );
-        assert_eq!(
-            later("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.5Z"),
-            "2026-01-01T00:00:00.5Z"
         );
     }
 }

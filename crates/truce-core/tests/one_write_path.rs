@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
-use serde_json::{json, Value};
+use serde_json::json;
 use truce_core::changes::{self, RECORDED, UNRECORDED};
 use truce_core::commands::dispatch;
 use truce_core::{demo, Workspace};
@@ -275,7 +275,6 @@ fn a_write_outside_truce_cannot_skip_the_log() {
         .query_row("SELECT count(*) FROM teams", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 0);
-    let _ = Value::Null;
 }
 
 #[test]

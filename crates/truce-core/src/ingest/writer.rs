@@ -109,6 +109,8 @@ pub(super) struct Writer {
     import_id: String,
     /// The namespace of the ids of the facts this import makes (`ids::derived`).
     namespace: uuid::Uuid,
+    /// Records the findings this import creates, a batch at a time.
+    created_findings: crate::changes::InsertRecorder,
     at: String,
     actor: String,
     /// The scan time of targets whose report gives none.
@@ -144,11 +146,12 @@ impl Writer {
         let w = Writer {
             import_id: new_id(),
             namespace: crate::ids::namespace(tx)?,
+            created_findings: crate::changes::InsertRecorder::new(tx, "findings")?,
             at: crate::changes::now(tx)?,
             actor: actor.to_string(),
             // The time of scans that carry none: milliseconds, so two imports a second apart
             // still come in order.
-            at_precise: crate::changes::now(tx)?,
+            at_precise: crate::changes::now_precise(tx)?,
             scanner: fmt.scanner(),
             file_name: name.to_string(),
             scanned_at: None,
@@ -367,7 +370,7 @@ impl Writer {
                         VerdictStatus::NotAffected => ("false_positive", None),
                         VerdictStatus::Fixed => ("fixed", Some(seen_at)),
                     };
-                    let before = crate::changes::last_rowid(tx, "findings")?;
+                    let before = self.created_findings.mark(tx)?;
                     tx.prepare_cached(
                         "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, evidence_hash,
                             first_seen, last_seen, first_import_id, last_import_id, closed_at)
@@ -375,7 +378,7 @@ impl Writer {
                     )?
                     .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), evidence_hash(&f.evidence), seen_at,
                         self.import_id, status, closed_at])?;
-                    crate::changes::record_inserted(tx, "findings", before)?;
+                    self.created_findings.record(tx, before)?;
                     set_evidence(tx, &id, f.evidence.as_deref())?;
                     self.because(tx, None)?;
                 } else {
@@ -413,41 +416,37 @@ impl Writer {
                     && closed_at
                         .as_deref()
                         .is_none_or(|c| time::compare(seen_at, c).is_gt());
-                if !reopen && (!newer || (new_hash == old_hash && severity == sev.as_str())) {
-                    // Seen again, nothing else changed: the bookkeeping of most of a rescan.
+                // Seen again with nothing else to change: the bookkeeping of most of a rescan,
+                // written without the row's trigger and recorded in batches.
+                let only_sighting =
+                    !reopen && (!newer || (new_hash == old_hash && severity == sev.as_str()));
+                if only_sighting {
                     if newer {
                         self.seen_again(tx, &id, (&last_seen, seen_at), last_import_id)?;
                     }
-                    if status == "open" && f.verdict.is_some() {
-                        let verdict = f.verdict.as_ref().expect("checked");
-                        self.apply_verdict(tx, &id, verdict, seen_at)?;
-                        self.report.closed += 1;
-                    } else {
-                        self.report.unchanged += 1;
+                } else {
+                    if reopen {
+                        self.because(tx, Some(&format!("seen again in {}", self.file_name)))?;
                     }
-                    return Ok(());
+                    tx.prepare_cached(
+                        "UPDATE findings SET last_seen = CASE WHEN julianday(?2) > julianday(last_seen) THEN ?2 ELSE last_seen END,
+                            last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
+                            evidence_hash = CASE WHEN ?3 THEN ?5 ELSE evidence_hash END,
+                            severity = CASE WHEN ?3 THEN ?6 ELSE severity END,
+                            status = CASE WHEN ?7 THEN 'open' ELSE status END,
+                            closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        id,
+                        seen_at,
+                        newer,
+                        self.import_id,
+                        new_hash,
+                        sev.as_str(),
+                        reopen
+                    ])?;
                 }
-                if reopen {
-                    self.because(tx, Some(&format!("seen again in {}", self.file_name)))?;
-                }
-                tx.prepare_cached(
-                    "UPDATE findings SET last_seen = CASE WHEN julianday(?2) > julianday(last_seen) THEN ?2 ELSE last_seen END,
-                        last_import_id = CASE WHEN ?3 THEN ?4 ELSE last_import_id END,
-                        evidence_hash = CASE WHEN ?3 THEN ?5 ELSE evidence_hash END,
-                        severity = CASE WHEN ?3 THEN ?6 ELSE severity END,
-                        status = CASE WHEN ?7 THEN 'open' ELSE status END,
-                        closed_at = CASE WHEN ?7 THEN NULL ELSE closed_at END
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    seen_at,
-                    newer,
-                    self.import_id,
-                    new_hash,
-                    sev.as_str(),
-                    reopen
-                ])?;
                 // The scan's own words are rewritten only when they changed.
                 if newer && new_hash != old_hash {
                     set_evidence(tx, &id, f.evidence.as_deref())?;
@@ -532,9 +531,9 @@ impl Writer {
                     import,
                 ]);
             }
-            let before = crate::changes::last_rowid(tx, "findings")?;
+            let before = self.created_findings.mark(tx)?;
             insert_rows(tx, FINDINGS, FINDING, 10, chunk.len(), &rows)?;
-            crate::changes::record_inserted(tx, "findings", before)?;
+            self.created_findings.record(tx, before)?;
             rows.clear();
             let mut n_evidence = 0;
             for n in chunk {
