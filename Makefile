@@ -29,7 +29,7 @@ build: ui
 	cargo build --workspace
 
 bindings:
-	UPDATE_BINDINGS=1 cargo test -p truce-core --lib bindings
+	UPDATE_BINDINGS=1 cargo test -p truce-facade --lib bindings
 
 test-rust:
 	cargo test --workspace

@@ -104,7 +104,7 @@ pub fn run_import(app: &AppHandle, paths: Vec<PathBuf>) -> Result<Vec<ImportOutc
     Ok(outcomes)
 }
 
-/// Every command of `truce_core::commands` goes through here: the one table the browser
+/// Every command of `truce_facade::commands` goes through here: the one table the browser
 /// tests' bridge serves too. Runs off the main thread, like the import.
 pub fn workspace_command(invoke: tauri::ipc::Invoke) -> bool {
     let name = invoke.message.command().to_string();
@@ -115,12 +115,12 @@ pub fn workspace_command(invoke: tauri::ipc::Invoke) -> bool {
     let app = invoke.message.webview().app_handle().clone();
     let resolver = invoke.resolver;
     tauri::async_runtime::spawn_blocking(move || {
-        // Errors cross as {code, message, facts} (truce_core::commands::CommandError).
+        // Errors cross as {code, message, facts} (truce_facade::commands::CommandError).
         let answer = app
             .state::<AppState>()
-            .with_mut(|ws| Ok(truce_core::commands::dispatch(ws, &name, args)))
+            .with_mut(|ws| Ok(truce_facade::commands::dispatch(ws, &name, args)))
             .map_err(|no_workspace| {
-                truce_core::commands::CommandError::new("no_workspace", no_workspace)
+                truce_facade::commands::CommandError::new("no_workspace", no_workspace)
             })
             .and_then(|r| r);
         match answer {

@@ -73,7 +73,7 @@ pub fn run() {
         })
         // The workspace commands are one table in the core; the rest need the window or dialogs.
         .invoke_handler(move |invoke| {
-            if truce_core::commands::is_command(invoke.message.command()) {
+            if truce_facade::commands::is_command(invoke.message.command()) {
                 commands::workspace_command(invoke)
             } else {
                 shell_commands(invoke)

@@ -1,5 +1,5 @@
 // The browser tests' link to the real core: `truce serve-ui` (crates/truce-cli/src/serve.rs)
-// answers the page's `invoke` calls with `truce_core::commands::dispatch`, the table the
+// answers the page's `invoke` calls with `truce_facade::commands::dispatch`, the table the
 // desktop shell serves, on a real SQLite file. Nothing here knows what a command answers.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';

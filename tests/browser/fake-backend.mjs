@@ -1,5 +1,5 @@
 // The browser tests' backend: replays answers recorded from the real core
-// (`truce ui-fixture`, see crates/truce-core/src/ui_fixture.rs). A query that was not
+// (`truce ui-fixture`, see crates/truce-facade/src/ui_fixture.rs). A query that was not
 // recorded is an error, so the fake can never invent data.
 export function installFakeBackend(fixture) {
   const key = (q) => JSON.stringify([q.offset, q.limit, q.text ?? null, [...q.severities].sort(), q.include_closed]);

@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use truce_core::board;
 use truce_core::model::Severity;
 use truce_core::planning::exceptions::{self, ExceptionRow, Filter};
 use truce_core::{planning, Error};
+use truce_facade::board;
 
 use crate::items::{json, short};
 

@@ -629,7 +629,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         #[cfg(feature = "test-bridge")]
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
-            let recorded = truce_core::ui_fixture::record(&dir)?;
+            let recorded = truce_facade::ui_fixture::record(&dir)?;
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::write(
                 &out,

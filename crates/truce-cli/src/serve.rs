@@ -1,6 +1,6 @@
 //! `truce serve-ui`: the app's backend over local HTTP, for the browser tests. The page's
 //! `invoke(name, args)` becomes `POST /invoke/<name>` with `args` as the body, answered by the
-//! same `truce_core::commands::dispatch` the desktop shell calls — the tests drive the real core
+//! same `truce_facade::commands::dispatch` the desktop shell calls — the tests drive the real core
 //! and a real SQLite file, and there is no second backend to drift.
 //!
 //! Only for tests on one machine, and only in builds with the `test-bridge` feature (never the
@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tiny_http::{Header, Method, Response, Server};
-use truce_core::commands::CommandError;
-use truce_core::{commands, demo, Workspace};
+use truce_core::{demo, Workspace};
+use truce_facade::commands::{self, CommandError};
 
 pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<ExitCode> {
     if fresh_demo {

@@ -4,12 +4,9 @@
 pub mod api;
 pub mod asset_facts;
 pub mod assets;
-pub mod bindings;
-pub mod board;
 pub mod calendar;
 pub mod changes;
 pub mod clock;
-pub mod commands;
 pub mod csv_mapping;
 pub mod demo;
 pub mod device;
@@ -25,10 +22,6 @@ pub mod presence;
 pub mod recent;
 pub mod scheduling;
 pub mod time;
-/// The recorder of the browser tests' fixture: only in builds that ask for it (`truce-cli`'s
-/// `test-bridge` feature), never in the product.
-#[cfg(feature = "ui-fixture")]
-pub mod ui_fixture;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -43,12 +43,24 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tauri",
         ],
     ),
-    ("truce-core", &["tauri", "wry", "tao"]),
+    ("truce-core", &["tauri", "wry", "tao", "truce-facade"]),
+    ("truce-facade", &["tauri", "wry", "tao"]),
     ("truce-cli", &["tauri", "wry", "tao"]),
 ];
 
-/// Every package each workspace crate reaches through normal (not dev or build) dependencies.
-fn reach() -> HashMap<String, BTreeSet<String>> {
+/// Crates that call the store but must not speak SQL themselves: no direct dependency on the
+/// SQLite driver, and no statement in their sources. The store (`truce-core`) is the only one.
+const NO_SQL: &[&str] = &["truce-facade", "truce-cli", "truce-app"];
+
+/// Every package each workspace crate reaches through normal (not dev or build) dependencies,
+/// and the ones it names itself.
+struct Graph {
+    reach: HashMap<String, BTreeSet<String>>,
+    direct: HashMap<String, BTreeSet<String>>,
+    dirs: HashMap<String, std::path::PathBuf>,
+}
+
+fn graph() -> Graph {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // This machine's platform only: the others' packages need not be downloaded to be judged.
@@ -106,8 +118,25 @@ fn reach() -> HashMap<String, BTreeSet<String>> {
         })
         .collect();
     let mut all = HashMap::new();
+    let mut direct = HashMap::new();
+    let mut dirs = HashMap::new();
+    for p in meta["packages"].as_array().unwrap() {
+        let manifest = std::path::PathBuf::from(p["manifest_path"].as_str().unwrap());
+        dirs.insert(
+            p["name"].as_str().unwrap().to_string(),
+            manifest.parent().unwrap().to_path_buf(),
+        );
+    }
     for member in meta["workspace_members"].as_array().unwrap() {
         let start = member.as_str().unwrap();
+        direct.insert(
+            name[start].to_string(),
+            deps.get(start)
+                .into_iter()
+                .flatten()
+                .map(|d| name[d].to_string())
+                .collect::<BTreeSet<_>>(),
+        );
         let mut seen = BTreeSet::new();
         let mut stack = vec![start];
         while let Some(id) = stack.pop() {
@@ -119,12 +148,16 @@ fn reach() -> HashMap<String, BTreeSet<String>> {
         }
         all.insert(name[start].to_string(), seen);
     }
-    all
+    Graph {
+        reach: all,
+        direct,
+        dirs,
+    }
 }
 
 #[test]
 fn no_crate_reaches_what_it_must_never_depend_on() {
-    let reach = reach();
+    let reach = graph().reach;
     // The walk finds dependencies at all (else every check below would pass on nothing).
     assert!(
         reach["truce-core"].contains("rusqlite") && reach["truce-core"].contains("truce-rules")
@@ -140,6 +173,54 @@ fn no_crate_reaches_what_it_must_never_depend_on() {
                 broken.push(format!("{krate} depends on {n}"));
             }
         }
+    }
+    assert!(broken.is_empty(), "{broken:?}");
+}
+
+/// SQL is the store's language: the facade, the CLI and the shell call functions of the store and
+/// never write a statement or hold the driver themselves.
+#[test]
+fn only_the_store_speaks_sql() {
+    let g = graph();
+    assert!(g.direct["truce-core"].contains("rusqlite"));
+    let mut broken = Vec::new();
+    for krate in NO_SQL {
+        if g.direct[*krate].contains("rusqlite") {
+            broken.push(format!("{krate} depends on rusqlite"));
+        }
+        let mut stack = vec![g.dirs[*krate].join("src")];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                    continue;
+                }
+                files += 1;
+                let text = std::fs::read_to_string(&path).unwrap();
+                for needle in [
+                    ".prepare(",
+                    ".prepare_cached(",
+                    ".execute(",
+                    ".execute_batch(",
+                    ".query_row(",
+                    ".transaction(",
+                    "SELECT ",
+                    "INSERT INTO",
+                    "UPDATE ",
+                    "DELETE FROM",
+                ] {
+                    if text.contains(needle) {
+                        broken.push(format!("{}: {needle}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(files > 0, "no sources read for {krate}");
     }
     assert!(broken.is_empty(), "{broken:?}");
 }

@@ -33,7 +33,7 @@ export function onFileDrag(handler: (over: boolean) => void): Promise<UnlistenFn
   ]);
 }
 
-/** One of the core's workspace commands (crates/truce-core/src/commands.rs), typed from its table. */
+/** One of the core's workspace commands (crates/truce-facade/src/commands.rs), typed from its table. */
 export function call<K extends keyof CommandRequests>(name: K, request: CommandRequests[K]): Promise<CommandAnswers[K]> {
   return invoke<CommandAnswers[K]>(name, request as unknown as Record<string, unknown>).catch((e) => {
     throw failure(e);

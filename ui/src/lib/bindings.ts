@@ -1,4 +1,4 @@
-// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.
+// Generated from the Rust types (crates/truce-core, crates/truce-facade) by ts-rs. Do not edit: run `make bindings`.
 
 export type Severity = "critical" | "high" | "medium" | "low" | "info";
 
@@ -530,7 +530,7 @@ export type SignInRequest = { person: string, };
 
 export type AddPersonRequest = { name: string, email: string | null, team: string | null, };
 
-/** The request each workspace command takes (crates/truce-core/src/commands.rs). */
+/** The request each workspace command takes (crates/truce-facade/src/commands.rs). */
 export type CommandRequests = {
   board: BoardRequest;
   cards: CardsRequest;

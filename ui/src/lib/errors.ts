@@ -1,4 +1,4 @@
-// A workspace command's failure as the core describes it (crates/truce-core/src/commands.rs,
+// A workspace command's failure as the core describes it (crates/truce-facade/src/commands.rs,
 // CommandError): `code` to branch on, `message` for people, `facts` the values the message names.
 import type { CommandError } from './bindings';
 

@@ -401,6 +401,26 @@ pub(super) fn splittable(conn: &Connection, item: &str) -> Result<()> {
     }
 }
 
+/// Items with the same action as `id` that a merge could take (waiting, not placed).
+pub fn merge_candidates(ws: &Workspace, id: &str) -> Result<Vec<ItemRef>> {
+    let mut stmt = ws.conn().prepare(
+        "SELECT o.id, o.title, o.environment, (SELECT count(*) FROM work_item_findings w WHERE w.work_item_id = o.id)
+         FROM work_items i JOIN work_items o ON o.action = i.action AND o.id <> i.id
+         WHERE i.id = ?1 AND o.state IN ('backlog','proposed','deferred') ORDER BY o.title, o.id LIMIT 50",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok(ItemRef {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                environment: r.get(2)?,
+                findings: r.get(3)?,
+            })
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// Moves `findings` of `item` to a new item with the same fix, team and environment. Both are
 /// pinned: regrouping keeps this decision. Returns the new item's id.
 pub fn split(

@@ -296,3 +296,12 @@ pub struct PlanningMetrics {
     pub mean_days_to_remediate: Option<f64>,
     pub open_risk_by_team: Vec<TeamRisk>,
 }
+
+/// Another item, as a choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ItemRef {
+    pub id: String,
+    pub title: String,
+    pub environment: Option<String>,
+    pub findings: u32,
+}

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::NoArgs;
-use crate::error::{Error, Result};
-use crate::planning::{self, PersonRef};
-use crate::Workspace;
+use truce_core::error::{Error, Result};
+use truce_core::planning::{self, PersonRef};
+use truce_core::Workspace;
 
 /// A person someone at this laptop can sign in as.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -29,7 +29,7 @@ pub struct Session {
 
 pub fn session(ws: &mut Workspace, _now: DateTime<Utc>, _r: NoArgs) -> Result<Session> {
     Ok(Session {
-        signed_in: crate::device::signed_in(ws.conn())?,
+        signed_in: truce_core::device::signed_in(ws.conn())?,
         people: planning::people::people(ws)?
             .into_iter()
             .map(|(id, name, email, team)| PersonChoice {
@@ -53,7 +53,7 @@ pub struct SignInRequest {
 }
 
 pub fn sign_in(ws: &mut Workspace, now: DateTime<Utc>, r: SignInRequest) -> Result<Session> {
-    crate::device::sign_in(ws, &r.person)?;
+    truce_core::device::sign_in(ws, &r.person)?;
     session(ws, now, NoArgs {})
 }
 
@@ -73,6 +73,6 @@ pub fn add_person(ws: &mut Workspace, now: DateTime<Utc>, r: AddPersonRequest) -
     let email = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     let team = r.team.as_deref().filter(|t| !t.is_empty());
     let id = planning::people::add_person(ws, name, email, team, None)?;
-    crate::device::sign_in(ws, &id)?;
+    truce_core::device::sign_in(ws, &id)?;
     session(ws, now, NoArgs {})
 }

@@ -1,9 +1,9 @@
 //! Who acts: the person signed in on this laptop, through the app's command table.
 
 use serde_json::{json, Value};
-use truce_core::commands::dispatch;
 use truce_core::planning::people;
 use truce_core::Workspace;
+use truce_facade::commands::dispatch;
 
 fn call(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, String> {
     dispatch(ws, name, args).map_err(|e| e.message)

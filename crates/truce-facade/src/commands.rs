@@ -14,7 +14,7 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use crate::board;
-use crate::Workspace;
+use truce_core::Workspace;
 
 macro_rules! commands {
     ($($name:ident: $request:ty => $answer:ty;)*) => {
@@ -42,7 +42,7 @@ macro_rules! commands {
 
         /// The TypeScript of the request each command takes and what it answers, for `ui/src/lib/bindings.ts`.
         pub fn typescript() -> String {
-            let mut out = String::from("/** The request each workspace command takes (crates/truce-core/src/commands.rs). */\nexport type CommandRequests = {\n");
+            let mut out = String::from("/** The request each workspace command takes (crates/truce-facade/src/commands.rs). */\nexport type CommandRequests = {\n");
             $(out.push_str(&format!("  {}: {};\n", stringify!($name), <$request as ts_rs::TS>::name()));)*
             out.push_str("};\n\n/** What each workspace command answers. */\nexport type CommandAnswers = {\n");
             $(out.push_str(&format!("  {}: {};\n", stringify!($name), <$answer as ts_rs::TS>::name()));)*
@@ -54,12 +54,12 @@ macro_rules! commands {
 
 commands! {
     board: board::BoardRequest => board::Board;
-    cards: board::CardsRequest => Vec<crate::planning::WorkItemCard>;
+    cards: board::CardsRequest => Vec<truce_core::planning::WorkItemCard>;
     drop_targets: board::DropTargetsRequest => Vec<board::DropTarget>;
     move_targets: board::MoveTargetsRequest => Vec<board::MoveTarget>;
-    schedule: board::ScheduleRequest => crate::scheduling::actions::ScheduleOutcome;
+    schedule: board::ScheduleRequest => truce_core::scheduling::actions::ScheduleOutcome;
     unschedule: board::UnscheduleRequest => ();
-    restore: board::RestoreRequest => crate::scheduling::actions::ScheduleOutcome;
+    restore: board::RestoreRequest => truce_core::scheduling::actions::ScheduleOutcome;
     item: board::ItemRequest => board::ItemPage;
     transition: board::TransitionRequest => ();
     assign: board::AssignRequest => ();
@@ -68,22 +68,22 @@ commands! {
     decide_exception: board::DecideExceptionRequest => ();
     split_item: board::SplitRequest => Vec<String>;
     merge_items: board::MergeRequest => ();
-    exceptions: board::ExceptionsRequest => Vec<crate::planning::exceptions::ExceptionRow>;
-    auto_plan: board::AutoPlanRequest => crate::scheduling::Proposal;
-    accept: board::AcceptRequest => crate::scheduling::actions::AcceptReport;
+    exceptions: board::ExceptionsRequest => Vec<truce_core::planning::exceptions::ExceptionRow>;
+    auto_plan: board::AutoPlanRequest => truce_core::scheduling::Proposal;
+    accept: board::AcceptRequest => truce_core::scheduling::actions::AcceptReport;
     dashboard: board::DashboardRequest => board::Dashboard;
-    windows: board::NoArgs => Vec<crate::model::ChangeWindow>;
-    save_window: board::SaveWindowRequest => crate::model::ChangeWindow;
+    windows: board::NoArgs => Vec<truce_core::model::ChangeWindow>;
+    save_window: board::SaveWindowRequest => truce_core::model::ChangeWindow;
     delete_window: board::ItemRequest => ();
     preview_window: board::PreviewWindowRequest => Vec<board::BoardOccurrence>;
-    import_windows: board::ImportWindowsRequest => crate::model::WindowImportReport;
+    import_windows: board::ImportWindowsRequest => truce_core::model::WindowImportReport;
     window_defaults: board::NoArgs => board::WindowDefaults;
-    assets: board::NoArgs => Vec<crate::assets::AssetRow>;
-    overview: board::NoArgs => crate::model::WorkspaceOverview;
-    findings: board::FindingsRequest => crate::model::FindingsPage;
+    assets: board::NoArgs => Vec<truce_core::assets::AssetRow>;
+    overview: board::NoArgs => truce_core::model::WorkspaceOverview;
+    findings: board::FindingsRequest => truce_core::model::FindingsPage;
     set_asset_facts: board::AssetFactsRequest => u32;
-    merge_assets: board::MergeAssetsRequest => crate::assets::MergeReport;
-    split_asset: board::SplitAssetRequest => crate::assets::SplitReport;
+    merge_assets: board::MergeAssetsRequest => truce_core::assets::MergeReport;
+    split_asset: board::SplitAssetRequest => truce_core::assets::SplitReport;
     set_window_defaults: board::WindowDefaults => board::WindowDefaults;
     session: board::NoArgs => board::Session;
     sign_in: board::SignInRequest => board::Session;
@@ -126,8 +126,8 @@ impl std::fmt::Display for CommandError {
     }
 }
 
-impl From<crate::Error> for CommandError {
-    fn from(e: crate::Error) -> CommandError {
+impl From<truce_core::Error> for CommandError {
+    fn from(e: truce_core::Error) -> CommandError {
         CommandError {
             code: e.code().to_string(),
             message: e.to_string(),

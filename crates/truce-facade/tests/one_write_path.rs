@@ -2,6 +2,7 @@
 //! a copy of the workspace taken before a seeded random run of commands, given only the change
 //! records the run wrote, ends with the same rows as the workspace itself.
 
+#[path = "../../truce-core/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;
@@ -11,8 +12,8 @@ use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use serde_json::json;
 use truce_core::changes::{self, RECORDED, UNRECORDED};
-use truce_core::commands::dispatch;
 use truce_core::{demo, Workspace};
+use truce_facade::commands::dispatch;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()
@@ -327,34 +328,39 @@ fn records_carry_the_workspace_clock_and_the_hybrid_clock_never_goes_back() {
 /// workspace's context. Only `clock.rs` and `here.rs` (what a caller opens a workspace with) may.
 #[test]
 fn the_core_asks_its_context_for_time_and_actor() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut offenders = Vec::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let name = path
-                .strip_prefix(&src)
-                .unwrap()
-                .to_string_lossy()
-                .to_string();
-            if !name.ends_with(".rs") || name == "clock.rs" || name == "here.rs" {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for needle in [
-                "Utc::now",
-                "Local::now",
-                "SystemTime::now",
-                "\"USER\"",
-                "\"LOGNAME\"",
-            ] {
-                if text.contains(needle) {
-                    offenders.push(format!("{name}: {needle}"));
+    for src in [
+        crates.join("truce-core/src"),
+        crates.join("truce-facade/src"),
+    ] {
+        let mut stack = vec![src.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let name = path
+                    .strip_prefix(&src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                if !name.ends_with(".rs") || name == "clock.rs" || name == "here.rs" {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for needle in [
+                    "Utc::now",
+                    "Local::now",
+                    "SystemTime::now",
+                    "\"USER\"",
+                    "\"LOGNAME\"",
+                ] {
+                    if text.contains(needle) {
+                        offenders.push(format!("{name}: {needle}"));
+                    }
                 }
             }
         }

@@ -7,15 +7,19 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::calendar::{self, ChangeWindow, Occurrence, WindowImportReport, WindowKind, WindowSpec};
-use crate::error::{Error, Result};
-use crate::ids::utc_text;
-use crate::planning::exceptions::ExceptionRow;
-use crate::planning::split::SplitBy;
-use crate::planning::{self, ItemState, PersonRef, PlanningMetrics, WorkItemCard, WorkItemDetail};
-use crate::scheduling::actions::{self, AcceptReport, DropCheck, ScheduleOutcome};
-use crate::scheduling::{Conflict, OccurrenceKey, Proposal, RiskWeek};
-use crate::Workspace;
+use truce_core::calendar::{
+    self, ChangeWindow, Occurrence, WindowImportReport, WindowKind, WindowSpec,
+};
+use truce_core::error::{Error, Result};
+use truce_core::ids::utc_text;
+use truce_core::planning::exceptions::ExceptionRow;
+use truce_core::planning::split::SplitBy;
+use truce_core::planning::{
+    self, ItemRef, ItemState, PersonRef, PlanningMetrics, WorkItemCard, WorkItemDetail,
+};
+use truce_core::scheduling::actions::{self, AcceptReport, DropCheck, ScheduleOutcome};
+use truce_core::scheduling::{Conflict, OccurrenceKey, Proposal, RiskWeek};
+use truce_core::Workspace;
 
 mod decisions;
 mod facts;
@@ -73,7 +77,7 @@ pub struct Board {
 }
 
 /// A board instant: RFC 3339, or a date meaning its UTC midnight.
-pub use crate::calendar::parse_instant as instant;
+pub use truce_core::calendar::parse_instant as instant;
 
 fn occurrence_row(o: Occurrence) -> BoardOccurrence {
     BoardOccurrence {
@@ -322,35 +326,6 @@ pub struct ItemPage {
     pub merge_candidates: Vec<ItemRef>,
 }
 
-/// Another item, as a choice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ItemRef {
-    pub id: String,
-    pub title: String,
-    pub environment: Option<String>,
-    pub findings: u32,
-}
-
-/// Items with the same action as `id` that a merge could take (waiting, not placed).
-fn merge_candidates(ws: &Workspace, id: &str) -> Result<Vec<ItemRef>> {
-    let mut stmt = ws.conn().prepare(
-        "SELECT o.id, o.title, o.environment, (SELECT count(*) FROM work_item_findings w WHERE w.work_item_id = o.id)
-         FROM work_items i JOIN work_items o ON o.action = i.action AND o.id <> i.id
-         WHERE i.id = ?1 AND o.state IN ('backlog','proposed','deferred') ORDER BY o.title, o.id LIMIT 50",
-    )?;
-    let rows = stmt
-        .query_map([id], |r| {
-            Ok(ItemRef {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                environment: r.get(2)?,
-                findings: r.get(3)?,
-            })
-        })?
-        .collect::<std::result::Result<_, _>>()?;
-    Ok(rows)
-}
-
 /// Split an item along a line people plan by (see `planning::split`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct SplitRequest {
@@ -419,8 +394,8 @@ pub fn item(ws: &mut Workspace, now: DateTime<Utc>, r: ItemRequest) -> Result<It
             },
         )?,
         exception_until: utc_text(now + Duration::days(i64::from(max_days))),
-        signed_in: crate::device::signed_in(ws.conn())?,
-        merge_candidates: merge_candidates(ws, &id)?,
+        signed_in: truce_core::device::signed_in(ws.conn())?,
+        merge_candidates: planning::items::merge_candidates(ws, &id)?,
         detail,
         conflicts,
         conflicts_unchecked,

@@ -1,12 +1,13 @@
 //! The planning board's commands through `commands::dispatch`, as the app and the browser
 //! bridge call them, on the demo workspace (its reports, teams and windows: demo.rs).
 
+#[path = "../../truce-core/tests/common/mod.rs"]
 mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
-use truce_core::commands::{dispatch, NAMES};
 use truce_core::{demo, Workspace};
+use truce_facade::commands::{dispatch, NAMES};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()
@@ -313,7 +314,7 @@ fn the_shell_serves_exactly_the_commands_of_the_table() {
         "/../../src-tauri/src/lib.rs"
     ))
     .unwrap();
-    assert!(lib.contains("truce_core::commands::is_command(invoke.message.command())"));
+    assert!(lib.contains("truce_facade::commands::is_command(invoke.message.command())"));
     let shell = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../src-tauri/src/commands.rs"

@@ -6,9 +6,9 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use crate::error::Result;
-use crate::model::{FindingsQuery, Severity};
-use crate::{api, demo, Workspace};
+use truce_core::error::Result;
+use truce_core::model::{FindingsQuery, Severity};
+use truce_core::{api, demo, Workspace};
 
 /// The findings queries the UI issues in the browser tests (page size 200, as `ui/src/lib/pages.ts`).
 pub fn recorded_queries() -> Vec<FindingsQuery> {
@@ -68,7 +68,7 @@ pub fn record(dir: &Path) -> Result<Value> {
 fn record_import(
     dir: &Path,
     workspace: &Path,
-) -> Result<(Vec<Value>, Vec<crate::model::ImportOutcome>)> {
+) -> Result<(Vec<Value>, Vec<truce_core::model::ImportOutcome>)> {
     let original = std::str::from_utf8(demo::DEMO_REPORTS[2].1).expect("demo report is UTF-8");
     let bad = dir.join("damaged.nessus");
     std::fs::write(&bad, &original[..original.len() / 3]).map_err(|e| io(&bad, e))?;

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::instant;
-use crate::error::Result;
-use crate::planning::{self, exceptions::ExceptionRow};
-use crate::Workspace;
+use truce_core::error::Result;
+use truce_core::planning::{self, exceptions::ExceptionRow};
+use truce_core::Workspace;
 
 /// A request, by the person signed in, to accept the risk of an item until `expires_at`
 /// (RFC 3339 or a date: the end of that day, UTC).

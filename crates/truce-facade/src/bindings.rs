@@ -4,8 +4,8 @@
 
 use ts_rs::TS;
 
-use crate::model::*;
-use crate::planning::types::*;
+use truce_core::model::*;
+use truce_core::planning::types::*;
 
 pub fn typescript() -> String {
     let decls = [
@@ -26,7 +26,7 @@ pub fn typescript() -> String {
         AppStatus::decl(),
         WindowKind::decl(),
         ChangeWindow::decl(),
-        crate::calendar::WindowSpec::decl(),
+        truce_core::calendar::WindowSpec::decl(),
         Occurrence::decl(),
         WindowImportReport::decl(),
         ItemState::decl(),
@@ -44,17 +44,17 @@ pub fn typescript() -> String {
         OwnershipRule::decl(),
         TeamRisk::decl(),
         PlanningMetrics::decl(),
-        crate::scheduling::OccurrenceKey::decl(),
-        crate::scheduling::ConflictCode::decl(),
-        crate::scheduling::Conflict::decl(),
-        crate::scheduling::ItemConflicts::decl(),
-        crate::scheduling::Placement::decl(),
-        crate::scheduling::Unplaced::decl(),
-        crate::scheduling::Proposal::decl(),
-        crate::scheduling::RiskWeek::decl(),
-        crate::scheduling::actions::DropCheck::decl(),
-        crate::scheduling::actions::ScheduleOutcome::decl(),
-        crate::scheduling::actions::AcceptReport::decl(),
+        truce_core::scheduling::OccurrenceKey::decl(),
+        truce_core::scheduling::ConflictCode::decl(),
+        truce_core::scheduling::Conflict::decl(),
+        truce_core::scheduling::ItemConflicts::decl(),
+        truce_core::scheduling::Placement::decl(),
+        truce_core::scheduling::Unplaced::decl(),
+        truce_core::scheduling::Proposal::decl(),
+        truce_core::scheduling::RiskWeek::decl(),
+        truce_core::scheduling::actions::DropCheck::decl(),
+        truce_core::scheduling::actions::ScheduleOutcome::decl(),
+        truce_core::scheduling::actions::AcceptReport::decl(),
         crate::board::BoardRequest::decl(),
         crate::board::TeamRef::decl(),
         crate::board::BoardOccurrence::decl(),
@@ -67,7 +67,7 @@ pub fn typescript() -> String {
         crate::board::ScheduleRequest::decl(),
         crate::board::UnscheduleRequest::decl(),
         crate::board::RestoreRequest::decl(),
-        crate::planning::states::ItemSnapshot::decl(),
+        truce_core::planning::states::ItemSnapshot::decl(),
         crate::board::ItemRequest::decl(),
         crate::board::ItemPage::decl(),
         crate::board::TransitionRequest::decl(),
@@ -77,10 +77,10 @@ pub fn typescript() -> String {
         crate::board::DecideExceptionRequest::decl(),
         crate::board::SplitRequest::decl(),
         crate::board::MergeRequest::decl(),
-        crate::board::ItemRef::decl(),
-        crate::planning::split::SplitBy::decl(),
+        truce_core::planning::ItemRef::decl(),
+        truce_core::planning::split::SplitBy::decl(),
         crate::board::ExceptionsRequest::decl(),
-        crate::planning::exceptions::ExceptionRow::decl(),
+        truce_core::planning::exceptions::ExceptionRow::decl(),
         crate::board::AutoPlanRequest::decl(),
         crate::board::AcceptRequest::decl(),
         crate::board::DashboardRequest::decl(),
@@ -90,21 +90,21 @@ pub fn typescript() -> String {
         crate::board::PreviewWindowRequest::decl(),
         crate::board::ImportWindowsRequest::decl(),
         crate::board::WindowDefaults::decl(),
-        crate::assets::AssetRow::decl(),
+        truce_core::assets::AssetRow::decl(),
         crate::board::AssetFactsRequest::decl(),
         crate::commands::CommandError::decl(),
         crate::board::FindingsRequest::decl(),
         crate::board::MergeAssetsRequest::decl(),
         crate::board::SplitAssetRequest::decl(),
-        crate::assets::MergeReport::decl(),
-        crate::assets::SplitReport::decl(),
+        truce_core::assets::MergeReport::decl(),
+        truce_core::assets::SplitReport::decl(),
         crate::board::PersonChoice::decl(),
         crate::board::Session::decl(),
         crate::board::SignInRequest::decl(),
         crate::board::AddPersonRequest::decl(),
     ];
     let mut out = String::from(
-        "// Generated from crates/truce-core/src/model.rs by ts-rs. Do not edit: run `make bindings`.\n\n",
+        "// Generated from the Rust types (crates/truce-core, crates/truce-facade) by ts-rs. Do not edit: run `make bindings`.\n\n",
     );
     for d in decls {
         out.push_str("export ");

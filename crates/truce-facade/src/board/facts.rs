@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::NoArgs;
-use crate::calendar;
-use crate::error::Result;
-use crate::Workspace;
+use truce_core::calendar;
+use truce_core::error::Result;
+use truce_core::Workspace;
 
 /// What a window without limits of its own takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -42,8 +42,8 @@ pub fn assets(
     ws: &mut Workspace,
     _now: DateTime<Utc>,
     _r: NoArgs,
-) -> Result<Vec<crate::assets::AssetRow>> {
-    crate::assets::list(ws)
+) -> Result<Vec<truce_core::assets::AssetRow>> {
+    truce_core::assets::list(ws)
 }
 
 /// Set facts on several assets at once; a field left `None` stays as it is, and an empty
@@ -64,10 +64,10 @@ pub fn set_asset_facts(
     _now: DateTime<Utc>,
     r: AssetFactsRequest,
 ) -> Result<u32> {
-    crate::asset_facts::set(
+    truce_core::asset_facts::set(
         ws,
         &r.assets,
-        &crate::asset_facts::FactsChange {
+        &truce_core::asset_facts::FactsChange {
             environment: r.environment.map(Some),
             criticality: r.criticality,
             internet_facing: r.internet_facing,
@@ -89,8 +89,8 @@ pub fn merge_assets(
     ws: &mut Workspace,
     _now: DateTime<Utc>,
     r: MergeAssetsRequest,
-) -> Result<crate::assets::MergeReport> {
-    crate::assets::merge(ws, &r.into, &r.others)
+) -> Result<truce_core::assets::MergeReport> {
+    truce_core::assets::merge(ws, &r.into, &r.others)
 }
 
 /// An asset that is two machines: the keys ("kind=value") of the other one go to a new asset.
@@ -104,9 +104,9 @@ pub fn split_asset(
     ws: &mut Workspace,
     _now: DateTime<Utc>,
     r: SplitAssetRequest,
-) -> Result<crate::assets::SplitReport> {
-    let report = crate::assets::split(ws, &r.asset, &r.keys)?;
-    crate::planning::grouping::regroup_if_planning(ws)?;
+) -> Result<truce_core::assets::SplitReport> {
+    let report = truce_core::assets::split(ws, &r.asset, &r.keys)?;
+    truce_core::planning::grouping::regroup_if_planning(ws)?;
     Ok(report)
 }
 
@@ -115,20 +115,20 @@ pub fn overview(
     ws: &mut Workspace,
     _now: DateTime<Utc>,
     _r: NoArgs,
-) -> Result<crate::model::WorkspaceOverview> {
-    crate::api::overview(ws)
+) -> Result<truce_core::model::WorkspaceOverview> {
+    truce_core::api::overview(ws)
 }
 
 /// One page of findings, filtered and sorted as asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct FindingsRequest {
-    pub query: crate::model::FindingsQuery,
+    pub query: truce_core::model::FindingsQuery,
 }
 
 pub fn findings(
     ws: &mut Workspace,
     _now: DateTime<Utc>,
     r: FindingsRequest,
-) -> Result<crate::model::FindingsPage> {
-    crate::api::findings(ws, &r.query)
+) -> Result<truce_core::model::FindingsPage> {
+    truce_core::api::findings(ws, &r.query)
 }
