@@ -7,8 +7,8 @@ import { assert, test } from '../lib/harness.mjs';
 // The demo (crates/truce-core/src/demo.rs): "Weekly Linux patching" every Tuesday 22:00
 // Europe/Berlin (21:00 UTC in winter) for qa and staging; the "Year-end change freeze" from
 // Fri 18 Dec 2026 00:00 Berlin (17 Dec 23:00 UTC) for 25 days.
-const TUESDAY = '2026-12-15T21:00:00Z';
-const FREEZE = '2026-12-17T23:00:00Z';
+const TUESDAY = '2026-12-15T21:00:00.000Z';
+const FREEZE = '2026-12-17T23:00:00.000Z';
 
 async function openBoard(ctx, viewport) {
   const page = await ctx.page(viewport);
@@ -229,9 +229,9 @@ export function registerBoardTests(ctx) {
     const target = dialog.locator(`[data-target$="@${TUESDAY}"]`);
     await target.waitFor();
     // Not only the week in view: the first Tuesday after the year-end freeze is offered too.
-    await dialog.locator('[data-target$="@2027-01-12T21:00:00Z"]').waitFor();
+    await dialog.locator('[data-target$="@2027-01-12T21:00:00.000Z"]').waitFor();
     // Tuesdays inside the freeze are refused: hidden until asked for, then with the reason.
-    const frozen = dialog.locator('[data-target$="@2026-12-22T21:00:00Z"]');
+    const frozen = dialog.locator('[data-target$="@2026-12-22T21:00:00.000Z"]');
     assert.equal(await frozen.count(), 0);
     await dialog.getByLabel('show refused').check();
     assert.match(await frozen.innerText(), /refused[\s\S]*blackout/);
@@ -268,7 +268,7 @@ export function registerBoardTests(ctx) {
     const expected = await ctx.bridge.invoke('auto_plan', { days: 120 });
     assert.equal(await proposal.locator('[data-proposal]').count(), expected.placements.length);
     await page.getByRole('button', { name: 'Next' }).click();
-    await occ(page, 'Weekly Linux patching', '2026-12-01T21:00:00Z').locator('.ghost').first().waitFor();
+    await occ(page, 'Weekly Linux patching', '2026-12-01T21:00:00.000Z').locator('.ghost').first().waitFor();
     await page.screenshot({ path: join(ctx.shots, 'browser-board-autoplan.png') });
     if (expected.placements.length) {
       const first = expected.placements[0];
@@ -292,11 +292,11 @@ export function registerBoardTests(ctx) {
     await proposal.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('button', { name: 'Month' }).click();
     await page.getByTestId('board-range').filter({ hasText: '2026-11-30 – 2027-01-10' }).waitFor();
-    await occ(page, 'Monthly prod web window', '2026-12-13T07:00:00Z').waitFor();
+    await occ(page, 'Monthly prod web window', '2026-12-13T07:00:00.000Z').waitFor();
     await page.screenshot({ path: join(ctx.shots, 'browser-board-month.png') });
     await page.getByRole('button', { name: 'Timeline' }).click();
     await page.getByTestId('board-range').filter({ hasText: '2026-11-30 – 2027-01-03' }).waitFor();
-    await occ(page, 'Monthly prod web window', '2026-12-13T07:00:00Z').waitFor();
+    await occ(page, 'Monthly prod web window', '2026-12-13T07:00:00.000Z').waitFor();
     await page.screenshot({ path: join(ctx.shots, 'browser-board-timeline.png') });
     await page.getByLabel('Lanes').selectOption('team');
     // Team lanes hold the placed items (a report had them empty): the prod PHP upgrade is Web

@@ -85,12 +85,12 @@ export function registerViewTests(ctx) {
     await page.waitForFunction(
       (first) => document.querySelectorAll('[data-testid=preview-row]').length === 8 &&
         document.querySelector('[data-testid=preview-row]')?.getAttribute('data-start-utc') === first,
-      `${expected[0][0]}T${expected[0][1]}:00Z`,
+      `${expected[0][0]}T${expected[0][1]}:00.000Z`,
     );
     const rows = page.getByTestId('preview-row');
     for (const [i, [date, utc, tokyo, end]] of expected.entries()) {
       const r = rows.nth(i);
-      assert.equal(await r.getAttribute('data-start-utc'), `${date}T${utc}:00Z`);
+      assert.equal(await r.getAttribute('data-start-utc'), `${date}T${utc}:00.000Z`);
       assert.match(await r.locator('.zone-time').innerText(), new RegExp(`^Sun ${date} 01:30 – ${end}`));
       assert.match(await r.locator('.user-time').innerText(), new RegExp(`^Sun ${date} ${tokyo} `));
     }
@@ -152,8 +152,8 @@ export function registerViewTests(ctx) {
     await form.getByLabel('Which weekday of the month').selectOption('-1');
     await form.getByLabel('Weekday', { exact: true }).selectOption('SA');
     // The last Saturdays at 02:00 New York (UTC-5 in winter): 26 Dec 2026, 30 Jan 2027 -> 07:00Z.
-    await page.locator('[data-testid=preview-row][data-start-utc="2026-12-26T07:00:00Z"]').waitFor();
-    await page.locator('[data-testid=preview-row][data-start-utc="2027-01-30T07:00:00Z"]').waitFor();
+    await page.locator('[data-testid=preview-row][data-start-utc="2026-12-26T07:00:00.000Z"]').waitFor();
+    await page.locator('[data-testid=preview-row][data-start-utc="2027-01-30T07:00:00.000Z"]').waitFor();
     // The demo schedules its critical prod item on the second Sunday of December (13 Dec 02:00
     // New York = 07:00Z): the last Saturdays would leave it on no occurrence, so the core refuses.
     const board = await ctx.bridge.invoke('board', { from: '2026-11-23', to: '2027-01-31' });
@@ -164,7 +164,7 @@ export function registerViewTests(ctx) {
     const refused = page.getByTestId('save-error').filter({ hasText: 'move them first' });
     await refused.waitFor();
     const said = await refused.innerText();
-    assert.ok(said.includes('Sun 2026-12-13 02:00 America/New_York (2026-12-13T07:00:00Z)'), said);
+    assert.ok(said.includes('Sun 2026-12-13 02:00 America/New_York (2026-12-13 07:00 UTC)'), said);
     assert.ok(said.includes(`“${placed[0].title}”`), said);
     await page.screenshot({ path: join(ctx.shots, 'browser-window-edit-refused.png') });
     const still = (await ctx.bridge.invoke('windows', null)).find((w) => w.name === 'Monthly prod web window');

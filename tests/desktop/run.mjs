@@ -125,7 +125,7 @@ async function invoke(b, cmd, args) {
 }
 
 // The demo's "Weekly Linux patching": Tuesdays 22:00 Europe/Berlin, 21:00 UTC in December.
-const TUESDAY = '2026-12-15T21:00:00Z';
+const TUESDAY = '2026-12-15T21:00:00.000Z';
 
 async function boardOnWeekOfDec14(b) {
   await (await b.$('button=Board')).click();

@@ -347,7 +347,7 @@ fn changes_are_recorded_as_the_person_signed_in_here_and_only_a_person_approves(
                 "--window",
                 &window,
                 "--start",
-                "2030-01-08T22:00:00Z",
+                "2030-01-08T22:00:00.000Z",
                 "--confirm",
                 "--reason",
                 reason,
@@ -463,7 +463,7 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
         "medium" => 180,
         _ => 365,
     };
-    let now = "2027-01-10T09:00:00Z";
+    let now = "2027-01-10T09:00:00.000Z";
     let ask = |who: &str, item: &str, expires: &str| {
         ok_at(
             &ws,
@@ -544,7 +544,7 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
         ),
         (Some("approved"), Some("Sam"), Some("Dana"))
     );
-    assert_eq!(row["expires_at"], "2027-01-20T23:59:59Z");
+    assert_eq!(row["expires_at"], "2027-01-20T23:59:59.000Z");
     assert_eq!(row["item_id"].as_str(), Some(first));
     let none: serde_json::Value = serde_json::from_str(
         &ok_at(
@@ -599,7 +599,7 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
         let shown: serde_json::Value = serde_json::from_str(
             &ok_at(
                 &ws,
-                "2027-01-20T00:00:00Z",
+                "2027-01-20T00:00:00.000Z",
                 &["items", "show", item, "--json"],
             )
             .unwrap(),
@@ -648,7 +648,7 @@ fn an_exception_is_asked_for_within_the_policy_and_decided_by_someone_else() {
     );
 
     // Past its expiry the accepted findings reopen.
-    let after = "2027-01-21T00:00:00Z";
+    let after = "2027-01-21T00:00:00.000Z";
     let rows: serde_json::Value = serde_json::from_str(
         &ok_at(
             &ws,

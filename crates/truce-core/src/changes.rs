@@ -18,7 +18,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection};
 
@@ -300,9 +300,9 @@ impl Ctx {
     }
 }
 
-/// Time as the log and every table store it: RFC 3339, UTC, milliseconds.
+/// Time as the log and every table store it (`ids::utc_text`).
 fn text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    crate::ids::utc_text(t)
 }
 
 /// The reason the next records of this transaction carry (until another is given).
@@ -320,26 +320,20 @@ pub fn acting(conn: &Connection, actor: &str) -> Result<()> {
     Ok(())
 }
 
-/// The current transaction's time (the context's clock) with milliseconds, as the log keeps it:
-/// the scan time of reports that carry none, so two such imports a moment apart come in order.
-pub fn now_precise(conn: &Connection) -> Result<String> {
+/// The current transaction's time (the context's clock), as the log and the rows' own time
+/// columns keep it (`ids::utc_text`, milliseconds).
+pub fn now(conn: &Connection) -> Result<String> {
     Ok(conn
         .prepare_cached("SELECT truce_at()")?
         .query_row([], |r| r.get(0))?)
 }
 
-/// [`now_precise`] as a time.
+/// [`now`] as a time.
 pub fn now_time(conn: &Connection) -> Result<DateTime<Utc>> {
-    let text = now_precise(conn)?;
+    let text = now(conn)?;
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.to_utc())
         .map_err(|e| crate::Error::Invalid(format!("clock: {e}")))
-}
-
-/// The current transaction's time for the rows' own time columns, in the one format they share
-/// with `Workspace::now_text` (`ids::utc_text`).
-pub fn now(conn: &Connection) -> Result<String> {
-    Ok(crate::ids::utc_text(now_time(conn)?))
 }
 
 /// A record for people that changes no row: what a regroup moved, what a catalog import brought.

@@ -20,11 +20,12 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_drop_item_due_at.sql"),
     include_str!("migrations/0016_one_write_path.sql"),
     include_str!("migrations/0017_derived_ids.sql"),
+    include_str!("migrations/0018_times_in_milliseconds.sql"),
 ];
 
 /// Steps SQL cannot do (UUIDv5 needs SHA-1), run after their version's SQL.
 const RUST_STEPS: &[(i64, fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>)] =
-    &[(17, derive_ids)];
+    &[(17, derive_ids), (18, times_in_milliseconds)];
 
 /// From this version on, shared tables record every write (`changes`).
 const RECORDING_SINCE: i64 = 16;
@@ -60,14 +61,8 @@ fn derive_ids(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     let ns = crate::ids::namespace(tx)?;
     tx.pragma_update(None, "defer_foreign_keys", true)?;
     // The aggregates' triggers would run for each of a million rewritten rows; the aggregates
-    // are dropped below anyway. They are lifted and put back from the schema's own SQL.
-    let aggregates: Vec<(String, String)> = tx
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'work_item_stats\\_%' ESCAPE '\\'")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (name, _) in &aggregates {
-        tx.execute_batch(&format!("DROP TRIGGER \"{name}\";"))?;
-    }
+    // are dropped below anyway.
+    let aggregates = lift_aggregates(tx)?;
     tx.execute_batch(
         "CREATE TEMP TABLE id_map (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;",
     )?;
@@ -115,6 +110,84 @@ fn derive_ids(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
          DROP TABLE temp.id_map;",
     )?;
     for (_, sql) in &aggregates {
+        tx.execute_batch(sql)?;
+    }
+    Ok(())
+}
+
+/// Drops the per-item aggregates' triggers for a rewrite of many rows, and answers their SQL as
+/// the schema holds it, to be put back afterwards: no copy of a migration's text.
+fn lift_aggregates(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Vec<(String, String)>> {
+    lift_triggers(tx, "work_item_stats\\_%")
+}
+
+/// Drops the triggers whose names are `LIKE` the pattern (`\\` escapes) and answers their SQL.
+fn lift_triggers(
+    tx: &rusqlite::Transaction<'_>,
+    like: &str,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let aggregates: Vec<(String, String)> = tx
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name LIKE ?1 ESCAPE '\\'")?
+        .query_map([like], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, _) in &aggregates {
+        tx.execute_batch(&format!("DROP TRIGGER \"{name}\";"))?;
+    }
+    Ok(aggregates)
+}
+
+/// The instants the tables keep, by table: after migration 18 every one is written
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (`time`), so their text order is their time order.
+pub(crate) const INSTANTS: &[(&str, &[&str])] = &[
+    ("assets", &["created_at", "updated_at"]),
+    ("imports", &["scanned_at", "imported_at"]),
+    ("findings", &["first_seen", "last_seen", "closed_at"]),
+    (
+        "work_items",
+        &["created_at", "updated_at", "occurrence_start"],
+    ),
+    ("change_windows", &["created_at", "updated_at"]),
+    ("commitments", &["occurrence_start", "committed_at"]),
+    (
+        "exceptions",
+        &[
+            "expires_at",
+            "created_at",
+            "approved_at",
+            "ended_at",
+            "decided_at",
+        ],
+    ),
+    ("import_scope", &["scanned_at"]),
+    ("csv_mappings", &["created_at", "updated_at"]),
+    ("vex_statements", &["at"]),
+    ("work_item_stats", &["due_at"]),
+    ("kev_source", &["imported_at"]),
+    ("ownership_rules", &["created_at"]),
+    ("change_log", &["at"]),
+];
+
+/// Migration 18: every stored instant in one precision, milliseconds. Before it a scan without a
+/// time of its own was dated in milliseconds and everything else in seconds, and "…00.5Z" sorts
+/// before "…00Z" as text. Text that is not an instant (a window's source dates, say) is left as
+/// it is.
+fn times_in_milliseconds(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut lifted = lift_aggregates(tx)?;
+    // The log is append-only for everyone but a migration.
+    lifted.extend(lift_triggers(tx, "change\\_log\\_no\\_update")?);
+    for (table, columns) in INSTANTS {
+        let set: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "{c} = CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'
+                                 THEN coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {c}), {c}) ELSE {c} END"
+                )
+            })
+            .collect();
+        tx.execute_batch(&format!("UPDATE {table} SET {};", set.join(", ")))?;
+    }
+    for (_, sql) in &lifted {
         tx.execute_batch(sql)?;
     }
     Ok(())

@@ -329,7 +329,7 @@ fn moving_the_patch_night_an_hour_is_refused(ws: &Workspace, patch: &calendar::C
         .to_string();
     // Named as people read it: the occurrence in Berlin time (21:00Z is 22:00 CET), the item.
     assert!(
-        e.contains("Tue 2026-01-27 22:00 Europe/Berlin (2026-01-27T21:00:00Z): “t”")
+        e.contains("Tue 2026-01-27 22:00 Europe/Berlin (2026-01-27 21:00 UTC): “t”")
             && e.contains("move them first"),
         "{e}"
     );

@@ -308,7 +308,7 @@ fn image_boms_are_known_by_their_digests() {
     // metadata.timestamp 2024-01-04T15:25:30+00:00 is the scan time.
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings"),
-        "2024-01-04T15:25:30Z"
+        "2024-01-04T15:25:30.000Z"
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -368,17 +368,17 @@ fn a_later_bom_with_a_verdict_closes_the_open_finding() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
     let first = dir.path().join("bom-1.json");
-    std::fs::write(&first, bom(Some("in_triage"), "2026-01-01T00:00:00Z")).unwrap();
+    std::fs::write(&first, bom(Some("in_triage"), "2026-01-01T00:00:00.000Z")).unwrap();
     let r = import_file(&mut ws, &first, None).unwrap();
     assert_eq!((r.new, r.closed), (2, 0));
     // resolved: fixed at the BOM's time, counted as closed, logged.
     let second = dir.path().join("bom-2.json");
-    std::fs::write(&second, bom(Some("resolved"), "2026-01-02T00:00:00Z")).unwrap();
+    std::fs::write(&second, bom(Some("resolved"), "2026-01-02T00:00:00.000Z")).unwrap();
     let r = import_file(&mut ws, &second, None).unwrap();
     assert_eq!((r.new, r.closed, r.unchanged, r.reopened), (0, 1, 1, 0));
     assert_eq!(
         status_of(&ws, "CVE-2021-23337"),
-        ("fixed".into(), Some("2026-01-02T00:00:00Z".into()))
+        ("fixed".into(), Some("2026-01-02T00:00:00.000Z".into()))
     );
     assert_eq!(status_of(&ws, "CVE-2021-44906").0, "open");
     assert_eq!(
@@ -390,13 +390,13 @@ fn a_later_bom_with_a_verdict_closes_the_open_finding() {
     );
     // A third BOM still listing it as resolved does not reopen it.
     let third = dir.path().join("bom-3.json");
-    std::fs::write(&third, bom(Some("resolved"), "2026-01-03T00:00:00Z")).unwrap();
+    std::fs::write(&third, bom(Some("resolved"), "2026-01-03T00:00:00.000Z")).unwrap();
     let r = import_file(&mut ws, &third, None).unwrap();
     assert_eq!((r.closed, r.reopened), (0, 0));
     assert_eq!(status_of(&ws, "CVE-2021-23337").0, "fixed");
     // Without the verdict it is seen again: reopened.
     let fourth = dir.path().join("bom-4.json");
-    std::fs::write(&fourth, bom(None, "2026-01-04T00:00:00Z")).unwrap();
+    std::fs::write(&fourth, bom(None, "2026-01-04T00:00:00.000Z")).unwrap();
     let r = import_file(&mut ws, &fourth, None).unwrap();
     assert_eq!(r.reopened, 1);
 }
@@ -406,7 +406,7 @@ fn peoples_verdicts_win_over_the_bom() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = common::fresh(dir.path());
     let first = dir.path().join("bom-1.json");
-    std::fs::write(&first, bom(None, "2026-01-01T00:00:00Z")).unwrap();
+    std::fs::write(&first, bom(None, "2026-01-01T00:00:00.000Z")).unwrap();
     import_file(&mut ws, &first, None).unwrap();
     ws.conn()
         .execute("UPDATE findings SET status = 'risk_accepted'", [])
@@ -574,7 +574,7 @@ fn a_report_half_a_second_after_a_scan_closes_what_it_no_longer_reports() {
         .to_utc();
     let mut ws = common::open_at(&dir.path().join("w.truce"), at);
     let first = dir.path().join("bom-1.json");
-    std::fs::write(&first, bom(None, "2026-01-02T00:00:00Z")).unwrap();
+    std::fs::write(&first, bom(None, "2026-01-02T00:00:00.000Z")).unwrap();
     import_file(&mut ws, &first, None).unwrap();
     // The same application, in a BOM that carries no time: lodash's vulnerability is gone.
     let later = String::from_utf8(bom(None, "-"))

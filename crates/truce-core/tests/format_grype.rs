@@ -145,7 +145,7 @@ fn image_source_epss_and_scan_time() {
     assert_eq!(text(&ws, "SELECT os FROM assets"), "busybox 1.32.1");
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings"),
-        "2025-06-19T11:43:35Z"
+        "2025-06-19T11:43:35.523Z"
     );
     // CVE-2022-28391: epss 0.0719; cvss Primary 3.1 8.8 and 2.0 6.8; no fix versions.
     let (epss, fixed): (f64, Option<String>) = ws
@@ -319,7 +319,7 @@ fn old_schema_and_directory_sources() {
     // descriptor.timestamp 2024-02-22T19:46:26.372724916+01:00, in UTC.
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings"),
-        "2024-02-22T18:46:26Z"
+        "2024-02-22T18:46:26.372Z"
     );
     // CVE-2024-26308 on commons-compress 1.21 has no severity: info, no scanner score.
     let (severity, score): (String, Option<String>) = ws

@@ -176,7 +176,7 @@ fn rows_that_differ_only_by_cve_are_one_finding_with_every_cve() {
     );
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings").as_deref(),
-        Some("2023-06-08T01:07:18Z")
+        Some("2023-06-08T01:07:18.371Z")
     );
 }
 
@@ -207,7 +207,7 @@ fn tenable_sc_exports_name_hosts_by_ip_netbios_and_mac() {
     // Last Observed "Feb 19, 2024 21:01:01 UTC" on every row.
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings").as_deref(),
-        Some("2024-02-19T21:01:01Z")
+        Some("2024-02-19T21:01:01.000Z")
     );
 
     let dir2 = tempfile::tempdir().unwrap();
@@ -216,7 +216,7 @@ fn tenable_sc_exports_name_hosts_by_ip_netbios_and_mac() {
     // Last Observed "Jan 5, 2021 10:24:08 MST" is 17:24:08 UTC.
     assert_eq!(
         text(&ws2, "SELECT min(first_seen) FROM findings").as_deref(),
-        Some("2021-01-05T17:24:08Z")
+        Some("2021-01-05T17:24:08.000Z")
     );
     // Plugin 65821 has CVE cell "CVE-2013-2566,CVE-2015-2808" and Exploit? "No";
     // plugin 35291 has Exploit? "Yes". "Plugin Output: " prefixes the Plugin Text cell.
@@ -310,7 +310,7 @@ fn tenable_vm_exports_use_the_finding_severity_and_asset_columns() {
             &format!("SELECT first_seen FROM findings WHERE asset_id = {asset}")
         )
         .as_deref(),
-        Some("2023-07-12T11:45:16Z")
+        Some("2023-07-12T11:45:16.995Z")
     );
 }
 

@@ -97,7 +97,7 @@ fn dns_has_one_node_and_five_findings_on_tcp_and_udp() {
     assert_eq!(text(&ws, "SELECT os FROM assets"), "Linux 2.6.32");
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings"),
-        "2021-02-28T22:53:51Z"
+        "2021-02-28T22:53:51.000Z"
     );
 }
 
@@ -186,7 +186,7 @@ fn report_auth_has_four_named_hosts() {
             &ws,
             "SELECT min(first_seen) || ' ' || max(first_seen) FROM findings"
         ),
-        "2021-02-11T16:23:40Z 2021-02-11T16:23:40Z"
+        "2021-02-11T16:23:40.000Z 2021-02-11T16:23:40.000Z"
     );
 }
 
@@ -445,7 +445,7 @@ fn a_later_export_without_a_test_closes_exactly_that_finding() {
     assert_eq!((r2.findings, r2.new, r2.closed, r2.unchanged), (4, 0, 1, 4));
     assert_eq!(
         text(&ws, "SELECT v.scanner_id || ' ' || f.location || ' ' || f.closed_at FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE f.status = 'fixed'"),
-        "dns-amplification 53/udp 2021-03-01T22:53:51Z"
+        "dns-amplification 53/udp 2021-03-01T22:53:51.000Z"
     );
     assert_eq!(
         common::scalar(&ws, "SELECT count(*) FROM findings WHERE status = 'open'"),

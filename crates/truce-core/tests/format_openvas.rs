@@ -105,7 +105,7 @@ fn many_vuln_has_one_host_and_44_findings() {
             &ws,
             "SELECT min(first_seen) || ' ' || max(first_seen) FROM findings"
         ),
-        "2023-09-26T10:50:34Z 2023-09-26T10:50:34Z"
+        "2023-09-26T10:50:34.000Z 2023-09-26T10:50:34.000Z"
     );
 }
 
@@ -158,7 +158,7 @@ fn one_vuln_keeps_every_cve_the_solution_and_the_result_text() {
     assert_eq!(identifiers(&ws), ["ip=10.0.101.2"]);
     assert_eq!(
         text(&ws, "SELECT first_seen FROM findings"),
-        "2023-09-28T14:48:02Z"
+        "2023-09-28T14:48:02.000Z"
     );
     assert_eq!(
         text(
@@ -212,7 +212,7 @@ fn report_detail_v2_reads_the_cvss3_vector_and_converts_the_time_zone() {
     // No report-level <host>: scan_start 2025-08-22T15:01:38+02:00 is 13:01:38 UTC.
     assert_eq!(
         text(&ws, "SELECT first_seen FROM findings"),
-        "2025-08-22T13:01:38Z"
+        "2025-08-22T13:01:38.000Z"
     );
 }
 
@@ -430,7 +430,7 @@ fn a_later_report_without_a_result_closes_exactly_that_finding() {
             &ws,
             "SELECT v.scanner_id || ' ' || f.location || ' ' || f.closed_at FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id WHERE f.status = 'fixed'"
         ),
-        "1.3.6.1.4.1.25623.1.0.100111 512/tcp 2023-10-26T10:50:34Z"
+        "1.3.6.1.4.1.25623.1.0.100111 512/tcp 2023-10-26T10:50:34.000Z"
     );
     assert_eq!(
         common::scalar(&ws, "SELECT count(*) FROM findings WHERE status = 'open'"),
@@ -487,7 +487,7 @@ fn report_level_host_details_name_the_asset() {
     // host/start 10:00+01:00 is 09:00 UTC, before scan_start: the host's own time wins.
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings"),
-        "2024-03-01T09:00:00Z"
+        "2024-03-01T09:00:00.000Z"
     );
     // A v2 vector tag makes cvss_base a CVSS v2 score; a bare cvss_base in a GMP 22 report
     // names no version and is kept only as the scanner's score.

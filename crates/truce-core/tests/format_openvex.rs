@@ -33,7 +33,7 @@ fn trivy(
         .collect();
     let doc = serde_json::json!({
         "SchemaVersion": 2,
-        "CreatedAt": "2026-07-01T00:00:00Z",
+        "CreatedAt": "2026-07-01T00:00:00.000Z",
         "ArtifactName": artifact,
         "ArtifactType": "container_image",
         "Results": [{"Target": format!("{artifact} (alpine 3.10.9)"), "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": vulns}]
@@ -123,7 +123,7 @@ fn corpus_documents_mark_the_matching_findings() {
             "alpine:3.10 CVE-2024-10001 apk-tools@2.10.6-r0 false_positive -",
             "alpine:3.10 CVE-2024-10001 apk-tools@2.10.7-r0 open -",
             "alpine:3.10 CVE-2024-10002 busybox@1.30.1-r3 open -",
-            "alpine:3.10 CVE-2024-10003 alpine-baselayout@3.1.2-r0 fixed 2026-07-29T00:00:00Z",
+            "alpine:3.10 CVE-2024-10003 alpine-baselayout@3.1.2-r0 fixed 2026-07-29T00:00:00.000Z",
             "alpine:3.10 CVE-2024-10004 musl@1.1.22-r3 open -",
             "alpine:3.10 CVE-2024-10005 zlib@1.2.11-r1 false_positive -",
             "alpine:3.10 CVE-2024-10006 openssl@1.1.1k-r0 false_positive -",
@@ -262,7 +262,7 @@ fn synthetic_statements_not_affected_and_fixed() {
         [
             "alpine:3.10 CVE-2024-10001 apk-tools@2.10.6-r0 false_positive -",
             "alpine:3.10 CVE-2024-10001 apk-tools@2.10.7-r0 false_positive -",
-            "alpine:3.10 CVE-2024-10002 busybox@1.30.1-r3 fixed 2026-08-01T08:00:00Z",
+            "alpine:3.10 CVE-2024-10002 busybox@1.30.1-r3 fixed 2026-08-01T08:00:00.000Z",
             "alpine:3.10 CVE-2024-10003 alpine-baselayout@3.1.2-r0 open -",
             "alpine:3.10 CVE-2024-10004 musl@1.1.22-r3 risk_accepted -",
             "alpine:3.10 CVE-2024-10005 zlib@1.2.11-r1 open -",
@@ -470,7 +470,7 @@ fn a_statement_applies_to_findings_reported_after_it() {
             "alpine:3.10 CVE-2024-20001 zlib@1.2.11-r1 false_positive -",
             "alpine:3.10 CVE-2024-20001 zlib@1.2.12-r0 open -",
             // Closed as of the scan that found it already declared fixed.
-            "alpine:3.10 CVE-2024-20002 openssl@1.1.1k-r0 fixed 2026-07-01T00:00:00Z",
+            "alpine:3.10 CVE-2024-20002 openssl@1.1.1k-r0 fixed 2026-07-01T00:00:00.000Z",
             "alpine:3.10 CVE-2024-20003 musl@1.1.22-r3 open -"
         ]
     );

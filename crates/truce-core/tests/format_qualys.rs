@@ -183,7 +183,7 @@ fn hosts_are_named_by_dns_netbios_and_ip() {
             &format!("SELECT min(first_seen) FROM findings WHERE asset_id = {asset}")
         )
         .as_deref(),
-        Some("2019-07-31T21:58:08Z")
+        Some("2019-07-31T21:58:08.000Z")
     );
 }
 

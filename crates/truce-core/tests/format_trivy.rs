@@ -252,7 +252,7 @@ fn cvss_follows_the_severity_source() {
     assert_eq!(text(&ws, "SELECT name FROM assets"), "lib/catalina.jar");
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings"),
-        "2026-02-24T07:07:53Z"
+        "2026-02-24T07:07:53.487Z"
     );
 }
 
@@ -407,7 +407,7 @@ fn a_rescan_missing_one_vulnerability_closes_exactly_that_one() {
     // CreatedAt 2024-01-15T08:58:29.82753744Z is the scan time of every finding.
     assert_eq!(
         text(&ws, "SELECT min(first_seen) FROM findings"),
-        "2024-01-15T08:58:29Z"
+        "2024-01-15T08:58:29.827Z"
     );
     // A day later, the same image without tough-cookie CVE-2023-26136.
     let mut doc: serde_json::Value =
@@ -432,7 +432,7 @@ fn a_rescan_missing_one_vulnerability_closes_exactly_that_one() {
         .unwrap();
     assert_eq!(
         (id.as_str(), closed_at.as_str()),
-        ("CVE-2023-26136", "2024-01-16T08:58:29Z")
+        ("CVE-2023-26136", "2024-01-16T08:58:29.827Z")
     );
     assert_eq!(
         common::scalar(&ws, "SELECT count(*) FROM findings WHERE status = 'open'"),

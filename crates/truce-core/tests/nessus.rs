@@ -75,7 +75,7 @@ fn repeats_inside_one_file_merge_and_every_cve_is_kept() {
         .conn()
         .query_row("SELECT min(first_seen) FROM findings", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(first_seen, "2022-03-23T13:31:51Z");
+    assert_eq!(first_seen, "2022-03-23T13:31:51.000Z");
 }
 
 #[test]

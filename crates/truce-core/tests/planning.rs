@@ -312,7 +312,7 @@ fn scheduling_places_the_item_and_nobody_approves_their_own_request() {
         (
             ItemState::Scheduled,
             Some("w1"),
-            Some("2030-01-01T22:00:00Z")
+            Some("2030-01-01T22:00:00.000Z")
         )
     );
     // The ops owner (who also scheduled it) cannot approve; nor someone not the approver.
@@ -372,14 +372,22 @@ fn scheduling_places_the_item_and_nobody_approves_their_own_request() {
 fn a_missed_commitment_stays_visible() {
     let dir = tempfile::tempdir().unwrap();
     let (mut ws, item, w) = planned(dir.path());
-    states::schedule(&mut ws, &item, &w, "2020-01-07T22:00:00Z", "Dana", "past").unwrap();
+    states::schedule(
+        &mut ws,
+        &item,
+        &w,
+        "2020-01-07T22:00:00.000Z",
+        "Dana",
+        "past",
+    )
+    .unwrap();
     exceptions::commit(&mut ws, &item, "Dana", "done by Wednesday").unwrap();
     assert_eq!(
-        exceptions::mark_missed(ws.conn(), "truce", "2020-01-08T01:59:00Z").unwrap(),
+        exceptions::mark_missed(ws.conn(), "truce", "2020-01-08T01:59:00.000Z").unwrap(),
         0
     );
     assert_eq!(
-        exceptions::mark_missed(ws.conn(), "truce", "2020-01-08T02:00:00Z").unwrap(),
+        exceptions::mark_missed(ws.conn(), "truce", "2020-01-08T02:00:00.000Z").unwrap(),
         1
     );
     let d = planning::item_detail(ws.conn(), &item, Utc::now()).unwrap();
@@ -413,14 +421,17 @@ fn due_dates_follow_the_most_restrictive_policy_and_exceptions_pause_the_clock()
             .find(|c| c.id == item)
             .unwrap()
     };
-    let c = card(&ws, "2026-02-01T00:00:00Z");
+    let c = card(&ws, "2026-02-01T00:00:00.000Z");
     assert_eq!(
         (c.due_at.as_deref(), c.sla),
-        (Some("2026-04-01T00:00:00Z"), SlaStatus::OnTrack)
+        (Some("2026-04-01T00:00:00.000Z"), SlaStatus::OnTrack)
     );
     // 22.5 days is 25% of 90: one day less left is at risk, the due date itself breached.
-    assert_eq!(card(&ws, "2026-03-11T00:00:00Z").sla, SlaStatus::AtRisk);
-    assert_eq!(card(&ws, "2026-04-01T00:00:00Z").sla, SlaStatus::Breached);
+    assert_eq!(card(&ws, "2026-03-11T00:00:00.000Z").sla, SlaStatus::AtRisk);
+    assert_eq!(
+        card(&ws, "2026-04-01T00:00:00.000Z").sla,
+        SlaStatus::Breached
+    );
     // Internet-facing does not tighten medium; known exploited (7 days) does.
     ws.conn()
         .execute(
@@ -429,22 +440,22 @@ fn due_dates_follow_the_most_restrictive_policy_and_exceptions_pause_the_clock()
         )
         .unwrap();
     assert_eq!(
-        card(&ws, "2026-01-02T00:00:00Z").due_at.as_deref(),
-        Some("2026-04-01T00:00:00Z")
+        card(&ws, "2026-01-02T00:00:00.000Z").due_at.as_deref(),
+        Some("2026-04-01T00:00:00.000Z")
     );
     ws.conn()
         .execute("UPDATE vulnerabilities SET known_exploited = 1", [])
         .unwrap();
     assert_eq!(
-        card(&ws, "2026-01-02T00:00:00Z").due_at.as_deref(),
-        Some("2026-01-08T00:00:00Z")
+        card(&ws, "2026-01-02T00:00:00.000Z").due_at.as_deref(),
+        Some("2026-01-08T00:00:00.000Z")
     );
     // An exception approved for 10 days (then expired) moves the due date 10 days on.
     ws.conn().execute("INSERT INTO exceptions (id, work_item_id, justification, requested_by, approved_by, state, expires_at, created_at, approved_at, ended_at)
         SELECT 'e1', ?1, 'x', (SELECT id FROM people WHERE name = 'Dana'), (SELECT id FROM people WHERE name = 'Sam'), 'expired', '2026-01-12T00:00:00Z', '2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z', '2026-01-12T00:00:00Z'", [&item]).unwrap();
     assert_eq!(
-        card(&ws, "2026-01-20T00:00:00Z").due_at.as_deref(),
-        Some("2026-01-18T00:00:00Z")
+        card(&ws, "2026-01-20T00:00:00.000Z").due_at.as_deref(),
+        Some("2026-01-18T00:00:00.000Z")
     );
 }
 
@@ -503,7 +514,7 @@ fn done_items_are_verified_when_every_finding_is_fixed() {
     let fix_one = format!("UPDATE findings SET status = 'fixed' WHERE id = (SELECT finding_id FROM work_item_findings WHERE work_item_id = '{item}' LIMIT 1)");
     ws.conn().execute(&fix_one, []).unwrap();
     assert_eq!(
-        states::verify_done_items(ws.conn(), "scan", "2030-01-01T00:00:00Z").unwrap(),
+        states::verify_done_items(ws.conn(), "scan", "2030-01-01T00:00:00.000Z").unwrap(),
         0
     );
     let c = planning::list_items(ws.conn(), Utc::now())
@@ -517,7 +528,7 @@ fn done_items_are_verified_when_every_finding_is_fixed() {
     );
     ws.conn().execute(&format!("UPDATE findings SET status = 'fixed' WHERE id IN (SELECT finding_id FROM work_item_findings WHERE work_item_id = '{item}')"), []).unwrap();
     assert_eq!(
-        states::verify_done_items(ws.conn(), "scan", "2030-01-01T00:00:00Z").unwrap(),
+        states::verify_done_items(ws.conn(), "scan", "2030-01-01T00:00:00.000Z").unwrap(),
         1
     );
     assert_eq!(
@@ -566,7 +577,7 @@ fn metrics_count_compliance_time_to_remediate_and_risk_by_team() {
         .unwrap();
     ws.conn().execute("UPDATE findings SET status = 'fixed', closed_at = '2026-01-11T00:00:00Z' WHERE id = ?1", [&ids[0]]).unwrap();
     ws.conn().execute("UPDATE findings SET status = 'fixed', closed_at = '2026-04-11T00:00:00Z' WHERE id = ?1", [&ids[1]]).unwrap();
-    let m = planning::metrics::metrics(ws.conn(), at("2026-05-01T00:00:00Z")).unwrap();
+    let m = planning::metrics::metrics(ws.conn(), at("2026-05-01T00:00:00.000Z")).unwrap();
     assert_eq!((m.fixed_with_sla, m.sla_compliance), (2, Some(0.5)));
     assert_eq!(m.mean_days_to_remediate, Some(55.0));
     // No ownership rules: one row (no team) holding the 28 findings still open. The file's three

@@ -74,7 +74,7 @@ fn missing_from_a_newer_scan_is_fixed_and_coming_back_reopens_it() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(closed_at, "2023-11-15T22:13:20Z"); // T2, the scan that no longer saw it
+    assert_eq!(closed_at, "2023-11-15T22:13:20.000Z"); // T2, the scan that no longer saw it
 
     let r3 = import(
         &mut ws,

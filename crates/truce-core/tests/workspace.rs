@@ -107,6 +107,15 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
             "identifiers kept from version {version}"
         );
         if version >= 1 {
+            // v18 wrote every instant in milliseconds, and left text that is no instant alone.
+            assert_eq!(
+                common::text(&ws, "SELECT first_seen || ' ' || last_seen FROM findings"),
+                "2026-01-01T00:00:00.000Z 2026-01-01T00:00:00.000Z",
+                "from version {version}"
+            );
+            assert_eq!(common::text(&ws, "SELECT created_at FROM assets"), "t");
+        }
+        if (1..17).contains(&version) {
             // v17 derived the scanner facts' ids from their natural keys, and every reference
             // followed: the identifier, the finding, its evidence (v3 moved it to its own table).
             let ns = truce_core::ids::namespace(ws.conn()).unwrap();

@@ -73,17 +73,17 @@ fn the_board_shows_every_item_and_the_occurrences_of_the_span() {
     assert_eq!(
         starts,
         vec![
-            ("Weekly Linux patching", "2026-12-01T21:00:00Z"),
-            ("Weekly Linux patching", "2026-12-08T21:00:00Z"),
-            ("Monthly prod web window", "2026-12-13T07:00:00Z"),
-            ("Weekly Linux patching", "2026-12-15T21:00:00Z"),
-            ("Year-end change freeze", "2026-12-17T23:00:00Z"),
-            ("Weekly Linux patching", "2026-12-22T21:00:00Z"),
-            ("Weekly Linux patching", "2026-12-29T21:00:00Z"),
+            ("Weekly Linux patching", "2026-12-01T21:00:00.000Z"),
+            ("Weekly Linux patching", "2026-12-08T21:00:00.000Z"),
+            ("Monthly prod web window", "2026-12-13T07:00:00.000Z"),
+            ("Weekly Linux patching", "2026-12-15T21:00:00.000Z"),
+            ("Year-end change freeze", "2026-12-17T23:00:00.000Z"),
+            ("Weekly Linux patching", "2026-12-22T21:00:00.000Z"),
+            ("Weekly Linux patching", "2026-12-29T21:00:00.000Z"),
         ]
     );
     assert_eq!(
-        occurrence(&b, "Year-end change freeze", "2026-12-17T23:00:00Z")["kind"],
+        occurrence(&b, "Year-end change freeze", "2026-12-17T23:00:00.000Z")["kind"],
         "blackout"
     );
     // The demo put two qa items on the first two Tuesdays: their place reads like the occurrence's.
@@ -91,8 +91,8 @@ fn the_board_shows_every_item_and_the_occurrences_of_the_span() {
         .iter()
         .filter_map(|i| i["occurrence_start"].as_str())
         .collect();
-    assert!(placed.contains(&"2026-12-01T21:00:00Z"), "{placed:?}");
-    assert!(placed.contains(&"2026-12-13T07:00:00Z"), "{placed:?}");
+    assert!(placed.contains(&"2026-12-01T21:00:00.000Z"), "{placed:?}");
+    assert!(placed.contains(&"2026-12-13T07:00:00.000Z"), "{placed:?}");
     assert_eq!(b["teams"].as_array().unwrap().len(), 3);
     assert_eq!(b["people"].as_array().unwrap().len(), 4);
 }
@@ -113,22 +113,22 @@ fn dragging_shows_each_occurrence_allowed_or_why_not_and_a_drop_lands_and_goes_b
     let tuesday = key(occurrence(
         &b,
         "Weekly Linux patching",
-        "2026-12-15T21:00:00Z",
+        "2026-12-15T21:00:00.000Z",
     ));
     let freeze = key(occurrence(
         &b,
         "Year-end change freeze",
-        "2026-12-17T23:00:00Z",
+        "2026-12-17T23:00:00.000Z",
     ));
     let frozen_tuesday = key(occurrence(
         &b,
         "Weekly Linux patching",
-        "2026-12-22T21:00:00Z",
+        "2026-12-22T21:00:00.000Z",
     ));
     let prod = key(occurrence(
         &b,
         "Monthly prod web window",
-        "2026-12-13T07:00:00Z",
+        "2026-12-13T07:00:00.000Z",
     ));
     let verdicts = call(
         &mut ws,
@@ -180,7 +180,7 @@ fn dragging_shows_each_occurrence_allowed_or_why_not_and_a_drop_lands_and_goes_b
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| i["occurrence_start"] == "2026-12-15T21:00:00Z")
+        .filter(|i| i["occurrence_start"] == "2026-12-15T21:00:00.000Z")
         .map(|i| i["id"].as_str().unwrap())
         .collect();
     assert_eq!(on_tuesday.len(), 2);
@@ -265,9 +265,9 @@ fn windows_can_be_previewed_saved_and_deleted() {
     assert_eq!(
         starts,
         [
-            "2026-11-29T04:00:00Z",
-            "2026-12-06T04:00:00Z",
-            "2026-12-13T04:00:00Z"
+            "2026-11-29T04:00:00.000Z",
+            "2026-12-06T04:00:00.000Z",
+            "2026-12-13T04:00:00.000Z"
         ]
     );
     assert_eq!(preview[0]["start_local"], "2026-11-28T23:00:00");

@@ -520,13 +520,13 @@ mod tests {
         );
         assert_eq!(
             seen_time("2024-03-18 12:46:31").map(utc_text).as_deref(),
-            Some("2024-03-18T12:46:31Z")
+            Some("2024-03-18T12:46:31.000Z")
         );
         assert_eq!(
             seen_time("2025-08-22T16:27:22+02:00")
                 .map(utc_text)
                 .as_deref(),
-            Some("2025-08-22T14:27:22Z")
+            Some("2025-08-22T14:27:22.000Z")
         );
         assert_eq!(seen_time("last tuesday"), None);
     }

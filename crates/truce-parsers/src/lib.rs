@@ -36,9 +36,10 @@ pub use json::{cve, error as json_error_with};
 pub use markup::to_text as markup_to_text;
 pub use severity::Severity;
 
-/// A time as the parsers give it: RFC 3339, UTC, whole seconds (as scanners say them).
+/// A time as the parsers give it and every table keeps it: RFC 3339, UTC, always milliseconds
+/// ('2026-12-01T21:00:00.000Z'). One fixed precision, so the text's order is the time's order.
 pub fn utc_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// The kinds of key a scanner uses to name a machine or an image.

@@ -355,7 +355,7 @@ pub fn stranded(conn: &Connection, id: &str) -> Result<Vec<String>> {
     Ok(lost)
 }
 
-/// "Sun 2026-12-13 02:00 America/New_York (2026-12-13T07:00:00Z): “Upgrade PHP”": an occurrence of
+/// "Sun 2026-12-13 02:00 America/New_York (2026-12-13 07:00 UTC): “Upgrade PHP”": an occurrence of
 /// window `id` as people read it (in the window's zone `zone`), with the items on it.
 fn what_is_on(conn: &Connection, id: &str, start: &str, zone_name: &str) -> Result<String> {
     // The items `stranded` found there: scheduled and still to do, or committed.
@@ -369,14 +369,15 @@ fn what_is_on(conn: &Connection, id: &str, start: &str, zone_name: &str) -> Resu
         ))?
         .query_map([id, start], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let local = match (chrono::DateTime::parse_from_rfc3339(start), zone(zone_name)) {
+    let said = match (chrono::DateTime::parse_from_rfc3339(start), zone(zone_name)) {
         (Ok(t), Ok(tz)) => format!(
-            "{} {zone_name}",
-            t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M")
+            "{} {zone_name} ({})",
+            t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M"),
+            t.to_utc().format("%Y-%m-%d %H:%M UTC")
         ),
         _ => start.to_string(),
     };
-    Ok(format!("{local} ({start}): {}", titles.join(", ")))
+    Ok(format!("{said}: {}", titles.join(", ")))
 }
 
 pub(crate) fn replace(

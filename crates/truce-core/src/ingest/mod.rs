@@ -33,10 +33,12 @@ pub fn choose_format_in(
             return match crate::csv_mapping::get(conn, mapping)? {
                 Some(saved) => Ok(Chosen::Mapped(Box::new(GenericCsv::new(saved)))),
                 None => {
-                    let saved: Vec<String> = crate::csv_mapping::list(conn)?
+                    // By name, as people look for one (the list itself is newest first).
+                    let mut saved: Vec<String> = crate::csv_mapping::list(conn)?
                         .into_iter()
                         .map(|m| m.name)
                         .collect();
+                    saved.sort();
                     Err(crate::csv_mapping::no_such(mapping, &saved))
                 }
             };

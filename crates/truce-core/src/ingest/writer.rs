@@ -114,7 +114,6 @@ pub(super) struct Writer {
     at: String,
     actor: String,
     /// The scan time of targets whose report gives none.
-    at_precise: String,
     scanner: &'static str,
     file_name: String,
     scanned_at: Option<String>,
@@ -149,9 +148,6 @@ impl Writer {
             created_findings: crate::changes::InsertRecorder::new(tx, "findings")?,
             at: crate::changes::now(tx)?,
             actor: actor.to_string(),
-            // The time of scans that carry none: milliseconds, so two imports a second apart
-            // still come in order.
-            at_precise: crate::changes::now_precise(tx)?,
             scanner: fmt.scanner(),
             file_name: name.to_string(),
             scanned_at: None,
@@ -176,10 +172,7 @@ impl Writer {
     }
 
     pub(super) fn host(&mut self, tx: &Transaction<'_>, host: ParsedAsset) -> Result<()> {
-        let seen_at = host
-            .scanned_at
-            .clone()
-            .unwrap_or_else(|| self.at_precise.clone());
+        let seen_at = host.scanned_at.clone().unwrap_or_else(|| self.at.clone());
         if self
             .scanned_at
             .as_ref()
@@ -629,7 +622,7 @@ impl Writer {
             )?
             .query_map(params![s.vulnerability, exact, prefix, name], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        let at = s.at.clone().unwrap_or_else(|| self.at_precise.clone());
+        let at = s.at.clone().unwrap_or_else(|| self.at.clone());
         let verdict = Verdict {
             status: s.status,
             reason: s.reason.clone(),

@@ -338,7 +338,16 @@ pub fn restore_tx(
         )
         .optional()?
         .ok_or_else(|| Error::Invalid(format!("no work item '{}'", was.id)))?;
-    match (&was.window_id, &was.occurrence_start) {
+    // Any offset or precision the caller sent, as the row keeps it.
+    let was_start = match &was.occurrence_start {
+        Some(s) => Some(
+            crate::time::Timestamp::parse(s)
+                .ok_or_else(|| Error::Invalid(format!("occurrence start '{s}' is not a time")))?
+                .text(),
+        ),
+        None => None,
+    };
+    match (&was.window_id, &was_start) {
         (Some(w), Some(s)) if window.as_ref() != Some(w) || start.as_ref() != Some(s) => {
             place(tx, &was.id, w, s, actor, reason, at)?
         }
