@@ -182,6 +182,12 @@ pub fn json<T: serde::Serialize>(v: &T) {
 
 /// The last 8 characters: the random end of a UUIDv7 (its start is a time, shared by items
 /// made together). `items show` and the others accept it.
+/// A stored instant as a line of output shows it: whole seconds drop the stored ".000".
+pub fn shown(t: &str) -> String {
+    t.strip_suffix(".000Z")
+        .map_or_else(|| t.to_string(), |s| format!("{s}Z"))
+}
+
 pub fn short(id: &str) -> &str {
     &id[id.len().saturating_sub(8)..]
 }
@@ -202,12 +208,12 @@ fn line(c: &WorkItemCard) -> String {
         c.findings,
         c.assets_fixed,
         c.assets,
-        c.due_at.as_deref().unwrap_or("-"),
+        c.due_at.as_deref().map_or("-".into(), shown),
         c.sla.as_str(),
         who(&c.ops_owner),
         who(&c.security_owner),
         who(&c.approver),
-        c.occurrence_start.as_ref().map_or(String::new(), |s| format!("  on {} @ {s}", c.window_name.as_deref().unwrap_or("?"))),
+        c.occurrence_start.as_ref().map_or(String::new(), |s| format!("  on {} @ {}", c.window_name.as_deref().unwrap_or("?"), shown(s))),
         c.action,
     )
 }
@@ -289,13 +295,17 @@ pub fn items(workspace: &crate::Target, command: ItemsCommand) -> Result<ExitCod
                         f.status.as_str(),
                         f.asset,
                         f.title,
-                        f.due_at.as_deref().unwrap_or("-")
+                        f.due_at.as_deref().map_or("-".into(), shown)
                     );
                 }
                 for c in &d.commitments {
                     println!(
                         "commitment: {} by {} at {}: {} ({})",
-                        c.occurrence_start, c.committed_by, c.committed_at, c.promise, c.state
+                        shown(&c.occurrence_start),
+                        c.committed_by,
+                        shown(&c.committed_at),
+                        c.promise,
+                        c.state
                     );
                 }
                 println!("history:");
