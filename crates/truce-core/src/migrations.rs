@@ -21,11 +21,15 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_one_write_path.sql"),
     include_str!("migrations/0017_derived_ids.sql"),
     include_str!("migrations/0018_times_in_milliseconds.sql"),
+    include_str!("migrations/0019_evidence_compressed.sql"),
 ];
 
 /// Steps SQL cannot do (UUIDv5 needs SHA-1), run after their version's SQL.
-const RUST_STEPS: &[(i64, fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>)] =
-    &[(17, derive_ids), (18, times_in_milliseconds)];
+const RUST_STEPS: &[(i64, fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>)] = &[
+    (17, derive_ids),
+    (18, times_in_milliseconds),
+    (19, compress_evidence),
+];
 
 /// From this version on, shared tables record every write (`changes`).
 const RECORDING_SINCE: i64 = 16;
@@ -191,6 +195,24 @@ fn times_in_milliseconds(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()>
         tx.execute_batch(sql)?;
     }
     Ok(())
+}
+
+/// Migration 19: the evidence its SQL moved aside (`finding_evidence_text`) compressed into the
+/// new table, then the old one dropped. The fingerprints in `findings` are of the text and stay.
+fn compress_evidence(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    {
+        let mut read = tx.prepare("SELECT finding_id, text FROM finding_evidence_text")?;
+        let mut write =
+            tx.prepare("INSERT INTO finding_evidence (finding_id, zstd) VALUES (?1, ?2)")?;
+        let mut packer = crate::ingest::evidence::Packer::new();
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let text: String = r.get(1)?;
+            write.execute(rusqlite::params![id, packer.pack(&text).zstd])?;
+        }
+    }
+    tx.execute_batch("DROP TABLE finding_evidence_text;")
 }
 
 /// Rewrites `table`'s ids through `temp.id_map`, the columns that reference them, and the

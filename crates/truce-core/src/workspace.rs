@@ -92,6 +92,7 @@ impl Workspace {
             rusqlite::functions::FunctionFlags::SQLITE_UTF8,
             |_| Ok(crate::ids::new_id()),
         )?;
+        crate::ingest::evidence::register(&conn)?;
         let ctx = Ctx::new(opts.clock, String::new());
         ctx.attach(&conn)?;
         let mut ws = Workspace {

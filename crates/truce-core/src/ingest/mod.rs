@@ -2,6 +2,7 @@
 //! values, no SQL); this module picks a format with the workspace's saved CSV mappings, and
 //! stores what the parsers hand over (`store`, `writer`: asset identity, rescans, verdicts).
 
+pub mod evidence;
 mod identity;
 mod store;
 mod verdicts;

@@ -11,6 +11,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::evidence::{self, Packed};
 use super::writer::Writer;
 use super::{choose_format_in, Format, ParsedAsset};
 use crate::error::{Error, Result};
@@ -140,7 +141,8 @@ pub fn import_reader(
 }
 
 enum Message {
-    Asset(ParsedAsset),
+    /// A target and its findings' evidence, packed here on the parser's thread.
+    Asset(ParsedAsset, Vec<Option<Packed>>),
     /// The parser reached the end; the file's SHA-256 and size.
     Done(String, u64),
 }
@@ -160,8 +162,14 @@ fn parse(
         hasher: Sha256::new(),
         size: 0,
     };
-    fmt.parse(shown, &mut hashing, &mut |asset| {
-        send.send(Message::Asset(asset))
+    let mut packer = evidence::Packer::new();
+    fmt.parse(shown, &mut hashing, &mut |mut asset| {
+        let evidence = asset
+            .findings
+            .iter_mut()
+            .map(|f| f.evidence.take().map(|text| packer.pack(&text)))
+            .collect();
+        send.send(Message::Asset(asset, evidence))
             .map_err(|_| truce_parsers::Error::Stopped(shown.to_string()))
     })?;
     // Drain what the parser did not need, so the hash covers the whole file.
@@ -182,7 +190,7 @@ fn write(
     let mut writer = Writer::start(&tx, fmt, name, actor)?;
     let (sha, size) = loop {
         match recv.recv() {
-            Ok(Message::Asset(asset)) => writer.host(&tx, asset)?,
+            Ok(Message::Asset(asset, evidence)) => writer.host(&tx, asset, evidence)?,
             Ok(Message::Done(sha, size)) => break (sha, size),
             // The parser failed: dropping `tx` rolls everything back.
             Err(_) => return Err(Error::Invalid("parse failed".into())),

