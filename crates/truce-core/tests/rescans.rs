@@ -218,3 +218,53 @@ fn evidence_follows_the_newest_scan_and_is_rewritten_only_when_it_changed() {
         1
     );
 }
+
+/// Evidence the workspace already holds word for word is handed to the writer as text (not
+/// packed twice); a new finding with those words, on another host, still keeps them.
+#[test]
+fn a_new_finding_with_words_the_workspace_holds_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    let scan = |hosts: &[(&str, i64, &[(&str, &str)])]| {
+        nessus(hosts).replace(
+            "<solution>Patch</solution>",
+            "<solution>Patch</solution><plugin_output>OpenSSH 8.2 on Ubuntu</plugin_output>",
+        )
+    };
+    import(
+        &mut ws,
+        "t1.nessus",
+        &scan(&[("web01", T1, &[("1", "22")])]),
+    );
+    let r = import(
+        &mut ws,
+        "t2.nessus",
+        &scan(&[
+            ("web01", T2, &[("1", "22")]),
+            ("web02", T2, &[("1", "22"), ("2", "80")]),
+        ]),
+    );
+    assert_eq!((r.new, r.unchanged), (2, 1));
+    let said: Vec<String> = ws
+        .conn()
+        .prepare("SELECT a.name || ' ' || v.scanner_id || ' ' || e.evidence FROM findings_with_evidence e
+                  JOIN assets a ON a.id = e.asset_id JOIN vulnerabilities v ON v.id = e.vulnerability_id
+                  ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        said,
+        [
+            "web01 1 OpenSSH 8.2 on Ubuntu",
+            "web02 1 OpenSSH 8.2 on Ubuntu",
+            "web02 2 OpenSSH 8.2 on Ubuntu"
+        ]
+    );
+    assert_eq!(
+        common::scalar(&ws, "SELECT count(DISTINCT evidence_hash) FROM findings"),
+        1
+    );
+}

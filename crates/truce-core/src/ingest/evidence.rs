@@ -4,7 +4,8 @@
 //! fingerprint so a rescan rewrites it only when it changed.
 //!
 //! An import packs evidence on the parser's thread, beside the writer, so compressing costs the
-//! writer (the import's slower half) nothing.
+//! writer (the import's slower half) nothing; and it does not pack evidence the workspace already
+//! holds word for word (most of a rescan's), which would only be thrown away.
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -14,6 +15,57 @@ use crate::error::{Error, Result};
 pub(crate) struct Packed {
     pub hash: i64,
     pub zstd: Vec<u8>,
+}
+
+/// Evidence as the parser's thread hands it to the writer.
+pub(crate) enum Evidence {
+    Packed(Packed),
+    /// Text the workspace already holds (by fingerprint): left for the writer to pack in the
+    /// rare case it writes it (a new finding with the words of another).
+    Known {
+        hash: i64,
+        text: String,
+    },
+}
+
+impl Evidence {
+    pub fn hash(&self) -> i64 {
+        match self {
+            Evidence::Packed(p) => p.hash,
+            Evidence::Known { hash, .. } => *hash,
+        }
+    }
+
+    pub fn packed(self, packer: &mut Packer) -> Packed {
+        match self {
+            Evidence::Packed(p) => p,
+            Evidence::Known { text, .. } => packer.pack(&text),
+        }
+    }
+}
+
+/// The fingerprints of the evidence a workspace holds, filled by the writer when it starts; the
+/// parser's thread packs everything until then.
+pub(crate) type KnownHashes = std::sync::Arc<std::sync::OnceLock<rustc_hash::FxHashSet<i64>>>;
+
+pub(crate) fn known_hashes(conn: &Connection) -> Result<rustc_hash::FxHashSet<i64>> {
+    Ok(conn
+        .prepare("SELECT DISTINCT evidence_hash FROM findings WHERE evidence_hash IS NOT NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// What the parser's thread sends for one finding's text.
+pub(crate) fn prepare(text: String, known: &KnownHashes, packer: &mut Packer) -> Evidence {
+    let hash = fingerprint(&text);
+    if known.get().is_some_and(|k| k.contains(&hash)) {
+        Evidence::Known { hash, text }
+    } else {
+        Evidence::Packed(Packed {
+            hash,
+            zstd: packer.compress(&text),
+        })
+    }
 }
 
 /// zstd's fastest level: most of the saving, at several hundred MB/s.
@@ -37,11 +89,14 @@ impl Packer {
     pub fn pack(&mut self, text: &str) -> Packed {
         Packed {
             hash: fingerprint(text),
-            zstd: self
-                .0
-                .compress(text.as_bytes())
-                .expect("zstd compresses any bytes into a growable buffer"),
+            zstd: self.compress(text),
         }
+    }
+
+    fn compress(&mut self, text: &str) -> Vec<u8> {
+        self.0
+            .compress(text.as_bytes())
+            .expect("zstd compresses any bytes into a growable buffer")
     }
 }
 
@@ -95,5 +150,24 @@ mod tests {
         assert_eq!(p.hash, fingerprint(&text));
         let e = unpack(b"not zstd", "f1").unwrap_err().to_string();
         assert!(e.contains("evidence of finding 'f1'"), "{e}");
+    }
+
+    #[test]
+    fn words_the_workspace_holds_are_left_as_text_until_written() {
+        let mut packer = Packer::new();
+        let known = KnownHashes::default();
+        // Before the writer says what it holds, everything is packed.
+        let early = prepare("OpenSSH 8.2".into(), &known, &mut packer);
+        assert!(matches!(early, Evidence::Packed(_)));
+        known
+            .set([fingerprint("OpenSSH 8.2")].into_iter().collect())
+            .unwrap();
+        let held = prepare("OpenSSH 8.2".into(), &known, &mut packer);
+        assert!(matches!(held, Evidence::Known { .. }));
+        assert_eq!(held.hash(), early.hash());
+        let new = prepare("OpenSSH 9.0".into(), &known, &mut packer);
+        assert!(matches!(new, Evidence::Packed(_)));
+        let packed = held.packed(&mut packer);
+        assert_eq!(unpack(&packed.zstd, "f").unwrap(), "OpenSSH 8.2");
     }
 }

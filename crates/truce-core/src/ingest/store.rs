@@ -11,7 +11,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::evidence::{self, Packed};
+use super::evidence::{self, Evidence, KnownHashes};
 use super::writer::Writer;
 use super::{choose_format_in, Format, ParsedAsset};
 use crate::error::{Error, Result};
@@ -117,8 +117,10 @@ pub fn import_reader(
     let result = std::thread::scope(|scope| {
         let actor = actor.as_str();
         let ws = &mut *ws;
-        let writer = scope.spawn(move || write(ws, fmt, name, shown, actor, recv));
-        match parse(fmt, shown, input, &send) {
+        let known = KnownHashes::default();
+        let knows = known.clone();
+        let writer = scope.spawn(move || write(ws, fmt, name, shown, actor, recv, knows));
+        match parse(fmt, shown, input, &send, &known) {
             Ok((sha, size)) => {
                 // If the writer failed already, this send fails and its error is reported below.
                 let _ = send.send(Message::Done(sha, size));
@@ -142,7 +144,7 @@ pub fn import_reader(
 
 enum Message {
     /// A target and its findings' evidence, packed here on the parser's thread.
-    Asset(ParsedAsset, Vec<Option<Packed>>),
+    Asset(ParsedAsset, Vec<Option<Evidence>>),
     /// The parser reached the end; the file's SHA-256 and size.
     Done(String, u64),
 }
@@ -156,6 +158,7 @@ fn parse(
     shown: &str,
     input: &mut dyn BufRead,
     send: &SyncSender<Message>,
+    known: &KnownHashes,
 ) -> Result<(String, u64)> {
     let mut hashing = HashingReader {
         inner: input,
@@ -167,7 +170,11 @@ fn parse(
         let evidence = asset
             .findings
             .iter_mut()
-            .map(|f| f.evidence.take().map(|text| packer.pack(&text)))
+            .map(|f| {
+                f.evidence
+                    .take()
+                    .map(|text| evidence::prepare(text, known, &mut packer))
+            })
             .collect();
         send.send(Message::Asset(asset, evidence))
             .map_err(|_| truce_parsers::Error::Stopped(shown.to_string()))
@@ -185,9 +192,12 @@ fn write(
     shown: &str,
     actor: &str,
     recv: Receiver<Message>,
+    known: KnownHashes,
 ) -> Result<ImportReport> {
     let tx = ws.write_tx()?;
     let mut writer = Writer::start(&tx, fmt, name, actor)?;
+    // Set once; the parser packs everything until it is.
+    let _ = known.set(evidence::known_hashes(&tx)?);
     let (sha, size) = loop {
         match recv.recv() {
             Ok(Message::Asset(asset, evidence)) => writer.host(&tx, asset, evidence)?,

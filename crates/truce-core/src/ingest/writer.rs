@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::evidence::Packed;
+use super::evidence::{Evidence, Packed, Packer};
 use super::verdicts::{stored_statements, StoredStatement};
 use super::{identity, Format, IdentifierKind, ParsedAsset, ParsedFinding};
 use super::{Verdict, VerdictStatus, VexStatement};
@@ -125,6 +125,8 @@ pub(super) struct Writer {
     /// VEX statements of earlier imports, by vulnerability id: they give their verdict to
     /// findings that scans report after them.
     statements: HashMap<String, Vec<StoredStatement>>,
+    /// Packs what the parser's thread left as text (`Evidence::Known`) when it is written.
+    packer: Packer,
     report: ImportReport,
 }
 
@@ -151,6 +153,7 @@ impl Writer {
             pending: Vec::with_capacity(INSERT_BATCH),
             sightings: Vec::new(),
             statements: stored_statements(tx)?,
+            packer: Packer::new(),
             report: ImportReport::default(),
         };
         w.because(tx, None)?;
@@ -173,7 +176,7 @@ impl Writer {
         &mut self,
         tx: &Transaction<'_>,
         host: ParsedAsset,
-        evidence: Vec<Option<Packed>>,
+        evidence: Vec<Option<Evidence>>,
     ) -> Result<()> {
         let seen_at = host.scanned_at.clone().unwrap_or_else(|| self.at.clone());
         if self
@@ -339,7 +342,7 @@ impl Writer {
         asset_id: &str,
         seen_at: &str,
         mut f: ParsedFinding,
-        evidence: Option<Packed>,
+        evidence: Option<Evidence>,
         known: &mut Known,
     ) -> Result<()> {
         if f.verdict.is_none() {
@@ -358,6 +361,7 @@ impl Writer {
         let existing = known.remove(&(vuln_id.clone(), f.location.clone()));
         match existing {
             None => {
+                let evidence = evidence.map(|e| e.packed(&mut self.packer));
                 if let Some(v) = &f.verdict {
                     // A finding that comes with its author's verdict starts in that status
                     // (rare: written at once, not batched).
@@ -407,7 +411,7 @@ impl Writer {
                 // Only a scan after the one that closed it can say it is back; an older scan
                 // imported late is old news. False positives and accepted risks stay as they are.
                 // A finding the file itself says is not affected or fixed is not reopened.
-                let new_hash = evidence.as_ref().map(|p| p.hash);
+                let new_hash = evidence.as_ref().map(|e| e.hash());
                 let reopen = status == "fixed"
                     && f.verdict.is_none()
                     && closed_at
@@ -446,7 +450,8 @@ impl Writer {
                 }
                 // The scan's own words are rewritten only when they changed.
                 if newer && new_hash != old_hash {
-                    set_evidence(tx, &id, evidence.as_ref())?;
+                    let packed = evidence.map(|e| e.packed(&mut self.packer));
+                    set_evidence(tx, &id, packed.as_ref())?;
                 }
                 if reopen {
                     self.because(tx, None)?;
