@@ -2,6 +2,8 @@
 //! (ARCHITECTURE.md's code map). Read from `cargo metadata`'s resolved graph, so a dependency
 //! added anywhere below a crate counts.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 use std::process::Command;
 
@@ -188,35 +190,23 @@ fn only_the_store_speaks_sql() {
         if g.direct[*krate].contains("rusqlite") {
             broken.push(format!("{krate} depends on rusqlite"));
         }
-        let mut stack = vec![g.dirs[*krate].join("src")];
-        let mut files = 0;
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                if path.extension().and_then(|e| e.to_str()) != Some("rs") {
-                    continue;
-                }
-                files += 1;
-                let text = std::fs::read_to_string(&path).unwrap();
-                for needle in [
-                    ".prepare(",
-                    ".prepare_cached(",
-                    ".execute(",
-                    ".execute_batch(",
-                    ".query_row(",
-                    ".transaction(",
-                    "SELECT ",
-                    "INSERT INTO",
-                    "UPDATE ",
-                    "DELETE FROM",
-                ] {
-                    if text.contains(needle) {
-                        broken.push(format!("{}: {needle}", path.display()));
-                    }
+        let sources = common::rust_sources(&g.dirs[*krate].join("src"));
+        let files = sources.len();
+        for (name, text) in &sources {
+            for needle in [
+                ".prepare(",
+                ".prepare_cached(",
+                ".execute(",
+                ".execute_batch(",
+                ".query_row(",
+                ".transaction(",
+                "SELECT ",
+                "INSERT INTO",
+                "UPDATE ",
+                "DELETE FROM",
+            ] {
+                if text.contains(needle) {
+                    broken.push(format!("{krate}/src/{name}: {needle}"));
                 }
             }
         }

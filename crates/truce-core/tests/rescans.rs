@@ -245,16 +245,12 @@ fn a_new_finding_with_words_the_workspace_holds_keeps_them() {
         ]),
     );
     assert_eq!((r.new, r.unchanged), (2, 1));
-    let said: Vec<String> = ws
-        .conn()
-        .prepare("SELECT a.name || ' ' || v.scanner_id || ' ' || e.evidence FROM findings_with_evidence e
-                  JOIN assets a ON a.id = e.asset_id JOIN vulnerabilities v ON v.id = e.vulnerability_id
-                  ORDER BY 1")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let said = common::texts(
+        &ws,
+        "SELECT a.name || ' ' || v.scanner_id || ' ' || e.evidence FROM findings_with_evidence e
+         JOIN assets a ON a.id = e.asset_id JOIN vulnerabilities v ON v.id = e.vulnerability_id
+         ORDER BY 1",
+    );
     assert_eq!(
         said,
         [

@@ -94,8 +94,8 @@ fn rescan_without_critical(report: &str) -> String {
     out
 }
 
-fn io(path: &Path, e: std::io::Error) -> crate::Error {
-    crate::Error::Io {
+fn io(path: &Path, e: std::io::Error) -> truce_core::Error {
+    truce_core::Error::Io {
         path: path.to_path_buf(),
         detail: e.to_string(),
     }

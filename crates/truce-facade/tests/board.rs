@@ -147,6 +147,9 @@ fn dragging_shows_each_occurrence_allowed_or_why_not_and_a_drop_lands_and_goes_b
         c.dedup();
         c
     };
+    // Each verdict names its occurrence as the board does, so the page can match them by key.
+    assert_eq!(verdicts[0]["target"], tuesday);
+    assert_eq!(verdicts[1]["target"], freeze);
     // The demo's scans are from 2013: every item is long overdue, so a Tuesday asks for a reason.
     assert_eq!(verdicts[0]["refused"], false);
     assert_eq!(verdicts[0]["needs_confirmation"], true);

@@ -330,37 +330,20 @@ fn records_carry_the_workspace_clock_and_the_hybrid_clock_never_goes_back() {
 fn the_core_asks_its_context_for_time_and_actor() {
     let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut offenders = Vec::new();
-    for src in [
-        crates.join("truce-core/src"),
-        crates.join("truce-facade/src"),
-    ] {
-        let mut stack = vec![src.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let name = path
-                    .strip_prefix(&src)
-                    .unwrap()
-                    .to_string_lossy()
-                    .to_string();
-                if !name.ends_with(".rs") || name == "clock.rs" || name == "here.rs" {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                for needle in [
-                    "Utc::now",
-                    "Local::now",
-                    "SystemTime::now",
-                    "\"USER\"",
-                    "\"LOGNAME\"",
-                ] {
-                    if text.contains(needle) {
-                        offenders.push(format!("{name}: {needle}"));
-                    }
+    for krate in ["truce-core", "truce-facade"] {
+        for (name, text) in common::rust_sources(&crates.join(krate).join("src")) {
+            if name == "clock.rs" || name == "here.rs" {
+                continue;
+            }
+            for needle in [
+                "Utc::now",
+                "Local::now",
+                "SystemTime::now",
+                "\"USER\"",
+                "\"LOGNAME\"",
+            ] {
+                if text.contains(needle) {
+                    offenders.push(format!("{krate}/{name}: {needle}"));
                 }
             }
         }

@@ -10,6 +10,7 @@ use super::Planner;
 pub struct RiskWeek {
     /// Start of the week (UTC).
     #[ts(type = "string")]
+    #[serde(with = "crate::instant")]
     pub week_start: DateTime<Utc>,
     /// Items still open at the start of the week.
     pub open_items: u32,

@@ -31,7 +31,27 @@ use book::Book;
 pub struct OccurrenceKey {
     pub window_id: String,
     #[ts(type = "string")]
+    #[serde(with = "instant")]
     pub start_utc: DateTime<Utc>,
+}
+
+/// Instants as they cross to the page: the text the workspace stores them as (RFC 3339, UTC,
+/// milliseconds), so a key the page builds from one answer matches a key from another. Read
+/// from any RFC 3339 text.
+pub mod instant {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.to_utc())
+            .map_err(|e| serde::de::Error::custom(format!("'{text}' is not an RFC 3339 time: {e}")))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
