@@ -549,10 +549,12 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    let workspace = resolve_workspace_path(cli.workspace.as_deref());
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("truce: {e}");
+            // A read-only file or a full disk, named as the workspace it happened to.
+            eprintln!("truce: {}", e.in_workspace(&workspace));
             ExitCode::FAILURE
         }
     }
@@ -592,7 +594,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
                         r.file, r.format, r.assets, r.findings, r.new, r.closed, r.reopened, r.unchanged
                     ),
                     Err(e) => {
-                        eprintln!("truce: {e}");
+                        eprintln!("truce: {}", e.in_workspace(ws.path()));
                         failed = true;
                     }
                 }

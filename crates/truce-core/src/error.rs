@@ -25,6 +25,12 @@ pub enum Error {
     #[error("{path}: cannot open the workspace: {detail}")]
     Io { path: PathBuf, detail: String },
 
+    #[error("{path}: the workspace is read-only here (the file or its folder cannot be written); nothing was changed. Check its permissions, or copy it somewhere you can write")]
+    ReadOnly { path: PathBuf },
+
+    #[error("{path}: the disk is full; nothing of this change was saved and the workspace is as it was. Free some space, then try again")]
+    DiskFull { path: PathBuf },
+
     #[error("{path}: cannot read the file: {detail}")]
     Unreadable { path: PathBuf, detail: String },
 
@@ -91,6 +97,31 @@ impl From<truce_net::Failed> for Error {
 }
 
 impl Error {
+    /// What SQLite said about the file at `path`, in words that name it and say what to do: a
+    /// read-only file, a full disk, another process's lock, damage. Other errors are returned as
+    /// they are.
+    pub fn in_workspace(self, path: &std::path::Path) -> Error {
+        use rusqlite::ErrorCode as C;
+        let Error::Db(db) = &self else {
+            return self;
+        };
+        let path = path.to_path_buf();
+        match db.sqlite_error_code() {
+            Some(C::ReadOnly) => Error::ReadOnly { path },
+            Some(C::DiskFull) => Error::DiskFull { path },
+            Some(C::DatabaseBusy | C::DatabaseLocked) => Error::Locked { path },
+            Some(C::DatabaseCorrupt) => Error::Corrupt {
+                path,
+                detail: db.to_string(),
+            },
+            Some(C::NotADatabase) => Error::NotAWorkspace {
+                path,
+                detail: "the file is not an SQLite database".into(),
+            },
+            _ => self,
+        }
+    }
+
     /// A stable name for the kind of failure, for a front end to branch on (the message is for
     /// people and may change).
     pub fn code(&self) -> &'static str {
@@ -101,6 +132,8 @@ impl Error {
             Error::InUse { .. } => "in_use",
             Error::TooNew { .. } => "too_new",
             Error::Io { .. } => "io",
+            Error::ReadOnly { .. } => "read_only",
+            Error::DiskFull { .. } => "disk_full",
             Error::Unreadable { .. } => "unreadable",
             Error::BadInput { .. } => "bad_input",
             Error::UnknownFormat { .. } => "unknown_format",
@@ -119,7 +152,10 @@ impl Error {
             | Error::Corrupt { path: p, detail }
             | Error::Io { path: p, detail }
             | Error::Unreadable { path: p, detail } => [path(p), text("detail", detail)].into(),
-            Error::Locked { path: p } | Error::InUse { path: p } => [path(p)].into(),
+            Error::Locked { path: p }
+            | Error::InUse { path: p }
+            | Error::ReadOnly { path: p }
+            | Error::DiskFull { path: p } => [path(p)].into(),
             Error::TooNew {
                 path: p,
                 found,

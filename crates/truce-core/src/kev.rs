@@ -3,6 +3,8 @@
 //! known exploited. Imports flag what they bring in against the stored catalog, so a laptop
 //! offline keeps flagging with the last catalog it read.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -51,6 +53,7 @@ pub fn import(ws: &mut Workspace, source: &str, now: DateTime<Utc>) -> Result<Ke
     let bytes = if truce_net::is_url(source) {
         truce_net::fetch(source, crate::calendar::ical::MAX_ICS_BYTES)?
     } else {
+        crate::files::readable(Path::new(source))?;
         std::fs::read(source).map_err(|e| Error::Unreadable {
             path: source.into(),
             detail: e.to_string(),

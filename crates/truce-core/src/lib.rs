@@ -11,6 +11,7 @@ pub mod csv_mapping;
 pub mod demo;
 pub mod device;
 pub mod error;
+mod files;
 pub mod here;
 pub mod ids;
 pub mod ingest;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::changes::Ctx;
 use crate::clock::Clock;
@@ -64,11 +64,29 @@ impl Workspace {
                 detail: "no such file".into(),
             });
         }
-        if exists && path.is_dir() {
-            return Err(Error::NotAWorkspace {
-                path,
-                detail: "it is a folder".into(),
-            });
+        if exists {
+            // A folder, a FIFO or a device is refused before SQLite opens it (a FIFO would block
+            // the open for ever), and an empty file is not adopted: Truce cannot tell it is one
+            // of its own.
+            let meta = std::fs::metadata(&path).map_err(|e| Error::Io {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+            let refuse = |detail: &str| Error::NotAWorkspace {
+                path: path.clone(),
+                detail: detail.into(),
+            };
+            if meta.is_dir() {
+                return Err(refuse("it is a folder"));
+            }
+            if !meta.is_file() {
+                return Err(refuse("it is not a regular file"));
+            }
+            if meta.len() == 0 {
+                return Err(refuse(
+                    "it is empty (0 bytes), so nothing says it is Truce's; delete it or choose another name",
+                ));
+            }
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::Io {
@@ -102,7 +120,7 @@ impl Workspace {
             ctx,
             os_user: opts.os_user.clone(),
         };
-        ws.prepare().map_err(|e| ws.classify(e))?;
+        ws.prepare(exists).map_err(|e| ws.classify(e))?;
         // Whoever is signed in here acts, unless the caller names someone (imports, the demo).
         let actor = match opts.actor {
             Some(a) => a,
@@ -118,8 +136,10 @@ impl Workspace {
         Ok(ws)
     }
 
-    /// Checks what the file is, then migrates it inside one immediate transaction.
-    fn prepare(&mut self) -> Result<()> {
+    /// Checks what the file is, then migrates it inside one immediate transaction. Nothing is
+    /// written to a file that `existed` before every check says it is a Truce workspace: a
+    /// foreign file's bytes stay as they were.
+    fn prepare(&mut self, existed: bool) -> Result<()> {
         let path = self.path.clone();
         // Reading the header is the first thing that touches the file: garbage fails here.
         let app_id: i32 = self
@@ -128,15 +148,21 @@ impl Workspace {
         let version: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let tables: i64 = self.conn.query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
-            [],
-            |r| r.get(0),
-        )?;
-        if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+        // Tables, views, indexes and triggers alike: a file holding only a view is not empty.
+        let objects: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        if existed && app_id != APPLICATION_ID {
+            // Every file Truce makes carries its application id before anything else is
+            // written to it (below), so a file without it was made by someone else.
+            let detail = if app_id != 0 || objects > 0 || version != 0 {
+                "it is an SQLite database of another application"
+            } else {
+                "it is an SQLite database that no application has claimed"
+            };
             return Err(Error::NotAWorkspace {
                 path,
-                detail: "it is an SQLite database of another application".into(),
+                detail: detail.into(),
             });
         }
         if version > migrations::LATEST {
@@ -146,15 +172,27 @@ impl Workspace {
                 supported: migrations::LATEST,
             });
         }
+        if existed && ((version == 0) != (objects == 0)) {
+            return Err(Error::Corrupt {
+                path,
+                detail: format!(
+                    "its schema version says {version} but it holds {objects} tables, views, indexes and triggers"
+                ),
+            });
+        }
         self.conn.pragma_update(None, "foreign_keys", true)?;
         // A REPLACE that deletes a row fires its delete trigger too, so the record of it is
         // complete (`changes`).
         self.conn.pragma_update(None, "recursive_triggers", true)?;
-        if tables == 0 {
+        if !existed {
             // Only a new file can choose its page size. Evidence rows run to kilobytes: 16 KiB
             // pages need fewer overflow pages and b-tree levels, and a fresh import measured
             // about 15% faster than with the default 4 KiB.
             self.conn.pragma_update(None, "page_size", 16384)?;
+            // The first write claims the file, so a Truce file killed before its first
+            // migration is still known as Truce's when it is opened again.
+            self.conn
+                .pragma_update(None, "application_id", APPLICATION_ID)?;
         }
         let mode: String = self
             .conn
@@ -193,21 +231,16 @@ impl Workspace {
     /// Turns SQLite's codes into the errors a person can act on.
     fn classify(&self, e: Error) -> Error {
         let path = self.path.clone();
-        match e {
-            Error::Db(rusqlite::Error::SqliteFailure(f, msg)) => match f.code {
-                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::Locked { path },
-                ErrorCode::NotADatabase => Error::NotAWorkspace {
-                    path,
-                    detail: "the file is not an SQLite database".into(),
-                },
-                ErrorCode::DatabaseCorrupt => Error::Corrupt {
-                    path,
-                    detail: msg.unwrap_or_else(|| "database disk image is malformed".into()),
-                },
-                _ => Error::Io {
-                    path,
-                    detail: msg.unwrap_or_else(|| f.to_string()),
-                },
+        match e.in_workspace(&path) {
+            // A migration's statement failed on a Truce file: its tables are not what its
+            // schema version says (the message, not the migration's whole SQL).
+            Error::Db(rusqlite::Error::SqlInputError { msg, .. }) => Error::Corrupt {
+                path,
+                detail: format!("its tables do not match its schema version ({msg})"),
+            },
+            Error::Db(rusqlite::Error::SqliteFailure(f, msg)) => Error::Io {
+                path,
+                detail: msg.unwrap_or_else(|| f.to_string()),
             },
             other => other,
         }
@@ -220,10 +253,7 @@ impl Workspace {
         self.ctx.begin();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| match e.sqlite_error_code() {
-                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked { path },
-                _ => Error::Db(e),
-            })
+            .map_err(|e| Error::Db(e).in_workspace(&path))
     }
 
     /// While `deferred`, commits leave their pages in the write-ahead log instead of copying

@@ -47,10 +47,10 @@ fn workspace_at_version(path: &std::path::Path, version: i64) {
     let mut c = Connection::open(path).unwrap();
     c.pragma_update(None, "journal_mode", "wal").unwrap();
     let tx = c.transaction().unwrap();
-    if version > 0 {
-        tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .unwrap();
-    }
+    // Truce claims a file before anything else (a file killed before its first migration
+    // is version 0 with the application id).
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
     migrations::apply(&tx, 0, version).unwrap();
     // From v16 shared tables record their writes through Truce's own SQL functions, which a bare
     // connection lacks: the fixture's rows are written as a migration writes, unrecorded.
@@ -219,6 +219,108 @@ fn another_applications_database_is_refused() {
     assert_untouched(&path, &before, e, |e| {
         matches!(e, Error::NotAWorkspace { .. })
     });
+}
+
+/// Files that are not Truce's keep every byte: a bare `user_version`, a lone view, an empty file
+/// (issue 18). Before, the first two were switched to WAL (header bytes 18-19) and then failed
+/// with "no such table" or were migrated into a workspace, and the empty file was adopted.
+#[test]
+fn files_truce_did_not_make_are_refused_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, Option<&str>, &str); 3] = [
+        (
+            "version.db",
+            Some("PRAGMA user_version = 3;"),
+            "another application",
+        ),
+        (
+            "view.db",
+            Some("CREATE VIEW v AS SELECT 1 AS one;"),
+            "another application",
+        ),
+        ("empty.truce", None, "empty (0 bytes)"),
+    ];
+    for (name, sql, said) in cases {
+        let path = dir.path().join(name);
+        match sql {
+            Some(sql) => Connection::open(&path).unwrap().execute_batch(sql).unwrap(),
+            None => std::fs::write(&path, b"").unwrap(),
+        }
+        let before = std::fs::read(&path).unwrap();
+        let e = Workspace::open(&path).err().unwrap();
+        assert!(e.to_string().contains(said), "{name}: {e}");
+        assert_untouched(&path, &before, e, |e| {
+            matches!(e, Error::NotAWorkspace { .. })
+        });
+        assert!(
+            !dir.path().join(format!("{name}-wal")).exists(),
+            "{name}: no log was started beside it"
+        );
+    }
+}
+
+/// A FIFO named as a workspace or a report is refused at once: opening it would wait for a
+/// writer for ever.
+#[test]
+fn a_fifo_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("f.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let e = Workspace::open(&fifo).err().unwrap();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let ws_path = dir.path().join("w.truce");
+    let (send, recv) = std::sync::mpsc::channel();
+    let f = fifo.clone();
+    std::thread::spawn(move || {
+        let mut ws = Workspace::open(&ws_path).unwrap();
+        let r = truce_core::ingest::import_file(&mut ws, &f, None).map(|_| ());
+        let _ = send.send(r.map_err(|e| (e.code(), e.to_string())));
+    });
+    let (code, said) = recv
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the import answers instead of waiting on the FIFO")
+        .unwrap_err();
+    assert_eq!(code, "unreadable");
+    assert!(
+        said.contains("f.json") && said.contains("not a regular file"),
+        "{said}"
+    );
+}
+
+/// SQLite's "attempt to write a readonly database" and "database or disk is full" become
+/// messages that name the workspace and say what to do.
+#[test]
+fn a_read_only_file_and_a_full_disk_are_named_and_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.truce");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (a)")
+        .unwrap();
+    // What SQLite answers a write to a file it may only read.
+    let ro =
+        Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let write = ro.execute("INSERT INTO t VALUES (1)", []).unwrap_err();
+    let e = Error::Db(write).in_workspace(&path);
+    assert_eq!(e.code(), "read_only", "{e}");
+    assert!(
+        e.to_string().contains("w.truce") && e.to_string().contains("read-only"),
+        "{e}"
+    );
+    let full = rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+        Some("database or disk is full".into()),
+    );
+    let e = Error::Db(full).in_workspace(&path);
+    assert_eq!(e.code(), "disk_full");
+    assert!(
+        e.to_string().contains("w.truce") && e.to_string().contains("Free some space"),
+        "{e}"
+    );
 }
 
 /// A closed workspace back in rollback-journal mode, so its bytes are the whole of it. (An open

@@ -32,7 +32,9 @@ macro_rules! commands {
             match name {
                 $(stringify!($name) => {
                     let request: $request = parse(name, args)?;
-                    let answer: $answer = board::$name(ws, now, request)?;
+                    // SQLite's words for a read-only file or a full disk become ones that name it.
+                    let answer: $answer = board::$name(ws, now, request)
+                        .map_err(|e| e.in_workspace(ws.path()))?;
                     serde_json::to_value(answer).map_err(|e| CommandError::new("internal", e.to_string()))
                 })*
                 _ => Err(CommandError::new("unknown_command", format!("Truce has no command '{name}'"))

@@ -32,6 +32,7 @@ pub fn import_file_with_progress(
     progress: &dyn Fn(u64, u64),
 ) -> Result<ImportReport> {
     let shown = path.display().to_string();
+    crate::files::readable(path)?;
     let file = File::open(path).map_err(|e| Error::Unreadable {
         path: path.to_path_buf(),
         detail: e.to_string(),
