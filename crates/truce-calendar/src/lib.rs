@@ -328,13 +328,25 @@ pub fn expand(
             ex_walls.insert(resolve_local(zone, local));
         }
     }
+    // EXDATEs resolved once into sets: a lookup per instance, not a scan of the whole list with
+    // a zone conversion each (300,000 EXDATEs took 13-30 s a command).
+    let mut ex_instants: std::collections::HashSet<DateTime<Utc>> = ex_walls;
+    let mut ex_days = std::collections::HashSet::new();
+    for x in &series.exdates {
+        match *x {
+            When::Local(t) => {
+                ex_instants.insert(resolve_local(zone, t));
+            }
+            When::Utc(t) => {
+                ex_instants.insert(t);
+            }
+            When::Date(d) => {
+                ex_days.insert(d);
+            }
+        }
+    }
     let excluded = |i: &Instance| {
-        ex_walls.contains(&i.start_utc)
-            || series.exdates.iter().any(|x| match *x {
-                When::Local(t) => resolve_local(zone, t) == i.start_utc,
-                When::Utc(t) => t == i.start_utc,
-                When::Date(d) => i.start_local.date() == d,
-            })
+        ex_instants.contains(&i.start_utc) || ex_days.contains(&i.start_local.date())
     };
     match &series.rrule {
         Some(rule) => {

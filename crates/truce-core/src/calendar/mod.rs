@@ -11,6 +11,8 @@
 pub mod ical;
 /// Recurrence is the `truce-calendar` crate (pure): re-exported where the core always had it.
 pub use truce_calendar as recurrence;
+
+pub mod bounds;
 pub mod sync;
 pub mod windows;
 
@@ -86,6 +88,15 @@ pub fn occurrences(
     let mut all = Vec::new();
     for w in windows::list(conn)? {
         all.extend(window_occurrences_of(&w, from, to)?);
+        // Workspaces written before `bounds` was checked at the door: an error, not gigabytes.
+        if all.len() > bounds::MAX_LISTED {
+            return Err(Error::Invalid(format!(
+                "the change windows have more than {} occurrences between {} and {}; ask for a shorter span, or remove windows that repeat too often",
+                bounds::MAX_LISTED,
+                from.format("%Y-%m-%d"),
+                to.format("%Y-%m-%d")
+            )));
+        }
     }
     all.sort_by(|a, b| {
         (a.start_utc, &a.window_name, &a.window_id).cmp(&(

@@ -104,6 +104,14 @@ pub fn import_bytes(
             report.removed += 1;
         }
     }
+    super::bounds::check_total(&tx, crate::changes::now_time(&tx)?).map_err(|e| match e {
+        Error::Invalid(problem) => Error::BadInput {
+            file: source.into(),
+            position: "the whole calendar".into(),
+            problem,
+        },
+        other => other,
+    })?;
     tx.commit()?;
     Ok(report)
 }

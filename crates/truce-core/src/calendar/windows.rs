@@ -261,7 +261,9 @@ pub(crate) struct SourceInfo {
 
 /// Creates a window; returns it as stored.
 pub fn create(conn: &Connection, actor: &str, spec: &WindowSpec) -> Result<ChangeWindow> {
-    insert(conn, actor, spec, None, None)
+    let w = insert(conn, actor, spec, None, None)?;
+    super::bounds::check_total(conn, crate::changes::now_time(conn)?)?;
+    Ok(w)
 }
 
 pub(crate) fn insert(
@@ -271,7 +273,7 @@ pub(crate) fn insert(
     src: Option<&SourceInfo>,
     reason: Option<&str>,
 ) -> Result<ChangeWindow> {
-    spec.series()?;
+    super::bounds::check_window(spec, &spec.series()?)?;
     crate::changes::because(conn, reason)?;
     crate::changes::acting(conn, actor)?;
     let id = new_id();
@@ -304,6 +306,7 @@ pub fn update(conn: &Connection, actor: &str, id: &str, spec: &WindowSpec) -> Re
     let zone = must_get(conn, id)?.time_zone;
     conn.execute_batch("SAVEPOINT window_update")?;
     let result = replace(conn, actor, id, spec, None, None).and_then(|w| {
+        super::bounds::check_total(conn, crate::changes::now_time(conn)?)?;
         let lost = stranded(conn, id)?;
         if lost.is_empty() {
             Ok(w)
@@ -388,7 +391,7 @@ pub(crate) fn replace(
     src: Option<&SourceInfo>,
     reason: Option<&str>,
 ) -> Result<ChangeWindow> {
-    spec.series()?;
+    super::bounds::check_window(spec, &spec.series()?)?;
     crate::changes::because(conn, reason)?;
     crate::changes::acting(conn, actor)?;
     let at = crate::changes::now(conn)?;
