@@ -264,3 +264,23 @@ fn a_new_finding_with_words_the_workspace_holds_keeps_them() {
         1
     );
 }
+
+/// A key of kilobytes (a host name, a tool name) is refused with the target named, before it is
+/// compared on every lookup of the import (issue 18: a SARIF tool name of megabytes took minutes).
+#[test]
+fn a_target_with_a_key_too_long_to_keep_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    let long = format!("web{}", "x".repeat(5000));
+    let doc = nessus(&[("web01", T1, &[("1", "22")]), (&long, T1, &[("1", "22")])]);
+    let before = common::dump(&ws);
+    let mut input = std::io::Cursor::new(doc.into_bytes());
+    let e = import_reader(&mut ws, "long.nessus", "long.nessus", &mut input, None).unwrap_err();
+    let said = e.to_string();
+    assert_eq!(e.code(), "bad_input", "{said}");
+    assert!(
+        said.starts_with("long.nessus: target 'webxxx") && said.contains("at most 1024 bytes"),
+        "{said}"
+    );
+    assert_eq!(common::dump(&ws), before, "nothing of the file is kept");
+}

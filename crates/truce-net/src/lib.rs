@@ -34,8 +34,19 @@ fn failed(url: &str, problem: impl std::fmt::Display) -> Failed {
     }
 }
 
-/// The body of `url` (http, https, or webcal meaning https), at most `max_bytes`.
+/// How long a whole transfer may take, headers and body: a server that sends a byte a second
+/// passes every read timeout, and 16 MiB at that rate is 194 days.
+pub const TRANSFER_LIMIT: Duration = Duration::from_secs(120);
+
+/// The body of `url` (http, https, or webcal meaning https), at most `max_bytes`, within
+/// [`TRANSFER_LIMIT`].
 pub fn fetch(url: &str, max_bytes: usize) -> Result<Vec<u8>> {
+    fetch_within(url, max_bytes, TRANSFER_LIMIT)
+}
+
+/// [`fetch`], with the whole transfer bounded by `limit`.
+pub fn fetch_within(url: &str, max_bytes: usize, limit: Duration) -> Result<Vec<u8>> {
+    let started = std::time::Instant::now();
     let url = url.trim();
     let real = match url.get(..9) {
         Some(p) if p.eq_ignore_ascii_case("webcal://") => format!("https://{}", &url[9..]),
@@ -47,8 +58,8 @@ pub fn fetch(url: &str, max_bytes: usize) -> Result<Vec<u8>> {
         return Err(failed(url, "only http:// and https:// URLs can be read"));
     }
     let client = reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(10).min(limit))
+        .timeout(Duration::from_secs(60).min(limit))
         .redirect(reqwest::redirect::Policy::limited(5))
         .user_agent(concat!("Truce/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -70,11 +81,30 @@ pub fn fetch(url: &str, max_bytes: usize) -> Result<Vec<u8>> {
             format!("the document is larger than {} MiB", max_bytes >> 20),
         ));
     }
+    // Read in pieces, checking the clock between them: each read is bounded by the timeout
+    // above, the whole by `limit`.
     let mut body = Vec::new();
-    response
-        .take(max_bytes as u64 + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| failed(url, format!("reading the answer failed: {e}")))?;
+    let mut reader = response.take(max_bytes as u64 + 1);
+    let mut piece = [0u8; 64 * 1024];
+    loop {
+        if started.elapsed() > limit {
+            return Err(failed(
+                url,
+                format!(
+                    "the transfer took longer than {} s ({} bytes had arrived); the server is too slow",
+                    limit.as_secs(),
+                    body.len()
+                ),
+            ));
+        }
+        let n = reader
+            .read(&mut piece)
+            .map_err(|e| failed(url, format!("reading the answer failed: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&piece[..n]);
+    }
     if body.len() > max_bytes {
         return Err(failed(
             url,

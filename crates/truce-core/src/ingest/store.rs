@@ -168,6 +168,7 @@ fn parse(
     };
     let mut packer = evidence::Packer::new();
     fmt.parse(shown, &mut hashing, &mut |mut asset| {
+        too_long_key(shown, &asset)?;
         let evidence = asset
             .findings
             .iter_mut()
@@ -184,6 +185,37 @@ fn parse(
     std::io::copy(&mut hashing, &mut std::io::sink())
         .map_err(|e| bad(shown, "end", &e.to_string()))?;
     Ok((hex(&hashing.hasher.finalize()), hashing.size))
+}
+
+/// The longest key Truce keeps (an asset's name or address, a vulnerability's id, a finding's
+/// place). Keys are compared on every lookup of an import: a tool name of megabytes made a SARIF
+/// import take minutes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Refuses a target whose keys are longer than [`MAX_KEY_BYTES`], naming it and the key.
+fn too_long_key(shown: &str, asset: &ParsedAsset) -> std::result::Result<(), truce_parsers::Error> {
+    let label: String = asset.label.chars().take(60).collect();
+    let refuse = |what: String, len: usize| truce_parsers::Error::BadInput {
+        file: shown.to_string(),
+        position: format!("target '{label}'"),
+        problem: format!(
+            "{what} is {len} bytes long; Truce keeps keys of at most {MAX_KEY_BYTES} bytes"
+        ),
+    };
+    for (kind, value) in &asset.identifiers {
+        if value.len() > MAX_KEY_BYTES {
+            return Err(refuse(format!("its {} key", kind.as_str()), value.len()));
+        }
+    }
+    for f in &asset.findings {
+        if f.scanner_id.len() > MAX_KEY_BYTES {
+            return Err(refuse("a vulnerability id".into(), f.scanner_id.len()));
+        }
+        if f.location.len() > MAX_KEY_BYTES {
+            return Err(refuse("a finding's place".into(), f.location.len()));
+        }
+    }
+    Ok(())
 }
 
 fn write(
