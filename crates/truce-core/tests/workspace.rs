@@ -259,6 +259,26 @@ fn files_truce_did_not_make_are_refused_byte_for_byte() {
     }
 }
 
+/// A Truce file whose schema version was reset to 0 while it holds tables is reported damaged,
+/// in a sentence, untouched; it used to run migration 1 again and print its whole SQL.
+#[test]
+fn a_workspace_whose_version_was_reset_is_damaged_not_remigrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reset.truce");
+    drop(Workspace::open(&path).unwrap());
+    let c = single_file(&path);
+    c.pragma_update(None, "user_version", 0).unwrap();
+    drop(c);
+    let before = std::fs::read(&path).unwrap();
+    let e = Workspace::open(&path).err().unwrap();
+    let said = e.to_string();
+    assert!(
+        said.contains("schema version says 0") && !said.contains("CREATE TABLE"),
+        "{said}"
+    );
+    assert_untouched(&path, &before, e, |e| matches!(e, Error::Corrupt { .. }));
+}
+
 /// A FIFO named as a workspace or a report is refused at once: opening it would wait for a
 /// writer for ever.
 #[test]
