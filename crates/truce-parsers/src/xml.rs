@@ -16,14 +16,57 @@ use crate::error::Result;
 pub const MAX_TEXT: usize = 16 * 1024 * 1024;
 
 pub struct XmlReader<'a> {
-    pub reader: Reader<&'a mut dyn BufRead>,
+    pub reader: Reader<Capped<'a>>,
     pub file: &'a str,
     pub buf: Vec<u8>,
 }
 
+/// How far past [`MAX_TEXT`] one event may run (its markup, attributes, entities) before it is
+/// refused while it is still being read.
+const EVENT_SLACK: usize = 1024 * 1024;
+
+/// The input as quick-xml reads it, refusing to hand out more than one event's worth of bytes
+/// between two events: quick-xml buffers an event whole, so without this a field of gigabytes
+/// (`/dev/zero` read as a report) was in memory before `MAX_TEXT` could be checked.
+pub struct Capped<'a> {
+    inner: &'a mut dyn BufRead,
+    /// Bytes handed out since the last event (reset by `XmlReader::next`).
+    since_event: usize,
+}
+
+impl std::io::Read for Capped<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Capped<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.since_event > MAX_TEXT + EVENT_SLACK {
+            return Err(std::io::Error::other(format!(
+                "one element, text or attribute runs past {} MB, Truce's limit for a field",
+                MAX_TEXT / (1024 * 1024)
+            )));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.since_event += n;
+        self.inner.consume(n)
+    }
+}
+
 impl<'a> XmlReader<'a> {
     pub fn new(file: &'a str, input: &'a mut dyn BufRead) -> Self {
-        let mut reader = Reader::from_reader(input);
+        let mut reader = Reader::from_reader(Capped {
+            inner: input,
+            since_event: 0,
+        });
         let cfg = reader.config_mut();
         cfg.expand_empty_elements = false;
         cfg.check_end_names = true;
@@ -45,6 +88,7 @@ impl<'a> XmlReader<'a> {
     /// The next event, with DTD entity declarations refused and end of input checked by the caller.
     pub fn next(&mut self) -> Result<Event<'_>> {
         self.buf.clear();
+        self.reader.get_mut().since_event = 0;
         let pos = self.reader.buffer_position();
         match self.reader.read_event_into(&mut self.buf) {
             Ok(Event::DocType(d)) => {
@@ -59,6 +103,10 @@ impl<'a> XmlReader<'a> {
                 Ok(Event::DocType(d))
             }
             Ok(ev) => Ok(ev),
+            // The input refused to go on (`Capped`), or could not be read: its own words.
+            Err(quick_xml::Error::Io(e)) => {
+                Err(bad(self.file, &format!("byte {pos}"), &e.to_string()))
+            }
             Err(e) => Err(bad(
                 self.file,
                 &format!("byte {}", self.reader.error_position()),
