@@ -537,3 +537,27 @@ fn an_empty_object_is_refused() {
         "not a Trivy report: no Results",
     );
 }
+
+/// A field past the limit is refused while it is read, with the file and the place, and nothing
+/// is stored (issue 18: a 200 MB `Description` was accepted and stored at 686 MB).
+#[test]
+fn a_description_past_the_field_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::fresh(dir.path());
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(common::corpus("trivy/issue_9333.json")).unwrap())
+            .unwrap();
+    doc["Results"][0]["Vulnerabilities"][0]["Description"] = "A".repeat(17 << 20).into();
+    let path = dir.path().join("huge.json");
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let before = common::dump(&ws);
+    // Forced: written back with sorted keys, the huge field comes before what detection reads.
+    let e = import_file(&mut ws, &path, Some("trivy"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("huge.json: line 1, column") && e.contains("larger than 16 MB"),
+        "{e}"
+    );
+    assert_eq!(common::dump(&ws), before);
+}

@@ -62,8 +62,9 @@ impl Format for Grype {
         on_asset: &mut dyn FnMut(ParsedAsset) -> Result<()>,
     ) -> Result<()> {
         let mut aborted = None;
-        let mut de =
-            serde_json::Deserializer::from_reader(BufReader::with_capacity(64 * 1024, input));
+        let mut de = serde_json::Deserializer::from_reader(crate::json_read::CappedStrings::new(
+            BufReader::with_capacity(64 * 1024, input),
+        ));
         let done = Document {
             emit: on_asset,
             aborted: &mut aborted,

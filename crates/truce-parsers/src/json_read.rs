@@ -1,7 +1,7 @@
 //! Helpers of the SARIF and Defender readers: sniffing keys in the first bytes of a JSON
 //! object, reading a whole document with serde, and finding CVE ids in free text.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use serde::de::DeserializeOwned;
 
@@ -50,10 +50,62 @@ pub(crate) fn read<T: DeserializeOwned>(
     if buf.starts_with(b"\xEF\xBB\xBF") {
         input.consume(3);
     }
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut de = serde_json::Deserializer::from_reader(CappedStrings::new(input));
     let value = T::deserialize(&mut de).map_err(|e| json_error(file, &e, what))?;
     de.end().map_err(|e| json_error(file, &e, what))?;
     Ok(value)
+}
+
+/// The input as serde_json reads it, refusing a string longer than [`crate::xml::MAX_TEXT`] while
+/// it is still being read: serde_json holds a string whole before a reader could look at its
+/// length (a 200 MB Trivy `Description` took 686 MB and was stored).
+pub(crate) struct CappedStrings<R> {
+    inner: R,
+    in_string: bool,
+    escaped: bool,
+    run: usize,
+}
+
+impl<R: Read> CappedStrings<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        CappedStrings {
+            inner,
+            in_string: false,
+            escaped: false,
+            run: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for CappedStrings<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        for &b in &out[..n] {
+            if !self.in_string {
+                if b == b'"' {
+                    self.in_string = true;
+                    self.run = 0;
+                }
+                continue;
+            }
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                continue;
+            }
+            self.run += 1;
+            if self.run > crate::xml::MAX_TEXT {
+                return Err(std::io::Error::other(format!(
+                    "a text field is larger than {} MB",
+                    crate::xml::MAX_TEXT / (1024 * 1024)
+                )));
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn json_error(file: &str, e: &serde_json::Error, what: &str) -> Error {
@@ -77,6 +129,23 @@ fn json_error(file: &str, e: &serde_json::Error, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_string_past_the_limit_stops_the_reading() {
+        let mut doc = b"{\"a\": \"x\\\"y\", \"b\": \"".to_vec();
+        doc.extend(vec![b'z'; crate::xml::MAX_TEXT + 1]);
+        doc.extend(b"\"}");
+        let mut r = CappedStrings::new(&doc[..]);
+        let mut sink = Vec::new();
+        let e = r.read_to_end(&mut sink).unwrap_err();
+        assert!(e.to_string().contains("larger than 16 MB"), "{e}");
+        // Escaped quotes do not end a string; a string at the limit passes.
+        let mut ok = b"{\"a\": \"x\\\"y\", \"b\": \"".to_vec();
+        ok.extend(vec![b'z'; crate::xml::MAX_TEXT - 1]);
+        ok.extend(b"\"}");
+        let mut sink = Vec::new();
+        CappedStrings::new(&ok[..]).read_to_end(&mut sink).unwrap();
+    }
 
     #[test]
     fn keys_are_told_from_values() {

@@ -91,8 +91,9 @@ impl Format for Trivy {
             cluster: None,
             pending: Vec::new(),
         };
-        let mut de =
-            serde_json::Deserializer::from_reader(BufReader::with_capacity(64 * 1024, input));
+        let mut de = serde_json::Deserializer::from_reader(crate::json_read::CappedStrings::new(
+            BufReader::with_capacity(64 * 1024, input),
+        ));
         let done = Document(&mut state)
             .deserialize(&mut de)
             .and_then(|()| de.end());
