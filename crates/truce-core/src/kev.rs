@@ -54,6 +54,17 @@ pub fn import(ws: &mut Workspace, source: &str, now: DateTime<Utc>) -> Result<Ke
         truce_net::fetch(source, crate::calendar::ical::MAX_ICS_BYTES)?
     } else {
         crate::files::readable(Path::new(source))?;
+        // The same cap as the download: the real catalog is about 1.5 MB.
+        let size = std::fs::metadata(source).map(|m| m.len()).unwrap_or(0);
+        if size > crate::calendar::ical::MAX_ICS_BYTES as u64 {
+            return Err(Error::Unreadable {
+                path: source.into(),
+                detail: format!(
+                    "the file is {size} bytes; a KEV catalog is read up to {} MiB",
+                    crate::calendar::ical::MAX_ICS_BYTES >> 20
+                ),
+            });
+        }
         std::fs::read(source).map_err(|e| Error::Unreadable {
             path: source.into(),
             detail: e.to_string(),

@@ -110,6 +110,17 @@ fn a_file_that_is_not_the_catalog_is_refused_and_changes_nothing() {
         assert!(e.contains("kev.json") && e.contains(problem), "{e}");
         assert_eq!(common::dump(&ws), before, "{problem}: the workspace is as it was");
     }
+    // A file far larger than any catalog is refused by its size, before it is read whole.
+    let huge = std::fs::File::create(&bad).unwrap();
+    huge.set_len(64 << 20).unwrap();
+    let e = kev::import(&mut ws, bad.to_str().unwrap(), Utc::now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("kev.json") && e.contains("read up to 16 MiB"),
+        "{e}"
+    );
+    assert_eq!(common::dump(&ws), before);
     let _ = Workspace::open_existing(ws.path()).unwrap();
 }
 
