@@ -119,9 +119,6 @@ impl InsertRecorder {
 
     /// Records every row inserted after `mark`.
     pub fn record(&self, conn: &Connection, mark: i64) -> Result<()> {
-        if std::env::var_os("TRUCE_X_NOREC").is_some() {
-            return Ok(());
-        }
         conn.prepare_cached(&self.sql)?.execute([mark])?;
         Ok(())
     }

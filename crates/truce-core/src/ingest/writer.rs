@@ -157,9 +157,6 @@ impl Writer {
             report: ImportReport::default(),
         };
         w.because(tx, None)?;
-        if std::env::var_os("TRUCE_X_NOTRIG").is_some() {
-            crate::changes::remove(tx)?;
-        }
         crate::changes::acting(tx, &w.actor)?;
         // The row exists first so findings can point at it; counts are filled in at the end.
         tx.execute(
