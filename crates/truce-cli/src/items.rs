@@ -180,14 +180,14 @@ pub fn json<T: serde::Serialize>(v: &T) {
     println!("{}", serde_json::to_string_pretty(v).expect("serializes"));
 }
 
-/// The last 8 characters: the random end of a UUIDv7 (its start is a time, shared by items
-/// made together). `items show` and the others accept it.
 /// A stored instant as a line of output shows it: whole seconds drop the stored ".000".
 pub fn shown(t: &str) -> String {
     t.strip_suffix(".000Z")
         .map_or_else(|| t.to_string(), |s| format!("{s}Z"))
 }
 
+/// The last 8 characters: the random end of a UUIDv7 (its start is a time, shared by items
+/// made together). `items show` and the others accept it.
 pub fn short(id: &str) -> &str {
     &id[id.len().saturating_sub(8)..]
 }

@@ -53,9 +53,8 @@ pub fn import(ws: &mut Workspace, source: &str, now: DateTime<Utc>) -> Result<Ke
     let bytes = if truce_net::is_url(source) {
         truce_net::fetch(source, crate::calendar::ical::MAX_ICS_BYTES)?
     } else {
-        crate::files::readable(Path::new(source))?;
         // The same cap as the download: the real catalog is about 1.5 MB.
-        let size = std::fs::metadata(source).map(|m| m.len()).unwrap_or(0);
+        let size = crate::files::readable(Path::new(source))?.len();
         if size > crate::calendar::ical::MAX_ICS_BYTES as u64 {
             return Err(Error::Unreadable {
                 path: source.into(),

@@ -113,10 +113,7 @@ fn derive_ids(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         "DELETE FROM work_item_stats;
          DROP TABLE temp.id_map;",
     )?;
-    for (_, sql) in &aggregates {
-        tx.execute_batch(sql)?;
-    }
-    Ok(())
+    put_back(tx, &aggregates)
 }
 
 /// Drops the per-item aggregates' triggers for a rewrite of many rows, and answers their SQL as
@@ -130,19 +127,19 @@ fn lift_triggers(
     tx: &rusqlite::Transaction<'_>,
     like: &str,
 ) -> rusqlite::Result<Vec<(String, String)>> {
-    let aggregates: Vec<(String, String)> = tx
+    let lifted: Vec<(String, String)> = tx
         .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name LIKE ?1 ESCAPE '\\'")?
         .query_map([like], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for (name, _) in &aggregates {
+    for (name, _) in &lifted {
         tx.execute_batch(&format!("DROP TRIGGER \"{name}\";"))?;
     }
-    Ok(aggregates)
+    Ok(lifted)
 }
 
 /// The instants the tables keep, by table: after migration 18 every one is written
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (`time`), so their text order is their time order.
-pub(crate) const INSTANTS: &[(&str, &[&str])] = &[
+const INSTANTS: &[(&str, &[&str])] = &[
     ("assets", &["created_at", "updated_at"]),
     ("imports", &["scanned_at", "imported_at"]),
     ("findings", &["first_seen", "last_seen", "closed_at"]),
@@ -177,8 +174,7 @@ pub(crate) const INSTANTS: &[(&str, &[&str])] = &[
 /// it is.
 fn times_in_milliseconds(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     let mut lifted = lift_aggregates(tx)?;
-    // The log is append-only for everyone but a migration.
-    lifted.extend(lift_triggers(tx, "change\\_log\\_no\\_update")?);
+    lifted.extend(lift_log_guard(tx)?);
     for (table, columns) in INSTANTS {
         let set: Vec<String> = columns
             .iter()
@@ -191,10 +187,7 @@ fn times_in_milliseconds(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()>
             .collect();
         tx.execute_batch(&format!("UPDATE {table} SET {};", set.join(", ")))?;
     }
-    for (_, sql) in &lifted {
-        tx.execute_batch(sql)?;
-    }
-    Ok(())
+    put_back(tx, &lifted)
 }
 
 /// Migration 19: the evidence its SQL moved aside (`finding_evidence_text`) compressed into the
@@ -238,12 +231,23 @@ fn rewrite(tx: &rusqlite::Transaction<'_>, table: &str) -> rusqlite::Result<()> 
         "assets" => "asset",
         _ => "finding",
     };
+    let guard = lift_log_guard(tx)?;
     tx.execute_batch(&format!(
-        "DROP TRIGGER change_log_no_update;
-         UPDATE change_log SET entity_id = (SELECT new FROM temp.id_map WHERE old = change_log.entity_id)
-           WHERE entity = '{entity}' AND entity_id IN (SELECT old FROM temp.id_map);
-         CREATE TRIGGER change_log_no_update BEFORE UPDATE ON change_log
-           BEGIN SELECT RAISE(ABORT, 'change_log is append-only'); END;"
+        "UPDATE change_log SET entity_id = (SELECT new FROM temp.id_map WHERE old = change_log.entity_id)
+           WHERE entity = '{entity}' AND entity_id IN (SELECT old FROM temp.id_map);"
     ))?;
+    put_back(tx, &guard)
+}
+
+/// The log is append-only for everyone but a migration: its update guard, lifted.
+fn lift_log_guard(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Vec<(String, String)>> {
+    lift_triggers(tx, "change\\_log\\_no\\_update")
+}
+
+/// Puts back triggers [`lift_triggers`] took away, from the SQL the schema held.
+fn put_back(tx: &rusqlite::Transaction<'_>, lifted: &[(String, String)]) -> rusqlite::Result<()> {
+    for (_, sql) in lifted {
+        tx.execute_batch(sql)?;
+    }
     Ok(())
 }

@@ -21,7 +21,7 @@ macro_rules! commands {
         /// Every command [`dispatch`] answers.
         pub const NAMES: &[&str] = &[$(stringify!($name)),*];
 
-        /// Runs command `name` with `args` on `ws`, as of `now`.
+        /// Runs command `name` with `args` on `ws`, at the workspace clock's now.
         pub fn dispatch(
             ws: &mut Workspace,
             name: &str,

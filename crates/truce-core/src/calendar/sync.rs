@@ -126,8 +126,7 @@ pub fn import_file(
         path: path.to_path_buf(),
         detail,
     };
-    crate::files::readable(path)?;
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    let meta = crate::files::readable(path)?;
     if meta.len() > MAX_ICS_BYTES as u64 {
         return Err(unreadable(format!(
             "the calendar is {} bytes; Truce reads at most {} MiB",

@@ -104,9 +104,9 @@ pub(super) struct Writer {
     namespace: uuid::Uuid,
     /// Records the findings this import creates, a batch at a time.
     created_findings: crate::changes::InsertRecorder,
+    /// When the import runs: also the scan time of targets whose report gives none.
     at: String,
     actor: String,
-    /// The scan time of targets whose report gives none.
     scanner: &'static str,
     file_name: String,
     scanned_at: Option<String>,
