@@ -22,13 +22,17 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_derived_ids.sql"),
     include_str!("migrations/0018_times_in_milliseconds.sql"),
     include_str!("migrations/0019_evidence_compressed.sql"),
+    include_str!("migrations/0020_checks_as_comparisons.sql"),
 ];
+
+mod checks;
 
 /// Steps SQL cannot do (UUIDv5 needs SHA-1), run after their version's SQL.
 const RUST_STEPS: &[(i64, fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>)] = &[
     (17, derive_ids),
     (18, times_in_milliseconds),
     (19, compress_evidence),
+    (20, checks::rewrite),
 ];
 
 /// From this version on, shared tables record every write (`changes`).

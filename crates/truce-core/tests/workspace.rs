@@ -42,6 +42,49 @@ fn a_new_workspace_is_wal_with_foreign_keys_at_the_latest_version() {
     assert!(err.is_err());
 }
 
+/// The tables' CHECKs refuse what they always refused, without a temporary index of the allowed
+/// values built each time a statement runs (an IN-list of more than two values builds one: two
+/// per batch of an import's findings, one per finding a rescan closes).
+#[test]
+fn checks_refuse_bad_values_without_building_an_index_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path().join("w.truce")).unwrap();
+    let c = ws.conn();
+    let tables: Vec<(String, String)> = c
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let with_lists: Vec<&str> = tables
+        .iter()
+        .filter(|(_, sql)| sql.split_whitespace().collect::<Vec<_>>().join(" ").contains(" IN ("))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(with_lists.is_empty(), "CHECKs with an IN-list: {with_lists:?}");
+    let insert = "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, first_seen, last_seen)
+                  VALUES ('f', 'a', 'v', '0/tcp', ?1, ?2, 'x', 'x')";
+    let program: Vec<String> = c
+        .prepare(&format!("EXPLAIN {insert}"))
+        .unwrap()
+        .query_map(["low", "open"], |r| r.get(1))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(!program.iter().any(|op| op == "OpenEphemeral"), "{program:?}");
+    c.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    for (severity, status) in [("urgent", "open"), ("low", "gone"), ("", "open")] {
+        let e = c.execute(insert, [severity, status]).unwrap_err();
+        assert!(e.to_string().contains("CHECK constraint failed"), "{severity}/{status}: {e}");
+    }
+    c.execute(insert, ["low", "risk_accepted"]).unwrap();
+    let e = c
+        .execute("INSERT INTO asset_identifiers (asset_id, kind, value) VALUES ('a', 'serial', 'x')", [])
+        .unwrap_err();
+    assert!(e.to_string().contains("CHECK constraint failed"), "{e}");
+}
+
 /// Builds a file the way the release with `version` migrations would have left it.
 fn workspace_at_version(path: &std::path::Path, version: i64) {
     let mut c = Connection::open(path).unwrap();
@@ -67,9 +110,14 @@ fn workspace_at_version(path: &std::path::Path, version: i64) {
     }
     match version {
         1 | 2 => tx.execute_batch("UPDATE findings SET evidence = 'Nessus version : 10.4'").unwrap(),
-        3.. => tx
+        3..=18 => tx
             .execute_batch("INSERT INTO finding_evidence (finding_id, text) VALUES ('f1', 'Nessus version : 10.4')")
             .unwrap(),
+        19.. => {
+            let packed = zstd::bulk::compress(b"Nessus version : 10.4", 1).unwrap();
+            tx.execute("INSERT INTO finding_evidence (finding_id, zstd) VALUES ('f1', ?1)", [packed])
+                .unwrap();
+        }
         _ => {}
     }
     if version >= 2 {
@@ -160,6 +208,12 @@ fn workspaces_from_every_earlier_version_open_and_keep_their_data() {
                 1
             );
         }
+        // v20 edited the tables' CHECKs in place: the file is still sound.
+        assert_eq!(
+            common::text(&ws, "PRAGMA integrity_check"),
+            "ok",
+            "from version {version}"
+        );
         let teams = common::scalar(&ws, "SELECT count(*) FROM teams");
         assert_eq!(teams, if version >= 2 { 1 } else { 0 });
         // Every table of the latest schema is there.
