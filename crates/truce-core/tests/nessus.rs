@@ -176,6 +176,18 @@ fn invalid_utf8_is_refused() {
     refused("latin.nessus", &bytes, "invalid UTF-8");
 }
 
+/// CDATA counts toward a field's size like text: a plugin output of 17 MB in one CDATA section
+/// was kept whole.
+#[test]
+fn a_field_past_the_limit_is_refused_in_cdata_too() {
+    let huge = "x".repeat(17 * 1024 * 1024);
+    let doc = format!(
+        r#"<NessusClientData_v2><Report name="x"><ReportHost name="h"><HostProperties/>
+<ReportItem port="0" protocol="tcp" severity="1" pluginID="1" pluginName="p"><plugin_output><![CDATA[{huge}]]></plugin_output></ReportItem></ReportHost></Report></NessusClientData_v2>"#
+    );
+    refused("cdata.nessus", doc.as_bytes(), "larger than 16 MB");
+}
+
 #[test]
 fn external_entities_are_refused() {
     let xxe = br#"<?xml version="1.0"?>

@@ -9,7 +9,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use crate::error::Result;
 use crate::utc_text;
-use crate::xml::{attr_value, eof_in_document, expect_root, push_ref, push_text, XmlReader};
+use crate::xml::{attr_value, eof_in_document, expect_root, read_text, XmlReader};
 use crate::Severity;
 use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
@@ -119,35 +119,6 @@ fn read_host(r: &mut XmlReader<'_>, start: &BytesStart<'_>) -> Result<ParsedAsse
     }
     apply_properties(&mut host, &props);
     Ok(host)
-}
-
-/// Collects the text of the current element up to its end tag, refusing child elements' markup
-/// only in the sense that their text is included (Nessus text fields have none).
-fn read_text(r: &mut XmlReader<'_>, end: &[u8]) -> Result<String> {
-    let mut out = String::new();
-    let mut depth = 0usize;
-    loop {
-        let ev = r.next()?.into_owned();
-        match ev {
-            Event::Text(t) => push_text(r, &mut out, &t)?,
-            Event::CData(c) => {
-                let s =
-                    std::str::from_utf8(&c).map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
-                out.push_str(s);
-            }
-            Event::GeneralRef(e) => push_ref(r, &mut out, &e)?,
-            Event::Start(_) => depth += 1,
-            Event::End(e) if depth == 0 && e.local_name().as_ref() == end => return Ok(out),
-            Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Eof => {
-                return Err(r.error(format!(
-                    "the file ends inside <{}> (truncated?)",
-                    String::from_utf8_lossy(end)
-                )))
-            }
-            _ => {}
-        }
-    }
 }
 
 fn item_attributes(r: &XmlReader<'_>, e: &BytesStart<'_>) -> Result<ParsedFinding> {

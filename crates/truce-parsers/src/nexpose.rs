@@ -586,11 +586,7 @@ fn read_rich(r: &mut XmlReader<'_>, end: &[u8]) -> Result<String> {
         match ev {
             Event::Text(t) => push_text(r, &mut run, &t)?,
             Event::GeneralRef(e) => push_ref(r, &mut run, &e)?,
-            Event::CData(c) => {
-                let s =
-                    std::str::from_utf8(&c).map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
-                run.push_str(s);
-            }
+            Event::CData(c) => push_text(r, &mut run, &c)?,
             Event::Start(e) => {
                 flush(&mut out, &mut run);
                 depth += 1;

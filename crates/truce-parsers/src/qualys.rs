@@ -27,7 +27,7 @@ use crate::error::Result;
 use crate::markup;
 use crate::nessus::classify_name;
 use crate::utc_text;
-use crate::xml::{eof_in_document, expect_root, push_ref, push_text, XmlReader, MAX_TEXT};
+use crate::xml::{eof_in_document, expect_root, read_text, XmlReader};
 use crate::Severity;
 use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding};
 
@@ -437,36 +437,3 @@ fn score_and_vector(text: &str) -> Option<(f64, Option<String>)> {
     Some((score, vector))
 }
 
-/// The text of the current element up to its end tag, including nested elements' text.
-fn read_text(r: &mut XmlReader<'_>, end: &[u8]) -> Result<String> {
-    let mut out = String::new();
-    let mut depth = 0usize;
-    loop {
-        let ev = r.next()?.into_owned();
-        match ev {
-            Event::Text(t) => push_text(r, &mut out, &t)?,
-            Event::CData(c) => {
-                let s =
-                    std::str::from_utf8(&c).map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
-                if out.len() + s.len() > MAX_TEXT {
-                    return Err(r.error(format!(
-                        "a text field is larger than {} MB",
-                        MAX_TEXT / (1024 * 1024)
-                    )));
-                }
-                out.push_str(s);
-            }
-            Event::GeneralRef(e) => push_ref(r, &mut out, &e)?,
-            Event::Start(_) => depth += 1,
-            Event::End(e) if depth == 0 && e.local_name().as_ref() == end => return Ok(out),
-            Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Eof => {
-                return Err(r.error(format!(
-                    "the file ends inside <{}> (truncated?)",
-                    String::from_utf8_lossy(end)
-                )))
-            }
-            _ => {}
-        }
-    }
-}

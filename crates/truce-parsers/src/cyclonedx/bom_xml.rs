@@ -95,9 +95,7 @@ fn read_tree(r: &mut XmlReader<'_>) -> Result<El> {
             }
             Event::CData(c) => {
                 if let Some(top) = stack.last_mut() {
-                    let s = std::str::from_utf8(&c)
-                        .map_err(|e| r.error(format!("invalid UTF-8 ({e})")))?;
-                    top.text.push_str(s);
+                    xml::push_text(r, &mut top.text, &c)?;
                 }
             }
             Event::GeneralRef(e) => {
