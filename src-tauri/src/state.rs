@@ -65,7 +65,7 @@ impl AppState {
         {
             *self.workspace.lock().unwrap() = None;
         }
-        demo::create_demo(&path)?;
+        demo::create_demo(&path, truce_core::here::clock())?;
         self.open(&path, false)
     }
 

@@ -568,7 +568,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
     match cli.command {
         Command::Demo { path } => {
             let path = path.or(cli.workspace).unwrap_or_else(demo_workspace_path);
-            demo::create_demo(&path)?;
+            demo::create_demo(&path, truce_core::here::clock())?;
             let ws = Workspace::open_existing(&path)?;
             let c = api::counts(&ws)?;
             println!(

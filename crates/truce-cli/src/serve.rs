@@ -17,7 +17,7 @@ use truce_facade::commands::{self, CommandError};
 
 pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<ExitCode> {
     if fresh_demo {
-        demo::create_demo(path)?;
+        demo::create_demo(path, truce_core::here::clock())?;
     }
     let mut ws = Some(Workspace::open_existing(path)?);
     let server = Server::http(("127.0.0.1", port)).map_err(|e| truce_core::Error::Io {
@@ -49,7 +49,9 @@ pub fn serve(path: &Path, port: u16, fresh_demo: bool) -> truce_core::Result<Exi
             (Method::Post, "/reset") => {
                 // A fresh demo for the next test: close the file first, the demo replaces it.
                 ws = None;
-                match demo::create_demo(path).and_then(|_| Workspace::open_existing(path)) {
+                match demo::create_demo(path, truce_core::here::clock())
+                    .and_then(|_| Workspace::open_existing(path))
+                {
                     Ok(w) => {
                         ws = Some(w);
                         (200, Value::Null)

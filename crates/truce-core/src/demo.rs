@@ -31,7 +31,9 @@ pub const DEMO_REPORTS: &[(&str, &[u8])] = &[
 
 /// Writes the demo workspace to `path`, replacing any file there. It is built in a
 /// temporary file beside `path` and renamed into place, so a failure leaves what was there.
-pub fn create_demo(path: &Path) -> Result<()> {
+/// Its imports are dated and its plan placed from `clock`'s now: the caller's (the app's,
+/// `$TRUCE_NOW` included, or a test's).
+pub fn create_demo(path: &Path, clock: std::sync::Arc<dyn crate::clock::Clock>) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -43,10 +45,10 @@ pub fn create_demo(path: &Path) -> Result<()> {
     let tmp = tempfile_in(dir)?;
     let built = Workspace::open_with(
         &tmp,
-        // The caller's clock ($TRUCE_NOW included): the demo's imports are dated as the app's.
         OpenOptions {
             actor: Some("truce-demo".into()),
-            ..OpenOptions::here()
+            clock,
+            ..OpenOptions::default()
         },
     )
     .and_then(|mut ws| {
@@ -181,6 +183,49 @@ fn seed(ws: &mut Workspace) -> Result<()> {
     plan(ws, &person_ids)
 }
 
+/// The first `n` occurrences of `window` from the workspace's now on.
+fn next_occurrences(
+    ws: &Workspace,
+    window: &str,
+    n: usize,
+) -> Result<Vec<truce_rules::OccurrenceKey>> {
+    let now = ws.now();
+    Ok(
+        crate::calendar::occurrences(ws.conn(), now, now + chrono::Duration::days(70))?
+            .into_iter()
+            .filter(|o| o.window_id == window)
+            .take(n)
+            .map(|o| truce_rules::OccurrenceKey {
+                window_id: o.window_id,
+                start_utc: o.start_utc,
+            })
+            .collect(),
+    )
+}
+
+/// Places `item` on `night` as `who` would on the board: through the conflict checks, soft ones
+/// confirmed with the reason; a hard one is the demo's own error.
+fn place(
+    ws: &mut Workspace,
+    item: &str,
+    night: &truce_rules::OccurrenceKey,
+    who: &str,
+    reason: &str,
+) -> Result<()> {
+    use crate::scheduling::actions::{self, ScheduleOutcome};
+    let demo = ws.actor().to_string();
+    ws.act_as(who)?;
+    let now = ws.now();
+    let outcome = actions::schedule(ws, &[item.to_string()], night, reason, true, now);
+    ws.ctx().set_actor(demo);
+    match outcome? {
+        ScheduleOutcome::Scheduled { .. } => Ok(()),
+        refused => Err(Error::Invalid(format!(
+            "the demo's plan does not hold: {refused:?}"
+        ))),
+    }
+}
+
 /// The starting plan, made by the planning engine: ownership rules, grouping, owners, and a
 /// few items already on their way (scheduled, approved, done).
 fn plan(ws: &mut Workspace, people: &[String]) -> Result<()> {
@@ -222,21 +267,15 @@ fn plan(ws: &mut Workspace, people: &[String]) -> Result<()> {
         window("Weekly Linux patching")?,
         window("Monthly prod web window")?,
     );
-    // The qa items (most hosts first) go on the first Linux windows; the first is approved.
+    // The qa items (most hosts first) go on the next two Linux patch nights, the critical prod
+    // item on the next web window: placed as a person places them, through the conflict checks.
     let qa: Vec<_> = items
         .iter()
         .filter(|i| i.environment.as_deref() == Some("qa"))
         .collect();
-    for (n, it) in qa.iter().take(2).enumerate() {
-        let start = ["2026-12-01T21:00:00Z", "2026-12-08T21:00:00Z"][n];
-        states::schedule(
-            ws,
-            &it.id,
-            &linux,
-            start,
-            "Dana Ops",
-            "first Linux patch night",
-        )?;
+    let linux_nights = next_occurrences(ws, &linux, 2)?;
+    for (it, night) in qa.iter().zip(&linux_nights) {
+        place(ws, &it.id, night, "Dana Ops", "first Linux patch night")?;
     }
     if let Some(it) = qa.first() {
         states::transition(ws, &it.id, ItemState::Approved, carla, "CAB approved")?;
@@ -245,15 +284,15 @@ fn plan(ws: &mut Workspace, people: &[String]) -> Result<()> {
         .iter()
         .filter(|i| i.environment.as_deref() == Some("prod"))
         .collect();
-    if let Some(it) = prod
-        .iter()
-        .find(|i| i.severity == crate::model::Severity::Critical)
-    {
-        states::schedule(
+    if let (Some(it), Some(night)) = (
+        prod.iter()
+            .find(|i| i.severity == crate::model::Severity::Critical),
+        next_occurrences(ws, &web, 1)?.first(),
+    ) {
+        place(
             ws,
             &it.id,
-            &web,
-            "2026-12-13T07:00:00Z",
+            night,
             "Wes Web",
             "the critical PHP upgrade first",
         )?;

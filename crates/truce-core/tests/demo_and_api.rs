@@ -9,9 +9,9 @@ use truce_core::{api, demo, Workspace};
 fn the_demo_holds_the_embedded_reports_windows_and_items() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.truce");
-    demo::create_demo(&path).unwrap();
+    demo::create_demo(&path, truce_core::clock::system()).unwrap();
     // Writing it again replaces it rather than adding to it.
-    demo::create_demo(&path).unwrap();
+    demo::create_demo(&path, truce_core::clock::system()).unwrap();
     let ws = Workspace::open_existing(&path).unwrap();
     let c = api::counts(&ws).unwrap();
     // 7 hosts (nessus_v_unknown) + preprod.boardvantage.net + testphp.vulnweb.com; 296 + 7 + 48 findings.
@@ -61,7 +61,7 @@ fn the_demo_holds_the_embedded_reports_windows_and_items() {
 fn findings_are_listed_most_severe_first_and_filter_by_severity_and_text() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.truce");
-    demo::create_demo(&path).unwrap();
+    demo::create_demo(&path, truce_core::clock::system()).unwrap();
     let ws = Workspace::open_existing(&path).unwrap();
     let all = api::findings(
         &ws,
@@ -121,4 +121,44 @@ fn findings_are_listed_most_severe_first_and_filter_by_severity_and_text() {
         .rows
         .iter()
         .all(|r| r.title.contains('%') || r.asset.contains('%')));
+}
+
+/// The demo's plan is placed from the day it is made, through the conflict checks, as a person
+/// would place it: made in March 2027, its qa items are on the next two Tuesday patch nights
+/// (22:00 in Berlin) and the critical prod item on the next second Sunday (02:00 in New York),
+/// not on dates that have passed.
+#[test]
+fn the_demo_plan_starts_from_the_day_it_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.truce");
+    let made = chrono::DateTime::parse_from_rfc3339("2027-03-10T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    demo::create_demo(
+        &path,
+        std::sync::Arc::new(truce_core::clock::SetClock::at(made)),
+    )
+    .unwrap();
+    let ws = common::open_at(&path, made);
+    let placed = common::texts(
+        &ws,
+        "SELECT w.name || ' ' || i.occurrence_start FROM work_items i JOIN change_windows w ON w.id = i.window_id ORDER BY i.occurrence_start",
+    );
+    assert_eq!(
+        placed,
+        [
+            // The 14th is the night New York moves its clocks forward: 02:00 does not exist, and
+            // RFC 5545 reads such a time with the offset before the gap (EST), 07:00 UTC.
+            "Monthly prod web window 2027-03-14T07:00:00.000Z",
+            "Weekly Linux patching 2027-03-16T21:00:00.000Z",
+            "Weekly Linux patching 2027-03-23T21:00:00.000Z",
+        ]
+    );
+    // Placed by the people the demo names, as the board's drop records it.
+    let by = common::texts(
+        &ws,
+        "SELECT DISTINCT p.name FROM change_log c JOIN people p ON p.id = c.actor
+         WHERE c.entity = 'work_item' AND c.field = 'window_id' ORDER BY 1",
+    );
+    assert_eq!(by, ["Dana Ops", "Wes Web"]);
 }

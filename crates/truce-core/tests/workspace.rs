@@ -59,10 +59,18 @@ fn checks_refuse_bad_values_without_building_an_index_each_time() {
         .unwrap();
     let with_lists: Vec<&str> = tables
         .iter()
-        .filter(|(_, sql)| sql.split_whitespace().collect::<Vec<_>>().join(" ").contains(" IN ("))
+        .filter(|(_, sql)| {
+            sql.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(" IN (")
+        })
         .map(|(name, _)| name.as_str())
         .collect();
-    assert!(with_lists.is_empty(), "CHECKs with an IN-list: {with_lists:?}");
+    assert!(
+        with_lists.is_empty(),
+        "CHECKs with an IN-list: {with_lists:?}"
+    );
     let insert = "INSERT INTO findings (id, asset_id, vulnerability_id, location, severity, status, first_seen, last_seen)
                   VALUES ('f', 'a', 'v', '0/tcp', ?1, ?2, 'x', 'x')";
     let program: Vec<String> = c
@@ -72,15 +80,24 @@ fn checks_refuse_bad_values_without_building_an_index_each_time() {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    assert!(!program.iter().any(|op| op == "OpenEphemeral"), "{program:?}");
+    assert!(
+        !program.iter().any(|op| op == "OpenEphemeral"),
+        "{program:?}"
+    );
     c.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
     for (severity, status) in [("urgent", "open"), ("low", "gone"), ("", "open")] {
         let e = c.execute(insert, [severity, status]).unwrap_err();
-        assert!(e.to_string().contains("CHECK constraint failed"), "{severity}/{status}: {e}");
+        assert!(
+            e.to_string().contains("CHECK constraint failed"),
+            "{severity}/{status}: {e}"
+        );
     }
     c.execute(insert, ["low", "risk_accepted"]).unwrap();
     let e = c
-        .execute("INSERT INTO asset_identifiers (asset_id, kind, value) VALUES ('a', 'serial', 'x')", [])
+        .execute(
+            "INSERT INTO asset_identifiers (asset_id, kind, value) VALUES ('a', 'serial', 'x')",
+            [],
+        )
         .unwrap_err();
     assert!(e.to_string().contains("CHECK constraint failed"), "{e}");
 }

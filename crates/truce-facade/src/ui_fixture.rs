@@ -35,7 +35,7 @@ pub fn recorded_queries() -> Vec<FindingsQuery> {
 /// and `findings` for every recorded query.
 pub fn record(dir: &Path) -> Result<Value> {
     let path = dir.join("demo.truce");
-    demo::create_demo(&path)?;
+    demo::create_demo(&path, truce_core::here::clock())?;
     let mut ws = Workspace::open_existing(&path)?;
     let now = ws.now();
     let session = crate::board::session(&mut ws, now, crate::board::NoArgs {})?;

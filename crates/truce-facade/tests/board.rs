@@ -19,7 +19,11 @@ fn call(ws: &mut Workspace, name: &str, args: Value) -> Value {
 
 fn demo_ws(dir: &std::path::Path) -> Workspace {
     let path = dir.join("demo.truce");
-    demo::create_demo(&path).unwrap();
+    demo::create_demo(
+        &path,
+        std::sync::Arc::new(truce_core::clock::SetClock::at(now())),
+    )
+    .unwrap();
     common::open_at(&path, now())
 }
 

@@ -212,7 +212,11 @@ fn every_table_is_recorded_or_says_why_not() {
 fn a_replay_of_the_log_rebuilds_every_recorded_row() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.truce");
-    demo::create_demo(&path).unwrap();
+    demo::create_demo(
+        &path,
+        std::sync::Arc::new(truce_core::clock::SetClock::at(now())),
+    )
+    .unwrap();
     let mut ws = common::open_at(&path, now());
     let before = dir.path().join("before.truce");
     ws.conn()

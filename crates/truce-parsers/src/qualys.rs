@@ -436,4 +436,3 @@ fn score_and_vector(text: &str) -> Option<(f64, Option<String>)> {
         .map(str::to_string);
     Some((score, vector))
 }
-

@@ -139,7 +139,10 @@ fn append(out: &mut String, bytes: &[u8]) -> std::result::Result<(), String> {
 }
 
 fn too_large() -> String {
-    format!("a text field is larger than {} MB", MAX_TEXT / (1024 * 1024))
+    format!(
+        "a text field is larger than {} MB",
+        MAX_TEXT / (1024 * 1024)
+    )
 }
 
 /// Appends a reference (&amp; &#233; ...) to `out`; unknown entities are an error.
