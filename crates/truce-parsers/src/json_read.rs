@@ -37,6 +37,11 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The largest JSON document read whole (SARIF, Defender, OpenVEX, CycloneDX JSON): what it
+/// holds stays in memory until it is stored, so its size is memory. The same limit as a
+/// Defender archive's contents; the formats Truce streams (Trivy, Grype, XML, CSV) have none.
+pub const MAX_DOCUMENT: u64 = 512 * 1024 * 1024;
+
 /// Reads one JSON document of type `T`; `what` names the expected content in messages
 /// ("a SARIF log"). Skips a UTF-8 byte order mark.
 pub(crate) fn read<T: DeserializeOwned>(
@@ -44,16 +49,52 @@ pub(crate) fn read<T: DeserializeOwned>(
     input: &mut dyn BufRead,
     what: &str,
 ) -> Result<T> {
+    read_within(file, input, what, MAX_DOCUMENT)
+}
+
+/// [`read`], refusing a document past `limit` bytes while it is read.
+fn read_within<T: DeserializeOwned>(
+    file: &str,
+    input: &mut dyn BufRead,
+    what: &str,
+    limit: u64,
+) -> Result<T> {
     let buf = input
         .fill_buf()
         .map_err(|e| bad(file, "byte 0", &format!("cannot read: {e}")))?;
     if buf.starts_with(b"\xEF\xBB\xBF") {
         input.consume(3);
     }
-    let mut de = serde_json::Deserializer::from_reader(CappedStrings::new(input));
+    let whole = Whole {
+        inner: input,
+        read: 0,
+        limit,
+    };
+    let mut de = serde_json::Deserializer::from_reader(CappedStrings::new(whole));
     let value = T::deserialize(&mut de).map_err(|e| json_error(file, &e, what))?;
     de.end().map_err(|e| json_error(file, &e, what))?;
     Ok(value)
+}
+
+/// A document read whole, refused past its limit while it is read.
+struct Whole<'a> {
+    inner: &'a mut dyn BufRead,
+    read: u64,
+    limit: u64,
+}
+
+impl Read for Whole<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(std::io::Error::other(format!(
+                "the document is larger than {} MiB, Truce's limit for a JSON report read whole",
+                self.limit >> 20
+            )));
+        }
+        Ok(n)
+    }
 }
 
 /// The input as serde_json reads it, refusing a string longer than [`crate::xml::MAX_TEXT`] while
@@ -145,6 +186,27 @@ mod tests {
         ok.extend(b"\"}");
         let mut sink = Vec::new();
         CappedStrings::new(&ok[..]).read_to_end(&mut sink).unwrap();
+    }
+
+    #[test]
+    fn a_document_past_its_limit_is_refused_while_it_is_read() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Doc {
+            #[allow(dead_code)]
+            runs: Vec<u32>,
+        }
+        let doc = format!("{{\"runs\": [{}1]}}", "1, ".repeat(1 << 19));
+        let under: Doc =
+            read_within("big.sarif", &mut doc.as_bytes(), "a SARIF log", 4 << 20).unwrap();
+        assert_eq!(under.runs.len(), (1 << 19) + 1);
+        let e = read_within::<Doc>("big.sarif", &mut doc.as_bytes(), "a SARIF log", 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("big.sarif: line 1, column "), "{e}");
+        assert!(
+            e.contains("larger than 1 MiB, Truce's limit for a JSON report read whole"),
+            "{e}"
+        );
     }
 
     #[test]
