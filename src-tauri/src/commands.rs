@@ -1,6 +1,7 @@
 //! Tauri commands: a few lines each, all work done by truce-core.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -13,6 +14,8 @@ pub const WORKSPACE_CHANGED: &str = "workspace-changed";
 /// `ImportProgress` while files are read; `ImportOutcome[]` when an import is over.
 pub const IMPORT_PROGRESS: &str = "import-progress";
 pub const IMPORT_FINISHED: &str = "import-finished";
+/// `DownloadProgress` while a calendar URL is read before its import.
+pub const DOWNLOAD_PROGRESS: &str = "download-progress";
 
 #[tauri::command]
 pub fn app_status(state: State<'_, AppState>) -> AppStatus {
@@ -116,19 +119,64 @@ pub fn workspace_command(invoke: tauri::ipc::Invoke) -> bool {
     let resolver = invoke.resolver;
     tauri::async_runtime::spawn_blocking(move || {
         // Errors cross as {code, message, facts} (truce_facade::commands::CommandError).
-        let answer = app
-            .state::<AppState>()
-            .with_mut(|ws| Ok(truce_facade::commands::dispatch(ws, &name, args)))
-            .map_err(|no_workspace| {
-                truce_facade::commands::CommandError::new("no_workspace", no_workspace)
-            })
-            .and_then(|r| r);
+        let answer = prepare(&app, &name, args).and_then(|args| {
+            app.state::<AppState>()
+                .with_mut(|ws| Ok(truce_facade::commands::dispatch(ws, &name, args)))
+                .map_err(|no_workspace| {
+                    truce_facade::commands::CommandError::new("no_workspace", no_workspace)
+                })
+                .and_then(|r| r)
+        });
         match answer {
             Ok(v) => resolver.resolve(v),
             Err(e) => resolver.reject(e),
         }
     });
     true
+}
+
+/// A command's download (a calendar URL), before the workspace is taken: its progress goes to
+/// the page as events, and the page's Cancel (`cancel_download`) stops it.
+fn prepare(
+    app: &AppHandle,
+    name: &str,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, truce_facade::commands::CommandError> {
+    use truce_facade::commands::{self, DownloadProgress, Watch};
+    if !commands::may_download(name) {
+        return Ok(args);
+    }
+    let state = app.state::<AppState>();
+    state.cancel_download.store(false, Ordering::Relaxed);
+    let source = args["source"]
+        .as_str()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let progress = |p: commands::Progress| {
+        let _ = app.emit(
+            DOWNLOAD_PROGRESS,
+            DownloadProgress {
+                source: source.clone(),
+                received: p.received,
+                total: p.total,
+            },
+        );
+    };
+    commands::prepare(
+        name,
+        args,
+        &Watch {
+            progress: &progress,
+            cancel: &state.cancel_download,
+        },
+    )
+}
+
+/// The page's Cancel for the running download.
+#[tauri::command]
+pub fn cancel_download(state: State<'_, AppState>) {
+    state.cancel_download.store(true, Ordering::Relaxed);
 }
 
 /// After the open workspace changed: new title, new recent menu, and the UI told.

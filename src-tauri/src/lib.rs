@@ -51,6 +51,7 @@ pub fn run() {
             commands::choose_workspace,
             commands::import_files,
             commands::choose_and_import,
+            commands::cancel_download,
         ]);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

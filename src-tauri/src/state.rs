@@ -1,6 +1,7 @@
 //! The one open workspace, shared by commands and menu handlers.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use truce_core::model::AppStatus;
@@ -14,6 +15,8 @@ pub struct AppState {
     workspace: Mutex<Option<Workspace>>,
     last_error: Mutex<Option<String>>,
     pub recent: RecentStore,
+    /// Set by the page's Cancel: the running download (a calendar URL) stops.
+    pub cancel_download: AtomicBool,
 }
 
 impl AppState {
@@ -22,6 +25,7 @@ impl AppState {
             workspace: Mutex::new(None),
             last_error: Mutex::new(None),
             recent: RecentStore::default_location(),
+            cancel_download: AtomicBool::new(false),
         }
     }
 

@@ -105,6 +105,14 @@ fn token() -> truce_core::Result<String> {
 
 /// The command table, and nothing else: the shell's own commands (`app_status`, opening files)
 /// are answered by the test harness, from this table's `overview` (tests/browser/bridge.mjs).
+/// As the app does: a command's download first (here nobody can cancel it; the transfer limit
+/// bounds it), then the command on the workspace.
 fn invoke(ws: &mut Workspace, name: &str, args: Value) -> Result<Value, CommandError> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let watch = commands::Watch {
+        progress: &|_| {},
+        cancel: &never,
+    };
+    let args = commands::prepare(name, args, &watch)?;
     commands::dispatch(ws, name, args)
 }

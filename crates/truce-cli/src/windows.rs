@@ -109,8 +109,16 @@ pub fn run(workspace: &crate::Target, command: WindowsCommand) -> Result<ExitCod
             json: as_json,
         } => {
             let force = kind(k.as_deref())?;
-            let mut ws = crate::open(workspace)?;
-            let r = ical::import(&mut ws, &source, force)?;
+            let r = if truce_core::calendar::is_url(&source) {
+                // Downloaded before the workspace is opened: the app and other commands can go
+                // on writing it meanwhile. Ctrl-C stops the download with nothing changed.
+                let text = download(&source)?;
+                let mut ws = crate::open(workspace)?;
+                ical::import_bytes(&mut ws, source.trim(), text.as_bytes(), force)?
+            } else {
+                let mut ws = crate::open(workspace)?;
+                ical::import(&mut ws, &source, force)?
+            };
             if as_json {
                 println!("{}", json(&r));
             } else {
@@ -250,4 +258,29 @@ pub fn run(workspace: &crate::Target, command: WindowsCommand) -> Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The calendar at `url` as text; on a terminal, how far it has come on stderr.
+fn download(url: &str) -> truce_core::Result<String> {
+    use std::io::{IsTerminal, Write};
+    let shown = std::io::stderr().is_terminal();
+    let progress = |p: truce_core::calendar::Progress| {
+        if shown {
+            let of = p.total.map(|t| format!(" of {t}")).unwrap_or_default();
+            eprint!("\rdownloading {url}: {}{of} bytes", p.received);
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let text = truce_core::calendar::sync::download(
+        url,
+        &truce_core::calendar::Watch {
+            progress: &progress,
+            cancel: &never,
+        },
+    );
+    if shown {
+        eprintln!();
+    }
+    text
 }

@@ -50,6 +50,11 @@ pub enum Error {
         hint: String,
     },
 
+    /// The person stopped a download (a calendar feed, a catalog) before it ended: nothing of it
+    /// was kept.
+    #[error("{source_name}: the download was cancelled; nothing was changed")]
+    Cancelled { source_name: String },
+
     /// Work stopped before its end on purpose (an import whose writer gave up first): the
     /// other side's error is the one to report.
     #[error("{0}: stopped")]
@@ -89,6 +94,9 @@ impl From<truce_parsers::Error> for Error {
 /// A URL that could not be read is an unreadable source, named by its URL.
 impl From<truce_net::Failed> for Error {
     fn from(f: truce_net::Failed) -> Self {
+        if f.cancelled {
+            return Error::Cancelled { source_name: f.url };
+        }
         Error::Unreadable {
             path: f.url.into(),
             detail: f.problem,
@@ -137,6 +145,7 @@ impl Error {
             Error::Unreadable { .. } => "unreadable",
             Error::BadInput { .. } => "bad_input",
             Error::UnknownFormat { .. } => "unknown_format",
+            Error::Cancelled { .. } => "cancelled",
             Error::Stopped(_) => "stopped",
             Error::Invalid(_) => "invalid",
             Error::Db(_) => "database",
@@ -180,6 +189,7 @@ impl Error {
                 [text("file", file), text("known", known)].into()
             }
             Error::Stopped(what) => [text("what", what)].into(),
+            Error::Cancelled { source_name } => [text("source", source_name)].into(),
             Error::Invalid(_) | Error::Db(_) => Default::default(),
         }
     }

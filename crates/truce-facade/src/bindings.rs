@@ -93,6 +93,7 @@ pub fn typescript() -> String {
         truce_core::assets::AssetRow::decl(),
         crate::board::AssetFactsRequest::decl(),
         crate::commands::CommandError::decl(),
+        crate::commands::DownloadProgress::decl(),
         crate::board::FindingsRequest::decl(),
         crate::board::MergeAssetsRequest::decl(),
         crate::board::SplitAssetRequest::decl(),

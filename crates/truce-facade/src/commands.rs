@@ -92,6 +92,48 @@ commands! {
     add_person: board::AddPersonRequest => board::Session;
 }
 
+/// How a front end follows and stops the downloads [`prepare`] makes.
+pub use truce_core::calendar::{Progress, Watch};
+
+/// Whether [`prepare`] may download for command `name`: a front end starts a fresh cancel for
+/// those (a cancel meant for one download must not outlive it).
+pub fn may_download(name: &str) -> bool {
+    name == "import_windows"
+}
+
+/// A download's progress as the page receives it (the app's `download-progress` event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DownloadProgress {
+    /// The URL being read.
+    pub source: String,
+    #[ts(type = "number")]
+    pub received: u64,
+    /// The size the server announced, if it did.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+}
+
+/// What a command needs before it takes the workspace: a calendar URL to import is downloaded
+/// here, with the caller's progress and cancel, and its text passed on in the request
+/// (`content`). The shell calls this before it locks the workspace, so a slow server holds up no
+/// other command; a cancel ends it at once and nothing is changed. Other requests pass as they are.
+pub fn prepare(name: &str, args: Value, watch: &Watch<'_>) -> Result<Value, CommandError> {
+    if !may_download(name) {
+        return Ok(args);
+    }
+    let request: board::ImportWindowsRequest = parse(name, args)?;
+    if request.content.is_some() || !truce_core::calendar::is_url(&request.source) {
+        return serde_json::to_value(request)
+            .map_err(|e| CommandError::new("internal", e.to_string()));
+    }
+    let content = truce_core::calendar::sync::download(&request.source, watch)?;
+    serde_json::to_value(board::ImportWindowsRequest {
+        content: Some(content),
+        ..request
+    })
+    .map_err(|e| CommandError::new("internal", e.to_string()))
+}
+
 /// Whether `name` is one of this table's commands.
 pub fn is_command(name: &str) -> bool {
     NAMES.contains(&name)

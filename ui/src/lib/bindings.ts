@@ -461,7 +461,12 @@ export type SaveWindowRequest = { id: string | null, spec: WindowSpec, };
 
 export type PreviewWindowRequest = { spec: WindowSpec, count: number, };
 
-export type ImportWindowsRequest = { source: string, kind: WindowKind | null, };
+export type ImportWindowsRequest = { source: string, kind: WindowKind | null, 
+/**
+ * The calendar's text when the caller already has it (the app downloads a URL before it
+ * takes the workspace, `commands::prepare`); `source` names it. Read from `source` if absent.
+ */
+content?: string, };
 
 export type WindowDefaults = { 
 /**
@@ -478,6 +483,16 @@ identifiers: Array<string>, open_findings: number, };
 export type AssetFactsRequest = { assets: Array<string>, environment: string | null, criticality: string | null, internet_facing: boolean | null, ha_group: string | null, add_tags: Array<string>, remove_tags: Array<string>, };
 
 export type CommandError = { code: string, message: string, facts: { [key in string]?: string }, };
+
+export type DownloadProgress = { 
+/**
+ * The URL being read.
+ */
+source: string, received: number, 
+/**
+ * The size the server announced, if it did.
+ */
+total: number | null, };
 
 export type FindingsRequest = { query: FindingsQuery, };
 

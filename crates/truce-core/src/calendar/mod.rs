@@ -4,9 +4,9 @@
 //! - `recurrence`: one series into instants (DST rules, caps). Knows nothing of the workspace.
 //! - `windows`: the stored series, with change-log entries for every change.
 //! - `ical`: iCalendar text into window specs; `sync`: storing them and re-syncing a source;
-//!   `fetch`: reading a calendar URL.
+//!   `sync::download`: reading a calendar URL (through `truce-net`), watched and cancellable.
 //!
-//! Must never depend on a front end; the network is touched only by `fetch`.
+//! Must never depend on a front end; the network is touched only through `truce-net`.
 
 pub mod ical;
 /// Recurrence is the `truce-calendar` crate (pure): re-exported where the core always had it.
@@ -20,6 +20,8 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 
 pub use crate::model::{ChangeWindow, Occurrence, WindowImportReport, WindowKind};
+/// How a caller follows and stops a download ([`sync::download`]).
+pub use truce_net::{is_url, Progress, Watch};
 pub use windows::{
     create, default_max_items, delete, get, list, set_default_max_items, update, WindowSpec,
 };

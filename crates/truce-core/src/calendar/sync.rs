@@ -149,6 +149,23 @@ pub fn import_url(
     import_bytes(ws, url.trim(), &bytes, force_kind)
 }
 
+/// Downloads the calendar at `url` as text, reporting progress and stopping when the caller
+/// cancels: what the app does before it takes the workspace, so a slow server holds up nothing
+/// else. Import the text with [`import_bytes`], `url` as its source.
+pub fn download(url: &str, watch: &truce_net::Watch<'_>) -> Result<String> {
+    let bytes = truce_net::fetch_watched(
+        url,
+        super::ical::MAX_ICS_BYTES,
+        truce_net::TRANSFER_LIMIT,
+        watch,
+    )?;
+    String::from_utf8(bytes).map_err(|e| Error::BadInput {
+        file: url.trim().to_string(),
+        position: format!("byte {}", e.utf8_error().valid_up_to()),
+        problem: "not UTF-8 text (iCalendar files are UTF-8)".into(),
+    })
+}
+
 /// A file path or an http(s) URL.
 pub fn import(
     ws: &mut Workspace,

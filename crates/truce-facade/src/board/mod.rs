@@ -592,6 +592,11 @@ pub fn preview_window(
 pub struct ImportWindowsRequest {
     pub source: String,
     pub kind: Option<WindowKind>,
+    /// The calendar's text when the caller already has it (the app downloads a URL before it
+    /// takes the workspace, `commands::prepare`); `source` names it. Read from `source` if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub content: Option<String>,
 }
 
 pub fn import_windows(
@@ -599,5 +604,8 @@ pub fn import_windows(
     _now: DateTime<Utc>,
     r: ImportWindowsRequest,
 ) -> Result<WindowImportReport> {
-    calendar::sync::import(ws, &r.source, r.kind)
+    match &r.content {
+        Some(text) => calendar::sync::import_bytes(ws, r.source.trim(), text.as_bytes(), r.kind),
+        None => calendar::sync::import(ws, &r.source, r.kind),
+    }
 }
