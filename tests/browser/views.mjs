@@ -1,5 +1,6 @@
 // The Windows and Dashboard views, on the real core through the bridge.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, test } from '../lib/harness.mjs';
@@ -207,6 +208,46 @@ export function registerViewTests(ctx) {
     await page.getByRole('button', { name: 'Import calendar' }).click();
     await page.getByTestId('import-error').filter({ hasText: 'missing.ics' }).waitFor();
     await page.close();
+  });
+
+  test('a calendar URL from a slow server shows that it is downloading, with a Cancel, then what it imported', async () => {
+    const feed = [
+      'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//Ops//EN',
+      'BEGIN:VEVENT', 'UID:sat-maint@example.com', 'SUMMARY:Saturday maintenance',
+      'DTSTART;TZID=America/Chicago:20270109T060000', 'DTEND;TZID=America/Chicago:20270109T100000',
+      'RRULE:FREQ=WEEKLY;BYDAY=SA', 'END:VEVENT', 'END:VCALENDAR', '',
+    ].join('\r\n');
+    // Loopback only: the feed in five pieces, 400 ms apart.
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/calendar', 'Content-Length': Buffer.byteLength(feed) });
+      const pieces = feed.match(/[\s\S]{1,60}/g);
+      let i = 0;
+      const next = () => (i < pieces.length ? (res.write(pieces[i++]), setTimeout(next, 400)) : res.end());
+      setTimeout(next, 400);
+    });
+    await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${server.address().port}/ops.ics`;
+    try {
+      for (const scheme of ['light', 'dark']) {
+        const page = await openWindows(ctx, { colorScheme: scheme });
+        await page.getByLabel('iCalendar file or URL').fill(url);
+        await page.getByRole('button', { name: 'Import calendar' }).click();
+        const status = page.getByTestId('download');
+        await status.waitFor();
+        assert.match(await status.innerText(), new RegExp(`Downloading ${url.replace(/[.]/g, '\\.')}: (\\d|waiting for the server…)`));
+        assert.ok(await status.getByRole('button', { name: 'Cancel' }).isVisible());
+        assert.ok(await page.getByRole('button', { name: 'Downloading…' }).isDisabled());
+        await page.screenshot({ path: join(ctx.shots, `browser-windows-downloading-${scheme}.png`) });
+        const report = page.getByTestId('import-report');
+        await report.waitFor({ timeout: 15000 });
+        assert.match(await report.innerText(), new RegExp(`${url.replace(/[.]/g, '\\.')}:\\s+(1 created|0 created, 0 updated, 0 removed, 1 unchanged)`));
+        assert.equal(await status.count(), 0, 'the download line goes when it is done');
+        assert.match(await row(page, 'Saturday maintenance').innerText(), /America\/Chicago[\s\S]*Sat 2027-01-09 06:00/);
+        await page.close();
+      }
+    } finally {
+      server.close();
+    }
   });
 
   test('the dashboard shows the demo teams, its SLA state and the burn-down of the plan, drawn on canvases', async () => {

@@ -394,6 +394,52 @@ test('the three users\' jobs end to end: import, plan, commit, exception asked a
   }
 });
 
+test('a calendar feed from a slow server shows its progress; Cancel stops it at once and changes nothing', async () => {
+  const { createServer } = await import('node:http');
+  // Loopback only: 40,000 bytes announced, 1,000 every 250 ms (10 s in all), unless the app hangs up.
+  let sent = 0;
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/calendar', 'Content-Length': 40000 });
+    const timer = setInterval(() => {
+      if (sent >= 40000 || res.destroyed) return clearInterval(timer), res.end();
+      res.write('X'.repeat(1000));
+      sent += 1000;
+    }, 250);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${server.address().port}/ops.ics`;
+  const b = await launch(['--demo']);
+  try {
+    await (await b.$('button=Windows')).click();
+    await (await b.$('tr[data-window-id]')).waitForDisplayed({ timeout: 20000 });
+    const before = (await invoke(b, 'windows', null)).length;
+    await (await b.$('input[aria-label="iCalendar file or URL"]')).setValue(url);
+    await (await b.$('button=Import calendar')).click();
+    // The shell's progress events: bytes as they arrive, against the announced size.
+    await b.waitUntil(async () => /: [1-9][\d.]* KB of 39\.1 KB/.test(await textOf(b, '[data-testid="download"]')), {
+      timeout: 10000,
+      timeoutMsg: 'no progress shown',
+    });
+    assert.match(await textOf(b, '[data-testid="download"]'), new RegExp(`Downloading ${url.replace(/[.]/g, '\\.')}`));
+    await b.saveScreenshot(join(shots, 'desktop-windows-downloading.png'));
+    // The workspace is not held meanwhile: the board answers.
+    assert.ok((await invoke(b, 'windows', null)).length === before);
+    const cancelledAt = Date.now();
+    await (await (await b.$('[data-testid="download"]')).$('button=Cancel')).click();
+    const said = await textOf(b, '[data-testid="import-cancelled"]', 5000);
+    assert.ok(Date.now() - cancelledAt < 3000, `cancel took ${Date.now() - cancelledAt} ms`);
+    assert.match(said, /Download of .*ops\.ics cancelled; nothing was changed\./);
+    await b.saveScreenshot(join(shots, 'desktop-windows-download-cancelled.png'));
+    assert.ok(sent < 40000, `the whole feed was sent (${sent} bytes) before the cancel`);
+    assert.equal((await invoke(b, 'windows', null)).length, before);
+    assert.equal(await (await b.$('[data-testid="download"]')).isExisting(), false);
+  } finally {
+    await b.deleteSession();
+    server.close();
+  }
+});
+
 test('a file that is not a workspace gives a clear message and is left alone', async () => {
   const bogus = join(home, 'notes.truce');
   const content = 'meeting notes, not a database\n'.repeat(100);

@@ -2,7 +2,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { failure } from './errors';
-import type { AppStatus, CommandAnswers, CommandRequests, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress } from './bindings';
+import type { AppStatus, CommandAnswers, CommandRequests, DownloadProgress, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress } from './bindings';
 
 export const appStatus = () => invoke<AppStatus>('app_status');
 export const openWorkspace = (path: string) => invoke<AppStatus>('open_workspace', { path });
@@ -23,6 +23,12 @@ export const onImportProgress = (handler: (p: ImportProgress) => void) =>
 /** Also fires for imports the page did not start: a file dropped on the window, the menu. */
 export const onImportFinished = (handler: (o: ImportOutcome[]) => void) =>
   listen<ImportOutcome[]>('import-finished', (e) => handler(e.payload));
+
+/** A calendar URL being read before its import (the shell's `download-progress`). */
+export const onDownloadProgress = (handler: (p: DownloadProgress) => void) =>
+  listen<DownloadProgress>('download-progress', (e) => handler(e.payload));
+/** Stops the download that is running; its command then fails with code `cancelled`. */
+export const cancelDownload = () => invoke<void>('cancel_download');
 
 /** Files dragged over the window (Tauri's own drag-and-drop events). */
 export function onFileDrag(handler: (over: boolean) => void): Promise<UnlistenFn[]> {

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { count, duration, plural, shortUtc, wallTime, zonedTime } from './format';
+import { bytes, count, downloaded, duration, plural, shortUtc, wallTime, zonedTime } from './format';
 
 describe('format', () => {
   it('shortens RFC 3339 UTC times and leaves other text alone', () => {
     expect(shortUtc('2026-11-23T19:52:55Z')).toBe('2026-11-23 19:52 UTC');
     expect(shortUtc('yesterday')).toBe('yesterday');
+  });
+
+  it('says sizes and download progress as people read them', () => {
+    expect(bytes(0)).toBe('0 B');
+    expect(bytes(1023)).toBe('1,023 B');
+    expect(bytes(12_800)).toBe('12.5 KB');
+    expect(bytes(40 * 1024)).toBe('40 KB');
+    expect(bytes(3_355_443)).toBe('3.2 MB');
+    expect(bytes(16 * 1024 * 1024)).toBe('16 MB');
+    expect(downloaded(12_800, 40 * 1024)).toBe('12.5 KB of 40 KB');
+    expect(downloaded(700, null)).toBe('700 B');
   });
 
   it('says durations as people do', () => {

@@ -20,6 +20,19 @@ export function duration(minutes: number): string {
 /** A count as people read it: 100,000, everywhere a number is shown. */
 export const count = (n: number): string => n.toLocaleString('en');
 
+/** A size in bytes as people read it: '512 B', '12.5 KB', '3.2 MB' (1 KB = 1,024 bytes). */
+export function bytes(n: number): string {
+  if (n < 1024) return `${count(n)} B`;
+  const [value, unit] = n < 1024 * 1024 ? [n / 1024, 'KB'] : [n / (1024 * 1024), 'MB'];
+  const shown = value < 100 ? value.toFixed(1).replace(/\.0$/, '') : Math.round(value).toLocaleString('en');
+  return `${shown} ${unit}`;
+}
+
+/** How far a download has come: '12.5 KB of 40 KB', or '12.5 KB' when the size is unknown. */
+export function downloaded(received: number, total: number | null): string {
+  return total === null ? bytes(received) : `${bytes(received)} of ${bytes(total)}`;
+}
+
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${count(n)} ${n === 1 ? one : many}`;
 }
