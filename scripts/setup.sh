@@ -13,7 +13,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # --- system packages -------------------------------------------------------------
 pkgs=(libwebkit2gtk-4.1-dev build-essential pkg-config curl ca-certificates)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(xvfb xauth imagemagick xdotool webkit2gtk-driver chromium fonts-dejavu-core)
+  # postgresql: the hub's tests start a throwaway server of their own (crates/truce-hub/tests).
+  pkgs+=(xvfb xauth imagemagick xdotool webkit2gtk-driver chromium fonts-dejavu-core postgresql)
 fi
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()

@@ -45,7 +45,21 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tauri",
         ],
     ),
-    ("truce-core", &["tauri", "wry", "tao", "truce-facade"]),
+    (
+        "truce-core",
+        &["tauri", "wry", "tao", "truce-facade", "truce-hub"],
+    ),
+    // The hub speaks PostgreSQL and the operations' wire shape, never a workspace file.
+    (
+        "truce-hub",
+        &[
+            "rusqlite",
+            "truce-core",
+            "truce-facade",
+            "truce-rules",
+            "tauri",
+        ],
+    ),
     ("truce-facade", &["tauri", "wry", "tao"]),
     ("truce-cli", &["tauri", "wry", "tao"]),
 ];

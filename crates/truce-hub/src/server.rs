@@ -1,0 +1,143 @@
+//! The hub's HTTP API. Errors answer `{code, message}` with a status that says whose fault it is:
+//! 400 for a malformed request (naming the operation and field), 413 for a body past the limit,
+//! 503 when the database cannot be reached. Nothing of a refused batch is stored.
+//!
+//! - `POST /v1/workspaces/{id}/ops` with `{"ops": [Op, ...]}`: stores them; answers `Pushed`.
+//! - `GET /v1/workspaces/{id}/ops?after=N&limit=M`: the operations numbered after N; `Pulled`.
+//! - `GET /v1/health`: 200 when the database answers.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::ops::{self, Op};
+use crate::Pool;
+
+/// The largest request body: a full batch of ordinary operations fits well within it.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// The API over `pool`.
+pub fn router(pool: Pool) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/workspaces/{workspace}/ops", get(pull).post(push))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(pool)
+}
+
+/// Serves the API on `listener` until the process is stopped.
+pub async fn serve(listener: tokio::net::TcpListener, pool: Pool) -> std::io::Result<()> {
+    axum::serve(listener, router(pool)).await
+}
+
+struct Failure(StatusCode, &'static str, String);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        if self.0.is_server_error() {
+            tracing::warn!(target: "truce::hub", "{}", self.2);
+        }
+        (self.0, Json(json!({"code": self.1, "message": self.2}))).into_response()
+    }
+}
+
+impl From<ops::StoreError> for Failure {
+    fn from(e: ops::StoreError) -> Self {
+        Failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            e.to_string(),
+        )
+    }
+}
+
+async fn health(State(pool): State<Pool>) -> Result<&'static str, Failure> {
+    let client = pool.get().await.map_err(ops::StoreError::from)?;
+    client
+        .simple_query("SELECT 1")
+        .await
+        .map_err(ops::StoreError::from)?;
+    Ok("ok")
+}
+
+#[derive(Deserialize)]
+struct Batch {
+    ops: Vec<Op>,
+}
+
+async fn push(
+    State(pool): State<Pool>,
+    Path(workspace): Path<String>,
+    body: Result<Json<Batch>, JsonRejection>,
+) -> Result<Json<ops::Pushed>, Failure> {
+    check_workspace(&workspace)?;
+    let Json(batch) = body.map_err(|e| {
+        let status = e.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "bad_request"
+        };
+        Failure(status, code, e.body_text())
+    })?;
+    if batch.ops.len() > ops::MAX_BATCH {
+        return Err(Failure(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "{} operations in one push; send at most {} at a time",
+                batch.ops.len(),
+                ops::MAX_BATCH
+            ),
+        ));
+    }
+    ops::check(&batch.ops)
+        .map_err(|r| Failure(StatusCode::BAD_REQUEST, "bad_request", r.to_string()))?;
+    Ok(Json(ops::push(&pool, &workspace, &batch.ops).await?))
+}
+
+#[derive(Deserialize)]
+struct Cursor {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    1_000
+}
+
+async fn pull(
+    State(pool): State<Pool>,
+    Path(workspace): Path<String>,
+    Query(cursor): Query<Cursor>,
+) -> Result<Json<ops::Pulled>, Failure> {
+    check_workspace(&workspace)?;
+    Ok(Json(
+        ops::pull(&pool, &workspace, cursor.after, cursor.limit).await?,
+    ))
+}
+
+/// A workspace id is a UUID's text or the like: short, printable.
+fn check_workspace(id: &str) -> Result<(), Failure> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "a workspace id is 1 to 64 letters, digits, '-' or '_'".into(),
+        ))
+    }
+}

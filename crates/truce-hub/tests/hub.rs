@@ -1,0 +1,227 @@
+//! The hub against a real PostgreSQL (a throwaway server, `postgres.rs`), through its HTTP API on
+//! loopback: pushes are idempotent, pulls follow a cursor in arrival order, bad batches store
+//! nothing, two hub processes on one database number operations without gaps or repeats.
+
+mod postgres;
+
+use serde_json::{json, Value};
+use truce_hub::{Op, Pulled, Pushed};
+
+/// A hub on `url`'s database, served on a free loopback port: its base URL.
+async fn hub(url: &str) -> String {
+    let pool = truce_hub::pool(url).unwrap();
+    truce_hub::schema::migrate(&pool).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(truce_hub::serve(listener, pool));
+    base
+}
+
+fn op(device: &str, hlc: i64, field: &str, new: Value) -> Op {
+    Op {
+        device: device.into(),
+        hlc,
+        actor: "person-dana".into(),
+        entity: "work_item".into(),
+        entity_id: "item-1".into(),
+        field: field.into(),
+        old_value: Value::Null,
+        new_value: new,
+        at: "2026-12-05T08:00:00.000Z".into(),
+        reason: Some("CAB 5 Dec".into()),
+    }
+}
+
+async fn push(base: &str, ws: &str, ops: &[Op]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/v1/workspaces/{ws}/ops"))
+        .json(&json!({ "ops": ops }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn pull(base: &str, ws: &str, after: i64, limit: i64) -> Pulled {
+    let r = reqwest::get(format!(
+        "{base}/v1/workspaces/{ws}/ops?after={after}&limit={limit}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_on_a_real_postgres() {
+    let pg = postgres::Postgres::start();
+    a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(&pg).await;
+    a_pull_follows_its_cursor_and_sees_only_its_workspace(&pg).await;
+    a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(&pg).await;
+    two_hubs_on_one_database_number_every_operation_once_in_order(&pg).await;
+}
+
+async fn a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(pg: &postgres::Postgres) {
+    let base = hub(&pg.database("twice").await).await;
+    let ops = vec![
+        op("laptop-a", 100 << 16, "state", json!("scheduled")),
+        op("laptop-a", (100 << 16) + 1, "max_items", json!(4)),
+        op("laptop-b", 90 << 16, "tags", json!(["db", "ha"])),
+    ];
+    let first: Pushed = push(&base, "ws-1", &ops).await.json().await.unwrap();
+    assert_eq!((first.accepted, first.duplicates), (3, 0));
+    // A retry after a cut connection, or the same batch delivered twice.
+    let again: Pushed = push(&base, "ws-1", &ops).await.json().await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, 3));
+    let pulled = pull(&base, "ws-1", 0, 100).await;
+    let got: Vec<Op> = pulled.ops.iter().map(|s| s.op.clone()).collect();
+    assert_eq!(got, ops, "stored as made, in the order pushed");
+    assert!(pulled.ops.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(pulled.next, pulled.ops.last().unwrap().seq);
+}
+
+async fn a_pull_follows_its_cursor_and_sees_only_its_workspace(pg: &postgres::Postgres) {
+    let base = hub(&pg.database("cursor").await).await;
+    let ops: Vec<Op> = (1..=5)
+        .map(|i| op("laptop-a", i << 16, "state", json!(format!("s{i}"))))
+        .collect();
+    assert_eq!(push(&base, "ws-1", &ops).await.status(), 200);
+    assert_eq!(
+        push(
+            &base,
+            "ws-2",
+            &[op("laptop-c", 7 << 16, "state", json!("other"))]
+        )
+        .await
+        .status(),
+        200
+    );
+    let first = pull(&base, "ws-1", 0, 2).await;
+    assert_eq!(first.ops.len(), 2);
+    let rest = pull(&base, "ws-1", first.next, 100).await;
+    let values: Vec<Value> = first
+        .ops
+        .iter()
+        .chain(&rest.ops)
+        .map(|s| s.op.new_value.clone())
+        .collect();
+    assert_eq!(values, ["s1", "s2", "s3", "s4", "s5"].map(|s| json!(s)));
+    let nothing = pull(&base, "ws-1", rest.next, 100).await;
+    assert!(nothing.ops.is_empty());
+    assert_eq!(nothing.next, rest.next, "an empty pull keeps the cursor");
+    assert_eq!(pull(&base, "ws-2", 0, 100).await.ops.len(), 1);
+}
+
+async fn a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(pg: &postgres::Postgres) {
+    let base = hub(&pg.database("refused").await).await;
+    let good = op("laptop-a", 1 << 16, "state", json!("scheduled"));
+    let mut empty_entity = op("laptop-a", 2 << 16, "state", json!("approved"));
+    empty_entity.entity = " ".into();
+    let r = push(&base, "ws-1", &[good.clone(), empty_entity]).await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "bad_request");
+    assert_eq!(body["message"], "ops[1].entity: empty");
+    let mut huge_id = good.clone();
+    huge_id.entity_id = "x".repeat(5_000);
+    let body: Value = push(&base, "ws-1", &[huge_id]).await.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "ops[0].entity_id: 5000 bytes, more than the 1024 allowed"
+    );
+    let client = reqwest::Client::new();
+    let url = format!("{base}/v1/workspaces/ws-1/ops");
+    let r = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"ops\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // 20 MB: past the body limit, refused before it is read whole.
+    let r = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"ops\": [], \"pad\": \"{}\"}}",
+            "p".repeat(20 << 20)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let r = client
+        .post(format!("{base}/v1/workspaces/not%20an%20id/ops"))
+        .json(&json!({ "ops": [good] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        pull(&base, "ws-1", 0, 100).await.ops.is_empty(),
+        "nothing stored"
+    );
+}
+
+async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &postgres::Postgres) {
+    let url = pg.database("two_hubs").await;
+    let (one, two) = (hub(&url).await, hub(&url).await);
+    // 8 devices push 4 batches of 500 each, alternating hubs, all at once; every batch twice.
+    const DEVICES: i64 = 8;
+    const BATCHES: i64 = 4;
+    const SIZE: i64 = 500;
+    const TOTAL: usize = (DEVICES * BATCHES * SIZE) as usize;
+    let mut pushes = Vec::new();
+    for device in 0..DEVICES {
+        let bases = [one.clone(), two.clone()];
+        pushes.push(tokio::spawn(async move {
+            for batch in 0..BATCHES {
+                let ops: Vec<Op> = (0..SIZE)
+                    .map(|i| {
+                        let hlc = ((batch * SIZE + i + 1) << 16) + device;
+                        op(&format!("laptop-{device}"), hlc, "state", json!(hlc))
+                    })
+                    .collect();
+                let first = &bases[((device + batch) % 2) as usize];
+                assert_eq!(push(first, "ws-1", &ops).await.status(), 200);
+                let second = &bases[((device + batch + 1) % 2) as usize];
+                assert_eq!(push(second, "ws-1", &ops).await.status(), 200);
+            }
+        }));
+    }
+    // A laptop pulling meanwhile, as a syncing laptop would, as fast as it can: its cursor must
+    // never pass an operation that commits later with a lower number (numbers are handed out
+    // before commit; without the hub's per-workspace lock, a later batch can commit first).
+    let follower = {
+        let base = two.clone();
+        tokio::spawn(async move {
+            let (mut cursor, mut seen) = (0i64, Vec::new());
+            let started = std::time::Instant::now();
+            while seen.len() < TOTAL && started.elapsed() < std::time::Duration::from_secs(60) {
+                let p = pull(&base, "ws-1", cursor, 10_000).await;
+                seen.extend(p.ops.iter().map(|s| (s.op.device.clone(), s.op.hlc)));
+                cursor = p.next;
+            }
+            seen
+        })
+    };
+    for p in pushes {
+        p.await.unwrap();
+    }
+    let all = pull(&one, "ws-1", 0, 10_000).await;
+    let rest = pull(&one, "ws-1", all.next, 10_000).await;
+    let all: Vec<_> = all.ops.into_iter().chain(rest.ops).collect();
+    assert_eq!(all.len(), TOTAL);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    let mut ids: Vec<(String, i64)> = all
+        .iter()
+        .map(|s| (s.op.device.clone(), s.op.hlc))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), TOTAL, "each operation once");
+    let mut followed = follower.await.unwrap();
+    assert_eq!(followed.len(), TOTAL, "the follower missed operations");
+    followed.sort();
+    assert_eq!(followed, ids);
+}
