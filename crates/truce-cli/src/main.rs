@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod exceptions;
+mod hub;
 mod items;
 mod plan;
 #[cfg(feature = "test-bridge")]
@@ -121,6 +122,11 @@ enum Command {
     Mapping {
         #[command(subcommand)]
         command: MappingCommand,
+    },
+    /// The team hub: connect this workspace, push what was recorded here, see what waits
+    Hub {
+        #[command(subcommand)]
+        command: hub::HubCommand,
     },
     /// Change windows (maintenance and blackout): import from iCalendar, add, list, occurrences
     Windows {
@@ -611,6 +617,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         Command::Assets { command } => assets_command(&target, command),
         Command::Mapping { command } => mapping_command(&target, command),
         Command::Windows { command } => windows::run(&target, command),
+        Command::Hub { command } => hub::run(&target, command),
         Command::Items { command, json } => items::items(
             &target,
             command.unwrap_or(items::ItemsCommand::List { json }),

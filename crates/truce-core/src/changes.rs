@@ -133,6 +133,10 @@ pub const UNRECORDED: &[(&str, &str)] = &[
         "this laptop's id and who is signed in here: never shared",
     ),
     (
+        "hub",
+        "this laptop's connection to a team hub and how far it has synced: never shared",
+    ),
+    (
         "workspace",
         "the namespace of derived ids, made once (a hub gives its own to a laptop that joins)",
     ),

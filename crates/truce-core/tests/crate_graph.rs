@@ -49,6 +49,16 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         "truce-core",
         &["tauri", "wry", "tao", "truce-facade", "truce-hub"],
     ),
+    (
+        "truce-sync",
+        &[
+            "rusqlite",
+            "tokio-postgres",
+            "reqwest",
+            "truce-core",
+            "tauri",
+        ],
+    ),
     // The hub speaks PostgreSQL and the operations' wire shape, never a workspace file.
     (
         "truce-hub",

@@ -4,7 +4,7 @@
 //! order it arrived, and never deletes one: a workspace's history is a query over them.
 //!
 //! - `schema`: the hub's tables, created and migrated by the hub itself at start.
-//! - `ops`: the operation as it travels, its checks, and storing and reading them.
+//! - `ops`: storing and reading the operations (their shape and checks: `truce-sync`).
 //! - `server`: the HTTP API (axum).
 //!
 //! Never depends on SQLite, the core or a UI: laptops and the hub share only the operations'

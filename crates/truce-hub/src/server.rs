@@ -27,7 +27,34 @@ pub fn router(pool: Pool) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/workspaces/{workspace}/ops", get(pull).post(push))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(refuse_announced_too_large))
         .with_state(pool)
+}
+
+/// A body announced past [`MAX_BODY`] is refused from its headers, before a byte of it is read:
+/// a hostile client cannot make the hub read 16 MB first. (A body that does not say its length
+/// is cut off at the limit while it is read.)
+async fn refuse_announced_too_large(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > MAX_BODY as u64 => Failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the request is {n} bytes; the hub takes at most {} MiB at a time",
+                MAX_BODY >> 20
+            ),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// Serves the API on `listener` until the process is stopped.

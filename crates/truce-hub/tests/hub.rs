@@ -41,6 +41,26 @@ async fn push(base: &str, ws: &str, ops: &[Op]) -> reqwest::Response {
         .unwrap()
 }
 
+/// Sends the headers of a 20 MB push and a first kilobyte, then reads the status the hub answers.
+async fn announce_huge_body(base: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/workspaces/ws-1/ops HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        20 << 20
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let _ = s.write_all(&[b' '; 1024]).await;
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut answer))
+        .await
+        .expect("the hub answers without waiting for the whole body")
+        .unwrap();
+    let line = String::from_utf8_lossy(&answer[..n]);
+    line.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
 async fn pull(base: &str, ws: &str, after: i64, limit: i64) -> Pulled {
     let r = reqwest::get(format!(
         "{base}/v1/workspaces/{ws}/ops?after={after}&limit={limit}"
@@ -58,6 +78,7 @@ async fn the_hub_on_a_real_postgres() {
     a_pull_follows_its_cursor_and_sees_only_its_workspace(&pg).await;
     a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(&pg).await;
     two_hubs_on_one_database_number_every_operation_once_in_order(&pg).await;
+    a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_lost(&pg).await;
 }
 
 async fn a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(pg: &postgres::Postgres) {
@@ -138,18 +159,9 @@ async fn a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(pg: &po
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    // 20 MB: past the body limit, refused before it is read whole.
-    let r = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(format!(
-            "{{\"ops\": [], \"pad\": \"{}\"}}",
-            "p".repeat(20 << 20)
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 413);
+    // A body announced as 20 MB, past the limit: refused from its headers, before it is read
+    // (a raw request, so the client is not still writing when the hub answers).
+    assert_eq!(announce_huge_body(&base).await, 413);
     let r = client
         .post(format!("{base}/v1/workspaces/not%20an%20id/ops"))
         .json(&json!({ "ops": [good] }))
@@ -224,4 +236,80 @@ async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &post
     assert_eq!(followed.len(), TOTAL, "the follower missed operations");
     followed.sort();
     assert_eq!(followed, ids);
+}
+
+/// A real workspace (a report imported, a team added) pushes its change log's records to the hub:
+/// all of them, in the order made; a second push sends nothing; after a lost acknowledgement the
+/// records go again and the hub keeps one of each.
+async fn a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_lost(
+    pg: &postgres::Postgres,
+) {
+    let base = hub(&pg.database("laptop").await).await;
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = tokio::task::spawn_blocking(move || {
+        use truce_core::{ingest, planning::people, sync, Workspace};
+        let mut ws = Workspace::open(dir.path().join("w.truce")).unwrap();
+        let report = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/corpus/scans/tenable/nessus/nessus_many_vuln.xml"
+        );
+        ingest::import_file(&mut ws, std::path::Path::new(report), None).unwrap();
+        sync::connect(&mut ws, &base).unwrap();
+        let made = sync::waiting(&ws).unwrap();
+        let findings: u64 = ws
+            .conn()
+            .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            findings > 0 && made > findings,
+            "every finding and more: {made}"
+        );
+        let first = sync::push(&mut ws).unwrap();
+        assert_eq!((first.sent, first.duplicates), (made, 0));
+        assert_eq!(sync::waiting(&ws).unwrap(), 0);
+        assert_eq!(sync::push(&mut ws).unwrap().sent, 0, "nothing left to send");
+        people::add_team(&mut ws, "DB Ops", "ops").unwrap();
+        let team = sync::push(&mut ws).unwrap();
+        assert_eq!((team.sent, team.duplicates), (1, 0), "only the new team");
+        // The hub stored a batch but its answer never arrived: the mark did not move.
+        ws.conn()
+            .execute("UPDATE hub SET pushed_seq = 0", [])
+            .unwrap();
+        let again = sync::push(&mut ws).unwrap();
+        assert_eq!((again.sent, again.duplicates), (made + 1, made + 1));
+        let recorded: Vec<(String, String, String)> = ws
+            .conn()
+            .prepare("SELECT entity, entity_id, field FROM change_log WHERE note = 0 ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let workspace: String = ws
+            .conn()
+            .query_row("SELECT id FROM workspace", [], |r| r.get(0))
+            .unwrap();
+        (base, workspace, recorded)
+    })
+    .await
+    .unwrap();
+    let (base, workspace, recorded) = laptop;
+    let mut on_hub = Vec::new();
+    let mut after = 0;
+    loop {
+        let p = pull(&base, &workspace, after, 10_000).await;
+        if p.ops.is_empty() {
+            break;
+        }
+        after = p.next;
+        on_hub.extend(
+            p.ops
+                .into_iter()
+                .map(|s| (s.op.entity, s.op.entity_id, s.op.field)),
+        );
+    }
+    assert_eq!(
+        on_hub, recorded,
+        "the hub holds the laptop's records, once each, in order"
+    );
 }

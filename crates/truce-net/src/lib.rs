@@ -2,6 +2,8 @@
 //! http(s) URL with rustls, timeouts and a size cap. The only crate that touches the network;
 //! the rules and the parsers never depend on it (`crates/truce-core/tests/crate_graph.rs`).
 
+pub mod hub;
+
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -154,14 +156,18 @@ fn request(url: &str, limit: Duration) -> Result<reqwest::blocking::RequestBuild
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(failed(url, "only http:// and https:// URLs can be read"));
     }
-    let client = reqwest::blocking::Client::builder()
+    Ok(client(url, limit)?.get(parsed))
+}
+
+/// A client with Truce's timeouts, redirects and name; `url` names it in an error.
+fn client(url: &str, limit: Duration) -> Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(10).min(limit))
         .timeout(Duration::from_secs(60).min(limit))
         .redirect(reqwest::redirect::Policy::limited(5))
         .user_agent(concat!("Truce/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| failed(url, e))?;
-    Ok(client.get(parsed))
+        .map_err(|e| failed(url, e))
 }
 
 /// The reading thread: sends the answer in pieces until its end, a failure, the size cap, the

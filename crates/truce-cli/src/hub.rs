@@ -1,0 +1,45 @@
+//! `truce hub`: connecting this workspace to a team hub and pushing what was recorded here.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use truce_core::{sync, Error};
+
+#[derive(Subcommand)]
+pub enum HubCommand {
+    /// Connect this workspace to the hub at URL (e.g. http://hub.example:7878)
+    Connect { url: String },
+    /// Send the hub every change made here that it has not acknowledged yet
+    Push,
+    /// Which hub, and how many changes made here wait to be sent
+    Status,
+}
+
+pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, Error> {
+    let mut ws = crate::open(workspace)?;
+    match command {
+        HubCommand::Connect { url } => {
+            sync::connect(&mut ws, &url)?;
+            println!(
+                "connected to {}; {} changes made here wait to be pushed",
+                sync::hub_url(&ws)?.unwrap_or_default(),
+                sync::waiting(&ws)?
+            );
+        }
+        HubCommand::Push => {
+            let r = sync::push(&mut ws)?;
+            println!(
+                "pushed {} changes ({} the hub already had)",
+                r.sent, r.duplicates
+            );
+        }
+        HubCommand::Status => match sync::hub_url(&ws)? {
+            Some(url) => println!(
+                "hub {url}: {} changes wait to be pushed",
+                sync::waiting(&ws)?
+            ),
+            None => println!("not connected to a hub (truce hub connect URL)"),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
