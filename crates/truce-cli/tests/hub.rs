@@ -29,11 +29,14 @@ fn a_workspace_without_a_hub_says_so_and_an_unreachable_hub_loses_nothing() {
     let ws = dir.path().join("w.truce");
     let out = truce(&ws, &["hub", "status"]);
     assert!(out.status.success(), "{}", said(&out));
-    assert_eq!(
-        said(&out).trim(),
-        "not connected to a hub (truce hub connect URL)"
+    let lines: Vec<String> = said(&out).lines().map(String::from).collect();
+    assert_eq!(lines[0], "not connected to a hub (truce hub connect URL)");
+    // What the hub's admin needs to let this laptop in.
+    assert!(
+        lines[1].starts_with("workspace ") && lines[1].contains(", this laptop's device "),
+        "{lines:?}"
     );
-    let out = truce(&ws, &["hub", "push"]);
+    let out = truce(&ws, &["hub", "push", "--token", "t0ken"]);
     assert!(!out.status.success());
     assert!(
         said(&out).contains("not connected to a hub"),
@@ -64,7 +67,8 @@ fn a_workspace_without_a_hub_says_so_and_an_unreachable_hub_loses_nothing() {
         waiting.starts_with(&format!("connected to {url}; ")),
         "{waiting}"
     );
-    let out = truce(&ws, &["hub", "push"]);
+    let secret = "s3cret-device-token";
+    let out = truce(&ws, &["hub", "push", "--token", secret]);
     assert!(!out.status.success());
     assert!(
         said(&out).contains(&format!("{url}/v1/workspaces/")),
@@ -72,9 +76,19 @@ fn a_workspace_without_a_hub_says_so_and_an_unreachable_hub_loses_nothing() {
         said(&out)
     );
     assert!(said(&out).contains("cannot connect"), "{}", said(&out));
+    assert!(
+        !said(&out).contains("cannot read the file"),
+        "{}",
+        said(&out)
+    );
+    assert!(
+        !said(&out).contains(secret),
+        "the token is never shown: {}",
+        said(&out)
+    );
     let status = said(&truce(&ws, &["hub", "status"]));
     assert_eq!(
-        status.trim(),
+        status.lines().next().unwrap(),
         format!(
             "hub {url}: {} changes wait to be pushed",
             waiting

@@ -50,6 +50,11 @@ pub enum Error {
         hint: String,
     },
 
+    /// The team hub could not be reached, or refused: its address and the problem (in the hub's
+    /// words when it answered). Nothing of the workspace changed.
+    #[error("{url}: {problem}")]
+    Hub { url: String, problem: String },
+
     /// The person stopped a download (a calendar feed, a catalog) before it ended: nothing of it
     /// was kept.
     #[error("{source_name}: the download was cancelled; nothing was changed")]
@@ -146,6 +151,7 @@ impl Error {
             Error::BadInput { .. } => "bad_input",
             Error::UnknownFormat { .. } => "unknown_format",
             Error::Cancelled { .. } => "cancelled",
+            Error::Hub { .. } => "hub",
             Error::Stopped(_) => "stopped",
             Error::Invalid(_) => "invalid",
             Error::Db(_) => "database",
@@ -190,6 +196,7 @@ impl Error {
             }
             Error::Stopped(what) => [text("what", what)].into(),
             Error::Cancelled { source_name } => [text("source", source_name)].into(),
+            Error::Hub { url, problem } => [text("url", url), text("problem", problem)].into(),
             Error::Invalid(_) | Error::Db(_) => Default::default(),
         }
     }

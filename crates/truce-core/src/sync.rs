@@ -57,6 +57,15 @@ pub fn hub_url(ws: &Workspace) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// What the hub's admin needs to let this laptop in: the workspace's id and this device's id.
+pub fn identity(ws: &Workspace) -> Result<(String, String)> {
+    Ok(ws.conn().query_row(
+        "SELECT (SELECT id FROM workspace), (SELECT id FROM device)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
 /// How many operations made here the hub has not acknowledged yet.
 pub fn waiting(ws: &Workspace) -> Result<u64> {
     Ok(ws.conn().query_row(
@@ -69,8 +78,9 @@ pub fn waiting(ws: &Workspace) -> Result<u64> {
 }
 
 /// Sends the operations made here that the hub has not acknowledged, in batches, in the order
-/// they were made; each acknowledged batch moves the laptop's mark.
-pub fn push(ws: &mut Workspace) -> Result<PushReport> {
+/// they were made, as the device `token` names (the hub's admin issued it for this laptop); each
+/// acknowledged batch moves the laptop's mark.
+pub fn push(ws: &mut Workspace, token: &str) -> Result<PushReport> {
     let url = hub_url(ws)?.ok_or_else(|| {
         Error::Invalid("this workspace is not connected to a hub (truce hub connect URL)".into())
     })?;
@@ -86,7 +96,11 @@ pub fn push(ws: &mut Workspace) -> Result<PushReport> {
         if ops.is_empty() {
             return Ok(report);
         }
-        let pushed = truce_net::hub::push(&url, &workspace, &ops)?;
+        let pushed =
+            truce_net::hub::push(&url, token, &workspace, &ops).map_err(|f| Error::Hub {
+                url: f.url,
+                problem: f.problem,
+            })?;
         let tx = ws.write_tx()?;
         tx.execute("UPDATE hub SET pushed_seq = max(pushed_seq, ?1)", [last])?;
         tx.commit()?;

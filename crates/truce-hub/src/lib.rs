@@ -5,11 +5,13 @@
 //!
 //! - `schema`: the hub's tables, created and migrated by the hub itself at start.
 //! - `ops`: storing and reading the operations (their shape and checks: `truce-sync`).
+//! - `devices`: the laptops let in, by token (kept hashed), and their roles.
 //! - `server`: the HTTP API (axum).
 //!
 //! Never depends on SQLite, the core or a UI: laptops and the hub share only the operations'
 //! shape on the wire.
 
+pub mod devices;
 pub mod ops;
 pub mod schema;
 pub mod server;

@@ -12,6 +12,29 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Let a laptop in: issue a token for its device (shown once; the hub keeps its hash)
+    DeviceAdd {
+        #[arg(long, env = "TRUCE_HUB_DATABASE")]
+        database: String,
+        /// The workspace's id (`truce hub status` on the laptop shows it)
+        #[arg(long)]
+        workspace: String,
+        /// The laptop's device id (`truce hub status` shows it)
+        #[arg(long)]
+        device: String,
+        /// Who uses it
+        #[arg(long)]
+        person: String,
+        /// admin, security, ops, cab or viewer
+        #[arg(long)]
+        role: String,
+    },
+    /// Shut a laptop out: its token stops working at once
+    DeviceRevoke {
+        #[arg(long, env = "TRUCE_HUB_DATABASE")]
+        database: String,
+        device: String,
+    },
     /// Migrate the database, then serve the API.
     Serve {
         /// The PostgreSQL database, e.g. postgres://truce@127.0.0.1:5432/truce
@@ -31,8 +54,18 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "truce=info".into()),
         )
         .init();
-    let Command::Serve { database, listen } = Cli::parse().command;
-    match run(&database, &listen).await {
+    let result = match Cli::parse().command {
+        Command::Serve { database, listen } => run(&database, &listen).await,
+        Command::DeviceAdd {
+            database,
+            workspace,
+            device,
+            person,
+            role,
+        } => add_device(&database, &workspace, &device, &person, &role).await,
+        Command::DeviceRevoke { database, device } => revoke_device(&database, &device).await,
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("truce-hub: {e}");
@@ -51,4 +84,39 @@ async fn run(database: &str, listen: &str) -> Result<(), String> {
     truce_hub::serve(listener, pool)
         .await
         .map_err(|e| format!("serving: {e}"))
+}
+
+async fn migrated(database: &str) -> Result<truce_hub::Pool, String> {
+    let pool = truce_hub::pool(database)?;
+    truce_hub::schema::migrate(&pool).await?;
+    Ok(pool)
+}
+
+async fn add_device(
+    database: &str,
+    workspace: &str,
+    device: &str,
+    person: &str,
+    role: &str,
+) -> Result<(), String> {
+    let pool = migrated(database).await?;
+    let token = truce_hub::devices::issue(&pool, workspace, device, person, role)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The token goes to the laptop's user, once; the hub keeps only its hash.
+    println!("{token}");
+    Ok(())
+}
+
+async fn revoke_device(database: &str, device: &str) -> Result<(), String> {
+    let pool = migrated(database).await?;
+    if truce_hub::devices::revoke(&pool, device)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        println!("revoked {device}");
+        Ok(())
+    } else {
+        Err(format!("no device '{device}' with a token in use"))
+    }
 }

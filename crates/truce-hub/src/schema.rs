@@ -23,6 +23,18 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (workspace_id, device, hlc)
     );
     CREATE INDEX ops_by_workspace ON ops (workspace_id, seq);",
+    // v2: the laptops allowed in, one token each, kept only as its SHA-256; revoking keeps the
+    // row (the history names the device).
+    "CREATE TABLE devices (
+        id           TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        person       TEXT NOT NULL,
+        role         TEXT NOT NULL CHECK (role = 'admin' OR role = 'security' OR role = 'ops'
+                                          OR role = 'cab' OR role = 'viewer'),
+        token_sha256 BYTEA NOT NULL UNIQUE,
+        issued_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+        revoked_at   TIMESTAMPTZ
+    );",
 ];
 
 /// The version this build writes.

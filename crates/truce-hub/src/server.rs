@@ -1,6 +1,9 @@
-//! The hub's HTTP API. Errors answer `{code, message}` with a status that says whose fault it is:
-//! 400 for a malformed request (naming the operation and field), 413 for a body past the limit,
-//! 503 when the database cannot be reached. Nothing of a refused batch is stored.
+//! The hub's HTTP API. Every request but the health check carries a device's token
+//! (`Authorization: Bearer …`, `devices`). Errors answer `{code, message}` with a status that says
+//! whose fault it is: 400 for a malformed request (naming the operation and field), 401 for a
+//! missing, unknown or revoked token, 403 for what the device's role or workspace does not allow,
+//! 413 for a body past the limit, 503 when the database cannot be reached. Nothing of a refused
+//! batch is stored.
 //!
 //! - `POST /v1/workspaces/{id}/ops` with `{"ops": [Op, ...]}`: stores them; answers `Pushed`.
 //! - `GET /v1/workspaces/{id}/ops?after=N&limit=M`: the operations numbered after N; `Pulled`.
@@ -15,6 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::devices::{self, Device};
 use crate::ops::{self, Op};
 use crate::Pool;
 
@@ -100,9 +104,17 @@ struct Batch {
 async fn push(
     State(pool): State<Pool>,
     Path(workspace): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<Batch>, JsonRejection>,
 ) -> Result<Json<ops::Pushed>, Failure> {
     check_workspace(&workspace)?;
+    let device = device(&pool, &headers, &workspace).await?;
+    if !device.may_write() {
+        return Err(forbidden(format!(
+            "{} is a viewer on this hub: a viewer reads the plan and cannot change it",
+            device.person
+        )));
+    }
     let Json(batch) = body.map_err(|e| {
         let status = e.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -125,6 +137,18 @@ async fn push(
     }
     ops::check(&batch.ops)
         .map_err(|r| Failure(StatusCode::BAD_REQUEST, "bad_request", r.to_string()))?;
+    // A laptop pushes what was made on it: an operation in another device's name is refused.
+    if let Some((i, op)) = batch
+        .ops
+        .iter()
+        .enumerate()
+        .find(|(_, o)| o.device != device.id)
+    {
+        return Err(forbidden(format!(
+            "ops[{i}].device: '{}' is not this token's device ('{}')",
+            op.device, device.id
+        )));
+    }
     Ok(Json(ops::push(&pool, &workspace, &batch.ops).await?))
 }
 
@@ -143,12 +167,48 @@ fn default_limit() -> i64 {
 async fn pull(
     State(pool): State<Pool>,
     Path(workspace): Path<String>,
+    headers: axum::http::HeaderMap,
     Query(cursor): Query<Cursor>,
 ) -> Result<Json<ops::Pulled>, Failure> {
     check_workspace(&workspace)?;
+    device(&pool, &headers, &workspace).await?;
     Ok(Json(
         ops::pull(&pool, &workspace, cursor.after, cursor.limit).await?,
     ))
+}
+
+fn forbidden(message: String) -> Failure {
+    Failure(StatusCode::FORBIDDEN, "forbidden", message)
+}
+
+/// The device the request's token names, if it may work on `workspace`.
+async fn device(
+    pool: &Pool,
+    headers: &axum::http::HeaderMap,
+    workspace: &str,
+) -> Result<Device, Failure> {
+    let unauthorized = |m: &str| Failure(StatusCode::UNAUTHORIZED, "unauthorized", m.to_string());
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or_else(|| {
+            unauthorized("this request carries no device token (Authorization: Bearer …)")
+        })?;
+    let device = devices::authenticate(pool, token).await?.ok_or_else(|| {
+        unauthorized(
+            "this device token is unknown or was revoked; ask the hub's admin for a new one",
+        )
+    })?;
+    if device.workspace_id != workspace {
+        return Err(forbidden(format!(
+            "this device token is for another workspace ('{}')",
+            device.workspace_id
+        )));
+    }
+    Ok(device)
 }
 
 /// A workspace id is a UUID's text or the like: short, printable.

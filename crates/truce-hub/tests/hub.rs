@@ -17,6 +17,28 @@ async fn hub(url: &str) -> String {
     base
 }
 
+/// A token for `device` of `ws` on `url`'s hub, as its admin issues one.
+async fn token(url: &str, ws: &str, device: &str, role: &str) -> String {
+    let pool = truce_hub::pool(url).unwrap();
+    truce_hub::schema::migrate(&pool).await.unwrap();
+    truce_hub::devices::issue(&pool, ws, device, "Dana Ops", role)
+        .await
+        .unwrap()
+}
+
+/// Tokens for the devices `op` names in the tests, issued on `url`'s hub for `ws`.
+async fn tokens(
+    url: &str,
+    ws: &str,
+    devices: &[&str],
+) -> std::collections::HashMap<String, String> {
+    let mut all = std::collections::HashMap::new();
+    for d in devices {
+        all.insert(d.to_string(), token(url, ws, d, "ops").await);
+    }
+    all
+}
+
 fn op(device: &str, hlc: i64, field: &str, new: Value) -> Op {
     Op {
         device: device.into(),
@@ -32,9 +54,10 @@ fn op(device: &str, hlc: i64, field: &str, new: Value) -> Op {
     }
 }
 
-async fn push(base: &str, ws: &str, ops: &[Op]) -> reqwest::Response {
+async fn push(base: &str, token: &str, ws: &str, ops: &[Op]) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{base}/v1/workspaces/{ws}/ops"))
+        .bearer_auth(token)
         .json(&json!({ "ops": ops }))
         .send()
         .await
@@ -58,15 +81,21 @@ async fn announce_huge_body(base: &str) -> u16 {
         .expect("the hub answers without waiting for the whole body")
         .unwrap();
     let line = String::from_utf8_lossy(&answer[..n]);
-    line.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    line.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
-async fn pull(base: &str, ws: &str, after: i64, limit: i64) -> Pulled {
-    let r = reqwest::get(format!(
-        "{base}/v1/workspaces/{ws}/ops?after={after}&limit={limit}"
-    ))
-    .await
-    .unwrap();
+async fn pull(base: &str, token: &str, ws: &str, after: i64, limit: i64) -> Pulled {
+    let r = reqwest::Client::new()
+        .get(format!(
+            "{base}/v1/workspaces/{ws}/ops?after={after}&limit={limit}"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }
@@ -79,21 +108,24 @@ async fn the_hub_on_a_real_postgres() {
     a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(&pg).await;
     two_hubs_on_one_database_number_every_operation_once_in_order(&pg).await;
     a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_lost(&pg).await;
+    only_a_device_let_in_may_push_and_only_as_its_role_allows(&pg).await;
 }
 
 async fn a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(pg: &postgres::Postgres) {
-    let base = hub(&pg.database("twice").await).await;
+    let url = pg.database("twice").await;
+    let base = hub(&url).await;
+    let t = token(&url, "ws-1", "laptop-a", "ops").await;
     let ops = vec![
         op("laptop-a", 100 << 16, "state", json!("scheduled")),
         op("laptop-a", (100 << 16) + 1, "max_items", json!(4)),
-        op("laptop-b", 90 << 16, "tags", json!(["db", "ha"])),
+        op("laptop-a", 90 << 16, "tags", json!(["db", "ha"])),
     ];
-    let first: Pushed = push(&base, "ws-1", &ops).await.json().await.unwrap();
+    let first: Pushed = push(&base, &t, "ws-1", &ops).await.json().await.unwrap();
     assert_eq!((first.accepted, first.duplicates), (3, 0));
     // A retry after a cut connection, or the same batch delivered twice.
-    let again: Pushed = push(&base, "ws-1", &ops).await.json().await.unwrap();
+    let again: Pushed = push(&base, &t, "ws-1", &ops).await.json().await.unwrap();
     assert_eq!((again.accepted, again.duplicates), (0, 3));
-    let pulled = pull(&base, "ws-1", 0, 100).await;
+    let pulled = pull(&base, &t, "ws-1", 0, 100).await;
     let got: Vec<Op> = pulled.ops.iter().map(|s| s.op.clone()).collect();
     assert_eq!(got, ops, "stored as made, in the order pushed");
     assert!(pulled.ops.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -101,14 +133,20 @@ async fn a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(pg: &post
 }
 
 async fn a_pull_follows_its_cursor_and_sees_only_its_workspace(pg: &postgres::Postgres) {
-    let base = hub(&pg.database("cursor").await).await;
+    let url = pg.database("cursor").await;
+    let base = hub(&url).await;
+    let (t, other) = (
+        token(&url, "ws-1", "laptop-a", "ops").await,
+        token(&url, "ws-2", "laptop-c", "ops").await,
+    );
     let ops: Vec<Op> = (1..=5)
         .map(|i| op("laptop-a", i << 16, "state", json!(format!("s{i}"))))
         .collect();
-    assert_eq!(push(&base, "ws-1", &ops).await.status(), 200);
+    assert_eq!(push(&base, &t, "ws-1", &ops).await.status(), 200);
     assert_eq!(
         push(
             &base,
+            &other,
             "ws-2",
             &[op("laptop-c", 7 << 16, "state", json!("other"))]
         )
@@ -116,9 +154,9 @@ async fn a_pull_follows_its_cursor_and_sees_only_its_workspace(pg: &postgres::Po
         .status(),
         200
     );
-    let first = pull(&base, "ws-1", 0, 2).await;
+    let first = pull(&base, &t, "ws-1", 0, 2).await;
     assert_eq!(first.ops.len(), 2);
-    let rest = pull(&base, "ws-1", first.next, 100).await;
+    let rest = pull(&base, &t, "ws-1", first.next, 100).await;
     let values: Vec<Value> = first
         .ops
         .iter()
@@ -126,33 +164,39 @@ async fn a_pull_follows_its_cursor_and_sees_only_its_workspace(pg: &postgres::Po
         .map(|s| s.op.new_value.clone())
         .collect();
     assert_eq!(values, ["s1", "s2", "s3", "s4", "s5"].map(|s| json!(s)));
-    let nothing = pull(&base, "ws-1", rest.next, 100).await;
+    let nothing = pull(&base, &t, "ws-1", rest.next, 100).await;
     assert!(nothing.ops.is_empty());
     assert_eq!(nothing.next, rest.next, "an empty pull keeps the cursor");
-    assert_eq!(pull(&base, "ws-2", 0, 100).await.ops.len(), 1);
+    assert_eq!(pull(&base, &other, "ws-2", 0, 100).await.ops.len(), 1);
 }
 
 async fn a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(pg: &postgres::Postgres) {
-    let base = hub(&pg.database("refused").await).await;
+    let url = pg.database("refused").await;
+    let base = hub(&url).await;
+    let t = token(&url, "ws-1", "laptop-a", "ops").await;
     let good = op("laptop-a", 1 << 16, "state", json!("scheduled"));
     let mut empty_entity = op("laptop-a", 2 << 16, "state", json!("approved"));
     empty_entity.entity = " ".into();
-    let r = push(&base, "ws-1", &[good.clone(), empty_entity]).await;
+    let r = push(&base, &t, "ws-1", &[good.clone(), empty_entity]).await;
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "bad_request");
     assert_eq!(body["message"], "ops[1].entity: empty");
     let mut huge_id = good.clone();
     huge_id.entity_id = "x".repeat(5_000);
-    let body: Value = push(&base, "ws-1", &[huge_id]).await.json().await.unwrap();
+    let body: Value = push(&base, &t, "ws-1", &[huge_id])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         body["message"],
         "ops[0].entity_id: 5000 bytes, more than the 1024 allowed"
     );
     let client = reqwest::Client::new();
-    let url = format!("{base}/v1/workspaces/ws-1/ops");
     let r = client
-        .post(&url)
+        .post(format!("{base}/v1/workspaces/ws-1/ops"))
+        .bearer_auth(&t)
         .header("content-type", "application/json")
         .body("{\"ops\": [")
         .send()
@@ -170,7 +214,7 @@ async fn a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(pg: &po
         .unwrap();
     assert_eq!(r.status(), 400);
     assert!(
-        pull(&base, "ws-1", 0, 100).await.ops.is_empty(),
+        pull(&base, &t, "ws-1", 0, 100).await.ops.is_empty(),
         "nothing stored"
     );
 }
@@ -178,6 +222,9 @@ async fn a_bad_batch_is_refused_naming_the_problem_and_nothing_is_stored(pg: &po
 async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &postgres::Postgres) {
     let url = pg.database("two_hubs").await;
     let (one, two) = (hub(&url).await, hub(&url).await);
+    let names: Vec<String> = (0..8).map(|d| format!("laptop-{d}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let tokens = tokens(&url, "ws-1", &names).await;
     // 8 devices push 4 batches of 500 each, alternating hubs, all at once; every batch twice.
     const DEVICES: i64 = 8;
     const BATCHES: i64 = 4;
@@ -186,6 +233,7 @@ async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &post
     let mut pushes = Vec::new();
     for device in 0..DEVICES {
         let bases = [one.clone(), two.clone()];
+        let t = tokens[&format!("laptop-{device}")].clone();
         pushes.push(tokio::spawn(async move {
             for batch in 0..BATCHES {
                 let ops: Vec<Op> = (0..SIZE)
@@ -195,9 +243,9 @@ async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &post
                     })
                     .collect();
                 let first = &bases[((device + batch) % 2) as usize];
-                assert_eq!(push(first, "ws-1", &ops).await.status(), 200);
+                assert_eq!(push(first, &t, "ws-1", &ops).await.status(), 200);
                 let second = &bases[((device + batch + 1) % 2) as usize];
-                assert_eq!(push(second, "ws-1", &ops).await.status(), 200);
+                assert_eq!(push(second, &t, "ws-1", &ops).await.status(), 200);
             }
         }));
     }
@@ -206,11 +254,12 @@ async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &post
     // before commit; without the hub's per-workspace lock, a later batch can commit first).
     let follower = {
         let base = two.clone();
+        let t = tokens["laptop-0"].clone();
         tokio::spawn(async move {
             let (mut cursor, mut seen) = (0i64, Vec::new());
             let started = std::time::Instant::now();
             while seen.len() < TOTAL && started.elapsed() < std::time::Duration::from_secs(60) {
-                let p = pull(&base, "ws-1", cursor, 10_000).await;
+                let p = pull(&base, &t, "ws-1", cursor, 10_000).await;
                 seen.extend(p.ops.iter().map(|s| (s.op.device.clone(), s.op.hlc)));
                 cursor = p.next;
             }
@@ -220,8 +269,9 @@ async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &post
     for p in pushes {
         p.await.unwrap();
     }
-    let all = pull(&one, "ws-1", 0, 10_000).await;
-    let rest = pull(&one, "ws-1", all.next, 10_000).await;
+    let t = &tokens["laptop-1"];
+    let all = pull(&one, t, "ws-1", 0, 10_000).await;
+    let rest = pull(&one, t, "ws-1", all.next, 10_000).await;
     let all: Vec<_> = all.ops.into_iter().chain(rest.ops).collect();
     assert_eq!(all.len(), TOTAL);
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -244,8 +294,10 @@ async fn two_hubs_on_one_database_number_every_operation_once_in_order(pg: &post
 async fn a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_lost(
     pg: &postgres::Postgres,
 ) {
-    let base = hub(&pg.database("laptop").await).await;
+    let url = pg.database("laptop").await;
+    let base = hub(&url).await;
     let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Handle::current();
     let laptop = tokio::task::spawn_blocking(move || {
         use truce_core::{ingest, planning::people, sync, Workspace};
         let mut ws = Workspace::open(dir.path().join("w.truce")).unwrap();
@@ -255,6 +307,9 @@ async fn a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_l
         );
         ingest::import_file(&mut ws, std::path::Path::new(report), None).unwrap();
         sync::connect(&mut ws, &base).unwrap();
+        let (workspace, device) = sync::identity(&ws).unwrap();
+        // The hub's admin lets this laptop in.
+        let t = runtime.block_on(token(&url, &workspace, &device, "ops"));
         let made = sync::waiting(&ws).unwrap();
         let findings: u64 = ws
             .conn()
@@ -264,18 +319,22 @@ async fn a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_l
             findings > 0 && made > findings,
             "every finding and more: {made}"
         );
-        let first = sync::push(&mut ws).unwrap();
+        let first = sync::push(&mut ws, &t).unwrap();
         assert_eq!((first.sent, first.duplicates), (made, 0));
         assert_eq!(sync::waiting(&ws).unwrap(), 0);
-        assert_eq!(sync::push(&mut ws).unwrap().sent, 0, "nothing left to send");
+        assert_eq!(
+            sync::push(&mut ws, &t).unwrap().sent,
+            0,
+            "nothing left to send"
+        );
         people::add_team(&mut ws, "DB Ops", "ops").unwrap();
-        let team = sync::push(&mut ws).unwrap();
+        let team = sync::push(&mut ws, &t).unwrap();
         assert_eq!((team.sent, team.duplicates), (1, 0), "only the new team");
         // The hub stored a batch but its answer never arrived: the mark did not move.
         ws.conn()
             .execute("UPDATE hub SET pushed_seq = 0", [])
             .unwrap();
-        let again = sync::push(&mut ws).unwrap();
+        let again = sync::push(&mut ws, &t).unwrap();
         assert_eq!((again.sent, again.duplicates), (made + 1, made + 1));
         let recorded: Vec<(String, String, String)> = ws
             .conn()
@@ -285,19 +344,15 @@ async fn a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_l
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        let workspace: String = ws
-            .conn()
-            .query_row("SELECT id FROM workspace", [], |r| r.get(0))
-            .unwrap();
-        (base, workspace, recorded)
+        (base, workspace, t, recorded)
     })
     .await
     .unwrap();
-    let (base, workspace, recorded) = laptop;
+    let (base, workspace, t, recorded) = laptop;
     let mut on_hub = Vec::new();
     let mut after = 0;
     loop {
-        let p = pull(&base, &workspace, after, 10_000).await;
+        let p = pull(&base, &t, &workspace, after, 10_000).await;
         if p.ops.is_empty() {
             break;
         }
@@ -312,4 +367,78 @@ async fn a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_l
         on_hub, recorded,
         "the hub holds the laptop's records, once each, in order"
     );
+}
+
+/// Every request names its device by a token the hub's admin issued: without one, with a revoked
+/// one, with a viewer's, in another device's name or for another workspace, a push is refused
+/// with a status that says why, and nothing is stored.
+async fn only_a_device_let_in_may_push_and_only_as_its_role_allows(pg: &postgres::Postgres) {
+    let url = pg.database("tokens").await;
+    let base = hub(&url).await;
+    let ops_token = token(&url, "ws-1", "laptop-a", "ops").await;
+    let viewer = token(&url, "ws-1", "laptop-v", "viewer").await;
+    let elsewhere = token(&url, "ws-2", "laptop-e", "security").await;
+    let mine = [op("laptop-a", 1 << 16, "state", json!("scheduled"))];
+    let refused = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        (
+            status,
+            body["code"].as_str().unwrap_or("").to_string(),
+            body["message"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let no_token = reqwest::Client::new()
+        .post(format!("{base}/v1/workspaces/ws-1/ops"))
+        .json(&json!({ "ops": mine }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused(no_token).await.0, 401);
+    let (status, code, _) = refused(push(&base, "not-a-token", "ws-1", &mine).await).await;
+    assert_eq!((status, code.as_str()), (401, "unauthorized"));
+    let (status, _, message) = refused(
+        push(
+            &base,
+            &viewer,
+            "ws-1",
+            &[op("laptop-v", 1 << 16, "state", json!("x"))],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("a viewer reads the plan and cannot change it"),
+        "{message}"
+    );
+    let (status, _, message) = refused(
+        push(
+            &base,
+            &ops_token,
+            "ws-1",
+            &[op("laptop-b", 1 << 16, "state", json!("x"))],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        message,
+        "ops[0].device: 'laptop-b' is not this token's device ('laptop-a')"
+    );
+    let (status, _, message) = refused(push(&base, &elsewhere, "ws-1", &mine).await).await;
+    assert_eq!(status, 403);
+    assert!(message.contains("another workspace"), "{message}");
+    // A viewer still reads; nothing of the refused pushes was stored.
+    assert!(pull(&base, &viewer, "ws-1", 0, 100).await.ops.is_empty());
+    assert_eq!(push(&base, &ops_token, "ws-1", &mine).await.status(), 200);
+    // Revoked: refused at once, the next push too.
+    let pool = truce_hub::pool(&url).unwrap();
+    assert!(truce_hub::devices::revoke(&pool, "laptop-a").await.unwrap());
+    let later = [op("laptop-a", 2 << 16, "state", json!("approved"))];
+    let (status, _, message) = refused(push(&base, &ops_token, "ws-1", &later).await).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("revoked"), "{message}");
+    assert_eq!(pull(&base, &viewer, "ws-1", 0, 100).await.ops.len(), 1);
 }

@@ -10,14 +10,16 @@ use crate::{client, describe, failed, Failed, TRANSFER_LIMIT};
 /// The largest answer read from a hub: a push's answer is a few bytes.
 const MAX_ANSWER: u64 = 1 << 20;
 
-/// Sends `ops` of `workspace` to the hub at `base` (its address, e.g. `https://hub.example:7878`).
-pub fn push(base: &str, workspace: &str, ops: &[Op]) -> Result<Pushed, Failed> {
+/// Sends `ops` of `workspace` to the hub at `base` (its address, e.g. `https://hub.example:7878`),
+/// as the device `token` names. The token goes in a header and is never part of an error.
+pub fn push(base: &str, token: &str, workspace: &str, ops: &[Op]) -> Result<Pushed, Failed> {
     let url = format!(
         "{}/v1/workspaces/{workspace}/ops",
         base.trim().trim_end_matches('/')
     );
     let response = client(&url, TRANSFER_LIMIT)?
         .post(&url)
+        .bearer_auth(token)
         .json(&serde_json::json!({ "ops": ops }))
         .send()
         .map_err(|e| failed(&url, describe(&e)))?;

@@ -37,7 +37,10 @@ fn args() -> Args {
             other => panic!("unknown flag {other}"),
         }
     }
-    assert!(!a.database.is_empty(), "--database postgres://… is required");
+    assert!(
+        !a.database.is_empty(),
+        "--database postgres://… is required"
+    );
     a
 }
 
@@ -60,13 +63,27 @@ fn batch(device: usize, first: i64, size: usize) -> Vec<Op> {
 
 /// Every device pushes for `seconds`; paced to `every` between batches when given. Answers the
 /// operations accepted and every push's latency.
-async fn run(base: &str, workspace: &str, a: &Args, every: Option<Duration>) -> (u64, Vec<Duration>, Duration) {
+async fn run(
+    base: &str,
+    pool: &truce_hub::Pool,
+    workspace: &str,
+    a: &Args,
+    every: Option<Duration>,
+) -> (u64, Vec<Duration>, Duration) {
+    // Each device with a token of its own, as the hub's admin issues them.
+    let mut tokens = Vec::new();
+    for device in 0..a.devices {
+        let name = format!("bench-device-{device}");
+        let token = truce_hub::devices::issue(pool, workspace, &name, "bench", "ops").await;
+        tokens.push(token.unwrap());
+    }
     let started = Instant::now();
     let until = started + Duration::from_secs(a.seconds);
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for device in 0..a.devices {
         let (client, size, devices) = (client.clone(), a.batch, a.devices);
+        let token = tokens[device].clone();
         let url = format!("{base}/v1/workspaces/{workspace}/ops");
         tasks.push(tokio::spawn(async move {
             let (mut accepted, mut latencies, mut next) = (0u64, Vec::new(), 1i64);
@@ -79,7 +96,13 @@ async fn run(base: &str, workspace: &str, a: &Args, every: Option<Duration>) -> 
                 let ops = batch(device, next, size);
                 next += size as i64;
                 let sent = Instant::now();
-                let r = client.post(&url).json(&json!({ "ops": ops })).send().await.unwrap();
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({ "ops": ops }))
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(r.status().is_success(), "{}", r.status());
                 let pushed: truce_sync::Pushed = r.json().await.unwrap();
                 latencies.push(sent.elapsed());
@@ -122,7 +145,7 @@ async fn main() {
     truce_hub::schema::migrate(&pool).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(truce_hub::serve(listener, pool));
+    tokio::spawn(truce_hub::serve(listener, pool.clone()));
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -133,8 +156,8 @@ async fn main() {
     );
     let per_device = a.rate / a.devices as f64;
     let every = Duration::from_secs_f64(a.batch as f64 / per_device);
-    let (n, l, took) = run(&base, &format!("paced-{stamp}"), &a, Some(every)).await;
+    let (n, l, took) = run(&base, &pool, &format!("paced-{stamp}"), &a, Some(every)).await;
     report(&format!("paced at {:.0} ops/s", a.rate), n, l, took);
-    let (n, l, took) = run(&base, &format!("flat-out-{stamp}"), &a, None).await;
+    let (n, l, took) = run(&base, &pool, &format!("flat-out-{stamp}"), &a, None).await;
     report("as fast as they can", n, l, took);
 }
