@@ -6,18 +6,20 @@
 //! - `schema`: the hub's tables, created and migrated by the hub itself at start.
 //! - `ops`: storing and reading the operations (their shape and checks: `truce-sync`).
 //! - `devices`: the laptops let in, by token (kept hashed), and their roles.
+//! - `limits`: how often one device may ask.
 //! - `server`: the HTTP API (axum).
 //!
 //! Never depends on SQLite, the core or a UI: laptops and the hub share only the operations'
 //! shape on the wire.
 
 pub mod devices;
+pub mod limits;
 pub mod ops;
 pub mod schema;
 pub mod server;
 
 pub use ops::{Op, Pulled, Pushed};
-pub use server::{router, serve};
+pub use server::{router, router_with, serve};
 
 /// Connections to the hub's database, shared by its request handlers.
 pub type Pool = deadpool_postgres::Pool;

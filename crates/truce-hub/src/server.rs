@@ -19,20 +19,37 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::devices::{self, Device};
+use crate::limits::{Limiter, Limits};
 use crate::ops::{self, Op};
 use crate::Pool;
 
 /// The largest request body: a full batch of ordinary operations fits well within it.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
-/// The API over `pool`.
+/// What every handler shares: the database and the request limits.
+#[derive(Clone)]
+struct Hub {
+    pool: Pool,
+    limiter: std::sync::Arc<Limiter>,
+}
+
+/// The API over `pool`, with the default request limits.
 pub fn router(pool: Pool) -> Router {
+    router_with(pool, Limits::default())
+}
+
+/// The API over `pool`, each device token limited to `limits`.
+pub fn router_with(pool: Pool, limits: Limits) -> Router {
+    let hub = Hub {
+        pool,
+        limiter: std::sync::Arc::new(Limiter::new(limits)),
+    };
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/workspaces/{workspace}/ops", get(pull).post(push))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(refuse_announced_too_large))
-        .with_state(pool)
+        .with_state(hub)
 }
 
 /// A body announced past [`MAX_BODY`] is refused from its headers, before a byte of it is read:
@@ -87,7 +104,7 @@ impl From<ops::StoreError> for Failure {
     }
 }
 
-async fn health(State(pool): State<Pool>) -> Result<&'static str, Failure> {
+async fn health(State(Hub { pool, .. }): State<Hub>) -> Result<&'static str, Failure> {
     let client = pool.get().await.map_err(ops::StoreError::from)?;
     client
         .simple_query("SELECT 1")
@@ -102,13 +119,13 @@ struct Batch {
 }
 
 async fn push(
-    State(pool): State<Pool>,
+    State(hub): State<Hub>,
     Path(workspace): Path<String>,
     headers: axum::http::HeaderMap,
     body: Result<Json<Batch>, JsonRejection>,
 ) -> Result<Json<ops::Pushed>, Failure> {
     check_workspace(&workspace)?;
-    let device = device(&pool, &headers, &workspace).await?;
+    let device = device(&hub, &headers, &workspace).await?;
     if !device.may_write() {
         return Err(forbidden(format!(
             "{} is a viewer on this hub: a viewer reads the plan and cannot change it",
@@ -149,7 +166,7 @@ async fn push(
             op.device, device.id
         )));
     }
-    Ok(Json(ops::push(&pool, &workspace, &batch.ops).await?))
+    Ok(Json(ops::push(&hub.pool, &workspace, &batch.ops).await?))
 }
 
 #[derive(Deserialize)]
@@ -165,15 +182,15 @@ fn default_limit() -> i64 {
 }
 
 async fn pull(
-    State(pool): State<Pool>,
+    State(hub): State<Hub>,
     Path(workspace): Path<String>,
     headers: axum::http::HeaderMap,
     Query(cursor): Query<Cursor>,
 ) -> Result<Json<ops::Pulled>, Failure> {
     check_workspace(&workspace)?;
-    device(&pool, &headers, &workspace).await?;
+    device(&hub, &headers, &workspace).await?;
     Ok(Json(
-        ops::pull(&pool, &workspace, cursor.after, cursor.limit).await?,
+        ops::pull(&hub.pool, &workspace, cursor.after, cursor.limit).await?,
     ))
 }
 
@@ -181,9 +198,10 @@ fn forbidden(message: String) -> Failure {
     Failure(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
-/// The device the request's token names, if it may work on `workspace`.
+/// The device the request's token names, if it may work on `workspace` and has not asked too
+/// often (429, with when to come back, before the token is looked up).
 async fn device(
-    pool: &Pool,
+    hub: &Hub,
     headers: &axum::http::HeaderMap,
     workspace: &str,
 ) -> Result<Device, Failure> {
@@ -197,11 +215,21 @@ async fn device(
         .ok_or_else(|| {
             unauthorized("this request carries no device token (Authorization: Bearer …)")
         })?;
-    let device = devices::authenticate(pool, token).await?.ok_or_else(|| {
-        unauthorized(
-            "this device token is unknown or was revoked; ask the hub's admin for a new one",
-        )
-    })?;
+    if let Err(wait) = hub.limiter.take(token) {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        return Err(Failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("this device asks too often; try again in {seconds} s"),
+        ));
+    }
+    let device = devices::authenticate(&hub.pool, token)
+        .await?
+        .ok_or_else(|| {
+            unauthorized(
+                "this device token is unknown or was revoked; ask the hub's admin for a new one",
+            )
+        })?;
     if device.workspace_id != workspace {
         return Err(forbidden(format!(
             "this device token is for another workspace ('{}')",

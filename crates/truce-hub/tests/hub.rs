@@ -109,6 +109,7 @@ async fn the_hub_on_a_real_postgres() {
     two_hubs_on_one_database_number_every_operation_once_in_order(&pg).await;
     a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_lost(&pg).await;
     only_a_device_let_in_may_push_and_only_as_its_role_allows(&pg).await;
+    a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(&pg).await;
 }
 
 async fn a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(pg: &postgres::Postgres) {
@@ -441,4 +442,78 @@ async fn only_a_device_let_in_may_push_and_only_as_its_role_allows(pg: &postgres
     assert_eq!(status, 401);
     assert!(message.contains("revoked"), "{message}");
     assert_eq!(pull(&base, &viewer, "ws-1", 0, 100).await.ops.len(), 1);
+}
+
+/// One device hammering the hub (here 300 requests at once against 50 a second, a burst of 20) is
+/// answered 429 for what is past its bucket; another device is served meanwhile; what was refused
+/// stored nothing.
+async fn a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(
+    pg: &postgres::Postgres,
+) {
+    let url = pg.database("limits").await;
+    let pool = truce_hub::pool(&url).unwrap();
+    truce_hub::schema::migrate(&pool).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let limits = truce_hub::limits::Limits {
+        per_second: 50.0,
+        burst: 20.0,
+    };
+    let app = truce_hub::router_with(pool, limits);
+    tokio::spawn(async move { axum_serve(listener, app).await });
+    let noisy = token(&url, "ws-1", "laptop-n", "ops").await;
+    let quiet = token(&url, "ws-1", "laptop-q", "ops").await;
+    let mut asks = Vec::new();
+    for i in 0..300i64 {
+        let (base, noisy) = (base.clone(), noisy.clone());
+        asks.push(tokio::spawn(async move {
+            let op = op("laptop-n", (i + 1) << 16, "state", json!(i));
+            let r = push(&base, &noisy, "ws-1", &[op]).await;
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, body)
+        }));
+    }
+    // Meanwhile the other device is served.
+    assert_eq!(
+        push(
+            &base,
+            &quiet,
+            "ws-1",
+            &[op("laptop-q", 1 << 16, "state", json!("q"))]
+        )
+        .await
+        .status(),
+        200
+    );
+    let (mut ok, mut throttled) = (0, 0);
+    for a in asks {
+        let (status, body) = a.await.unwrap();
+        match status {
+            200 => ok += 1,
+            429 => {
+                throttled += 1;
+                assert_eq!(body["code"], "too_many_requests");
+                assert!(
+                    body["message"].as_str().unwrap().contains("try again in"),
+                    "{body}"
+                );
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(
+        throttled > 0 && ok >= 20,
+        "{ok} served, {throttled} throttled"
+    );
+    let stored = pull(&base, &quiet, "ws-1", 0, 10_000).await.ops;
+    let from_noisy = stored.iter().filter(|s| s.op.device == "laptop-n").count();
+    assert_eq!(
+        from_noisy, ok,
+        "only the pushes that were served stored anything"
+    );
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    axum::serve(listener, app).await.unwrap();
 }
