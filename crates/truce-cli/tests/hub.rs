@@ -43,13 +43,16 @@ fn a_workspace_without_a_hub_says_so_and_an_unreachable_hub_loses_nothing() {
         "{}",
         said(&out)
     );
-    let out = truce(&ws, &["hub", "connect", "ftp://hub.example"]);
-    assert!(!out.status.success());
-    assert!(
-        said(&out).contains("'ftp://hub.example' is not a hub address"),
-        "{}",
-        said(&out)
-    );
+    // A calendar feed's webcal:// is no hub address either.
+    for wrong in ["ftp://hub.example", "webcal://hub.example", "hub.example"] {
+        let out = truce(&ws, &["hub", "connect", wrong]);
+        assert!(!out.status.success(), "{wrong}");
+        assert!(
+            said(&out).contains(&format!("'{wrong}' is not a hub address")),
+            "{}",
+            said(&out)
+        );
+    }
     assert!(truce(&ws, &["teams", "add", "Linux Ops", "--kind", "ops"])
         .status
         .success());

@@ -29,7 +29,8 @@ pub struct PushReport {
 /// hub; another URL starts again from the beginning).
 pub fn connect(ws: &mut Workspace, url: &str) -> Result<()> {
     let url = url.trim().trim_end_matches('/');
-    if !truce_net::is_url(url) {
+    let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
+    if !url.contains("://") || !matches!(scheme.as_str(), "http" | "https") {
         return Err(Error::Invalid(format!(
             "'{url}' is not a hub address (http:// or https://)"
         )));

@@ -75,8 +75,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(database: &str, listen: &str) -> Result<(), String> {
-    let pool = truce_hub::pool(database)?;
-    let version = truce_hub::schema::migrate(&pool).await?;
+    let pool = migrated(database).await?;
+    let version = truce_hub::schema::LATEST;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

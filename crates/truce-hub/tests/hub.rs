@@ -9,18 +9,23 @@ use truce_hub::{Op, Pulled, Pushed};
 
 /// A hub on `url`'s database, served on a free loopback port: its base URL.
 async fn hub(url: &str) -> String {
+    hub_with(url, truce_hub::limits::Limits::default()).await
+}
+
+/// [`hub`], each device token limited to `limits`.
+async fn hub_with(url: &str, limits: truce_hub::limits::Limits) -> String {
     let pool = truce_hub::pool(url).unwrap();
     truce_hub::schema::migrate(&pool).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(truce_hub::serve(listener, pool));
+    let app = truce_hub::router_with(pool, limits);
+    tokio::spawn(async move { axum::serve(listener, app).await });
     base
 }
 
-/// A token for `device` of `ws` on `url`'s hub, as its admin issues one.
+/// A token for `device` of `ws` on `url`'s hub (started, so migrated), as its admin issues one.
 async fn token(url: &str, ws: &str, device: &str, role: &str) -> String {
     let pool = truce_hub::pool(url).unwrap();
-    truce_hub::schema::migrate(&pool).await.unwrap();
     truce_hub::devices::issue(&pool, ws, device, "Dana Ops", role)
         .await
         .unwrap()
@@ -451,16 +456,11 @@ async fn a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(
     pg: &postgres::Postgres,
 ) {
     let url = pg.database("limits").await;
-    let pool = truce_hub::pool(&url).unwrap();
-    truce_hub::schema::migrate(&pool).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let limits = truce_hub::limits::Limits {
         per_second: 50.0,
         burst: 20.0,
     };
-    let app = truce_hub::router_with(pool, limits);
-    tokio::spawn(async move { axum_serve(listener, app).await });
+    let base = hub_with(&url, limits).await;
     let noisy = token(&url, "ws-1", "laptop-n", "ops").await;
     let quiet = token(&url, "ws-1", "laptop-q", "ops").await;
     let mut asks = Vec::new();
@@ -512,8 +512,4 @@ async fn a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(
         from_noisy, ok,
         "only the pushes that were served stored anything"
     );
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    axum::serve(listener, app).await.unwrap();
 }
