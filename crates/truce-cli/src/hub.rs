@@ -1,4 +1,5 @@
-//! `truce hub`: connecting this workspace to a team hub and pushing what was recorded here.
+//! `truce hub`: connecting this workspace to a team hub, syncing with it (what was recorded
+//! here goes up, everyone else's comes down and is merged), and settling conflicts.
 
 use std::process::ExitCode;
 
@@ -15,9 +16,49 @@ pub enum HubCommand {
         #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
         token: String,
     },
+    /// Push, then pull and merge everyone's changes (the usual command)
+    Sync {
+        #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Pull and merge everyone's changes, sending nothing
+    Pull {
+        #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Make this new, empty workspace a copy of the hub's workspace ID, then pull it
+    Join {
+        url: String,
+        /// The hub's workspace id (its admin or `truce hub status` on a laptop that has it)
+        #[arg(long = "workspace-id")]
+        workspace_id: String,
+        #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Two changes made without seeing each other, waiting for a person to pick one
+    Conflicts {
+        /// One JSON object per line instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle conflict N: keep the value the workspace holds, or take the one set aside
+    Resolve {
+        id: i64,
+        /// Take the change set aside instead of the one kept
+        #[arg(long)]
+        take_other: bool,
+    },
     /// Which hub, this workspace's and this laptop's ids (for the hub's admin), and how many
     /// changes made here wait to be sent
     Status,
+}
+
+fn merged(r: &sync::SyncReport) -> String {
+    let m = &r.merged;
+    format!(
+        "pushed {}, merged {} changes from other laptops ({} older than what was here, {} refused), {} new conflicts",
+        r.pushed, m.applied, m.lost, m.refused, m.conflicts
+    )
 }
 
 pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, Error> {
@@ -38,11 +79,64 @@ pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, E
                 r.sent, r.duplicates
             );
         }
+        HubCommand::Sync { token } => println!("{}", merged(&sync::sync(&mut ws, &token)?)),
+        HubCommand::Pull { token } => println!("{}", merged(&sync::pull(&mut ws, &token)?)),
+        HubCommand::Join {
+            url,
+            workspace_id,
+            token,
+        } => {
+            sync::join(&mut ws, &url, &workspace_id)?;
+            let r = sync::pull(&mut ws, &token)?;
+            println!("joined workspace {workspace_id} on {url}; {}", merged(&r));
+        }
+        HubCommand::Conflicts { json } => {
+            let open = sync::conflicts(&ws, None)?;
+            if json {
+                for c in &open {
+                    println!("{}", serde_json::to_string(c).unwrap_or_default());
+                }
+            } else if open.is_empty() {
+                println!("no conflicts");
+            } else {
+                for c in &open {
+                    let who = |s: &sync::conflicts::Change| {
+                        s.actor_name.clone().unwrap_or_else(|| s.actor.clone())
+                    };
+                    println!(
+                        "{}  {} {} {}: kept {} ({}, {}), set aside {} ({}, {})",
+                        c.id,
+                        c.entity,
+                        c.entity_id,
+                        c.field,
+                        c.kept.value,
+                        who(&c.kept),
+                        c.kept.at,
+                        c.other.value,
+                        who(&c.other),
+                        c.other.at
+                    );
+                }
+            }
+        }
+        HubCommand::Resolve { id, take_other } => {
+            let side = if take_other {
+                sync::Side::Other
+            } else {
+                sync::Side::Kept
+            };
+            let settled = sync::resolve(&mut ws, id, side)?;
+            println!(
+                "settled {} conflict(s); the decision goes to the hub at the next sync",
+                settled.len()
+            );
+        }
         HubCommand::Status => {
             match sync::hub_url(&ws)? {
                 Some(url) => println!(
-                    "hub {url}: {} changes wait to be pushed",
-                    sync::waiting(&ws)?
+                    "hub {url}: {} changes wait to be pushed, {} conflicts open",
+                    sync::waiting(&ws)?,
+                    sync::conflicts(&ws, None)?.len()
                 ),
                 None => println!("not connected to a hub (truce hub connect URL)"),
             }

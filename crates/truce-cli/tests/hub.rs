@@ -93,7 +93,7 @@ fn a_workspace_without_a_hub_says_so_and_an_unreachable_hub_loses_nothing() {
     assert_eq!(
         status.lines().next().unwrap(),
         format!(
-            "hub {url}: {} changes wait to be pushed",
+            "hub {url}: {} changes wait to be pushed, 0 conflicts open",
             waiting
                 .split("; ")
                 .nth(1)

@@ -141,6 +141,14 @@ pub const UNRECORDED: &[(&str, &str)] = &[
         "the namespace of derived ids, made once (a hub gives its own to a laptop that joins)",
     ),
     (
+        "field_clocks",
+        "which record last set each field: rebuilt from the change log when a workspace syncs",
+    ),
+    (
+        "sync_conflicts",
+        "two records of the log that crossed, found here when the second was pulled: this laptop's view",
+    ),
+    (
         "work_item_stats",
         "per-item aggregates kept by triggers from recorded rows",
     ),
@@ -168,6 +176,9 @@ struct Stamp {
     reason: Option<String>,
     /// The last hybrid logical clock value given out: milliseconds << 16 | counter.
     hlc: i64,
+    /// False while another laptop's records are applied (`sync`): they are logged as they were
+    /// made, not as this laptop's changes.
+    recording: bool,
 }
 
 impl Stamp {
@@ -204,6 +215,7 @@ impl Ctx {
             at: None,
             reason: None,
             hlc: 0,
+            recording: true,
         })))
     }
 
@@ -260,6 +272,10 @@ impl Ctx {
         let c = self.clone();
         conn.create_scalar_function("truce_actor", 0, flags, move |_| Ok(c.acting_now()))?;
         let c = self.clone();
+        conn.create_scalar_function("truce_recording", 0, flags, move |_| {
+            Ok(c.with(|s| s.recording))
+        })?;
+        let c = self.clone();
         conn.create_scalar_function("truce_acting", 1, flags, move |ctx| {
             let actor: Option<String> = ctx.get(0)?;
             c.with(|s| s.acting = actor);
@@ -291,16 +307,37 @@ impl Ctx {
         Ok(())
     }
 
-    /// Reads the last clock value this device gave out, so it never goes backwards, even when
-    /// the system clock does.
+    /// Reads the last clock value this device gave out, and the highest it has seen from other
+    /// devices, so it never goes backwards, even when the system clock does, and a change made
+    /// here after seeing another's orders after it.
     pub(crate) fn resume(&self, conn: &Connection) -> rusqlite::Result<()> {
         let last: Option<i64> = conn.query_row(
-            "SELECT max(hlc) FROM change_log WHERE device = truce_device()",
+            "SELECT max(coalesce((SELECT max(hlc) FROM change_log WHERE device = truce_device()), 0),
+                        coalesce((SELECT seen_hlc FROM hub), 0))",
             [],
             |r| r.get(0),
         )?;
-        self.with(|s| s.hlc = s.hlc.max(last.unwrap_or(0)));
+        self.observe(last.unwrap_or(0));
         Ok(())
+    }
+
+    /// A clock value seen from another device: the next one given out here is later.
+    pub(crate) fn observe(&self, hlc: i64) {
+        self.with(|s| s.hlc = s.hlc.max(hlc));
+    }
+
+    /// Applies another laptop's records with the recording triggers quiet (they are logged by
+    /// the caller as they were made); recording is back on when `f` returns, whatever it did.
+    pub(crate) fn quietly<T>(&self, f: impl FnOnce() -> T) -> T {
+        struct Back<'a>(&'a Ctx);
+        impl Drop for Back<'_> {
+            fn drop(&mut self) {
+                self.0.with(|s| s.recording = true);
+            }
+        }
+        self.with(|s| s.recording = false);
+        let _back = Back(self);
+        f()
     }
 }
 
@@ -381,7 +418,10 @@ pub fn remove(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// A table's columns, and which of them make its key (in key order).
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+pub(crate) fn columns(
+    conn: &Connection,
+    table: &str,
+) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
     let mut cols = Vec::new();
     let mut key: Vec<(i64, String)> = Vec::new();
     let mut stmt = conn.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid")?;
@@ -428,6 +468,9 @@ fn row_json(cols: &[String], row: &str) -> String {
 /// entity's history adds it.
 pub const HISTORY_SQL: &str = "entity NOT IN ('finding', 'vulnerability', 'vulnerability_cve', 'asset_identifier', 'import_scope', 'kev_entry')";
 
+/// Every recording trigger's condition: off while another laptop's records are applied.
+const RECORDING: &str = "truce_recording()";
+
 const STAMP: &str = "truce_actor(), truce_device(), truce_hlc(), truce_at(), truce_reason()";
 const INTO: &str =
     "INSERT INTO change_log (entity, entity_id, field, old_value, new_value, actor, device, hlc, at, reason)";
@@ -450,7 +493,7 @@ fn triggers(conn: &Connection, table: &str, entity: &str) -> rusqlite::Result<St
         String::new()
     } else {
         format!(
-            "CREATE TRIGGER record_{table}_insert AFTER INSERT ON {table} BEGIN
+            "CREATE TRIGGER record_{table}_insert AFTER INSERT ON {table} WHEN {RECORDING} BEGIN
                {INTO} VALUES ('{entity}', {}, 'created', NULL, {}, {STAMP});
              END;",
             key_sql(&key, "NEW"),
@@ -471,10 +514,10 @@ fn triggers(conn: &Connection, table: &str, entity: &str) -> rusqlite::Result<St
     };
     Ok(format!(
         "{insert}
-         CREATE TRIGGER record_{table}_update AFTER UPDATE{watched} ON {table} BEGIN
+         CREATE TRIGGER record_{table}_update AFTER UPDATE{watched} ON {table} WHEN {RECORDING} BEGIN
            {INTO} SELECT '{entity}', {ko}, f, o, n, {STAMP} FROM ({changed});
          END;
-         CREATE TRIGGER record_{table}_delete AFTER DELETE ON {table} BEGIN
+         CREATE TRIGGER record_{table}_delete AFTER DELETE ON {table} WHEN {RECORDING} BEGIN
            {INTO} VALUES ('{entity}', {ko}, 'deleted', {jo}, NULL, {STAMP});
          END;",
         ko = key_sql(&key, "OLD"),
@@ -486,7 +529,12 @@ fn triggers(conn: &Connection, table: &str, entity: &str) -> rusqlite::Result<St
 /// pinned one records its creation, the other way its deletion, and pinning an item records the
 /// memberships it has then, so a replay never looks for a row that was not recorded.
 fn membership_triggers(cols: &[String], key: &[String], entity: &str) -> String {
-    let pinned = |row: &str| MEMBERSHIP_RECORDED_WHEN.replace("{row}", row);
+    let pinned = |row: &str| {
+        format!(
+            "{RECORDING} AND {}",
+            MEMBERSHIP_RECORDED_WHEN.replace("{row}", row)
+        )
+    };
     let created = |row: &str| {
         format!(
             "{INTO} SELECT '{entity}', {}, 'created', NULL, {}, {STAMP} WHERE {};",
@@ -509,7 +557,7 @@ fn membership_triggers(cols: &[String], key: &[String], entity: &str) -> String 
            WHEN {po} OR {pn} BEGIN {do_} {cn} END;
          CREATE TRIGGER record_work_item_findings_delete AFTER DELETE ON work_item_findings WHEN {po} BEGIN {do_} END;
          CREATE TRIGGER record_work_item_findings_pin AFTER UPDATE OF pinned ON work_items
-           WHEN NEW.pinned AND NOT OLD.pinned BEGIN
+           WHEN {RECORDING} AND NEW.pinned AND NOT OLD.pinned BEGIN
            {INTO} SELECT '{entity}', {km}, 'created', NULL, {jm}, {STAMP}
              FROM work_item_findings m WHERE m.work_item_id = NEW.id;
          END;",
@@ -548,11 +596,12 @@ pub struct RowChange {
     pub new: rusqlite::types::Value,
 }
 
-/// The row records after `seq`, in order (notes left out).
+/// The row records after `seq`, in order (notes left out, and records pulled from a hub that
+/// arrived after a later change to their field).
 pub fn since(conn: &Connection, seq: i64) -> Result<Vec<RowChange>> {
     let mut stmt = conn.prepare(
         "SELECT entity, entity_id, field, old_value, new_value FROM change_log
-         WHERE seq > ?1 AND note = 0 ORDER BY seq",
+         WHERE seq > ?1 AND note = 0 AND lost = 0 ORDER BY seq",
     )?;
     let rows = stmt
         .query_map([seq], |r| {
@@ -677,7 +726,7 @@ pub fn replay(conn: &Connection, changes: &[RowChange]) -> Result<()> {
     Ok(())
 }
 
-fn json_value(v: serde_json::Value) -> rusqlite::types::Value {
+pub(crate) fn json_value(v: serde_json::Value) -> rusqlite::types::Value {
     use rusqlite::types::Value;
     match v {
         serde_json::Value::Null => Value::Null,

@@ -435,7 +435,29 @@ fn undo_puts_an_approved_item_back_where_it_was_and_approved() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = demo_ws(dir.path());
     let b = board(&mut ws);
-    let item = first_item(&b, "scheduled item", |i| i["state"] == "scheduled");
+    // A scheduled item that may go elsewhere (the demo's ids differ from one demo to the next).
+    let scheduled: Vec<String> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["state"] == "scheduled")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!scheduled.is_empty(), "the demo has scheduled items");
+    let (item, elsewhere) = scheduled
+        .iter()
+        .find_map(|item| {
+            let here = snapshot(&ws, item);
+            verdicts(&mut ws, &b, item)
+                .into_iter()
+                .find(|v| {
+                    !v["refused"].as_bool().unwrap()
+                        && (v["target"]["window_id"] != here["window_id"]
+                            || v["target"]["start_utc"] != here["occurrence_start"])
+                })
+                .map(|v| (item.clone(), v))
+        })
+        .expect("a scheduled item with another place allowed");
     ws.conn()
         .execute(
             "UPDATE work_items SET state = 'approved' WHERE id = ?1",
@@ -443,15 +465,6 @@ fn undo_puts_an_approved_item_back_where_it_was_and_approved() {
         )
         .unwrap();
     let before = snapshot(&ws, &item);
-    // A person moves it to another occurrence: it needs approving again there.
-    let elsewhere = verdicts(&mut ws, &b, &item)
-        .into_iter()
-        .find(|v| {
-            !v["refused"].as_bool().unwrap()
-                && (v["target"]["window_id"] != before["window_id"]
-                    || v["target"]["start_utc"] != before["occurrence_start"])
-        })
-        .expect("another place allowed");
     let moved = call(
         &mut ws,
         "schedule",
@@ -482,16 +495,27 @@ fn undo_onto_a_place_that_now_conflicts_asks_for_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = demo_ws(dir.path());
     let b = board(&mut ws);
-    let item = first_item(&b, "backlog", |i| i["window_id"].is_null());
-    let all = verdicts(&mut ws, &b, &item);
-    let soft = all
+    // An unplaced item with a place that needs a reason and another it may go to.
+    let backlog: Vec<String> = b["items"]
+        .as_array()
+        .unwrap()
         .iter()
-        .find(|v| v["needs_confirmation"].as_bool().unwrap() && !v["refused"].as_bool().unwrap())
-        .expect("a place that needs a reason");
-    let other = all
+        .filter(|i| i["window_id"].is_null())
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    let (item, soft, other) = backlog
         .iter()
-        .find(|v| !v["refused"].as_bool().unwrap() && v["target"] != soft["target"])
-        .expect("another place allowed");
+        .find_map(|item| {
+            let all = verdicts(&mut ws, &b, item);
+            let soft = all.iter().find(|v| {
+                v["needs_confirmation"].as_bool().unwrap() && !v["refused"].as_bool().unwrap()
+            })?;
+            let other = all
+                .iter()
+                .find(|v| !v["refused"].as_bool().unwrap() && v["target"] != soft["target"])?;
+            Some((item.clone(), soft.clone(), other.clone()))
+        })
+        .expect("an unplaced item with a place that needs a reason and another allowed");
     call(
         &mut ws,
         "schedule",

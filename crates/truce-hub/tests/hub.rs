@@ -115,6 +115,7 @@ async fn the_hub_on_a_real_postgres() {
     a_laptop_pushes_what_it_recorded_once_even_when_an_acknowledgement_is_lost(&pg).await;
     only_a_device_let_in_may_push_and_only_as_its_role_allows(&pg).await;
     a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(&pg).await;
+    two_laptops_share_one_plan_through_the_hub_and_settle_a_conflict(&pg).await;
 }
 
 async fn a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(pg: &postgres::Postgres) {
@@ -512,4 +513,94 @@ async fn a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(
         from_noisy, ok,
         "only the pushes that were served stored anything"
     );
+}
+
+/// Two laptops, one hub: the second joins from the first's workspace, both rename one item
+/// offline, both sync; they agree, each sees the conflict, one decision settles it everywhere.
+/// The merge rules themselves are tested in-process (`crates/truce-core/tests/sync.rs`).
+async fn two_laptops_share_one_plan_through_the_hub_and_settle_a_conflict(pg: &postgres::Postgres) {
+    use truce_core::{ingest, planning, sync, Workspace};
+    let url = pg.database("two_laptops").await;
+    let base = hub(&url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/corpus/scans/tenable/nessus/nessus_v_unknown.xml"
+    ));
+    let (a_path, b_path) = (dir.path().join("alice.truce"), dir.path().join("bob.truce"));
+    // Alice's laptop: a scan, its work items, connected and let in.
+    let (workspace, a_device) = {
+        let (a_path, base) = (a_path.clone(), base.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut a = Workspace::open(&a_path).unwrap();
+            ingest::import_file(&mut a, &report, None).unwrap();
+            planning::regroup(&mut a).unwrap();
+            sync::connect(&mut a, &base).unwrap();
+            sync::identity(&a).unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    let b_device = tokio::task::spawn_blocking({
+        let b_path = b_path.clone();
+        move || {
+            let b = Workspace::open(&b_path).unwrap();
+            sync::identity(&b).unwrap().1
+        }
+    })
+    .await
+    .unwrap();
+    let ta = token(&url, &workspace, &a_device, "ops").await;
+    let tb = token(&url, &workspace, &b_device, "security").await;
+    tokio::task::spawn_blocking(move || {
+        let title = |ws: &Workspace, item: &str| -> String {
+            ws.conn()
+                .query_row("SELECT title FROM work_items WHERE id = ?1", [item], |r| {
+                    r.get(0)
+                })
+                .unwrap()
+        };
+        let titles = |ws: &Workspace| -> Vec<(String, String)> {
+            ws.conn()
+                .prepare("SELECT id, title FROM work_items ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let mut a = Workspace::open(&a_path).unwrap();
+        let first = sync::sync(&mut a, &ta).unwrap();
+        assert!(first.pushed > 0 && first.merged.applied == 0, "{first:?}");
+        let mut b = Workspace::open(&b_path).unwrap();
+        sync::join(&mut b, &base, &workspace).unwrap();
+        let joined = sync::pull(&mut b, &tb).unwrap();
+        assert_eq!(joined.merged.applied, first.pushed, "{joined:?}");
+        assert_eq!(titles(&a), titles(&b), "bob has alice's plan");
+        let item = titles(&a)[0].0.clone();
+        planning::states::edit(&mut a, &item, "title", "alice's name for it", "alice", "").unwrap();
+        planning::states::edit(&mut b, &item, "title", "bob's name for it", "bob", "").unwrap();
+        sync::sync(&mut a, &ta).unwrap();
+        let on_b = sync::sync(&mut b, &tb).unwrap();
+        assert_eq!(on_b.merged.conflicts, 1, "{on_b:?}");
+        let on_a = sync::sync(&mut a, &ta).unwrap();
+        assert_eq!(on_a.merged.conflicts, 1, "{on_a:?}");
+        assert_eq!(title(&a, &item), title(&b, &item), "one value on both");
+        let open = sync::conflicts(&b, None).unwrap();
+        assert_eq!(open.len(), 1);
+        sync::resolve(&mut b, open[0].id, sync::Side::Other).unwrap();
+        sync::sync(&mut b, &tb).unwrap();
+        sync::sync(&mut a, &ta).unwrap();
+        assert!(sync::conflicts(&a, None).unwrap().is_empty());
+        assert_eq!(title(&a, &item), title(&b, &item));
+        assert_eq!(titles(&a), titles(&b));
+        // A wrong token reads nothing and changes nothing.
+        let before = sync::waiting(&b).unwrap();
+        let refused = sync::pull(&mut b, "not-a-token").unwrap_err();
+        assert_eq!(refused.code(), "hub", "{refused}");
+        assert!(!refused.to_string().contains("not-a-token"), "{refused}");
+        assert_eq!(sync::waiting(&b).unwrap(), before);
+    })
+    .await
+    .unwrap();
 }

@@ -506,6 +506,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
     trace("step 2: groups");
     // item id -> (group, created by this regroup)
     let mut targets: Vec<(String, i64, bool)> = Vec::new();
+    let namespace = crate::ids::namespace(tx)?;
     {
         let mut find = tx.prepare(
             "SELECT id FROM work_items WHERE group_key = ?1 AND state NOT IN ('done','verified')
@@ -536,7 +537,7 @@ fn regroup_inner(tx: &Transaction<'_>, actor: &str, at: &str) -> Result<RegroupR
                     (id, false)
                 }
                 None => {
-                    let id = new_id();
+                    let id = item_id(tx, &namespace, &key)?;
                     // One vulnerability: its title; a fix shared by several: the fix.
                     let title = if *vulns > 1 { action } else { title };
                     crate::changes::because(tx, format!("regroup: {n} findings").as_str())?;
@@ -737,4 +738,18 @@ fn counts(conn: &Connection, sql: &str) -> Result<HashMap<String, u32>> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
+}
+
+/// The id of the item a regroup makes for a group: derived from the group's key and how many
+/// items that key has had, so two laptops that regroup the same findings make the same item
+/// and a team hub merges them into one (`sync`). A person's split or merge makes new ids.
+fn item_id(tx: &Transaction<'_>, namespace: &uuid::Uuid, key: &str) -> Result<String> {
+    let before: i64 = tx
+        .prepare_cached("SELECT count(*) FROM work_items WHERE group_key = ?1")?
+        .query_row([key], |r| r.get(0))?;
+    let id = crate::ids::derived(namespace, "work_item", &[key, &before.to_string()]);
+    let taken: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM work_items WHERE id = ?1)")?
+        .query_row([&id], |r| r.get(0))?;
+    Ok(if taken { new_id() } else { id })
 }

@@ -1,0 +1,213 @@
+//! Conflicts: two changes to one field people edit, made on two laptops without seeing each
+//! other (one person moved the item to Tuesday's window while another moved it to Thursday's).
+//! The merge keeps the later one and sets the other aside; both wait here until a person picks
+//! one. The pick is an ordinary recorded change of the field, so it syncs like any other and
+//! settles the conflict on every laptop: a conflict is open while no change to its field is later
+//! than both of its sides.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, OptionalExtension};
+use serde_json::Value;
+
+use crate::changes::{self, RowChange, RECORDED};
+use crate::error::{Error, Result};
+use crate::Workspace;
+
+/// One side of a conflict: the value and who set it, where and when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Change {
+    pub value: Value,
+    /// The actor's id as recorded (a person's id, or an OS user).
+    pub actor: String,
+    /// Their name, when the actor is a person of this workspace.
+    pub actor_name: Option<String>,
+    pub device: String,
+    pub at: String,
+}
+
+/// An open conflict.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Conflict {
+    pub id: i64,
+    pub entity: String,
+    pub entity_id: String,
+    pub field: String,
+    /// The value the workspace holds now (the later clock).
+    pub kept: Change,
+    /// The value set aside.
+    pub other: Change,
+    pub found_at: String,
+}
+
+/// Which side a person picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Kept,
+    Other,
+}
+
+const OPEN: &str = "
+    SELECT c.id, c.entity, c.entity_id, c.field, c.found_at,
+           k.new_value, k.actor, (SELECT name FROM people WHERE id = k.actor), k.device, k.at,
+           o.new_value, o.actor, (SELECT name FROM people WHERE id = o.actor), o.device, o.at
+    FROM sync_conflicts c
+    JOIN change_log k ON k.seq = c.kept_seq
+    JOIN change_log o ON o.seq = c.other_seq
+    WHERE NOT EXISTS (
+        SELECT 1 FROM change_log l
+        WHERE l.entity = c.entity AND l.entity_id = c.entity_id AND l.field = c.field
+          AND l.note = 0 AND l.lost = 0 AND l.hlc > max(k.hlc, o.hlc) AND {history})";
+
+/// The open conflicts, oldest first; of one row (`entity`, `entity_id`) when given.
+pub fn conflicts(ws: &Workspace, of: Option<(&str, &str)>) -> Result<Vec<Conflict>> {
+    let filter = if of.is_some() {
+        " AND c.entity = ?1 AND c.entity_id = ?2"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "{}{filter} ORDER BY c.id",
+        OPEN.replace("{history}", changes::HISTORY_SQL)
+    );
+    let mut stmt = ws.conn().prepare(&sql)?;
+    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Conflict> {
+        let side = |at: usize| -> rusqlite::Result<Change> {
+            Ok(Change {
+                value: json(r.get(at)?),
+                actor: r.get(at + 1)?,
+                actor_name: r.get(at + 2)?,
+                device: r.get(at + 3)?,
+                at: r.get(at + 4)?,
+            })
+        };
+        Ok(Conflict {
+            id: r.get(0)?,
+            entity: r.get(1)?,
+            entity_id: r.get(2)?,
+            field: r.get(3)?,
+            found_at: r.get(4)?,
+            kept: side(5)?,
+            other: side(10)?,
+        })
+    };
+    let rows = match of {
+        Some((entity, id)) => stmt.query_map(params![entity, id], read)?,
+        None => stmt.query_map([], read)?,
+    };
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Settles conflict `id` (and the others its set-aside change made in the same transaction, on
+/// the same row: one decision, one click) by `side`. Each field is set to the picked value as an
+/// ordinary recorded change, also when it already holds it, so every laptop learns the decision.
+pub fn resolve(ws: &mut Workspace, id: i64, side: Side) -> Result<Vec<Conflict>> {
+    let open = conflicts(ws, None)?;
+    let Some(this) = open.iter().find(|c| c.id == id) else {
+        return Err(Error::Invalid(format!(
+            "there is no open conflict {id} (truce hub conflicts lists them)"
+        )));
+    };
+    let group: Vec<Conflict> = open
+        .iter()
+        .filter(|c| {
+            c.entity == this.entity
+                && c.entity_id == this.entity_id
+                && c.other.device == this.other.device
+                && c.other.at == this.other.at
+        })
+        .cloned()
+        .collect();
+    let tx = ws.write_tx()?;
+    let picked = match side {
+        Side::Kept => &this.kept,
+        Side::Other => &this.other,
+    };
+    let who = picked.actor_name.as_deref().unwrap_or(&picked.actor);
+    changes::because(
+        &tx,
+        format!(
+            "conflict settled: kept the change {who} made on {}",
+            picked.at
+        )
+        .as_str(),
+    )?;
+    for c in &group {
+        let value = match side {
+            Side::Kept => &c.kept.value,
+            Side::Other => &c.other.value,
+        };
+        let Some(now) = value_of(&tx, c)? else {
+            return Err(Error::Invalid(format!(
+                "the {} '{}' was deleted since: nothing to settle",
+                c.entity, c.entity_id
+            )));
+        };
+        if json(now.clone()) == *value {
+            // No change to the row: the decision is recorded as one, for the other laptops.
+            tx.prepare_cached(
+                "INSERT INTO change_log (entity, entity_id, field, old_value, new_value, actor, device, hlc, at, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?4, truce_actor(), truce_device(), truce_hlc(), truce_at(), truce_reason())",
+            )?
+            .execute(params![c.entity, c.entity_id, c.field, now])?;
+        } else {
+            changes::replay(
+                &tx,
+                &[RowChange {
+                    entity: c.entity.clone(),
+                    entity_id: c.entity_id.clone(),
+                    field: c.field.clone(),
+                    old: now,
+                    new: changes::json_value(value.clone()),
+                }],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(group)
+}
+
+/// The field's value now, or none when its row is gone.
+fn value_of(tx: &rusqlite::Transaction<'_>, c: &Conflict) -> Result<Option<SqlValue>> {
+    let Some((table, _)) = RECORDED.iter().find(|(_, e)| *e == c.entity) else {
+        return Err(Error::Invalid(format!("unknown entity '{}'", c.entity)));
+    };
+    let (columns, key) = changes::columns(tx, table)?;
+    if !columns.contains(&c.field) {
+        return Err(Error::Invalid(format!(
+            "'{}' is no field of {}",
+            c.field, c.entity
+        )));
+    }
+    let keys: Vec<SqlValue> = if key.len() == 1 {
+        vec![SqlValue::Text(c.entity_id.clone())]
+    } else {
+        serde_json::from_str::<Vec<Value>>(&c.entity_id)
+            .map_err(|e| Error::Invalid(format!("bad key {}: {e}", c.entity_id)))?
+            .into_iter()
+            .map(changes::json_value)
+            .collect()
+    };
+    let sql = format!(
+        "SELECT \"{}\" FROM {table} WHERE {}",
+        c.field,
+        key.iter()
+            .enumerate()
+            .map(|(i, k)| format!("\"{k}\" = ?{}", i + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    );
+    Ok(tx
+        .query_row(&sql, rusqlite::params_from_iter(keys), |r| r.get(0))
+        .optional()?)
+}
+
+fn json(v: SqlValue) -> Value {
+    match v {
+        SqlValue::Null => Value::Null,
+        SqlValue::Integer(i) => Value::from(i),
+        SqlValue::Real(f) => Value::from(f),
+        SqlValue::Text(t) => Value::String(t),
+        SqlValue::Blob(_) => Value::Null,
+    }
+}
