@@ -291,6 +291,31 @@ fn two_titles_given_offline_converge_and_the_conflict_is_settled_in_one_decision
     );
     assert_eq!(title(&b, &other), "Only alice renamed this");
 
+    // Bob's item page shows alice's rename, from her laptop, set aside by his later one.
+    let now = at("2026-12-01T10:00:00Z");
+    let page = truce_core::planning::item_detail(b.conn(), &item, now).unwrap();
+    let hers: Vec<_> = page
+        .history
+        .iter()
+        .filter(|h| h.field == "title" && h.new_value.as_deref() == Some("Patch OpenSSH (alice)"))
+        .collect();
+    assert_eq!(hers.len(), 1, "{:#?}", page.history);
+    assert_eq!(
+        hers[0].device.as_deref(),
+        Some(sync::identity(&a).unwrap().1.as_str())
+    );
+    assert!(hers[0].set_aside);
+    let his = page
+        .history
+        .iter()
+        .find(|h| h.new_value.as_deref() == Some("Patch OpenSSH (bob)"))
+        .unwrap();
+    assert_eq!(
+        (his.device.as_deref(), his.set_aside),
+        (None, false),
+        "made here"
+    );
+
     let open = sync::conflicts(&a, None).unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
     let c = &open[0];

@@ -186,7 +186,16 @@ exploit_available: boolean,
  */
 epss: number | null, };
 
-export type HistoryEntry = { at: string, actor: string, field: string, old_value: string | null, new_value: string | null, reason: string | null, };
+export type HistoryEntry = { at: string, actor: string, field: string, old_value: string | null, new_value: string | null, reason: string | null, 
+/**
+ * The laptop it was made on, when that is another laptop (merged from a team hub).
+ */
+device: string | null, 
+/**
+ * Merged from another laptop after a later change to the same field: kept in the history,
+ * it changed nothing here.
+ */
+set_aside: boolean, };
 
 export type CommitmentRow = { id: string, window_id: string, occurrence_start: string, committed_by: string, committed_at: string, promise: string, 
 /**

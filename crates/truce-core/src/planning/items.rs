@@ -344,7 +344,8 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
     let history = conn
         .prepare(&format!(
             // Bookkeeping columns change with every edit and say nothing to people.
-            "SELECT c.at, COALESCE(p.name, c.actor), c.field, CAST(c.old_value AS TEXT), CAST(c.new_value AS TEXT), c.reason
+            "SELECT c.at, COALESCE(p.name, c.actor), c.field, CAST(c.old_value AS TEXT), CAST(c.new_value AS TEXT), c.reason,
+                    nullif(c.device, (SELECT id FROM device)), c.lost
              FROM change_log c LEFT JOIN people p ON p.id = c.actor
              WHERE c.entity = 'work_item' AND c.entity_id = ?1
                AND c.field NOT IN ('updated_at', 'created_at', 'group_key', 'pinned')
@@ -360,6 +361,8 @@ pub fn item_detail(conn: &Connection, id: &str, at: DateTime<Utc>) -> Result<Wor
                 old_value: r.get(3)?,
                 new_value: r.get(4)?,
                 reason: r.get(5)?,
+                device: r.get(6)?,
+                set_aside: r.get(7)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?

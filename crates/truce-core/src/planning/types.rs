@@ -178,6 +178,11 @@ pub struct HistoryEntry {
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub reason: Option<String>,
+    /// The laptop it was made on, when that is another laptop (merged from a team hub).
+    pub device: Option<String>,
+    /// Merged from another laptop after a later change to the same field: kept in the history,
+    /// it changed nothing here.
+    pub set_aside: bool,
 }
 
 /// Ops' promise to fix an item in one occurrence of a window.
