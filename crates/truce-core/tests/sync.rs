@@ -444,6 +444,56 @@ fn a_removed_tag_is_not_brought_back_by_an_older_add_that_arrives_later() {
     assert_same_plan(&a, &c, "alice and carol");
 }
 
+#[test]
+fn a_tag_added_again_after_its_removal_was_made_stays_on_every_laptop() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at(at("2026-12-01T09:00:00Z"));
+    let mut a = seeded(dir.path(), &clock);
+    let mut hub = Hub::default();
+    hub.sync(&mut a);
+    let id = workspace_id(&a);
+    let joined = |name: &str, hub: &mut Hub| {
+        let mut ws = laptop(dir.path(), name, &clock);
+        sync::join(&mut ws, "http://hub.test", &id).unwrap();
+        hub.sync(&mut ws);
+        ws
+    };
+    let (mut b, mut c) = (joined("bob", &mut hub), joined("carol", &mut hub));
+    let asset: String = a
+        .conn()
+        .query_row("SELECT id FROM assets ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let tag = |add: bool| FactsChange {
+        add_tags: if add { vec!["pci".into()] } else { vec![] },
+        remove_tags: if add { vec![] } else { vec!["pci".into()] },
+        ..FactsChange::default()
+    };
+    // Bob tags it; alice sees that and removes the tag; carol, who never saw either, tags it
+    // after alice's removal. The hub receives bob's, carol's, then alice's.
+    clock.advance(Duration::minutes(1));
+    asset_facts::set(&mut b, std::slice::from_ref(&asset), &tag(true)).unwrap();
+    hub.push(&mut b, 10);
+    hub.pull(&mut a, 10);
+    clock.advance(Duration::minutes(1));
+    asset_facts::set(&mut a, std::slice::from_ref(&asset), &tag(false)).unwrap();
+    clock.advance(Duration::minutes(1));
+    asset_facts::set(&mut c, std::slice::from_ref(&asset), &tag(true)).unwrap();
+    hub.push(&mut c, 10);
+    hub.push(&mut a, 10);
+    for ws in [&mut a, &mut b, &mut c] {
+        hub.pull(ws, 10);
+        let tags = common::scalar(
+            ws,
+            &format!("SELECT count(*) FROM asset_tags WHERE asset_id = '{asset}'"),
+        );
+        assert_eq!(tags, 1, "carol's add is the latest");
+    }
+    assert_same_plan(&a, &b, "alice and bob");
+    assert_same_plan(&a, &c, "alice and carol");
+}
+
 #[derive(Debug, Clone)]
 enum Step {
     /// Laptop `who` renames item number `item` (of the sorted ids).

@@ -276,14 +276,17 @@ fn created(
     if !exists {
         let outcome = apply(tx, ctx, stored, "created", None)?;
         let seq = log(tx, stored, outcome != Outcome::Applied)?;
-        if outcome == Outcome::Applied {
+        let born = setter(tx, op, "created")?;
+        if outcome == Outcome::Applied && born.is_none_or(|b| *theirs > b.clock) {
             set_clock(tx, op, "created", theirs, seq)?;
         }
         return Ok(outcome);
     }
     // Kept whole for history, marked lost: what it changed is logged field by field below, so
-    // a replay of the log gives these rows.
-    log(tx, stored, true)?;
+    // a replay of the log gives these rows. Its clock is the row's creation from now on when
+    // later: a deletion older than this creation, arriving next, must not remove the row here
+    // when it does not where the creations arrived the other way round.
+    let whole = log(tx, stored, true)?;
     let Value::String(text) = &op.new_value else {
         return Err(Error::Invalid(format!(
             "the hub's operation {} creates a {} without its values",
@@ -297,6 +300,9 @@ fn created(
         ))
     })?;
     let born = setter(tx, op, "created")?;
+    if born.as_ref().is_none_or(|b| *theirs > b.clock) {
+        set_clock(tx, op, "created", theirs, whole)?;
+    }
     let mut outcome = Outcome::Lost;
     for (column, value) in shape.columns.iter().zip(values) {
         if shape.key.contains(column) {
