@@ -179,6 +179,8 @@ struct Stamp {
     /// False while another laptop's records are applied (`sync`): they are logged as they were
     /// made, not as this laptop's changes.
     recording: bool,
+    /// The last change-log record whose clock this connection has observed ([`Ctx::catch_up`]).
+    seen_seq: i64,
 }
 
 impl Stamp {
@@ -216,6 +218,7 @@ impl Ctx {
             reason: None,
             hlc: 0,
             recording: true,
+            seen_seq: 0,
         })))
     }
 
@@ -318,12 +321,29 @@ impl Ctx {
             |r| r.get(0),
         )?;
         self.observe(last.unwrap_or(0));
+        let seq: Option<i64> = conn.query_row("SELECT max(seq) FROM change_log", [], |r| r.get(0))?;
+        self.with(|s| s.seen_seq = s.seen_seq.max(seq.unwrap_or(0)));
         Ok(())
     }
 
     /// A clock value seen from another device: the next one given out here is later.
     pub(crate) fn observe(&self, hlc: i64) {
         self.with(|s| s.hlc = s.hlc.max(hlc));
+    }
+
+    /// Observes the clocks of the records the log gained since this connection last looked
+    /// (written by another process, or merged from another laptop): a range of the log's rowids,
+    /// usually empty. Called at the start of every write transaction, under its lock.
+    pub(crate) fn catch_up(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let since = self.with(|s| s.seen_seq);
+        let (hlc, seq): (Option<i64>, Option<i64>) = conn
+            .prepare_cached("SELECT max(hlc), max(seq) FROM change_log WHERE seq > ?1")?
+            .query_row([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        self.with(|s| {
+            s.hlc = s.hlc.max(hlc.unwrap_or(0));
+            s.seen_seq = s.seen_seq.max(seq.unwrap_or(0));
+        });
+        Ok(())
     }
 
     /// Applies another laptop's records with the recording triggers quiet (they are logged by

@@ -251,9 +251,14 @@ impl Workspace {
     pub fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>> {
         let path = self.path.clone();
         self.ctx.begin();
-        self.conn
+        let tx = self
+            .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| Error::Db(e).in_workspace(&path))
+            .map_err(|e| Error::Db(e).in_workspace(&path))?;
+        // Another process (the CLI beside the app, a sync) may have written since: this one's
+        // clock goes past what it wrote, so no two records of this device share a clock.
+        self.ctx.catch_up(&tx)?;
+        Ok(tx)
     }
 
     /// While `deferred`, commits leave their pages in the write-ahead log instead of copying
