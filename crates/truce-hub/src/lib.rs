@@ -6,12 +6,14 @@
 //! - `schema`: the hub's tables, created and migrated by the hub itself at start.
 //! - `ops`: storing and reading the operations (their shape and checks: `truce-sync`).
 //! - `devices`: the laptops let in, by token (kept hashed), and their roles.
+//! - `authorize`: which role may make which decision; nobody decides their own request.
 //! - `limits`: how often one device may ask.
 //! - `server`: the HTTP API (axum).
 //!
 //! Never depends on SQLite, the core or a UI: laptops and the hub share only the operations'
 //! shape on the wire.
 
+pub mod authorize;
 pub mod devices;
 pub mod limits;
 pub mod ops;

@@ -6,8 +6,14 @@ use serde_json::Value;
 pub use truce_sync::{check, Op, Pulled, Pushed, Refused, Stored, MAX_BATCH, MAX_PULL};
 
 /// Stores `ops` for `workspace` in one transaction. Operations the hub already has are skipped,
-/// so a batch delivered twice, or retried after a cut connection, changes nothing.
-pub async fn push(pool: &crate::Pool, workspace: &str, ops: &[Op]) -> Result<Pushed, StoreError> {
+/// so a batch delivered twice, or retried after a cut connection, changes nothing. Checked first,
+/// under the workspace's lock, that no decision in it is its asker's own (`authorize`): a refusal
+/// (the inner error) stores nothing and says which operation and why.
+pub async fn push(
+    pool: &crate::Pool,
+    workspace: &str,
+    ops: &[Op],
+) -> Result<Result<Pushed, String>, StoreError> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     // Numbers are given and committed in the same order for a workspace, across hub processes:
@@ -17,6 +23,9 @@ pub async fn push(pool: &crate::Pool, workspace: &str, ops: &[Op]) -> Result<Pus
         &[&workspace],
     )
     .await?;
+    if let Err(refused) = crate::authorize::not_their_own(&tx, workspace, ops).await? {
+        return Ok(Err(refused));
+    }
     let column = |f: fn(&Op) -> String| ops.iter().map(f).collect::<Vec<String>>();
     let devices = column(|o| o.device.clone());
     let hlcs: Vec<i64> = ops.iter().map(|o| o.hlc).collect();
@@ -54,10 +63,10 @@ pub async fn push(pool: &crate::Pool, workspace: &str, ops: &[Op]) -> Result<Pus
         )
         .await?;
     tx.commit().await?;
-    Ok(Pushed {
+    Ok(Ok(Pushed {
         accepted,
         duplicates: ops.len() as u64 - accepted,
-    })
+    }))
 }
 
 /// The operations of `workspace` numbered after `after`, at most `limit`, in the hub's order.

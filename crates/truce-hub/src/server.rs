@@ -65,7 +65,7 @@ async fn refuse_announced_too_large(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match announced {
-        Some(n) if n > MAX_BODY as u64 => Failure(
+        Some(n) if n > MAX_BODY as u64 => Failure::of(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!(
@@ -83,20 +83,46 @@ pub async fn serve(listener: tokio::net::TcpListener, pool: Pool) -> std::io::Re
     axum::serve(listener, router(pool)).await
 }
 
-struct Failure(StatusCode, &'static str, String);
+struct Failure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// Seconds to wait before asking again (a 429's `Retry-After`).
+    retry_after: Option<u64>,
+}
+
+impl Failure {
+    fn of(status: StatusCode, code: &'static str, message: String) -> Failure {
+        Failure {
+            status,
+            code,
+            message,
+            retry_after: None,
+        }
+    }
+}
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        if self.0.is_server_error() {
-            tracing::warn!(target: "truce::hub", "{}", self.2);
+        if self.status.is_server_error() {
+            tracing::warn!(target: "truce::hub", "{}", self.message);
         }
-        (self.0, Json(json!({"code": self.1, "message": self.2}))).into_response()
+        let body = Json(json!({"code": self.code, "message": self.message}));
+        match self.retry_after {
+            Some(s) => (
+                self.status,
+                [(axum::http::header::RETRY_AFTER, s.to_string())],
+                body,
+            )
+                .into_response(),
+            None => (self.status, body).into_response(),
+        }
     }
 }
 
 impl From<ops::StoreError> for Failure {
     fn from(e: ops::StoreError) -> Self {
-        Failure(
+        Failure::of(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             e.to_string(),
@@ -139,10 +165,10 @@ async fn push(
         } else {
             "bad_request"
         };
-        Failure(status, code, e.body_text())
+        Failure::of(status, code, e.body_text())
     })?;
     if batch.ops.len() > ops::MAX_BATCH {
-        return Err(Failure(
+        return Err(Failure::of(
             StatusCode::BAD_REQUEST,
             "bad_request",
             format!(
@@ -153,7 +179,7 @@ async fn push(
         ));
     }
     ops::check(&batch.ops)
-        .map_err(|r| Failure(StatusCode::BAD_REQUEST, "bad_request", r.to_string()))?;
+        .map_err(|r| Failure::of(StatusCode::BAD_REQUEST, "bad_request", r.to_string()))?;
     // A laptop pushes what was made on it: an operation in another device's name is refused.
     if let Some((i, op)) = batch
         .ops
@@ -166,7 +192,11 @@ async fn push(
             op.device, device.id
         )));
     }
-    Ok(Json(ops::push(&hub.pool, &workspace, &batch.ops).await?))
+    crate::authorize::by_role(&device.role, &batch.ops).map_err(forbidden)?;
+    match ops::push(&hub.pool, &workspace, &batch.ops).await? {
+        Ok(pushed) => Ok(Json(pushed)),
+        Err(refused) => Err(forbidden(refused)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -195,7 +225,7 @@ async fn pull(
 }
 
 fn forbidden(message: String) -> Failure {
-    Failure(StatusCode::FORBIDDEN, "forbidden", message)
+    Failure::of(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
 /// The device the request's token names, if it may work on `workspace` and has not asked too
@@ -205,7 +235,8 @@ async fn device(
     headers: &axum::http::HeaderMap,
     workspace: &str,
 ) -> Result<Device, Failure> {
-    let unauthorized = |m: &str| Failure(StatusCode::UNAUTHORIZED, "unauthorized", m.to_string());
+    let unauthorized =
+        |m: &str| Failure::of(StatusCode::UNAUTHORIZED, "unauthorized", m.to_string());
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -217,11 +248,14 @@ async fn device(
         })?;
     if let Err(wait) = hub.limiter.take(token) {
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-        return Err(Failure(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!("this device asks too often; try again in {seconds} s"),
-        ));
+        return Err(Failure {
+            retry_after: Some(seconds),
+            ..Failure::of(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("this device asks too often; try again in {seconds} s"),
+            )
+        });
     }
     let device = devices::authenticate(&hub.pool, token)
         .await?
@@ -249,7 +283,7 @@ fn check_workspace(id: &str) -> Result<(), Failure> {
     if ok {
         Ok(())
     } else {
-        Err(Failure(
+        Err(Failure::of(
             StatusCode::BAD_REQUEST,
             "bad_request",
             "a workspace id is 1 to 64 letters, digits, '-' or '_'".into(),

@@ -116,6 +116,7 @@ async fn the_hub_on_a_real_postgres() {
     only_a_device_let_in_may_push_and_only_as_its_role_allows(&pg).await;
     a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(&pg).await;
     two_laptops_share_one_plan_through_the_hub_and_settle_a_conflict(&pg).await;
+    a_decision_needs_its_role_and_is_never_the_askers_own(&pg).await;
 }
 
 async fn a_batch_pushed_twice_is_stored_once_and_pulled_as_it_was_made(pg: &postgres::Postgres) {
@@ -471,8 +472,12 @@ async fn a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(
             let op = op("laptop-n", (i + 1) << 16, "state", json!(i));
             let r = push(&base, &noisy, "ws-1", &[op]).await;
             let status = r.status().as_u16();
+            let wait = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
             let body: Value = r.json().await.unwrap();
-            (status, body)
+            (status, body, wait)
         }));
     }
     // Meanwhile the other device is served.
@@ -489,12 +494,15 @@ async fn a_device_that_asks_too_often_is_told_to_wait_and_the_others_are_served(
     );
     let (mut ok, mut throttled) = (0, 0);
     for a in asks {
-        let (status, body) = a.await.unwrap();
+        let (status, body, wait) = a.await.unwrap();
         match status {
             200 => ok += 1,
             429 => {
                 throttled += 1;
                 assert_eq!(body["code"], "too_many_requests");
+                // Whole seconds to wait, for clients and proxies that read the header.
+                let wait: u64 = wait.expect("Retry-After").parse().unwrap();
+                assert!(wait >= 1, "{wait}");
                 assert!(
                     body["message"].as_str().unwrap().contains("try again in"),
                     "{body}"
@@ -603,4 +611,178 @@ async fn two_laptops_share_one_plan_through_the_hub_and_settle_a_conflict(pg: &p
     })
     .await
     .unwrap();
+}
+
+/// The hub checks decisions itself, whatever the laptop allowed: approving a change needs the CAB
+/// (or admin) role, deciding a risk exception security, CAB or admin, and nobody decides what they
+/// asked for, found in what the hub stored or earlier in the same batch. A refused batch stores
+/// nothing.
+async fn a_decision_needs_its_role_and_is_never_the_askers_own(pg: &postgres::Postgres) {
+    let url = pg.database("decisions").await;
+    let base = hub(&url).await;
+    let ops_token = token(&url, "ws-d", "laptop-o", "ops").await;
+    let cab = token(&url, "ws-d", "laptop-c", "cab").await;
+    let security = token(&url, "ws-d", "laptop-s", "security").await;
+    let viewer = token(&url, "ws-d", "laptop-v", "viewer").await;
+    let by = |device: &str, hlc: i64, actor: &str, entity: &str, field: &str, new: Value| Op {
+        actor: actor.into(),
+        entity: entity.into(),
+        entity_id: format!("{entity}-1"),
+        ..op(device, hlc, field, new)
+    };
+    let answer = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        (status, body["message"].as_str().unwrap_or("").to_string())
+    };
+    let scheduled = by(
+        "laptop-o",
+        1 << 16,
+        "person-olga",
+        "work_item",
+        "state",
+        json!("scheduled"),
+    );
+    assert_eq!(
+        push(&base, &ops_token, "ws-d", &[scheduled]).await.status(),
+        200
+    );
+    // Ops may not approve, even someone else's change.
+    let approve = |device: &str, hlc: i64, actor: &str| {
+        by(device, hlc, actor, "work_item", "state", json!("approved"))
+    };
+    let (status, message) = answer(
+        push(
+            &base,
+            &ops_token,
+            "ws-d",
+            &[approve("laptop-o", 2 << 16, "person-carl")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("ops role may not approve a change"),
+        "{message}"
+    );
+    // The CAB may, but not the person who scheduled it.
+    let (status, message) = answer(
+        push(
+            &base,
+            &cab,
+            "ws-d",
+            &[approve("laptop-c", 1 << 16, "person-olga")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("'person-olga' asked for this"),
+        "{message}"
+    );
+    assert_eq!(
+        push(
+            &base,
+            &cab,
+            "ws-d",
+            &[approve("laptop-c", 2 << 16, "person-carl")]
+        )
+        .await
+        .status(),
+        200
+    );
+
+    // An exception asked for and approved by one person in one batch: refused whole.
+    let asked = by(
+        "laptop-s",
+        1 << 16,
+        "person-sam",
+        "exception",
+        "created",
+        json!("[]"),
+    );
+    let decided = |hlc: i64, actor: &str| {
+        by(
+            "laptop-s",
+            hlc,
+            actor,
+            "exception",
+            "state",
+            json!("approved"),
+        )
+    };
+    let (status, message) = answer(
+        push(
+            &base,
+            &security,
+            "ws-d",
+            &[asked.clone(), decided(2 << 16, "person-sam")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        message.contains("ops[1]: 'person-sam' asked for this"),
+        "{message}"
+    );
+    assert_eq!(push(&base, &security, "ws-d", &[asked]).await.status(), 200);
+    let (status, _) =
+        answer(push(&base, &security, "ws-d", &[decided(3 << 16, "person-sam")]).await).await;
+    assert_eq!(status, 403, "found in what the hub stored");
+    let (status, _) = answer(
+        push(
+            &base,
+            &ops_token,
+            "ws-d",
+            &[by(
+                "laptop-o",
+                3 << 16,
+                "person-olga",
+                "exception",
+                "state",
+                json!("rejected"),
+            )],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403, "ops may not decide an exception");
+    assert_eq!(
+        push(&base, &security, "ws-d", &[decided(4 << 16, "person-tess")])
+            .await
+            .status(),
+        200
+    );
+
+    let stored: Vec<(String, String, Value)> = pull(&base, &viewer, "ws-d", 0, 100)
+        .await
+        .ops
+        .into_iter()
+        .map(|s| (s.op.actor, s.op.field, s.op.new_value))
+        .collect();
+    assert_eq!(
+        stored,
+        vec![
+            (
+                "person-olga".to_string(),
+                "state".to_string(),
+                json!("scheduled")
+            ),
+            (
+                "person-carl".to_string(),
+                "state".to_string(),
+                json!("approved")
+            ),
+            ("person-sam".to_string(), "created".to_string(), json!("[]")),
+            (
+                "person-tess".to_string(),
+                "state".to_string(),
+                json!("approved")
+            ),
+        ],
+        "only what was allowed"
+    );
 }

@@ -2,6 +2,7 @@
 //! A refusal comes as `{code, message}` and is reported in the hub's words.
 
 use std::io::Read;
+use std::time::Duration;
 
 use truce_sync::{Op, Pulled, Pushed};
 
@@ -62,13 +63,44 @@ pub fn pull(
     Ok(pulled)
 }
 
+/// How often a request the hub answered "too many requests" is asked again, and the longest wait
+/// before each.
+const RETRIES: u32 = 3;
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
+
 /// Sends `request` and reads the hub's answer, up to `max` bytes; a refusal in the hub's words.
+/// A 429 is asked again after the hub's `Retry-After` (at most [`RETRIES`] times, each wait at
+/// most [`LONGEST_WAIT`]): a busy hub is waited for, one that keeps refusing is reported.
 fn answer(
     url: &str,
     request: reqwest::blocking::RequestBuilder,
     max: u64,
 ) -> Result<String, Failed> {
-    let response = request.send().map_err(|e| failed(url, describe(&e)))?;
+    let mut tries = 0;
+    let mut request = Some(request);
+    let response = loop {
+        let Some(this) = request.take() else {
+            return Err(failed(url, "the request could not be repeated"));
+        };
+        let again = this.try_clone();
+        let response = this.send().map_err(|e| failed(url, describe(&e)))?;
+        if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS
+            || tries >= RETRIES
+            || again.is_none()
+        {
+            break response;
+        }
+        tries += 1;
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(Duration::from_secs(1), Duration::from_secs)
+            .min(LONGEST_WAIT);
+        std::thread::sleep(wait);
+        request = again;
+    };
     let status = response.status();
     let mut body = String::new();
     response
