@@ -494,6 +494,33 @@ fn a_tag_added_again_after_its_removal_was_made_stays_on_every_laptop() {
     assert_same_plan(&a, &c, "alice and carol");
 }
 
+/// The app and a `truce` command write one workspace file as one device: each connection's
+/// clock goes past what the other wrote, so the hub (which knows a change by its device and clock)
+/// never takes one for a copy of another, and a change made after a merge is later than it.
+#[test]
+fn two_connections_to_one_workspace_never_give_out_the_same_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    // The clock stands still: only the logical counter tells changes apart.
+    let clock = SetClock::at(at("2026-12-01T09:00:00Z"));
+    let mut app = laptop(dir.path(), "alice", &clock);
+    let mut cli = laptop(dir.path(), "alice", &clock);
+    for n in 0..5 {
+        people::add_team(&mut app, &format!("App team {n}"), "ops").unwrap();
+        people::add_team(&mut cli, &format!("CLI team {n}"), "ops").unwrap();
+    }
+    let clocks: Vec<i64> = app
+        .conn()
+        .prepare("SELECT hlc FROM change_log WHERE note = 0")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let distinct: HashSet<i64> = clocks.iter().copied().collect();
+    assert_eq!(distinct.len(), clocks.len(), "{clocks:?}");
+    assert_eq!(clocks.len(), 10);
+}
+
 #[derive(Debug, Clone)]
 enum Step {
     /// Laptop `who` renames item number `item` (of the sorted ids).
