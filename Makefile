@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 APP := $(CARGO_TARGET_DIR)/debug/truce-app
 TRUCE := $(CARGO_TARGET_DIR)/debug/truce
 
-.PHONY: run test setup setup-test ui build bindings test-rust test-ui test-browser test-desktop clean
+.PHONY: run test setup setup-test ui build bindings test-rust test-keyring test-ui test-browser test-desktop clean
 
 run: setup build
 	$(APP) --demo
@@ -33,6 +33,10 @@ bindings:
 
 test-rust:
 	cargo test --workspace
+
+# The OS keyring's tests need a Secret Service: gnome-keyring in a D-Bus session of their own.
+test-keyring:
+	bash scripts/test-keyring.sh
 
 test-ui:
 	cd ui && npm run --silent check && NO_COLOR=1 npm test --silent

@@ -11,10 +11,14 @@ want_test=0
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- system packages -------------------------------------------------------------
-pkgs=(libwebkit2gtk-4.1-dev build-essential pkg-config curl ca-certificates)
+# libdbus-1-dev: the OS keyring (Secret Service) that keeps hub tokens (crates/truce-secrets).
+pkgs=(libwebkit2gtk-4.1-dev libdbus-1-dev build-essential pkg-config curl ca-certificates)
 if [ "$want_test" = 1 ]; then
   # postgresql: the hub's tests start a throwaway server of their own (crates/truce-hub/tests).
-  pkgs+=(xvfb xauth imagemagick xdotool webkit2gtk-driver chromium fonts-dejavu-core postgresql)
+  # gnome-keyring, dbus-x11, libsecret-tools: a real Secret Service for the keyring tests
+  # (scripts/test-keyring.sh), and secret-tool to read back what they stored.
+  pkgs+=(xvfb xauth imagemagick xdotool webkit2gtk-driver chromium fonts-dejavu-core postgresql
+         gnome-keyring dbus-x11 libsecret-tools)
 fi
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()

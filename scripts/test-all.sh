@@ -9,6 +9,7 @@ run() {
   "$@" || failed+=("$name")
 }
 run "Rust tests (unit, integration, CLI; generated TypeScript is current)" make --no-print-directory test-rust
+run "OS keyring (gnome-keyring's Secret Service)" make --no-print-directory test-keyring
 run "UI type check and unit tests" make --no-print-directory test-ui
 run "Browser tests (Chromium, Playwright)" make --no-print-directory test-browser
 run "Desktop end-to-end (real app, WebKitWebDriver, Xvfb)" make --no-print-directory test-desktop

@@ -10,21 +10,30 @@ use truce_core::{sync, Error};
 pub enum HubCommand {
     /// Connect this workspace to the hub at URL (e.g. http://hub.example:7878)
     Connect { url: String },
-    /// Send the hub every change made here that it has not acknowledged yet
-    Push {
-        /// This laptop's device token, from the hub's admin (`truce-hub device-add`)
+    /// Keep this laptop's device token for the hub in the OS keyring (it is never written to
+    /// the workspace); push, pull and sync then need no --token
+    Login {
+        /// The token the hub's admin issued for this laptop (`truce-hub device-add`)
         #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
         token: String,
+    },
+    /// Forget this laptop's device token for the hub
+    Logout,
+    /// Send the hub every change made here that it has not acknowledged yet
+    Push {
+        /// This laptop's device token; by default the one `truce hub login` kept
+        #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
     /// Push, then pull and merge everyone's changes (the usual command)
     Sync {
         #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
-        token: String,
+        token: Option<String>,
     },
     /// Pull and merge everyone's changes, sending nothing
     Pull {
         #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
-        token: String,
+        token: Option<String>,
     },
     /// Make this new, empty workspace a copy of the hub's workspace ID, then pull it
     Join {
@@ -53,6 +62,24 @@ pub enum HubCommand {
     Status,
 }
 
+/// The token given, else the one kept in the OS keyring for this workspace's hub and device.
+fn token(ws: &truce_core::Workspace, given: Option<String>) -> Result<String, Error> {
+    if let Some(t) = given {
+        return Ok(t);
+    }
+    let url = sync::hub_url(ws)?.ok_or_else(|| {
+        Error::Invalid("this workspace is not connected to a hub (truce hub connect URL)".into())
+    })?;
+    let device = sync::identity(ws)?.1;
+    match truce_secrets::load_token(&url, &device) {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(Error::Invalid(format!(
+            "no device token for {url} on this laptop: `truce hub login --token …` keeps the one the hub's admin issued in the OS keyring (or pass --token)"
+        ))),
+        Err(e) => Err(Error::Invalid(e.to_string())),
+    }
+}
+
 fn merged(r: &sync::SyncReport) -> String {
     let m = &r.merged;
     format!(
@@ -72,15 +99,47 @@ pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, E
                 sync::waiting(&ws)?
             );
         }
-        HubCommand::Push { token } => {
-            let r = sync::push(&mut ws, &token)?;
+        HubCommand::Login { token } => {
+            let url = sync::hub_url(&ws)?.ok_or_else(|| {
+                Error::Invalid(
+                    "this workspace is not connected to a hub (truce hub connect URL)".into(),
+                )
+            })?;
+            let device = sync::identity(&ws)?.1;
+            truce_secrets::save_token(&url, &device, &token)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+            println!("the device token for {url} is kept in the OS keyring");
+        }
+        HubCommand::Logout => {
+            let url = sync::hub_url(&ws)?.unwrap_or_default();
+            let device = sync::identity(&ws)?.1;
+            let had = truce_secrets::forget_token(&url, &device)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+            println!(
+                "{}",
+                if had {
+                    "the device token is forgotten"
+                } else {
+                    "no device token was kept for this hub"
+                }
+            );
+        }
+        HubCommand::Push { token: given } => {
+            let t = token(&ws, given)?;
+            let r = sync::push(&mut ws, &t)?;
             println!(
                 "pushed {} changes ({} the hub already had)",
                 r.sent, r.duplicates
             );
         }
-        HubCommand::Sync { token } => println!("{}", merged(&sync::sync(&mut ws, &token)?)),
-        HubCommand::Pull { token } => println!("{}", merged(&sync::pull(&mut ws, &token)?)),
+        HubCommand::Sync { token: given } => {
+            let t = token(&ws, given)?;
+            println!("{}", merged(&sync::sync(&mut ws, &t)?))
+        }
+        HubCommand::Pull { token: given } => {
+            let t = token(&ws, given)?;
+            println!("{}", merged(&sync::pull(&mut ws, &t)?))
+        }
         HubCommand::Join {
             url,
             workspace_id,

@@ -177,6 +177,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// (For the browser tests) merge the changes made in another workspace file into this one,
+    /// as a hub would deliver them: a conflict on a laptop without a hub
+    #[cfg(feature = "test-bridge")]
+    #[command(hide = true)]
+    TestMerge {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
     /// (For the browser tests) serve the app's commands over HTTP on 127.0.0.1, on --workspace
     #[cfg(feature = "test-bridge")]
     #[command(hide = true)]
@@ -636,6 +644,8 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
             serve::serve(&path, port, demo)
         }
         #[cfg(feature = "test-bridge")]
+        Command::TestMerge { from } => test_merge(&target, &from),
+        #[cfg(feature = "test-bridge")]
         Command::UiFixture { out } => {
             let dir = std::env::temp_dir().join(format!("truce-ui-fixture-{}", std::process::id()));
             let recorded = truce_facade::ui_fixture::record(&dir)?;
@@ -806,5 +816,36 @@ fn assets_command(
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Delivers `from`'s own changes to the workspace as a hub would (numbered by their clocks, which
+/// only grow on one device): an empty workspace first takes `from`'s id, as one joining a hub does.
+#[cfg(feature = "test-bridge")]
+fn test_merge(target: &Target, from: &std::path::Path) -> Result<ExitCode, truce_core::Error> {
+    use truce_core::sync;
+    let other = truce_core::Workspace::open_existing(from)?;
+    let (ops, _) = sync::unsent(&other, 10_000_000)?;
+    let (id, _) = sync::identity(&other)?;
+    drop(other);
+    let mut ws = open(target)?;
+    if sync::hub_url(&ws)?.is_none() {
+        if sync::identity(&ws)?.0 == id {
+            sync::connect(&mut ws, "http://hub.invalid")?;
+        } else {
+            sync::join(&mut ws, "http://hub.invalid", &id)?;
+        }
+    }
+    let stored: Vec<sync::Stored> = ops
+        .into_iter()
+        .map(|op| sync::Stored { seq: op.hlc, op })
+        .collect();
+    let next = stored.last().map_or(0, |s| s.seq);
+    let merged = sync::merge(&mut ws, &stored, next)?;
+    sync::settle(&mut ws, &merged)?;
+    println!(
+        "merged {} changes ({} older, {} conflicts)",
+        merged.applied, merged.lost, merged.conflicts
+    );
     Ok(ExitCode::SUCCESS)
 }

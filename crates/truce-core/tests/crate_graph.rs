@@ -45,9 +45,22 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "tauri",
         ],
     ),
+    // Secrets never reach a workspace: the store cannot even name the keyring.
     (
         "truce-core",
-        &["tauri", "wry", "tao", "truce-facade", "truce-hub"],
+        &[
+            "tauri",
+            "wry",
+            "tao",
+            "truce-facade",
+            "truce-hub",
+            "truce-secrets",
+            "keyring",
+        ],
+    ),
+    (
+        "truce-secrets",
+        &["rusqlite", "truce-core", "reqwest", "tauri"],
     ),
     (
         "truce-sync",
