@@ -8,6 +8,7 @@ use tauri_plugin_dialog::DialogExt;
 use truce_core::model::{AppStatus, ImportOutcome};
 
 use crate::state::AppState;
+use truce_facade::commands::CommandError;
 
 /// The event the UI listens to when the menu changes the open workspace.
 pub const WORKSPACE_CHANGED: &str = "workspace-changed";
@@ -16,6 +17,8 @@ pub const IMPORT_PROGRESS: &str = "import-progress";
 pub const IMPORT_FINISHED: &str = "import-finished";
 /// `DownloadProgress` while a calendar URL is read before its import.
 pub const DOWNLOAD_PROGRESS: &str = "download-progress";
+/// `SyncReport` after a sync with the team hub merged others' changes: the board reloads.
+pub const HUB_SYNCED: &str = "hub-synced";
 
 #[tauri::command]
 pub fn app_status(state: State<'_, AppState>) -> AppStatus {
@@ -192,4 +195,27 @@ pub fn refresh_title(app: &AppHandle) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.set_title(&app.state::<AppState>().title());
     }
+}
+
+/// Keeps this laptop's device token for the workspace's hub in the OS keyring.
+#[tauri::command]
+pub async fn hub_login(app: AppHandle, token: String) -> Result<(), CommandError> {
+    tauri::async_runtime::spawn_blocking(move || {
+        truce_facade::board::hub::login(&*app.state::<AppState>(), &token)
+            .map_err(CommandError::from)
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", e.to_string()))?
+}
+
+/// Pushes, then pulls and merges (the token from the keyring); the page hears `hub-synced`.
+#[tauri::command]
+pub async fn hub_sync(app: AppHandle) -> Result<truce_core::sync::SyncReport, CommandError> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let report = truce_facade::board::hub::sync(&*app.state::<AppState>())?;
+        let _ = app.emit(HUB_SYNCED, &report);
+        Ok(report)
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", e.to_string()))?
 }

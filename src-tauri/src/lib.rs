@@ -52,6 +52,8 @@ pub fn run() {
             commands::import_files,
             commands::choose_and_import,
             commands::cancel_download,
+            commands::hub_login,
+            commands::hub_sync,
         ]);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

@@ -117,6 +117,21 @@ impl AppState {
     }
 }
 
+/// A sync reaches the open workspace only between its network calls (`truce_core::sync::Reach`),
+/// so the board keeps working while it waits on the hub.
+impl truce_core::sync::Reach for AppState {
+    fn reach<T>(
+        &self,
+        step: &mut dyn FnMut(&mut Workspace) -> truce_core::Result<T>,
+    ) -> truce_core::Result<T> {
+        let mut guard = self.workspace.lock().unwrap();
+        let ws = guard
+            .as_mut()
+            .ok_or_else(|| truce_core::Error::Invalid("no workspace is open".into()))?;
+        step(ws)
+    }
+}
+
 impl Default for AppState {
     fn default() -> Self {
         Self::new()

@@ -41,6 +41,8 @@ export async function startBridge(root, now, { workspace, profile = 'debug', por
     return v;
   };
   return {
+    /** The workspace file it serves (the CLI may write it meanwhile, as beside the app). */
+    file,
     /** Answers one `invoke` as the app would: the value, or throws the backend's message. */
     invoke: (cmd, args) => post(`/invoke/${cmd}`, args),
     /** Back to a fresh demo workspace (each test starts from the same state). */

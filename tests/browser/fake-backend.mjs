@@ -54,6 +54,8 @@ export function installFakeBackend(fixture) {
         }
         case 'session':
           return fixture.session;
+        case 'hub_status':
+          return fixture.hub_status;
         case 'plugin:event|listen': {
           listeners.set(args.event, [...(listeners.get(args.event) ?? []), args.handler]);
           return nextId++;

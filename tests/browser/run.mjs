@@ -10,6 +10,7 @@ import { bridgedPage, startBridge } from './bridge.mjs';
 import { registerBoardTests } from './board.mjs';
 import { registerViewTests } from './views.mjs';
 import { registerDecisionTests } from './decisions.mjs';
+import { registerHubTests } from './hub.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -158,6 +159,7 @@ test('importing reports shows progress, then each file\'s summary, and the new c
 registerBoardTests(ctx);
 registerViewTests(ctx);
 registerDecisionTests(ctx);
+registerHubTests(ctx);
 
 test('no console errors and no CSP violations', async () => {
   assert.deepEqual(consoleErrors, []);

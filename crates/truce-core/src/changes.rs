@@ -321,7 +321,8 @@ impl Ctx {
             |r| r.get(0),
         )?;
         self.observe(last.unwrap_or(0));
-        let seq: Option<i64> = conn.query_row("SELECT max(seq) FROM change_log", [], |r| r.get(0))?;
+        let seq: Option<i64> =
+            conn.query_row("SELECT max(seq) FROM change_log", [], |r| r.get(0))?;
         self.with(|s| s.seen_seq = s.seen_seq.max(seq.unwrap_or(0)));
         Ok(())
     }

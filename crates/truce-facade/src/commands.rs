@@ -90,6 +90,10 @@ commands! {
     session: board::NoArgs => board::Session;
     sign_in: board::SignInRequest => board::Session;
     add_person: board::AddPersonRequest => board::Session;
+    hub_status: board::NoArgs => truce_core::sync::HubStatus;
+    hub_connect: board::HubConnectRequest => truce_core::sync::HubStatus;
+    hub_conflicts: board::NoArgs => Vec<truce_core::sync::Conflict>;
+    hub_resolve: board::HubResolveRequest => Vec<truce_core::sync::Conflict>;
 }
 
 /// How a front end follows and stops the downloads [`prepare`] makes.

@@ -39,6 +39,7 @@ pub fn record(dir: &Path) -> Result<Value> {
     let mut ws = Workspace::open_existing(&path)?;
     let now = ws.now();
     let session = crate::board::session(&mut ws, now, crate::board::NoArgs {})?;
+    let hub_status = crate::board::hub_status(&mut ws, now, crate::board::NoArgs {})?;
     let shown = path.display().to_string();
     let mut findings = Vec::new();
     for q in recorded_queries() {
@@ -52,6 +53,7 @@ pub fn record(dir: &Path) -> Result<Value> {
         "welcome": api::app_status(None, vec![], None),
         "open_demo": open_demo,
         "session": session,
+        "hub_status": hub_status,
         "findings": findings,
         "import": {
             "progress": progress,

@@ -2,7 +2,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { failure } from './errors';
-import type { AppStatus, CommandAnswers, CommandRequests, DownloadProgress, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress } from './bindings';
+import type { AppStatus, CommandAnswers, CommandRequests, DownloadProgress, FindingsPage, FindingsQuery, ImportOutcome, ImportProgress, SyncReport } from './bindings';
 
 export const appStatus = () => invoke<AppStatus>('app_status');
 export const openWorkspace = (path: string) => invoke<AppStatus>('open_workspace', { path });
@@ -45,3 +45,16 @@ export function call<K extends keyof CommandRequests>(name: K, request: CommandR
     throw failure(e);
   });
 }
+
+/** Keeps this laptop's device token for the workspace's hub in the OS keyring (the shell's). */
+export const hubLogin = (token: string) =>
+  invoke<void>('hub_login', { token }).catch((e) => {
+    throw failure(e);
+  });
+/** Push, then pull and merge (the shell's: it needs the network and the keyring). */
+export const hubSync = () =>
+  invoke<SyncReport>('hub_sync').catch((e) => {
+    throw failure(e);
+  });
+/** After a sync merged others' changes: views reload. */
+export const onHubSynced = (handler: (r: SyncReport) => void) => listen<SyncReport>('hub-synced', (e) => handler(e.payload));

@@ -331,6 +331,95 @@ skipped: Array<DropCheck>,
  */
 needs_reason: Array<DropCheck>, };
 
+export type HubStatus = { 
+/**
+ * The hub it is connected to, if any.
+ */
+url: string | null, 
+/**
+ * What the hub's admin needs to let this laptop in.
+ */
+workspace_id: string, device_id: string, 
+/**
+ * Changes made here the hub has not acknowledged.
+ */
+waiting: number, 
+/**
+ * Conflicts waiting for a person.
+ */
+conflicts: number, 
+/**
+ * When the last sync succeeded; when the last one failed, and why.
+ */
+last_sync_at: string | null, last_attempt_at: string | null, last_problem: string | null, };
+
+export type Merged = { 
+/**
+ * Operations made on other laptops that changed something here.
+ */
+applied: number, 
+/**
+ * Operations that arrived after a later change to the same field, or for a row deleted
+ * since: kept in the history, changing nothing.
+ */
+lost: number, 
+/**
+ * Operations this laptop made itself (already applied when they were made).
+ */
+own: number, 
+/**
+ * Operations at or before the laptop's cursor: a page delivered again, merged before.
+ */
+duplicates: number, 
+/**
+ * Operations the schema refused here (a row they need is gone): kept in the history.
+ */
+refused: number, 
+/**
+ * Conflicts found: two changes to a field made without seeing each other.
+ */
+conflicts: number, 
+/**
+ * Whether scanner facts or the rules that group them changed (the caller regroups).
+ */
+facts_changed: boolean, };
+
+export type SyncReport = { pushed: number, merged: Merged, 
+/**
+ * Pages pulled.
+ */
+pages: number, };
+
+export type SyncChange = { value: unknown, 
+/**
+ * The value in people's words, when it names a row (a person, a team, a window by its id).
+ */
+label: string | null, 
+/**
+ * The actor's id as recorded (a person's id, or an OS user).
+ */
+actor: string, 
+/**
+ * Their name, when the actor is a person of this workspace.
+ */
+actor_name: string | null, device: string, at: string, };
+
+export type SyncConflict = { id: number, entity: string, entity_id: string, field: string, 
+/**
+ * The value the workspace holds now (the later clock).
+ */
+kept: SyncChange, 
+/**
+ * The value set aside.
+ */
+other: SyncChange, found_at: string, };
+
+export type ConflictSide = "kept" | "other";
+
+export type HubConnectRequest = { url: string, };
+
+export type HubResolveRequest = { id: number, side: ConflictSide, };
+
 export type BoardRequest = { from: string, to: string, };
 
 export type TeamRef = { id: string, name: string, kind: string, };
@@ -591,6 +680,10 @@ export type CommandRequests = {
   session: NoArgs;
   sign_in: SignInRequest;
   add_person: AddPersonRequest;
+  hub_status: NoArgs;
+  hub_connect: HubConnectRequest;
+  hub_conflicts: NoArgs;
+  hub_resolve: HubResolveRequest;
 };
 
 /** What each workspace command answers. */
@@ -630,4 +723,8 @@ export type CommandAnswers = {
   session: Session;
   sign_in: Session;
   add_person: Session;
+  hub_status: HubStatus;
+  hub_connect: HubStatus;
+  hub_conflicts: Array<SyncConflict>;
+  hub_resolve: Array<SyncConflict>;
 };

@@ -9,6 +9,10 @@ ALTER TABLE change_log ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hub ADD COLUMN seen_hlc INTEGER NOT NULL DEFAULT 0;
 -- How far the log's records are reflected in `field_clocks`.
 ALTER TABLE hub ADD COLUMN clocked_seq INTEGER NOT NULL DEFAULT 0;
+-- When this laptop last synced, last tried, and what went wrong then (for "last sync" at a glance).
+ALTER TABLE hub ADD COLUMN last_sync_at TEXT;
+ALTER TABLE hub ADD COLUMN last_attempt_at TEXT;
+ALTER TABLE hub ADD COLUMN last_problem TEXT;
 -- Which change last set each field (or created or deleted each row), by its clock: what a pulled
 -- change is compared with. Rebuilt from the log at any time (`changes::UNRECORDED`); kept only
 -- for workspaces connected to a hub, brought up to date when they sync.

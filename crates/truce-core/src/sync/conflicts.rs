@@ -14,9 +14,13 @@ use crate::error::{Error, Result};
 use crate::Workspace;
 
 /// One side of a conflict: the value and who set it, where and when.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(rename = "SyncChange")]
 pub struct Change {
+    #[ts(type = "unknown")]
     pub value: Value,
+    /// The value in people's words, when it names a row (a person, a team, a window by its id).
+    pub label: Option<String>,
     /// The actor's id as recorded (a person's id, or an OS user).
     pub actor: String,
     /// Their name, when the actor is a person of this workspace.
@@ -26,8 +30,10 @@ pub struct Change {
 }
 
 /// An open conflict.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(rename = "SyncConflict")]
 pub struct Conflict {
+    #[ts(type = "number")]
     pub id: i64,
     pub entity: String,
     pub entity_id: String,
@@ -40,8 +46,9 @@ pub struct Conflict {
 }
 
 /// Which side a person picks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename = "ConflictSide")]
 pub enum Side {
     Kept,
     Other,
@@ -73,8 +80,10 @@ pub fn conflicts(ws: &Workspace, of: Option<(&str, &str)>) -> Result<Vec<Conflic
     let mut stmt = ws.conn().prepare(&sql)?;
     let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Conflict> {
         let side = |at: usize| -> rusqlite::Result<Change> {
+            let value = json(r.get(at)?);
             Ok(Change {
-                value: json(r.get(at)?),
+                label: label(ws.conn(), &value),
+                value,
                 actor: r.get(at + 1)?,
                 actor_name: r.get(at + 2)?,
                 device: r.get(at + 3)?,
@@ -200,6 +209,22 @@ fn value_of(tx: &rusqlite::Transaction<'_>, c: &Conflict) -> Result<Option<SqlVa
     Ok(tx
         .query_row(&sql, rusqlite::params_from_iter(keys), |r| r.get(0))
         .optional()?)
+}
+
+/// A person's, team's or window's name for an id, so a conflict over who owns an item reads as
+/// names, not ids.
+fn label(conn: &rusqlite::Connection, value: &Value) -> Option<String> {
+    let id = value.as_str()?;
+    ["people", "teams", "change_windows"]
+        .iter()
+        .find_map(|table| {
+            conn.prepare_cached(&format!("SELECT name FROM {table} WHERE id = ?1"))
+                .ok()?
+                .query_row([id], |r| r.get::<_, String>(0))
+                .optional()
+                .ok()
+                .flatten()
+        })
 }
 
 fn json(v: SqlValue) -> Value {

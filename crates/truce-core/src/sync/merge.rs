@@ -22,20 +22,26 @@ use crate::changes::{self, Ctx, RowChange, RECORDED};
 use crate::error::{Error, Result};
 
 /// What merging one page did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Merged {
     /// Operations made on other laptops that changed something here.
+    #[ts(type = "number")]
     pub applied: u64,
     /// Operations that arrived after a later change to the same field, or for a row deleted
     /// since: kept in the history, changing nothing.
+    #[ts(type = "number")]
     pub lost: u64,
     /// Operations this laptop made itself (already applied when they were made).
+    #[ts(type = "number")]
     pub own: u64,
     /// Operations at or before the laptop's cursor: a page delivered again, merged before.
+    #[ts(type = "number")]
     pub duplicates: u64,
     /// Operations the schema refused here (a row they need is gone): kept in the history.
+    #[ts(type = "number")]
     pub refused: u64,
     /// Conflicts found: two changes to a field made without seeing each other.
+    #[ts(type = "number")]
     pub conflicts: u64,
     /// Whether scanner facts or the rules that group them changed (the caller regroups).
     pub facts_changed: bool,

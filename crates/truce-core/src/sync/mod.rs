@@ -16,7 +16,7 @@ pub use merge::Merged;
 use rusqlite::types::ValueRef;
 use rusqlite::OptionalExtension;
 use serde_json::Value;
-use truce_sync::{Op, Stored};
+pub use truce_sync::{Op, Stored};
 
 use crate::error::{Error, Result};
 use crate::Workspace;
@@ -28,11 +28,13 @@ pub const PUSH_BATCH: usize = 5_000;
 pub const PULL_PAGE: i64 = 5_000;
 
 /// What a sync did: sent, then received and merged.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct SyncReport {
+    #[ts(type = "number")]
     pub pushed: u64,
     pub merged: Merged,
     /// Pages pulled.
+    #[ts(type = "number")]
     pub pages: u64,
 }
 
@@ -87,6 +89,52 @@ pub fn identity(ws: &Workspace) -> Result<(String, String)> {
     )?)
 }
 
+/// A workspace's sync state at a glance.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct HubStatus {
+    /// The hub it is connected to, if any.
+    pub url: Option<String>,
+    /// What the hub's admin needs to let this laptop in.
+    pub workspace_id: String,
+    pub device_id: String,
+    /// Changes made here the hub has not acknowledged.
+    #[ts(type = "number")]
+    pub waiting: u64,
+    /// Conflicts waiting for a person.
+    pub conflicts: u32,
+    /// When the last sync succeeded; when the last one failed, and why.
+    pub last_sync_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub last_problem: Option<String>,
+}
+
+/// This workspace's sync state.
+pub fn status(ws: &Workspace) -> Result<HubStatus> {
+    let (workspace_id, device_id) = identity(ws)?;
+    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = ws
+        .conn()
+        .query_row(
+            "SELECT url, last_sync_at, last_attempt_at, last_problem FROM hub",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let (url, last_sync_at, last_attempt_at, last_problem) = match row {
+        Some((u, s, a, p)) => (Some(u), s, a, p),
+        None => (None, None, None, None),
+    };
+    Ok(HubStatus {
+        url,
+        workspace_id,
+        device_id,
+        waiting: waiting(ws)?,
+        conflicts: conflicts(ws, None)?.len() as u32,
+        last_sync_at,
+        last_attempt_at,
+        last_problem,
+    })
+}
+
 /// How many operations made here the hub has not acknowledged yet.
 pub fn waiting(ws: &Workspace) -> Result<u64> {
     Ok(ws.conn().query_row(
@@ -98,26 +146,56 @@ pub fn waiting(ws: &Workspace) -> Result<u64> {
     )?)
 }
 
+/// How a sync reaches the workspace: only for its short steps (reading what to send, marking
+/// what the hub took, merging one page), never while it waits on the network, so a window that
+/// shares the workspace keeps working while a sync runs.
+pub trait Reach {
+    fn reach<T>(&self, step: &mut dyn FnMut(&mut Workspace) -> Result<T>) -> Result<T>;
+}
+
+/// A workspace nobody else uses meanwhile (the CLI).
+struct Alone<'a>(std::cell::RefCell<&'a mut Workspace>);
+
+impl Reach for Alone<'_> {
+    fn reach<T>(&self, step: &mut dyn FnMut(&mut Workspace) -> Result<T>) -> Result<T> {
+        step(&mut self.0.borrow_mut())
+    }
+}
+
+impl Reach for std::sync::Mutex<Workspace> {
+    fn reach<T>(&self, step: &mut dyn FnMut(&mut Workspace) -> Result<T>) -> Result<T> {
+        step(&mut self.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+fn hub_error(f: truce_net::Failed) -> Error {
+    Error::Hub {
+        url: f.url,
+        problem: f.problem,
+    }
+}
+
 /// Sends the operations made here that the hub has not acknowledged, in batches, in the order
 /// they were made, as the device `token` names (the hub's admin issued it for this laptop); each
 /// acknowledged batch moves the laptop's mark.
 pub fn push(ws: &mut Workspace, token: &str) -> Result<PushReport> {
-    let (url, workspace) = connected(ws)?;
+    push_shared(&Alone(std::cell::RefCell::new(ws)), token)
+}
+
+/// [`push`], reaching the workspace only between network calls.
+pub fn push_shared(ws: &impl Reach, token: &str) -> Result<PushReport> {
+    let (url, workspace) = ws.reach(&mut |ws| connected(ws))?;
     let mut report = PushReport {
         sent: 0,
         duplicates: 0,
     };
     loop {
-        let (ops, last) = unsent(ws, PUSH_BATCH)?;
+        let (ops, last) = ws.reach(&mut |ws| unsent(ws, PUSH_BATCH))?;
         if ops.is_empty() {
             return Ok(report);
         }
-        let pushed =
-            truce_net::hub::push(&url, token, &workspace, &ops).map_err(|f| Error::Hub {
-                url: f.url,
-                problem: f.problem,
-            })?;
-        acknowledged(ws, last)?;
+        let pushed = truce_net::hub::push(&url, token, &workspace, &ops).map_err(hub_error)?;
+        ws.reach(&mut |ws| acknowledged(ws, last))?;
         report.sent += ops.len() as u64;
         report.duplicates += pushed.duplicates;
     }
@@ -126,27 +204,29 @@ pub fn push(ws: &mut Workspace, token: &str) -> Result<PushReport> {
 /// Pulls what the hub holds after this laptop's cursor and merges it, a page per transaction;
 /// regroups the findings when scanner facts or grouping rules came in.
 pub fn pull(ws: &mut Workspace, token: &str) -> Result<SyncReport> {
-    let (url, workspace) = connected(ws)?;
+    pull_shared(&Alone(std::cell::RefCell::new(ws)), token)
+}
+
+/// [`pull`], reaching the workspace only to read the cursor and to merge each page.
+pub fn pull_shared(ws: &impl Reach, token: &str) -> Result<SyncReport> {
+    let (url, workspace) = ws.reach(&mut |ws| connected(ws))?;
     let mut report = SyncReport::default();
     loop {
-        let after: i64 = ws
-            .conn()
-            .query_row("SELECT pulled_seq FROM hub", [], |r| r.get(0))?;
+        let after: i64 = ws.reach(&mut |ws| {
+            Ok(ws
+                .conn()
+                .query_row("SELECT pulled_seq FROM hub", [], |r| r.get(0))?)
+        })?;
         let page =
-            truce_net::hub::pull(&url, token, &workspace, after, PULL_PAGE).map_err(|f| {
-                Error::Hub {
-                    url: f.url,
-                    problem: f.problem,
-                }
-            })?;
+            truce_net::hub::pull(&url, token, &workspace, after, PULL_PAGE).map_err(hub_error)?;
         if page.ops.is_empty() {
             break;
         }
-        let merged = merge(ws, &page.ops, page.next)?;
+        let merged = ws.reach(&mut |ws| merge(ws, &page.ops, page.next))?;
         report.pages += 1;
         add(&mut report.merged, &merged);
     }
-    settle(ws, &report.merged)?;
+    ws.reach(&mut |ws| settle(ws, &report.merged))?;
     Ok(report)
 }
 
@@ -161,10 +241,41 @@ pub fn settle(ws: &mut Workspace, merged: &Merged) -> Result<()> {
 
 /// Pushes what was made here, then pulls and merges everyone's.
 pub fn sync(ws: &mut Workspace, token: &str) -> Result<SyncReport> {
-    let pushed = push(ws, token)?;
-    let mut report = pull(ws, token)?;
-    report.pushed = pushed.sent;
+    sync_shared(&Alone(std::cell::RefCell::new(ws)), token)
+}
+
+/// [`sync`] of a workspace others use meanwhile; records when it ended and how.
+pub fn sync_shared(ws: &impl Reach, token: &str) -> Result<SyncReport> {
+    let result = (|| {
+        let pushed = push_shared(ws, token)?;
+        let mut report = pull_shared(ws, token)?;
+        report.pushed = pushed.sent;
+        Ok(report)
+    })();
+    let outcome = result.as_ref().err().map(|e: &Error| e.to_string());
+    let remembered = ws.reach(&mut |ws| remember(ws, outcome.as_deref()));
+    // The sync's own failure says more than a failure to note it.
+    let report = result?;
+    remembered?;
     Ok(report)
+}
+
+/// When this laptop last synced with its hub, and the problem if it failed.
+fn remember(ws: &mut Workspace, problem: Option<&str>) -> Result<()> {
+    let tx = ws.write_tx()?;
+    let now = crate::changes::now(&tx)?;
+    match problem {
+        None => tx.execute(
+            "UPDATE hub SET last_sync_at = ?1, last_problem = NULL",
+            [&now],
+        )?,
+        Some(p) => tx.execute(
+            "UPDATE hub SET last_attempt_at = ?1, last_problem = ?2",
+            [&now, p],
+        )?,
+    };
+    tx.commit()?;
+    Ok(())
 }
 
 /// Merges one page of operations in the hub's order (`ops`, numbered up to `next`) and moves

@@ -23,10 +23,14 @@ use truce_core::Workspace;
 
 mod decisions;
 mod facts;
+pub mod hub;
 mod session;
 
 pub use decisions::*;
 pub use facts::*;
+pub use hub::{
+    hub_conflicts, hub_connect, hub_resolve, hub_status, HubConnectRequest, HubResolveRequest,
+};
 pub use session::*;
 
 /// The span of the calendar the board shows: RFC 3339 instants or plain dates (UTC midnight).
