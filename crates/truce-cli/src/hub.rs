@@ -146,7 +146,8 @@ pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, E
             token,
         } => {
             sync::join(&mut ws, &url, &workspace_id)?;
-            let r = sync::pull(&mut ws, &token)?;
+            // A sync (nothing to send yet): the workspace then knows when it last synced.
+            let r = sync::sync(&mut ws, &token)?;
             println!("joined workspace {workspace_id} on {url}; {}", merged(&r));
         }
         HubCommand::Conflicts { json } => {
