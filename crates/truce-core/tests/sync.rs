@@ -392,32 +392,57 @@ fn a_laptop_whose_clock_is_a_day_ahead_does_not_win_once_others_have_seen_it() {
     assert_same_plan(&a, &b, "after the skewed laptop synced");
 }
 
-#[test]
-fn a_removed_tag_is_not_brought_back_by_an_older_add_that_arrives_later() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = SetClock::at(at("2026-12-01T09:00:00Z"));
-    let mut a = seeded(dir.path(), &clock);
+/// Three laptops on one hub (alice's seeded, bob and carol joined), and the first asset's id.
+struct Three {
+    hub: Hub,
+    laptops: [Workspace; 3],
+    asset: String,
+}
+
+fn three(dir: &Path, clock: &SetClock) -> Three {
+    let mut a = seeded(dir, clock);
     let mut hub = Hub::default();
     hub.sync(&mut a);
     let id = workspace_id(&a);
-    let joined = |name: &str, hub: &mut Hub| {
-        let mut ws = laptop(dir.path(), name, &clock);
+    let mut joined = |name: &str| {
+        let mut ws = laptop(dir, name, clock);
         sync::join(&mut ws, "http://hub.test", &id).unwrap();
         hub.sync(&mut ws);
         ws
     };
-    let (mut b, mut c) = (joined("bob", &mut hub), joined("carol", &mut hub));
+    let (b, c) = (joined("bob"), joined("carol"));
     let asset: String = a
         .conn()
         .query_row("SELECT id FROM assets ORDER BY id LIMIT 1", [], |r| {
             r.get(0)
         })
         .unwrap();
-    let tag = |add: bool| FactsChange {
+    Three {
+        hub,
+        laptops: [a, b, c],
+        asset,
+    }
+}
+
+/// Adds or removes the tag `pci`.
+fn pci(add: bool) -> FactsChange {
+    FactsChange {
         add_tags: if add { vec!["pci".into()] } else { vec![] },
         remove_tags: if add { vec![] } else { vec!["pci".into()] },
         ..FactsChange::default()
-    };
+    }
+}
+
+#[test]
+fn a_removed_tag_is_not_brought_back_by_an_older_add_that_arrives_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at(at("2026-12-01T09:00:00Z"));
+    let Three {
+        mut hub,
+        laptops: [mut a, mut b, mut c],
+        asset,
+    } = three(dir.path(), &clock);
+    let tag = pci;
     // Bob tags the asset and pushes; alice, offline, tags it a minute later; bob removes the
     // tag a minute after that and pushes; alice's add reaches the hub last.
     clock.advance(Duration::minutes(1));
@@ -448,28 +473,12 @@ fn a_removed_tag_is_not_brought_back_by_an_older_add_that_arrives_later() {
 fn a_tag_added_again_after_its_removal_was_made_stays_on_every_laptop() {
     let dir = tempfile::tempdir().unwrap();
     let clock = SetClock::at(at("2026-12-01T09:00:00Z"));
-    let mut a = seeded(dir.path(), &clock);
-    let mut hub = Hub::default();
-    hub.sync(&mut a);
-    let id = workspace_id(&a);
-    let joined = |name: &str, hub: &mut Hub| {
-        let mut ws = laptop(dir.path(), name, &clock);
-        sync::join(&mut ws, "http://hub.test", &id).unwrap();
-        hub.sync(&mut ws);
-        ws
-    };
-    let (mut b, mut c) = (joined("bob", &mut hub), joined("carol", &mut hub));
-    let asset: String = a
-        .conn()
-        .query_row("SELECT id FROM assets ORDER BY id LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    let tag = |add: bool| FactsChange {
-        add_tags: if add { vec!["pci".into()] } else { vec![] },
-        remove_tags: if add { vec![] } else { vec!["pci".into()] },
-        ..FactsChange::default()
-    };
+    let Three {
+        mut hub,
+        laptops: [mut a, mut b, mut c],
+        asset,
+    } = three(dir.path(), &clock);
+    let tag = pci;
     // Bob tags it; alice sees that and removes the tag; carol, who never saw either, tags it
     // after alice's removal. The hub receives bob's, carol's, then alice's.
     clock.advance(Duration::minutes(1));
@@ -492,6 +501,72 @@ fn a_tag_added_again_after_its_removal_was_made_stays_on_every_laptop() {
     }
     assert_same_plan(&a, &b, "alice and bob");
     assert_same_plan(&a, &c, "alice and carol");
+}
+
+/// A page from a hub this build cannot apply (a field a newer Truce added, a row named by a
+/// broken key) is refused whole with the operation named: nothing changes, the cursor stays, and
+/// the next pull tries again after the update.
+#[test]
+fn a_page_with_an_operation_this_build_does_not_know_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at(at("2026-12-01T09:00:00Z"));
+    let Three {
+        mut hub,
+        laptops: [a, mut b, _c],
+        ..
+    } = three(dir.path(), &clock);
+    let item = items(&a)[0].clone();
+    let good = hub.ops.last().unwrap().op.clone();
+    let at_seq = hub.ops.len() as i64;
+    let foreign = |field: &str, entity_id: &str, seq: i64| Stored {
+        seq,
+        op: truce_sync::Op {
+            device: "laptop-from-the-future".into(),
+            hlc: good.hlc + 1,
+            entity: "work_item".into(),
+            entity_id: entity_id.into(),
+            field: field.into(),
+            new_value: "x".into(),
+            ..good.clone()
+        },
+    };
+    let before = (
+        plan(&b),
+        cursor(&b),
+        common::scalar(&b, "SELECT count(*) FROM change_log"),
+    );
+    let renamed = foreign("title", &item, at_seq + 1);
+    let unknown = foreign("risk_score_v9", &item, at_seq + 2);
+    let e = sync::merge(&mut b, &[renamed, unknown], at_seq + 2).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        message.contains(&format!("operation {}", at_seq + 2))
+            && message.contains("work_item.risk_score_v9")
+            && message.contains("update Truce"),
+        "{message}"
+    );
+    assert_eq!(
+        (
+            plan(&b),
+            cursor(&b),
+            common::scalar(&b, "SELECT count(*) FROM change_log")
+        ),
+        before,
+        "the title in the same page was not applied either"
+    );
+    let bad_key = Stored {
+        op: truce_sync::Op {
+            entity: "asset_tag".into(),
+            entity_id: "not a key".into(),
+            field: "created".into(),
+            ..good.clone()
+        },
+        seq: at_seq + 1,
+    };
+    let e = sync::merge(&mut b, &[bad_key], at_seq + 1).unwrap_err();
+    assert!(e.to_string().contains("not its key"), "{e}");
+    assert_eq!(cursor(&b), before.1);
+    hub.pull(&mut b, 100);
 }
 
 /// The app and a `truce` command write one workspace file as one device: each connection's
