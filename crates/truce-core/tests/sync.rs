@@ -424,13 +424,22 @@ fn three(dir: &Path, clock: &SetClock) -> Three {
     }
 }
 
-/// Adds or removes the tag `pci`.
-fn pci(add: bool) -> FactsChange {
-    FactsChange {
+/// Adds or removes the tag `pci` on `asset`.
+fn pci(ws: &mut Workspace, asset: &str, add: bool) {
+    let change = FactsChange {
         add_tags: if add { vec!["pci".into()] } else { vec![] },
         remove_tags: if add { vec![] } else { vec!["pci".into()] },
         ..FactsChange::default()
-    }
+    };
+    asset_facts::set(ws, &[asset.to_string()], &change).unwrap();
+}
+
+/// How many tags `asset` has.
+fn tags(ws: &Workspace, asset: &str) -> i64 {
+    common::scalar(
+        ws,
+        &format!("SELECT count(*) FROM asset_tags WHERE asset_id = '{asset}'"),
+    )
 }
 
 #[test]
@@ -442,16 +451,15 @@ fn a_removed_tag_is_not_brought_back_by_an_older_add_that_arrives_later() {
         laptops: [mut a, mut b, mut c],
         asset,
     } = three(dir.path(), &clock);
-    let tag = pci;
     // Bob tags the asset and pushes; alice, offline, tags it a minute later; bob removes the
     // tag a minute after that and pushes; alice's add reaches the hub last.
     clock.advance(Duration::minutes(1));
-    asset_facts::set(&mut b, std::slice::from_ref(&asset), &tag(true)).unwrap();
+    pci(&mut b, &asset, true);
     hub.push(&mut b, 10);
     clock.advance(Duration::minutes(1));
-    asset_facts::set(&mut a, std::slice::from_ref(&asset), &tag(true)).unwrap();
+    pci(&mut a, &asset, true);
     clock.advance(Duration::minutes(1));
-    asset_facts::set(&mut b, std::slice::from_ref(&asset), &tag(false)).unwrap();
+    pci(&mut b, &asset, false);
     hub.push(&mut b, 10);
     hub.push(&mut a, 10);
     let on_c = hub.pull(&mut c, 100);
@@ -459,11 +467,7 @@ fn a_removed_tag_is_not_brought_back_by_an_older_add_that_arrives_later() {
     hub.pull(&mut a, 100);
     hub.pull(&mut b, 100);
     for ws in [&a, &b, &c] {
-        let tags = common::scalar(
-            ws,
-            &format!("SELECT count(*) FROM asset_tags WHERE asset_id = '{asset}'"),
-        );
-        assert_eq!(tags, 0, "the tag stays removed");
+        assert_eq!(tags(ws, &asset), 0, "the tag stays removed");
     }
     assert_same_plan(&a, &b, "alice and bob");
     assert_same_plan(&a, &c, "alice and carol");
@@ -478,26 +482,21 @@ fn a_tag_added_again_after_its_removal_was_made_stays_on_every_laptop() {
         laptops: [mut a, mut b, mut c],
         asset,
     } = three(dir.path(), &clock);
-    let tag = pci;
     // Bob tags it; alice sees that and removes the tag; carol, who never saw either, tags it
     // after alice's removal. The hub receives bob's, carol's, then alice's.
     clock.advance(Duration::minutes(1));
-    asset_facts::set(&mut b, std::slice::from_ref(&asset), &tag(true)).unwrap();
+    pci(&mut b, &asset, true);
     hub.push(&mut b, 10);
     hub.pull(&mut a, 10);
     clock.advance(Duration::minutes(1));
-    asset_facts::set(&mut a, std::slice::from_ref(&asset), &tag(false)).unwrap();
+    pci(&mut a, &asset, false);
     clock.advance(Duration::minutes(1));
-    asset_facts::set(&mut c, std::slice::from_ref(&asset), &tag(true)).unwrap();
+    pci(&mut c, &asset, true);
     hub.push(&mut c, 10);
     hub.push(&mut a, 10);
     for ws in [&mut a, &mut b, &mut c] {
         hub.pull(ws, 10);
-        let tags = common::scalar(
-            ws,
-            &format!("SELECT count(*) FROM asset_tags WHERE asset_id = '{asset}'"),
-        );
-        assert_eq!(tags, 1, "carol's add is the latest");
+        assert_eq!(tags(ws, &asset), 1, "carol's add is the latest");
     }
     assert_same_plan(&a, &b, "alice and bob");
     assert_same_plan(&a, &c, "alice and carol");
@@ -511,7 +510,7 @@ fn a_page_with_an_operation_this_build_does_not_know_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clock = SetClock::at(at("2026-12-01T09:00:00Z"));
     let Three {
-        mut hub,
+        hub,
         laptops: [a, mut b, _c],
         ..
     } = three(dir.path(), &clock);
@@ -566,6 +565,7 @@ fn a_page_with_an_operation_this_build_does_not_know_changes_nothing() {
     let e = sync::merge(&mut b, &[bad_key], at_seq + 1).unwrap_err();
     assert!(e.to_string().contains("not its key"), "{e}");
     assert_eq!(cursor(&b), before.1);
+    // What the hub really holds still merges.
     hub.pull(&mut b, 100);
 }
 

@@ -71,7 +71,7 @@ fn laptop_process() {
     let (path, token, n): (&str, &str, usize) = (parts[0], parts[1], parts[2].parse().unwrap());
     let who = format!("laptop-{n}");
     let mut ws = Workspace::open(path).unwrap();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (n as u64 + 1) * 0x2545_f491);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((n as u64 + 1) * 0x2545_f491));
     for round in 0..ROUNDS {
         let items: Vec<String> = ids(&ws, "SELECT id FROM work_items ORDER BY id");
         let assets: Vec<String> = ids(&ws, "SELECT id FROM assets ORDER BY id");
