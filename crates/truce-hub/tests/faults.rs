@@ -105,6 +105,122 @@ fn laptop_process() {
     }
 }
 
+/// A laptop that syncs over and over until it is killed (`TRUCE_FAULT_SYNCER` set); without the
+/// variable it does nothing.
+#[test]
+fn syncer_process() {
+    let Ok(spec) = std::env::var("TRUCE_FAULT_SYNCER") else {
+        return;
+    };
+    let (path, token) = spec.split_once('|').unwrap();
+    let mut ws = Workspace::open(path).unwrap();
+    loop {
+        let _ = sync::sync(&mut ws, token);
+    }
+}
+
+/// A laptop killed with SIGKILL at any moment of a sync (while it reads the hub's answer, merges
+/// a page, regroups) loses nothing it had committed, holds no half-merged page, and the next sync
+/// picks up where the last committed page left off.
+#[test]
+fn a_laptop_killed_mid_sync_loses_nothing_and_resumes() {
+    let pg = postgres::Postgres::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let database = rt.block_on(pg.database("killed_laptop"));
+    let pool = truce_hub::pool(&database).unwrap();
+    let hub_port = free_port();
+    let mut hub = start_hub(&database, hub_port);
+    let base = format!("http://127.0.0.1:{hub_port}");
+    let dir = tempfile::tempdir().unwrap();
+    // A first laptop with four real scans: a few thousand operations to pull.
+    let mut first = Workspace::open(dir.path().join("first.truce")).unwrap();
+    for scan in [
+        "nessus_v_unknown.xml",
+        "issue_6992.nessus",
+        "nessus_with_cwe-.nessus",
+        "nessus_with_cvssv3.nessus",
+    ] {
+        ingest::import_file(&mut first, &corpus(scan), None).unwrap();
+    }
+    planning::regroup(&mut first).unwrap();
+    sync::connect(&mut first, &base).unwrap();
+    let (workspace, device) = sync::identity(&first).unwrap();
+    let first_token = token(&rt, &pool, &workspace, &device);
+    sync_until_done(&mut first, &first_token, "first");
+
+    // The laptop joins, and makes changes of its own before it ever pulls.
+    let path = dir.path().join("laptop.truce");
+    let mut laptop = Workspace::open(&path).unwrap();
+    let laptop_token = token(&rt, &pool, &workspace, &sync::identity(&laptop).unwrap().1);
+    sync::join(&mut laptop, &base, &workspace).unwrap();
+    for n in 0..5 {
+        planning::people::add_team(&mut laptop, &format!("Team made offline {n}"), "ops").unwrap();
+    }
+    drop(laptop);
+    let mut rng = Rng(0x5eed);
+    for kill in 0..6 {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "syncer_process",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                "TRUCE_FAULT_SYNCER",
+                format!("{}|{laptop_token}", path.display()),
+            )
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50 + 60 * rng.below(8) as u64));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let ws = Workspace::open(&path).unwrap();
+        let ok: String = ws
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok", "after kill {kill}");
+        let teams = ids(
+            &ws,
+            "SELECT name FROM teams WHERE name LIKE 'Team made offline %'",
+        );
+        assert_eq!(
+            teams.len(),
+            5,
+            "after kill {kill}: the changes made here are all there"
+        );
+        // Every pulled operation up to the cursor is merged, none past it: no half page.
+        let cursor: i64 = ws
+            .conn()
+            .query_row("SELECT pulled_seq FROM hub", [], |r| r.get(0))
+            .unwrap();
+        let past: i64 = ws
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM change_log WHERE hub_seq > ?1",
+                [cursor],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            past, 0,
+            "after kill {kill}: nothing merged past the cursor {cursor}"
+        );
+    }
+    let mut ws = Workspace::open(&path).unwrap();
+    sync_until_done(&mut ws, &laptop_token, "laptop");
+    sync_until_done(&mut first, &first_token, "first");
+    let p = plan(&ws);
+    let f = plan(&first);
+    assert!(
+        p == f,
+        "the killed laptop differs: {}",
+        first_difference(&p, &f)
+    );
+    hub.kill();
+}
+
 fn ids(ws: &Workspace, sql: &str) -> Vec<String> {
     ws.conn()
         .prepare(sql)
@@ -175,13 +291,31 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_hub(database: &str, port: u16) -> Child {
+/// A hub process, killed when dropped: a failing test leaves none behind.
+struct HubProcess(Child);
+
+impl HubProcess {
+    /// SIGKILL, and wait for it to be gone.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start_hub(database: &str, port: u16) -> HubProcess {
     let child = Command::new(env!("CARGO_BIN_EXE_truce-hub"))
         .args(["serve", "--database", database, "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .env("TRUCE_LOG", "warn")
         .spawn()
         .unwrap();
+    let child = HubProcess(child);
     for _ in 0..200 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return child;
@@ -297,8 +431,7 @@ fn five_laptops_converge_through_a_killed_hub_and_a_cutting_network() {
     let started = Instant::now();
     for pause in [Duration::from_millis(700), Duration::from_millis(1_500)] {
         std::thread::sleep(pause);
-        hub.kill().unwrap(); // SIGKILL
-        hub.wait().unwrap();
+        hub.kill(); // SIGKILL
         std::thread::sleep(Duration::from_millis(300));
         hub = start_hub(&database, hub_port);
     }
@@ -385,6 +518,5 @@ fn five_laptops_converge_through_a_killed_hub_and_a_cutting_network() {
             );
         }
     }
-    let _ = hub.kill();
-    let _ = hub.wait();
+    hub.kill();
 }

@@ -13,6 +13,9 @@ ALTER TABLE hub ADD COLUMN clocked_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hub ADD COLUMN last_sync_at TEXT;
 ALTER TABLE hub ADD COLUMN last_attempt_at TEXT;
 ALTER TABLE hub ADD COLUMN last_problem TEXT;
+-- Findings or the rules that group them came in and have not been filed into items yet: set in
+-- the merge's own transaction, so a laptop killed before its regroup regroups at the next sync.
+ALTER TABLE hub ADD COLUMN regroup_due INTEGER NOT NULL DEFAULT 0;
 -- Which change last set each field (or created or deleted each row), by its clock: what a pulled
 -- change is compared with. Rebuilt from the log at any time (`changes::UNRECORDED`); kept only
 -- for workspaces connected to a hub, brought up to date when they sync.

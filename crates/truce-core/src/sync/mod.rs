@@ -232,9 +232,18 @@ pub fn pull_shared(ws: &impl Reach, token: &str) -> Result<SyncReport> {
 
 /// What follows merging: the findings that came in are filed into work items (their
 /// memberships are the grouping rules applied here, never shipped).
+/// Also when an earlier sync merged them and was stopped before it regrouped (`hub.regroup_due`).
 pub fn settle(ws: &mut Workspace, merged: &Merged) -> Result<()> {
-    if merged.facts_changed {
+    let due: bool = ws
+        .conn()
+        .query_row("SELECT regroup_due FROM hub", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    if merged.facts_changed || due {
         crate::planning::grouping::regroup_if_planning(ws)?;
+        let tx = ws.write_tx()?;
+        tx.execute("UPDATE hub SET regroup_due = 0", [])?;
+        tx.commit()?;
     }
     Ok(())
 }
@@ -288,8 +297,9 @@ pub fn merge(ws: &mut Workspace, ops: &[Stored], next: i64) -> Result<Merged> {
     let tx = ws.write_tx()?;
     let merged = merge::page(&tx, &ctx, &me, ops)?;
     tx.execute(
-        "UPDATE hub SET pulled_seq = max(pulled_seq, ?1), seen_hlc = max(seen_hlc, ?2)",
-        [next, highest],
+        "UPDATE hub SET pulled_seq = max(pulled_seq, ?1), seen_hlc = max(seen_hlc, ?2),
+                        regroup_due = regroup_due OR ?3",
+        [next, highest, merged.facts_changed as i64],
     )?;
     tx.commit()?;
     // A change made here from now on is later than everything seen.
