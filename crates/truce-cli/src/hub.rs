@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use truce_core::{sync, Error};
+use truce_facade::board::hub;
 
 #[derive(Subcommand)]
 pub enum HubCommand {
@@ -64,19 +65,9 @@ pub enum HubCommand {
 
 /// The token given, else the one kept in the OS keyring for this workspace's hub and device.
 fn token(ws: &truce_core::Workspace, given: Option<String>) -> Result<String, Error> {
-    if let Some(t) = given {
-        return Ok(t);
-    }
-    let url = sync::hub_url(ws)?.ok_or_else(|| {
-        Error::Invalid("this workspace is not connected to a hub (truce hub connect URL)".into())
-    })?;
-    let device = sync::identity(ws)?.1;
-    match truce_secrets::load_token(&url, &device) {
-        Ok(Some(t)) => Ok(t),
-        Ok(None) => Err(Error::Invalid(format!(
-            "no device token for {url} on this laptop: `truce hub login --token …` keeps the one the hub's admin issued in the OS keyring (or pass --token)"
-        ))),
-        Err(e) => Err(Error::Invalid(e.to_string())),
+    match given {
+        Some(t) => Ok(t),
+        None => hub::saved_token(ws),
     }
 }
 
@@ -100,29 +91,16 @@ pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, E
             );
         }
         HubCommand::Login { token } => {
-            let url = sync::hub_url(&ws)?.ok_or_else(|| {
-                Error::Invalid(
-                    "this workspace is not connected to a hub (truce hub connect URL)".into(),
-                )
-            })?;
-            let device = sync::identity(&ws)?.1;
-            truce_secrets::save_token(&url, &device, &token)
-                .map_err(|e| Error::Invalid(e.to_string()))?;
+            let url = hub::save_token(&ws, &token)?;
             println!("the device token for {url} is kept in the OS keyring");
         }
         HubCommand::Logout => {
-            let url = sync::hub_url(&ws)?.unwrap_or_default();
-            let device = sync::identity(&ws)?.1;
-            let had = truce_secrets::forget_token(&url, &device)
-                .map_err(|e| Error::Invalid(e.to_string()))?;
-            println!(
-                "{}",
-                if had {
-                    "the device token is forgotten"
-                } else {
-                    "no device token was kept for this hub"
-                }
-            );
+            let said = if hub::forget_token(&ws)? {
+                "the device token is forgotten"
+            } else {
+                "no device token was kept for this hub"
+            };
+            println!("{said}");
         }
         HubCommand::Push { token: given } => {
             let t = token(&ws, given)?;

@@ -747,6 +747,18 @@ pub fn replay(conn: &Connection, changes: &[RowChange]) -> Result<()> {
     Ok(())
 }
 
+/// A stored value as the operations carry it (the inverse of [`json_value`]; no recorded field
+/// holds bytes).
+pub(crate) fn sql_json(v: &rusqlite::types::Value) -> serde_json::Value {
+    use rusqlite::types::Value;
+    match v {
+        Value::Null | Value::Blob(_) => serde_json::Value::Null,
+        Value::Integer(i) => serde_json::Value::from(*i),
+        Value::Real(f) => serde_json::Value::from(*f),
+        Value::Text(t) => serde_json::Value::String(t.clone()),
+    }
+}
+
 pub(crate) fn json_value(v: serde_json::Value) -> rusqlite::types::Value {
     use rusqlite::types::Value;
     match v {

@@ -60,13 +60,12 @@ fn sync_until_done(ws: &mut Workspace, token: &str, who: &str) {
 }
 
 /// What a laptop process does when the test starts it (`TRUCE_FAULT_LAPTOP` set): rounds of
-/// offline edits (and an import), each followed by a sync. Run as a test so the laptop is this
-/// same binary in a process of its own; without the variable it does nothing.
+/// offline edits (and an import), each followed by a sync. An ignored test, so the laptop is this
+/// same binary in a process of its own, started with `--ignored`; not a test on its own.
 #[test]
+#[ignore = "a laptop process the fault tests start"]
 fn laptop_process() {
-    let Ok(spec) = std::env::var("TRUCE_FAULT_LAPTOP") else {
-        return;
-    };
+    let spec = std::env::var("TRUCE_FAULT_LAPTOP").expect("started by the fault tests");
     let parts: Vec<&str> = spec.split('|').collect();
     let (path, token, n): (&str, &str, usize) = (parts[0], parts[1], parts[2].parse().unwrap());
     let who = format!("laptop-{n}");
@@ -105,13 +104,12 @@ fn laptop_process() {
     }
 }
 
-/// A laptop that syncs over and over until it is killed (`TRUCE_FAULT_SYNCER` set); without the
-/// variable it does nothing.
+/// A laptop that syncs over and over until it is killed (`TRUCE_FAULT_SYNCER` set); started by
+/// the fault tests like [`laptop_process`].
 #[test]
+#[ignore = "a laptop process the fault tests start"]
 fn syncer_process() {
-    let Ok(spec) = std::env::var("TRUCE_FAULT_SYNCER") else {
-        return;
-    };
+    let spec = std::env::var("TRUCE_FAULT_SYNCER").expect("started by the fault tests");
     let (path, token) = spec.split_once('|').unwrap();
     let mut ws = Workspace::open(path).unwrap();
     loop {
@@ -163,6 +161,7 @@ fn a_laptop_killed_mid_sync_loses_nothing_and_resumes() {
             .args([
                 "syncer_process",
                 "--exact",
+                "--ignored",
                 "--nocapture",
                 "--test-threads=1",
             ])
@@ -417,6 +416,7 @@ fn five_laptops_converge_through_a_killed_hub_and_a_cutting_network() {
                 .args([
                     "laptop_process",
                     "--exact",
+                    "--ignored",
                     "--nocapture",
                     "--test-threads=1",
                 ])

@@ -9,7 +9,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, OptionalExtension};
 use serde_json::Value;
 
-use crate::changes::{self, RowChange, RECORDED};
+use crate::changes::{self, RowChange};
 use crate::error::{Error, Result};
 use crate::Workspace;
 
@@ -80,7 +80,7 @@ pub fn conflicts(ws: &Workspace, of: Option<(&str, &str)>) -> Result<Vec<Conflic
     let mut stmt = ws.conn().prepare(&sql)?;
     let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Conflict> {
         let side = |at: usize| -> rusqlite::Result<Change> {
-            let value = json(r.get(at)?);
+            let value = changes::sql_json(&r.get(at)?);
             Ok(Change {
                 label: label(ws.conn(), &value),
                 value,
@@ -152,7 +152,7 @@ pub fn resolve(ws: &mut Workspace, id: i64, side: Side) -> Result<Vec<Conflict>>
                 c.entity, c.entity_id
             )));
         };
-        if json(now.clone()) == *value {
+        if changes::sql_json(&now) == *value {
             // No change to the row: the decision is recorded as one, for the other laptops.
             tx.prepare_cached(
                 "INSERT INTO change_log (entity, entity_id, field, old_value, new_value, actor, device, hlc, at, reason)
@@ -178,37 +178,17 @@ pub fn resolve(ws: &mut Workspace, id: i64, side: Side) -> Result<Vec<Conflict>>
 
 /// The field's value now, or none when its row is gone.
 fn value_of(tx: &rusqlite::Transaction<'_>, c: &Conflict) -> Result<Option<SqlValue>> {
-    let Some((table, _)) = RECORDED.iter().find(|(_, e)| *e == c.entity) else {
-        return Err(Error::Invalid(format!("unknown entity '{}'", c.entity)));
-    };
-    let (columns, key) = changes::columns(tx, table)?;
-    if !columns.contains(&c.field) {
+    let shape = super::merge::shape_of(tx, &c.entity)?
+        .ok_or_else(|| Error::Invalid(format!("unknown entity '{}'", c.entity)))?;
+    if !shape.columns.contains(&c.field) {
         return Err(Error::Invalid(format!(
             "'{}' is no field of {}",
             c.field, c.entity
         )));
     }
-    let keys: Vec<SqlValue> = if key.len() == 1 {
-        vec![SqlValue::Text(c.entity_id.clone())]
-    } else {
-        serde_json::from_str::<Vec<Value>>(&c.entity_id)
-            .map_err(|e| Error::Invalid(format!("bad key {}: {e}", c.entity_id)))?
-            .into_iter()
-            .map(changes::json_value)
-            .collect()
-    };
-    let sql = format!(
-        "SELECT \"{}\" FROM {table} WHERE {}",
-        c.field,
-        key.iter()
-            .enumerate()
-            .map(|(i, k)| format!("\"{k}\" = ?{}", i + 1))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    );
-    Ok(tx
-        .query_row(&sql, rusqlite::params_from_iter(keys), |r| r.get(0))
-        .optional()?)
+    let key = super::merge::key_of(&shape, &c.entity_id)
+        .map_err(|problem| Error::Invalid(format!("the {} named {problem}", c.entity)))?;
+    super::merge::current(tx, &shape, &c.field, &key)
 }
 
 /// A person's, team's or window's name for an id, so a conflict over who owns an item reads as
@@ -225,14 +205,4 @@ fn label(conn: &rusqlite::Connection, value: &Value) -> Option<String> {
                 .ok()
                 .flatten()
         })
-}
-
-fn json(v: SqlValue) -> Value {
-    match v {
-        SqlValue::Null => Value::Null,
-        SqlValue::Integer(i) => Value::from(i),
-        SqlValue::Real(f) => Value::from(f),
-        SqlValue::Text(t) => Value::String(t),
-        SqlValue::Blob(_) => Value::Null,
-    }
 }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde_json::Value;
 use truce_sync::Stored;
 
@@ -87,9 +87,9 @@ struct Setter {
 }
 
 /// A table's shape, read once per page.
-struct Shape {
+pub(super) struct Shape {
     table: &'static str,
-    columns: Vec<String>,
+    pub(super) columns: Vec<String>,
     key: Vec<String>,
 }
 
@@ -130,10 +130,7 @@ pub(crate) fn page(tx: &Transaction<'_>, ctx: &Ctx, me: &str, ops: &[Stored]) ->
         [],
         |r| r.get(0),
     )?;
-    tx.execute(
-        "UPDATE hub SET clocked_seq = (SELECT coalesce(max(seq), 0) FROM change_log)",
-        [],
-    )?;
+    clocked(tx)?;
     Ok(merged)
 }
 
@@ -150,6 +147,12 @@ pub(crate) fn catch_up(tx: &Transaction<'_>) -> Result<()> {
                OR (excluded.hlc = field_clocks.hlc AND excluded.device > field_clocks.device)",
         [],
     )?;
+    clocked(tx)?;
+    Ok(())
+}
+
+/// Every record of the log so far is reflected in `field_clocks`.
+fn clocked(tx: &Transaction<'_>) -> Result<()> {
     tx.execute(
         "UPDATE hub SET clocked_seq = (SELECT coalesce(max(seq), 0) FROM change_log)",
         [],
@@ -158,15 +161,22 @@ pub(crate) fn catch_up(tx: &Transaction<'_>) -> Result<()> {
 }
 
 fn shape(tx: &Transaction<'_>, stored: &Stored) -> Result<Shape> {
-    let Some((table, _)) = RECORDED.iter().find(|(_, e)| *e == stored.op.entity) else {
-        return Err(unknown(stored, &format!("'{}'", stored.op.entity)));
+    shape_of(tx, &stored.op.entity)?
+        .ok_or_else(|| unknown(stored, &format!("'{}'", stored.op.entity)))
+}
+
+/// The table behind a recorded entity, its columns and key; none for an entity Truce does not
+/// record.
+pub(super) fn shape_of(conn: &Connection, entity: &str) -> Result<Option<Shape>> {
+    let Some((table, _)) = RECORDED.iter().find(|(_, e)| *e == entity) else {
+        return Ok(None);
     };
-    let (columns, key) = changes::columns(tx, table)?;
-    Ok(Shape {
+    let (columns, key) = changes::columns(conn, table)?;
+    Ok(Some(Shape {
         table,
         columns,
         key,
-    })
+    }))
 }
 
 /// A pulled operation this build cannot apply: the cursor stays, nothing is lost, and the
@@ -247,8 +257,8 @@ fn one(tx: &Transaction<'_>, ctx: &Ctx, shape: &Shape, stored: &Stored) -> Resul
             }
             if let Some(last) = last {
                 let crossed = last.clock.device != op.device
-                    && json(&now) != op.old_value
-                    && json(&now) != op.new_value;
+                    && changes::sql_json(&now) != op.old_value
+                    && changes::sql_json(&now) != op.new_value;
                 if crossed && people_edit(&op.entity, field) {
                     let (kept, other) = if outcome == Outcome::Applied {
                         (seq, last.seq)
@@ -317,7 +327,7 @@ fn created(
         let Some(now) = current(tx, shape, column, key)? else {
             break;
         };
-        if json(&now) == value {
+        if changes::sql_json(&now) == value {
             continue;
         }
         let last = setter(tx, op, column)?;
@@ -333,7 +343,7 @@ fn created(
             seq: stored.seq,
             op: truce_sync::Op {
                 field: column.clone(),
-                old_value: json(&now),
+                old_value: changes::sql_json(&now),
                 new_value: value.clone(),
                 ..op.clone()
             },
@@ -456,31 +466,35 @@ fn people_edit(entity: &str, field: &str) -> bool {
 
 /// The key of the row an operation names, as SQL values in key order.
 fn key_values(shape: &Shape, stored: &Stored) -> Result<Vec<SqlValue>> {
-    let id = &stored.op.entity_id;
-    if shape.key.len() == 1 {
-        return Ok(vec![SqlValue::Text(id.clone())]);
-    }
-    let parts: Vec<Value> = serde_json::from_str(id).map_err(|e| {
+    key_of(shape, &stored.op.entity_id).map_err(|problem| {
         Error::Invalid(format!(
-            "the hub's operation {} names a {} by '{id}', which is not its key: {e}",
+            "the hub's operation {} names a {} {problem}",
             stored.seq, stored.op.entity
         ))
-    })?;
+    })
+}
+
+/// An entity id as the key of `shape`'s rows: the id itself, or a composite key's JSON array;
+/// the problem when it is neither.
+pub(super) fn key_of(shape: &Shape, id: &str) -> std::result::Result<Vec<SqlValue>, String> {
+    if shape.key.len() == 1 {
+        return Ok(vec![SqlValue::Text(id.to_string())]);
+    }
+    let parts: Vec<Value> =
+        serde_json::from_str(id).map_err(|e| format!("by '{id}', which is not its key: {e}"))?;
     if parts.len() != shape.key.len() {
-        return Err(Error::Invalid(format!(
-            "the hub's operation {} names a {} by {} values; its key has {}",
-            stored.seq,
-            stored.op.entity,
+        return Err(format!(
+            "by {} values; its key has {}",
             parts.len(),
             shape.key.len()
-        )));
+        ));
     }
     Ok(parts.into_iter().map(changes::json_value).collect())
 }
 
 /// A column's value in the row with `key`, or none when there is no such row.
-fn current(
-    tx: &Transaction<'_>,
+pub(super) fn current(
+    tx: &Connection,
     shape: &Shape,
     column: &str,
     key: &[SqlValue],
@@ -500,15 +514,4 @@ fn current(
         .prepare_cached(&sql)?
         .query_row(rusqlite::params_from_iter(key), |r| r.get::<_, SqlValue>(0))
         .optional()?)
-}
-
-/// A stored value as the operations carry it.
-fn json(v: &SqlValue) -> Value {
-    match v {
-        SqlValue::Null => Value::Null,
-        SqlValue::Integer(i) => Value::from(*i),
-        SqlValue::Real(f) => Value::from(*f),
-        SqlValue::Text(t) => Value::String(t.clone()),
-        SqlValue::Blob(_) => Value::Null,
-    }
 }

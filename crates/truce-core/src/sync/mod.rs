@@ -162,12 +162,6 @@ impl Reach for Alone<'_> {
     }
 }
 
-impl Reach for std::sync::Mutex<Workspace> {
-    fn reach<T>(&self, step: &mut dyn FnMut(&mut Workspace) -> Result<T>) -> Result<T> {
-        step(&mut self.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-}
-
 fn hub_error(f: truce_net::Failed) -> Error {
     Error::Hub {
         url: f.url,

@@ -54,31 +54,51 @@ pub fn hub_resolve(
     sync::conflicts(ws, None)
 }
 
-/// The hub and device of the workspace `ws` reaches: where its token is kept.
-fn hub_and_device(ws: &impl Reach) -> Result<(String, String)> {
-    ws.reach(&mut |ws| {
-        let url = sync::hub_url(ws)?
-            .ok_or_else(|| Error::Invalid("this workspace is not connected to a hub".into()))?;
-        Ok((url, sync::identity(ws)?.1))
-    })
+/// The hub and device of `ws`: where its token is kept.
+fn hub_and_device(ws: &Workspace) -> Result<(String, String)> {
+    let url = sync::hub_url(ws)?.ok_or_else(|| {
+        Error::Invalid("this workspace is not connected to a hub (truce hub connect URL)".into())
+    })?;
+    Ok((url, sync::identity(ws)?.1))
 }
 
-/// Keeps this laptop's device token for the workspace's hub in the OS keyring.
-pub fn login(ws: &impl Reach, token: &str) -> Result<()> {
+fn keyring(e: truce_secrets::Error) -> Error {
+    Error::Invalid(e.to_string())
+}
+
+/// Keeps this laptop's device token for the hub of `ws` in the OS keyring; the hub's address.
+pub fn save_token(ws: &Workspace, token: &str) -> Result<String> {
     let (url, device) = hub_and_device(ws)?;
-    truce_secrets::save_token(&url, &device, token).map_err(|e| Error::Invalid(e.to_string()))
+    truce_secrets::save_token(&url, &device, token).map_err(keyring)?;
+    Ok(url)
+}
+
+/// Forgets this laptop's device token for the hub of `ws`; whether one was kept.
+pub fn forget_token(ws: &Workspace) -> Result<bool> {
+    let (url, device) = hub_and_device(ws)?;
+    truce_secrets::forget_token(&url, &device).map_err(keyring)
+}
+
+/// This laptop's device token for the hub of `ws`, from the OS keyring.
+pub fn saved_token(ws: &Workspace) -> Result<String> {
+    let (url, device) = hub_and_device(ws)?;
+    truce_secrets::load_token(&url, &device)
+        .map_err(keyring)?
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "no device token for {url} on this laptop: sign in to the hub with the token its admin issued (`truce hub login --token …`)"
+            ))
+        })
+}
+
+/// [`save_token`] for the shell, whose workspace others use meanwhile.
+pub fn login(ws: &impl Reach, token: &str) -> Result<()> {
+    ws.reach(&mut |ws| save_token(ws, token)).map(|_| ())
 }
 
 /// Pushes, then pulls and merges, with the token kept in the OS keyring; the workspace is
 /// reached only between network calls.
 pub fn sync(ws: &impl Reach) -> Result<SyncReport> {
-    let (url, device) = hub_and_device(ws)?;
-    let token = truce_secrets::load_token(&url, &device)
-        .map_err(|e| Error::Invalid(e.to_string()))?
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "no device token for {url} on this laptop: sign in to the hub with the token its admin issued"
-            ))
-        })?;
+    let token = ws.reach(&mut |ws| saved_token(ws))?;
     sync::sync_shared(ws, &token)
 }
