@@ -392,6 +392,45 @@ fn a_laptop_whose_clock_is_a_day_ahead_does_not_win_once_others_have_seen_it() {
     assert_same_plan(&a, &b, "after the skewed laptop synced");
 }
 
+#[test]
+fn a_laptop_whose_clock_is_a_day_behind_keeps_its_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at(at("2026-12-02T09:00:00Z"));
+    let behind = SetClock::at(at("2026-12-01T09:00:00Z"));
+    let mut a = seeded(dir.path(), &clock);
+    let mut hub = Hub::default();
+    hub.sync(&mut a);
+    let mut b = laptop(dir.path(), "bob", &behind);
+    sync::join(&mut b, "http://hub.test", &workspace_id(&a)).unwrap();
+    hub.sync(&mut b);
+    let (first, second) = (items(&a)[0].clone(), items(&a)[1].clone());
+
+    // Offline, both rename the first item (alice first, by the wall); bob alone the second.
+    clock.advance(Duration::minutes(5));
+    states::edit(&mut a, &first, "title", "alice's", "alice", "").unwrap();
+    behind.advance(Duration::minutes(10));
+    states::edit(&mut b, &first, "title", "bob's, a day behind", "bob", "").unwrap();
+    states::edit(&mut b, &second, "title", "only bob's", "bob", "").unwrap();
+    hub.sync(&mut a);
+    hub.sync(&mut b);
+    hub.sync(&mut a);
+    assert_same_plan(&a, &b, "after both synced");
+    assert_eq!(title(&a, &second), "only bob's", "an edit nobody crossed is kept");
+    // His clock says earlier, so the crossing rename is alice's; his is set aside, not gone.
+    assert_eq!(title(&a, &first), "alice's");
+    let open = sync::conflicts(&a, None).unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].other.value, "bob's, a day behind");
+
+    // Having seen hers, his next change is later than hers though his clock is still behind.
+    behind.advance(Duration::minutes(1));
+    states::edit(&mut b, &first, "title", "bob's, after seeing hers", "bob", "").unwrap();
+    hub.sync(&mut b);
+    hub.sync(&mut a);
+    assert_eq!(title(&a, &first), "bob's, after seeing hers");
+    assert_same_plan(&a, &b, "after bob's second rename");
+}
+
 /// Three laptops on one hub (alice's seeded, bob and carol joined), and the first asset's id.
 struct Three {
     hub: Hub,
