@@ -36,7 +36,8 @@ pub enum HubCommand {
         #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
-    /// Make this new, empty workspace a copy of the hub's workspace ID, then pull it
+    /// Make this new, empty workspace a copy of the hub's workspace ID: from the hub's latest
+    /// snapshot when it has one, then everything after it
     Join {
         url: String,
         /// The hub's workspace id (its admin or `truce hub status` on a laptop that has it)
@@ -44,6 +45,15 @@ pub enum HubCommand {
         workspace_id: String,
         #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
         token: String,
+        /// Pull every operation from the first instead of starting from a snapshot
+        #[arg(long)]
+        replay: bool,
+    },
+    /// Sync, then give the hub a snapshot of this workspace for new laptops to join from
+    /// (an admin's device)
+    Snapshot {
+        #[arg(long, env = "TRUCE_HUB_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
     /// Two changes made without seeing each other, waiting for a person to pick one
     Conflicts {
@@ -63,6 +73,47 @@ pub enum HubCommand {
     Status,
 }
 
+/// `truce hub join`: from the hub's snapshot unless `replay` (or the hub has none this build can
+/// open), then a sync brings the rest. The workspace is not open while a snapshot replaces it.
+fn join(
+    target: &crate::Target,
+    url: &str,
+    workspace_id: &str,
+    token: &str,
+    replay: bool,
+) -> Result<ExitCode, Error> {
+    let (adopted, how) = if replay {
+        (false, "replaying every operation".to_string())
+    } else {
+        let path = truce_core::workspace::resolve_workspace_path(target.path.as_deref());
+        let opts = truce_core::workspace::OpenOptions::here();
+        match sync::snapshot::join(&path, url, workspace_id, token, opts)? {
+            Ok(p) => (
+                true,
+                format!("from the hub's snapshot of its first {} operations", p.seq),
+            ),
+            Err(sync::snapshot::Unused::None) => (
+                false,
+                "replaying every operation (the hub holds no snapshot)".into(),
+            ),
+            Err(sync::snapshot::Unused::TooNew { format }) => (false, format!(
+                "replaying every operation (the hub's snapshot is of version {format}, newer than this Truce)"
+            )),
+        }
+    };
+    let mut ws = crate::open(target)?;
+    if !adopted {
+        sync::join(&mut ws, url, workspace_id)?;
+    }
+    // Nothing to send yet; the workspace then knows when it last synced.
+    let r = sync::sync(&mut ws, token)?;
+    println!(
+        "joined workspace {workspace_id} on {url} {how}; {}",
+        merged(&r)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The token given, else the one kept in the OS keyring for this workspace's hub and device.
 fn token(ws: &truce_core::Workspace, given: Option<String>) -> Result<String, Error> {
     match given {
@@ -80,6 +131,15 @@ fn merged(r: &sync::SyncReport) -> String {
 }
 
 pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, Error> {
+    if let HubCommand::Join {
+        url,
+        workspace_id,
+        token,
+        replay,
+    } = command
+    {
+        return join(workspace, &url, &workspace_id, &token, replay);
+    }
     let mut ws = crate::open(workspace)?;
     match command {
         HubCommand::Connect { url } => {
@@ -118,15 +178,14 @@ pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, E
             let t = token(&ws, given)?;
             println!("{}", merged(&sync::pull(&mut ws, &t)?))
         }
-        HubCommand::Join {
-            url,
-            workspace_id,
-            token,
-        } => {
-            sync::join(&mut ws, &url, &workspace_id)?;
-            // A sync (nothing to send yet): the workspace then knows when it last synced.
-            let r = sync::sync(&mut ws, &token)?;
-            println!("joined workspace {workspace_id} on {url}; {}", merged(&r));
+        HubCommand::Join { .. } => unreachable!("joined above, before the workspace is open"),
+        HubCommand::Snapshot { token: given } => {
+            let t = token(&ws, given)?;
+            let packed = sync::snapshot::give(&mut ws, &t)?;
+            println!(
+                "the hub keeps a snapshot of this workspace holding its first {} operations; new laptops join from it",
+                packed.seq
+            );
         }
         HubCommand::Conflicts { json } => {
             let open = sync::conflicts(&ws, None)?;

@@ -3,14 +3,12 @@
 
 use std::io::Cursor;
 use std::path::Path;
-use std::time::Duration;
 
 use rusqlite::params;
 
 use crate::error::{Error, Result};
 use crate::ids::new_id;
 use crate::ingest;
-use crate::presence::{Presence, Refused};
 use crate::workspace::{OpenOptions, Workspace};
 
 /// (file name, contents) of each embedded report, imported in this order.
@@ -62,38 +60,7 @@ pub fn create_demo(path: &Path, clock: std::sync::Arc<dyn crate::clock::Clock>) 
         }
         return Err(e);
     }
-    // Replacing a file someone has open would leave them writing into the old one, which
-    // nobody will ever read again: refuse, and hold the file shut until the rename is done.
-    let _shut = if path.exists() {
-        Some(
-            Presence::exclusive(path, Duration::from_millis(500)).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                match e {
-                    Refused::Busy => Error::InUse {
-                        path: path.to_path_buf(),
-                    },
-                    Refused::Io(e) => Error::Io {
-                        path: path.to_path_buf(),
-                        detail: e.to_string(),
-                    },
-                }
-            })?,
-        )
-    } else {
-        None
-    };
-    // What is left of the old file's log (after a crash) must not be replayed into the new one.
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(path.with_file_name(format!(
-            "{}{suffix}",
-            path.file_name().unwrap_or_default().to_string_lossy()
-        )));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
-    Ok(())
+    crate::workspace::replace_file(&tmp, path)
 }
 
 fn tempfile_in(dir: &Path) -> Result<std::path::PathBuf> {

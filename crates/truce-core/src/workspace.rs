@@ -366,6 +366,42 @@ impl Workspace {
     }
 }
 
+/// Puts the single-file workspace `tmp` in place of `path` (a rename, so a failure leaves what
+/// was there), unless someone has `path` open: they would go on writing into the old file, which
+/// nobody would ever read again. `tmp` is removed if it cannot go in.
+pub(crate) fn replace_file(tmp: &Path, path: &Path) -> Result<()> {
+    let _shut = if path.exists() {
+        Some(
+            Presence::exclusive(path, Duration::from_millis(500)).map_err(|e| {
+                let _ = std::fs::remove_file(tmp);
+                match e {
+                    Refused::Busy => Error::InUse {
+                        path: path.to_path_buf(),
+                    },
+                    Refused::Io(e) => Error::Io {
+                        path: path.to_path_buf(),
+                        detail: e.to_string(),
+                    },
+                }
+            })?,
+        )
+    } else {
+        None
+    };
+    // What is left of the old file's log (after a crash) must not be replayed into the new one.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(path.with_file_name(format!(
+            "{}{suffix}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        )));
+    }
+    std::fs::rename(tmp, path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
+}
+
+#[derive(Clone)]
 pub struct OpenOptions {
     pub create: bool,
     pub busy_timeout: Duration,

@@ -415,7 +415,11 @@ fn a_laptop_whose_clock_is_a_day_behind_keeps_its_edits() {
     hub.sync(&mut b);
     hub.sync(&mut a);
     assert_same_plan(&a, &b, "after both synced");
-    assert_eq!(title(&a, &second), "only bob's", "an edit nobody crossed is kept");
+    assert_eq!(
+        title(&a, &second),
+        "only bob's",
+        "an edit nobody crossed is kept"
+    );
     // His clock says earlier, so the crossing rename is alice's; his is set aside, not gone.
     assert_eq!(title(&a, &first), "alice's");
     let open = sync::conflicts(&a, None).unwrap();
@@ -424,7 +428,15 @@ fn a_laptop_whose_clock_is_a_day_behind_keeps_its_edits() {
 
     // Having seen hers, his next change is later than hers though his clock is still behind.
     behind.advance(Duration::minutes(1));
-    states::edit(&mut b, &first, "title", "bob's, after seeing hers", "bob", "").unwrap();
+    states::edit(
+        &mut b,
+        &first,
+        "title",
+        "bob's, after seeing hers",
+        "bob",
+        "",
+    )
+    .unwrap();
     hub.sync(&mut b);
     hub.sync(&mut a);
     assert_eq!(title(&a, &first), "bob's, after seeing hers");

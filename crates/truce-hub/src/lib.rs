@@ -8,6 +8,7 @@
 //! - `devices`: the laptops let in, by token (kept hashed), and their roles.
 //! - `authorize`: which role may make which decision; nobody decides their own request.
 //! - `limits`: how often one device may ask.
+//! - `snapshots`: the workspaces new laptops join from, kept as bytes the hub never opens.
 //! - `server`: the HTTP API (axum).
 //!
 //! Never depends on SQLite, the core or a UI: laptops and the hub share only the operations'
@@ -19,6 +20,7 @@ pub mod limits;
 pub mod ops;
 pub mod schema;
 pub mod server;
+pub mod snapshots;
 
 pub use ops::{Op, Pulled, Pushed};
 pub use server::{router, router_with, serve};

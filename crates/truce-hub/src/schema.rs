@@ -35,6 +35,27 @@ const MIGRATIONS: &[&str] = &[
         issued_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
         revoked_at   TIMESTAMPTZ
     );",
+    // v3: snapshots a new laptop joins from (`snapshots`): a workspace's bytes as a laptop made
+    // them after merging the operations up to `seq`, kept in chunks; only complete ones are
+    // handed out.
+    "CREATE TABLE snapshots (
+        id           BIGSERIAL PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        seq          BIGINT NOT NULL,
+        format       BIGINT NOT NULL,
+        device       TEXT NOT NULL,
+        bytes        BIGINT NOT NULL DEFAULT 0,
+        sha256       TEXT NOT NULL DEFAULT '',
+        complete     BOOLEAN NOT NULL DEFAULT false,
+        made_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX snapshots_by_workspace ON snapshots (workspace_id, id);
+    CREATE TABLE snapshot_chunks (
+        snapshot BIGINT NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+        n        INT NOT NULL,
+        data     BYTEA NOT NULL,
+        PRIMARY KEY (snapshot, n)
+    );",
 ];
 
 /// The version this build writes.

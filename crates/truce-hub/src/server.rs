@@ -7,6 +7,10 @@
 //!
 //! - `POST /v1/workspaces/{id}/ops` with `{"ops": [Op, ...]}`: stores them; answers `Pushed`.
 //! - `GET /v1/workspaces/{id}/ops?after=N&limit=M`: the operations numbered after N; `Pulled`.
+//! - `PUT /v1/workspaces/{id}/snapshot?seq=N&format=V` with the snapshot's bytes (an admin's
+//!   device only): keeps it as the latest (`snapshots`).
+//! - `GET /v1/workspaces/{id}/snapshot`: the latest snapshot's bytes, with `x-truce-seq`,
+//!   `x-truce-format` and `x-truce-sha256`; 404 `no_snapshot` when there is none.
 //! - `GET /v1/health`: 200 when the database answers.
 
 use axum::extract::rejection::JsonRejection;
@@ -21,10 +25,15 @@ use serde_json::json;
 use crate::devices::{self, Device};
 use crate::limits::{Limiter, Limits};
 use crate::ops::{self, Op};
+use crate::snapshots;
 use crate::Pool;
 
 /// The largest request body: a full batch of ordinary operations fits well within it.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// The largest snapshot the hub keeps: a workspace of a million findings packs into a few
+/// hundred MiB.
+pub const MAX_SNAPSHOT: u64 = 4 << 30;
 
 /// What every handler shares: the database and the request limits.
 #[derive(Clone)]
@@ -44,11 +53,19 @@ pub fn router_with(pool: Pool, limits: Limits) -> Router {
         pool,
         limiter: std::sync::Arc::new(Limiter::new(limits)),
     };
+    // Snapshots are read as a stream with their own limit; everything else is small.
+    let snapshots = Router::new()
+        .route(
+            "/v1/workspaces/{workspace}/snapshot",
+            get(get_snapshot).put(put_snapshot),
+        )
+        .layer(DefaultBodyLimit::disable());
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/workspaces/{workspace}/ops", get(pull).post(push))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(refuse_announced_too_large))
+        .merge(snapshots)
         .with_state(hub)
 }
 
@@ -59,12 +76,7 @@ async fn refuse_announced_too_large(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let announced = request
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match announced {
+    match announced(request.headers()) {
         Some(n) if n > MAX_BODY as u64 => Failure::of(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
@@ -222,6 +234,122 @@ async fn pull(
     Ok(Json(
         ops::pull(&hub.pool, &workspace, cursor.after, cursor.limit).await?,
     ))
+}
+
+#[derive(Deserialize)]
+struct SnapshotOf {
+    seq: i64,
+    format: i64,
+}
+
+async fn put_snapshot(
+    State(hub): State<Hub>,
+    Path(workspace): Path<String>,
+    headers: axum::http::HeaderMap,
+    Query(of): Query<SnapshotOf>,
+    body: axum::body::Body,
+) -> Result<Json<serde_json::Value>, Failure> {
+    use futures_util::StreamExt;
+    check_workspace(&workspace)?;
+    let device = device(&hub, &headers, &workspace).await?;
+    if device.role != "admin" {
+        return Err(forbidden(format!(
+            "{} is not an admin on this hub: every laptop that joins trusts a snapshot, so only \
+             an admin's device may give one",
+            device.person
+        )));
+    }
+    let refused = |r: snapshots::Refused| match r {
+        snapshots::Refused::Bad(m) => Failure::of(StatusCode::BAD_REQUEST, "bad_request", m),
+        snapshots::Refused::TooLarge(m) => {
+            Failure::of(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m)
+        }
+        snapshots::Refused::Store(e) => e.into(),
+    };
+    if announced(&headers).is_some_and(|n| n > MAX_SNAPSHOT) {
+        return Err(refused(snapshots::Refused::TooLarge(format!(
+            "the snapshot is past {} MiB, the most this hub keeps",
+            MAX_SNAPSHOT >> 20
+        ))));
+    }
+    let mut client = snapshots::connection(&hub.pool).await?;
+    let mut upload = snapshots::begin(
+        &mut client,
+        &workspace,
+        &device.id,
+        of.seq,
+        of.format,
+        MAX_SNAPSHOT,
+    )
+    .await
+    .map_err(refused)?;
+    let mut pieces = body.into_data_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|e| {
+            Failure::of(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the snapshot broke off before its end: {e}"),
+            )
+        })?;
+        upload.add(&piece).await.map_err(refused)?;
+    }
+    let kept = upload.finish(&workspace).await.map_err(refused)?;
+    tracing::info!(target: "truce::hub", "snapshot of {workspace} up to {} from {} ({} bytes)", kept.seq, device.id, kept.bytes);
+    Ok(Json(
+        json!({"seq": kept.seq, "bytes": kept.bytes, "sha256": kept.sha256}),
+    ))
+}
+
+async fn get_snapshot(
+    State(hub): State<Hub>,
+    Path(workspace): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Failure> {
+    check_workspace(&workspace)?;
+    device(&hub, &headers, &workspace).await?;
+    let Some(latest) = snapshots::latest(&hub.pool, &workspace).await? else {
+        return Err(Failure::of(
+            StatusCode::NOT_FOUND,
+            "no_snapshot",
+            "the hub holds no snapshot of this workspace: a new laptop pulls every operation"
+                .into(),
+        ));
+    };
+    // One chunk at a time from the database: a gigabyte goes out in constant memory. A failure
+    // midway ends the body short, which the laptop sees against the length and the digest.
+    let (pool, id) = (hub.pool.clone(), latest.id);
+    let chunks = futures_util::stream::unfold(Some(0), move |next| {
+        let pool = pool.clone();
+        async move {
+            let n = next?;
+            match snapshots::chunk(&pool, id, n).await {
+                Ok(Some(data)) => Some((Ok(axum::body::Bytes::from(data)), Some(n + 1))),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            }
+        }
+    });
+    let header = |name: &'static str, value: String| (name, value);
+    Ok((
+        [
+            header("content-type", "application/zstd".into()),
+            header("content-length", latest.bytes.to_string()),
+            header("x-truce-seq", latest.seq.to_string()),
+            header("x-truce-format", latest.format.to_string()),
+            header("x-truce-sha256", latest.sha256),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response())
+}
+
+/// The body's length as the request announces it.
+fn announced(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 fn forbidden(message: String) -> Failure {

@@ -6,6 +6,8 @@
 //! laptop's plan equals the plan of a laptop that joins from the hub, and every operation any
 //! laptop made is on the hub and in every laptop's history.
 
+mod plan;
+use plan::{first_difference, plan};
 mod postgres;
 
 use std::collections::HashSet;
@@ -232,56 +234,6 @@ fn ids(ws: &Workspace, sql: &str) -> Vec<String> {
 
 /// Every shared table's rows, sorted (the recorded tables, the findings' memberships, the
 /// per-item aggregates).
-fn plan(ws: &Workspace) -> String {
-    let mut tables: Vec<&str> = truce_core::changes::RECORDED
-        .iter()
-        .map(|(t, _)| *t)
-        .collect();
-    tables.push("work_item_stats");
-    tables.sort();
-    let mut out = String::new();
-    for t in tables {
-        let mut stmt = ws
-            .conn()
-            .prepare(&format!("SELECT * FROM \"{t}\""))
-            .unwrap();
-        let n = stmt.column_count();
-        let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        rows.sort();
-        out.push_str(&format!(
-            "== {t} ({} rows)\n{}\n",
-            rows.len(),
-            rows.join("\n")
-        ));
-    }
-    out
-}
-
-fn first_difference(a: &str, b: &str) -> String {
-    let table = |text: &str, i: usize| {
-        text.lines()
-            .take(i + 1)
-            .filter(|l| l.starts_with("== "))
-            .last()
-            .map(String::from)
-    };
-    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
-        if x != y {
-            return format!("{:?} line {i}:\n  {x}\n  {y}", table(a, i));
-        }
-    }
-    format!("lengths {} and {}", a.lines().count(), b.lines().count())
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -9,6 +9,7 @@
 
 pub mod conflicts;
 mod merge;
+pub mod snapshot;
 
 pub use conflicts::{conflicts, resolve, Conflict, Side};
 pub use merge::Merged;
@@ -326,11 +327,25 @@ fn connected(ws: &Workspace) -> Result<(String, String)> {
 /// workspace's id (the namespace of every derived id, so the same scan gives the same ids here
 /// as everywhere), then connects to the hub at `url`. The next pull brings everything.
 pub fn join(ws: &mut Workspace, url: &str, workspace_id: &str) -> Result<()> {
-    let id = uuid::Uuid::parse_str(workspace_id.trim()).map_err(|e| {
-        Error::Invalid(format!(
-            "'{workspace_id}' is not a workspace id (a UUID): {e}"
-        ))
-    })?;
+    let id = workspace_uuid(workspace_id)?;
+    refuse_own_changes(ws)?;
+    {
+        let tx = ws.write_tx()?;
+        tx.execute("UPDATE workspace SET id = ?1", [&id])?;
+        tx.commit()?;
+    }
+    connect(ws, url)
+}
+
+/// A workspace id as given (a UUID), in its usual spelling.
+fn workspace_uuid(given: &str) -> Result<String> {
+    uuid::Uuid::parse_str(given.trim())
+        .map(|u| u.to_string())
+        .map_err(|e| Error::Invalid(format!("'{given}' is not a workspace id (a UUID): {e}")))
+}
+
+/// Only a new, empty workspace joins a hub's: one with changes of its own would mix two plans.
+fn refuse_own_changes(ws: &Workspace) -> Result<()> {
     let made: i64 =
         ws.conn()
             .query_row("SELECT count(*) FROM change_log WHERE note = 0", [], |r| {
@@ -342,12 +357,7 @@ pub fn join(ws: &mut Workspace, url: &str, workspace_id: &str) -> Result<()> {
              from a new, empty one"
         )));
     }
-    {
-        let tx = ws.write_tx()?;
-        tx.execute("UPDATE workspace SET id = ?1", [id.to_string()])?;
-        tx.commit()?;
-    }
-    connect(ws, url)
+    Ok(())
 }
 
 /// The hub has stored everything made here up to the log's record `last`.
