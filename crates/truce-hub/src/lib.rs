@@ -10,6 +10,7 @@
 //! - `limits`: how often one device may ask.
 //! - `snapshots`: the workspaces new laptops join from, kept as bytes the hub never opens.
 //! - `server`: the HTTP API (axum).
+//! - `tls`: the same API over TLS (rustls).
 //!
 //! Never depends on SQLite, the core or a UI: laptops and the hub share only the operations'
 //! shape on the wire.
@@ -21,6 +22,7 @@ pub mod ops;
 pub mod schema;
 pub mod server;
 pub mod snapshots;
+pub mod tls;
 
 pub use ops::{Op, Pulled, Pushed};
 pub use server::{router, router_with, serve};

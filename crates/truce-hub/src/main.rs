@@ -43,6 +43,12 @@ enum Command {
         /// Where to listen.
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: String,
+        /// Serve over TLS with this certificate chain (PEM); needs --tls-key
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM)
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
 }
 
@@ -55,7 +61,15 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let result = match Cli::parse().command {
-        Command::Serve { database, listen } => run(&database, &listen).await,
+        Command::Serve {
+            database,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = tls_cert.zip(tls_key);
+            run(&database, &listen, tls).await
+        }
         Command::DeviceAdd {
             database,
             workspace,
@@ -74,16 +88,33 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(database: &str, listen: &str) -> Result<(), String> {
+async fn run(
+    database: &str,
+    listen: &str,
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<(), String> {
+    // A wrong certificate is said before anything else happens.
+    let tls = match tls {
+        Some((cert, key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            };
+            Some(truce_hub::tls::config(&read(&cert)?, &read(&key)?)?)
+        }
+        None => None,
+    };
     let pool = migrated(database).await?;
     let version = truce_hub::schema::LATEST;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    tracing::info!(target: "truce::hub", "schema version {version}; listening on {listen}");
-    truce_hub::serve(listener, pool)
-        .await
-        .map_err(|e| format!("serving: {e}"))
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(target: "truce::hub", "schema version {version}; listening on {scheme}://{listen}");
+    match tls {
+        Some(config) => truce_hub::tls::serve(listener, truce_hub::router(pool), config).await,
+        None => truce_hub::serve(listener, pool).await,
+    }
+    .map_err(|e| format!("serving: {e}"))
 }
 
 async fn migrated(database: &str) -> Result<truce_hub::Pool, String> {

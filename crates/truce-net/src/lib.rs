@@ -223,10 +223,24 @@ fn read(
 
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        "the server did not answer in time".into()
-    } else if e.is_connect() {
-        format!("cannot connect: {e}")
+        return "the server did not answer in time".into();
+    }
+    // reqwest's own words name only the request; the reason (refused, no such host, a
+    // certificate not trusted) is deeper in the chain.
+    let mut reason = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason = s.to_string();
+        source = s.source();
+    }
+    let what = if e.is_connect() {
+        "cannot connect"
     } else {
-        e.to_string()
+        "the request failed"
+    };
+    if reason.is_empty() {
+        format!("{what}: {e}")
+    } else {
+        format!("{what}: {reason}")
     }
 }
