@@ -200,8 +200,13 @@ pub fn run(workspace: &crate::Target, command: HubCommand) -> Result<ExitCode, E
                     let who = |s: &sync::conflicts::Change| {
                         s.actor_name.clone().unwrap_or_else(|| s.actor.clone())
                     };
+                    let subject = c
+                        .subject
+                        .as_deref()
+                        .map(|s| format!(" \"{s}\""))
+                        .unwrap_or_default();
                     println!(
-                        "{}  {} {} {}: kept {} ({}, {}), set aside {} ({}, {})",
+                        "{}  {} {}{subject} {}: kept {} ({}, {}), set aside {} ({}, {})",
                         c.id,
                         c.entity,
                         c.entity_id,

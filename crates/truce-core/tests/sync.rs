@@ -325,6 +325,11 @@ fn two_titles_given_offline_converge_and_the_conflict_is_settled_in_one_decision
     );
     assert_eq!(c.kept.value, "Patch OpenSSH (bob)");
     assert_eq!(
+        c.subject.as_deref(),
+        Some("Patch OpenSSH (bob)"),
+        "named as people see it"
+    );
+    assert_eq!(
         (c.other.value.as_str(), c.other.actor.as_str()),
         (Some("Patch OpenSSH (alice)"), "alice")
     );

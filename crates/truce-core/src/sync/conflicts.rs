@@ -37,6 +37,8 @@ pub struct Conflict {
     pub id: i64,
     pub entity: String,
     pub entity_id: String,
+    /// The row in people's words (the item's title, the window's or person's name), when it has one.
+    pub subject: Option<String>,
     pub field: String,
     /// The value the workspace holds now (the later clock).
     pub kept: Change,
@@ -90,10 +92,12 @@ pub fn conflicts(ws: &Workspace, of: Option<(&str, &str)>) -> Result<Vec<Conflic
                 at: r.get(at + 4)?,
             })
         };
+        let (entity, entity_id): (String, String) = (r.get(1)?, r.get(2)?);
         Ok(Conflict {
             id: r.get(0)?,
-            entity: r.get(1)?,
-            entity_id: r.get(2)?,
+            subject: subject(ws.conn(), &entity, &entity_id),
+            entity,
+            entity_id,
             field: r.get(3)?,
             found_at: r.get(4)?,
             kept: side(5)?,
@@ -189,6 +193,25 @@ fn value_of(tx: &rusqlite::Transaction<'_>, c: &Conflict) -> Result<Option<SqlVa
     let key = super::merge::key_of(&shape, &c.entity_id)
         .map_err(|problem| Error::Invalid(format!("the {} named {problem}", c.entity)))?;
     super::merge::current(tx, &shape, &c.field, &key)
+}
+
+/// What people call the row a conflict is about: an item by its title, the others by name.
+fn subject(conn: &rusqlite::Connection, entity: &str, id: &str) -> Option<String> {
+    let sql = match entity {
+        "work_item" => "SELECT title FROM work_items WHERE id = ?1",
+        "asset" => "SELECT name FROM assets WHERE id = ?1",
+        "change_window" => "SELECT name FROM change_windows WHERE id = ?1",
+        "person" => "SELECT name FROM people WHERE id = ?1",
+        "team" => "SELECT name FROM teams WHERE id = ?1",
+        _ => return None,
+    };
+    conn.prepare_cached(sql)
+        .ok()?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()
+        .ok()
+        .flatten()
+        .flatten()
 }
 
 /// A person's, team's or window's name for an id, so a conflict over who owns an item reads as
