@@ -404,7 +404,11 @@ actor: string,
  */
 actor_name: string | null, device: string, at: string, };
 
-export type SyncConflict = { id: number, entity: string, entity_id: string, field: string, 
+export type SyncConflict = { id: number, entity: string, entity_id: string, 
+/**
+ * The row in people's words (the item's title, the window's or person's name), when it has one.
+ */
+subject: string | null, field: string, 
 /**
  * The value the workspace holds now (the later clock).
  */
