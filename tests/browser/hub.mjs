@@ -61,8 +61,10 @@ export function registerHubTests(ctx) {
     await state.click();
     const panel = page.getByRole('region', { name: 'Team hub' });
     const conflict = panel.getByRole('listitem');
-    await conflict.filter({ hasText: 'work item ops owner' }).waitFor();
+    await conflict.filter({ hasText: 'ops owner' }).waitFor();
     const text = await conflict.innerText();
+    // Which item, as people know it: its title, not its id.
+    assert.ok(text.startsWith(`work item “${item.title}” ops owner`), text);
     assert.match(text, new RegExp(`Kept: .*\\n${second.name}\\n`), text);
     assert.match(text, new RegExp(`Set aside: .*\\n${first.name}\\n`), text);
     await page.screenshot({ path: join(ctx.shots, 'browser-hub-conflict.png') });
