@@ -23,6 +23,7 @@ mod qualys;
 mod qualys_csv;
 mod sarif;
 mod severity;
+mod tenable_vm;
 mod trivy;
 mod xml;
 
@@ -154,6 +155,11 @@ pub trait Format: Sync {
     fn scanner(&self) -> &'static str;
     /// Whether the first bytes of a file look like this format.
     fn sniff(&self, head: &[u8]) -> bool;
+    /// Whether a finding this report does not mention, on a host it covers, was fixed (a rescan
+    /// of the host), or is simply not part of it (an export of what changed in a window).
+    fn closes_missing(&self) -> bool {
+        true
+    }
     /// Streams the report, calling `asset` once per scanned target (a target may come more
     /// than once; the writer merges). `file` names the input in errors.
     fn parse(
@@ -179,6 +185,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &qualys_csv::QualysVmdr,
         &cyclonedx::CycloneDx,
         &openvex::OpenVex,
+        &tenable_vm::TenableVm,
     ]
 }
 

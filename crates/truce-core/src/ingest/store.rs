@@ -256,7 +256,9 @@ fn write(
         report.closed = 0; // verdicts applied by this file were rolled back with it
         return Ok(report);
     }
-    writer.close_missing(&tx)?;
+    if fmt.closes_missing() {
+        writer.close_missing(&tx)?;
+    }
     let report = writer.report(shown, fmt);
     writer.finish(&tx, &sha, size, &report)?;
     // What the file brought in is checked against the last KEV catalog read, even offline.
