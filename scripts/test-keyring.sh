@@ -9,4 +9,5 @@ trap 'rm -rf "$data"' EXIT
 XDG_DATA_HOME="$data" dbus-run-session -- sh -c '
   echo -n truce-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   cargo test -q -p truce-secrets --test keyring -- --ignored
+  cargo test -q -p truce-cli --test sources_keyring -- --ignored
 '

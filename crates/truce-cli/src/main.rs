@@ -11,6 +11,7 @@ mod items;
 mod plan;
 #[cfg(feature = "test-bridge")]
 mod serve;
+mod sources;
 
 use clap::{Parser, Subcommand};
 use truce_core::model::Severity;
@@ -127,6 +128,11 @@ enum Command {
     Hub {
         #[command(subcommand)]
         command: hub::HubCommand,
+    },
+    /// Scanners' APIs findings are synced from: add, list, test, sync, remove
+    Sources {
+        #[command(subcommand)]
+        command: sources::SourcesCommand,
     },
     /// Change windows (maintenance and blackout): import from iCalendar, add, list, occurrences
     Windows {
@@ -626,6 +632,7 @@ fn run(cli: Cli) -> Result<ExitCode, truce_core::Error> {
         Command::Mapping { command } => mapping_command(&target, command),
         Command::Windows { command } => windows::run(&target, command),
         Command::Hub { command } => hub::run(&target, command),
+        Command::Sources { command } => sources::run(&target, command),
         Command::Items { command, json } => items::items(
             &target,
             command.unwrap_or(items::ItemsCommand::List { json }),

@@ -141,6 +141,10 @@ pub const UNRECORDED: &[(&str, &str)] = &[
         "the namespace of derived ids, made once (a hub gives its own to a laptop that joins)",
     ),
     (
+        "sources",
+        "the scanners' APIs this laptop syncs from and how far: its own configuration, never shared",
+    ),
+    (
         "field_clocks",
         "which record last set each field: rebuilt from the change log when a workspace syncs",
     ),

@@ -22,6 +22,7 @@ pub mod planning;
 pub mod presence;
 pub mod recent;
 pub mod scheduling;
+pub mod sources;
 pub mod sync;
 pub mod time;
 pub mod workspace;

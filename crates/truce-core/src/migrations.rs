@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_checks_as_comparisons.sql"),
     include_str!("migrations/0021_hub.sql"),
     include_str!("migrations/0022_merge.sql"),
+    include_str!("migrations/0023_sources.sql"),
 ];
 
 mod checks;

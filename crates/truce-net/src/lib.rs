@@ -3,6 +3,7 @@
 //! the rules and the parsers never depend on it (`crates/truce-core/tests/crate_graph.rs`).
 
 pub mod hub;
+pub mod sources;
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};

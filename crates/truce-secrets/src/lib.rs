@@ -1,5 +1,6 @@
 //! Secrets Truce keeps for a person, in the OS keyring (the Secret Service on Linux, through the
-//! `keyring` crate): today, a laptop's device token for a team hub. A token is never written to
+//! `keyring` crate): a laptop's device token for a team hub, and the credentials of the scanners'
+//! APIs it syncs from (one entry per source, under the source's id). A token is never written to
 //! a workspace, a log or an error: the workspace names the hub and the device, the keyring holds
 //! the token under those two. **Never depends on** the core, SQLite or the network.
 
@@ -60,6 +61,41 @@ pub fn load_token(hub: &str, device: &str) -> Result<Option<String>, Error> {
 /// Forgets the device token of `device` on `hub`; whether there was one.
 pub fn forget_token(hub: &str, device: &str) -> Result<bool, Error> {
     match entry(hub, device)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(said(e)),
+    }
+}
+
+/// The keyring's service name for sources' credentials.
+const SOURCES: &str = "truce-source";
+
+/// Keeps `secret` as the credentials of source `source` (its id), replacing any before.
+pub fn save_source_secret(source: &str, secret: &str) -> Result<(), Error> {
+    if secret.trim().is_empty() {
+        return Err(Error("empty credentials are not kept".into()));
+    }
+    Entry::new(SOURCES, source)
+        .map_err(said)?
+        .set_password(secret)
+        .map_err(said)
+}
+
+/// The credentials of source `source`, if kept.
+pub fn load_source_secret(source: &str) -> Result<Option<String>, Error> {
+    match Entry::new(SOURCES, source).map_err(said)?.get_password() {
+        Ok(secret) => Ok(Some(secret)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(said(e)),
+    }
+}
+
+/// Forgets the credentials of source `source`; whether there were any.
+pub fn forget_source_secret(source: &str) -> Result<bool, Error> {
+    match Entry::new(SOURCES, source)
+        .map_err(said)?
+        .delete_credential()
+    {
         Ok(()) => Ok(true),
         Err(keyring::Error::NoEntry) => Ok(false),
         Err(e) => Err(said(e)),

@@ -25,6 +25,7 @@ mod decisions;
 mod facts;
 pub mod hub;
 mod session;
+pub mod sources;
 
 pub use decisions::*;
 pub use facts::*;

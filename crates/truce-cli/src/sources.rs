@@ -1,0 +1,146 @@
+//! `truce sources`: the scanners' APIs this workspace syncs findings from, for people and for
+//! cron on a jump host. Credentials go to the OS keyring, never to the workspace.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use truce_core::sources::{self, Keys, Patience, Step};
+use truce_core::Error;
+use truce_facade::board::sources as kept;
+
+#[derive(Subcommand)]
+pub enum SourcesCommand {
+    /// Add a source; its API keys go to the OS keyring
+    Add {
+        /// The kind of source: tenable-vm
+        kind: String,
+        /// A name for it (unique in this workspace)
+        #[arg(long)]
+        name: String,
+        /// The API's address, e.g. https://cloud.tenable.com
+        #[arg(long)]
+        url: String,
+        /// The API access key
+        #[arg(long, env = "TRUCE_SOURCE_ACCESS_KEY", hide_env_values = true)]
+        access_key: String,
+        /// The API secret key
+        #[arg(long, env = "TRUCE_SOURCE_SECRET_KEY", hide_env_values = true)]
+        secret_key: String,
+    },
+    /// Every source, with its last sync and last problem
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that a source answers and takes its keys
+    Test { name: String },
+    /// Sync a source: what changed since its last sync (everything with --full)
+    Sync {
+        name: String,
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a source and forget its keys (what it imported stays)
+    Remove { name: String },
+}
+
+fn said(step: Step) {
+    match step {
+        Step::Preparing { status, ready } => {
+            eprintln!(
+                "the export is {} ({ready} chunks ready)",
+                status.to_lowercase()
+            )
+        }
+        Step::Chunk { id, done } => eprintln!("chunk {id} imported ({done} so far)"),
+        Step::RateLimited { wait } => {
+            eprintln!("the API asks to slow down: waiting {} s", wait.as_secs())
+        }
+        Step::Retrying { wait, problem } => {
+            eprintln!("{problem}; trying again in {} s", wait.as_secs_f32().ceil())
+        }
+    }
+}
+
+pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, Error> {
+    let mut ws = crate::open(target)?;
+    let patience = Patience::default();
+    match command {
+        SourcesCommand::Add {
+            kind,
+            name,
+            url,
+            access_key,
+            secret_key,
+        } => {
+            let source = sources::add(&mut ws, &kind, &name, &url)?;
+            let keys = Keys {
+                access_key,
+                secret_key,
+            };
+            if let Err(e) = kept::save_keys(&ws, &source.id, &keys) {
+                // A source nobody can sync is not kept.
+                let _ = sources::remove(&mut ws, &source.id);
+                return Err(e);
+            }
+            println!(
+                "added {} source '{}' at {}; its keys are in the OS keyring",
+                source.kind, source.name, source.url
+            );
+        }
+        SourcesCommand::List { json } => {
+            let all = sources::list(&ws)?;
+            if json {
+                for s in &all {
+                    println!("{}", serde_json::to_string(s).unwrap_or_default());
+                }
+            } else if all.is_empty() {
+                println!("no sources (truce sources add tenable-vm --name … --url …)");
+            }
+            if !json {
+                for s in &all {
+                    println!(
+                        "{}  {}  {}  last sync: {}{}",
+                        s.name,
+                        s.kind,
+                        s.url,
+                        s.last_sync_at.as_deref().unwrap_or("never"),
+                        s.last_problem
+                            .as_deref()
+                            .map(|p| format!("; last problem: {p}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        SourcesCommand::Test { name } => {
+            let keys = kept::keys(&ws, &name)?;
+            let source = sources::check(&ws, &name, &keys, &patience)?;
+            println!("source '{}' answers and takes its keys", source.name);
+        }
+        SourcesCommand::Sync { name, full, json } => {
+            let keys = kept::keys(&ws, &name)?;
+            let r = sources::sync(&mut ws, &name, &keys, full, &patience, &said)?;
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            } else {
+                println!(
+                    "{}{} chunks, {} findings: {} new, {} fixed, {} reopened",
+                    if r.resumed { "resumed an export: " } else { "" },
+                    r.chunks,
+                    r.findings,
+                    r.new,
+                    r.closed,
+                    r.reopened
+                );
+            }
+        }
+        SourcesCommand::Remove { name } => {
+            let source = kept::remove(&mut ws, &name)?;
+            println!("removed source '{}'; its keys are forgotten", source.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,480 @@
+//! Syncing from Tenable Vulnerability Management against a replay server on 127.0.0.1 that
+//! answers as Tenable documents its export (POST /vulns/export, the status with chunks ready out
+//! of order, the chunks, 401 on wrong keys, 429, 404 for an export it no longer knows). The
+//! chunks it hands out are tests/corpus/scans/tenable/vm-export's; what lands is what importing
+//! those files lands (tests/format_tenable_vm.rs). The requests Truce sends are checked too.
+
+mod common;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use truce_core::clock::SetClock;
+use truce_core::sources::{self, Keys, Patience, Step};
+use truce_core::workspace::OpenOptions;
+use truce_core::Workspace;
+
+const ACCESS: &str = "a1b2c3d4e5f6access";
+const SECRET: &str = "s3cr3t-9f8e7d6c5b4a-never-stored";
+
+/// An export's chunks: (id, bytes).
+type Chunks = Vec<(u32, Vec<u8>)>;
+
+/// What the replay server was asked and what it will answer.
+#[derive(Default)]
+struct Replay {
+    /// The chunks of the exports to come, one list per POST, in the order they are asked for.
+    planned: VecDeque<Chunks>,
+    /// Each export's status requests so far, and its chunks.
+    exports: HashMap<String, (u32, Chunks)>,
+    /// Every request: method, path, the X-ApiKeys header and the body.
+    seen: Vec<(String, String, Option<String>, Value)>,
+    /// Chunk GETs answered 429 before the chunk is given.
+    throttle: u32,
+    /// Chunk ids answered 500 (until cleared).
+    broken: Vec<u32>,
+    /// Status requests answered 404 (the export expired).
+    forget: u32,
+}
+
+type Shared = Arc<Mutex<Replay>>;
+
+fn keys_ok(h: &HeaderMap) -> Option<String> {
+    h.get("x-apikeys")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"statusCode": 401, "error": "Unauthorized", "message": "Invalid Credentials"})),
+    )
+        .into_response()
+}
+
+fn expected_keys() -> String {
+    format!("accessKey={ACCESS};secretKey={SECRET}")
+}
+
+async fn start(State(r): State<Shared>, h: HeaderMap, body: Json<Value>) -> Response {
+    let mut r = r.lock().unwrap();
+    r.seen.push((
+        "POST".into(),
+        "/vulns/export".into(),
+        keys_ok(&h),
+        body.0.clone(),
+    ));
+    if keys_ok(&h) != Some(expected_keys()) {
+        return unauthorized();
+    }
+    let uuid = format!("5e3a0000-0000-4000-8000-{:012}", r.exports.len() + 1);
+    let chunks = r.planned.pop_front().unwrap_or_default();
+    r.exports.insert(uuid.clone(), (0, chunks));
+    Json(json!({ "export_uuid": uuid })).into_response()
+}
+
+async fn status(State(r): State<Shared>, h: HeaderMap, Path(uuid): Path<String>) -> Response {
+    let mut r = r.lock().unwrap();
+    r.seen.push((
+        "GET".into(),
+        format!("/vulns/export/{uuid}/status"),
+        keys_ok(&h),
+        Value::Null,
+    ));
+    if keys_ok(&h) != Some(expected_keys()) {
+        return unauthorized();
+    }
+    if r.forget > 0 {
+        r.forget -= 1;
+        r.exports.remove(&uuid);
+    }
+    let Some((polls, chunks)) = r.exports.get_mut(&uuid) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"statusCode": 404, "error": "Not Found", "message": "Export not found"})),
+        )
+            .into_response();
+    };
+    *polls += 1;
+    // Queued first, then the last chunk alone (they finish out of order), then all of them.
+    let ids: Vec<u32> = chunks.iter().map(|(id, _)| *id).collect();
+    let (state, ready): (&str, Vec<u32>) = match *polls {
+        1 => ("QUEUED", vec![]),
+        2 => ("PROCESSING", ids.last().copied().into_iter().collect()),
+        _ => ("FINISHED", ids.iter().rev().copied().collect()),
+    };
+    Json(json!({
+        "uuid": uuid, "status": state, "chunks_available": ready, "chunks_failed": [],
+        "chunks_cancelled": [], "total_chunks": ids.len(), "finished_chunks": ready.len(),
+        "num_assets_per_chunk": 1000, "created": 1764547200000i64
+    }))
+    .into_response()
+}
+
+async fn chunk(
+    State(r): State<Shared>,
+    h: HeaderMap,
+    Path((uuid, id)): Path<(String, u32)>,
+) -> Response {
+    let mut r = r.lock().unwrap();
+    r.seen.push((
+        "GET".into(),
+        format!("/vulns/export/{uuid}/chunks/{id}"),
+        keys_ok(&h),
+        Value::Null,
+    ));
+    if keys_ok(&h) != Some(expected_keys()) {
+        return unauthorized();
+    }
+    if r.throttle > 0 {
+        r.throttle -= 1;
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            "<html>429 Too Many Requests</html>",
+        )
+            .into_response();
+    }
+    if r.broken.contains(&id) {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"statusCode": 500, "error": "Internal Server Error"})),
+        )
+            .into_response();
+    }
+    match r
+        .exports
+        .get(&uuid)
+        .and_then(|(_, c)| c.iter().find(|(i, _)| *i == id))
+    {
+        Some((_, bytes)) => (
+            [("content-type", "application/octet-stream")],
+            bytes.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn jobs(State(r): State<Shared>, h: HeaderMap) -> Response {
+    r.lock().unwrap().seen.push((
+        "GET".into(),
+        "/vulns/export/status".into(),
+        keys_ok(&h),
+        Value::Null,
+    ));
+    if keys_ok(&h) != Some(expected_keys()) {
+        return unauthorized();
+    }
+    Json(json!({"exports": []})).into_response()
+}
+
+/// The replay server on a free loopback port: its address and state.
+fn replay() -> (String, Shared) {
+    let shared: Shared = Arc::default();
+    let app = Router::new()
+        .route("/vulns/export", post(start))
+        .route("/vulns/export/status", get(jobs))
+        .route("/vulns/export/{uuid}/status", get(status))
+        .route("/vulns/export/{uuid}/chunks/{id}", get(chunk))
+        .with_state(shared.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (base, shared)
+}
+
+/// The vulnerabilities of a corpus chunk file, split into chunks of the sizes given.
+fn chunks_of(n: u32, sizes: &[usize]) -> Chunks {
+    let text = std::fs::read(common::corpus(&format!("tenable/vm-export/chunk-{n}.json"))).unwrap();
+    let all: Vec<Value> = serde_json::from_slice(&text).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (i, size) in sizes.iter().enumerate() {
+        out.push((
+            (i + 1) as u32,
+            serde_json::to_vec(&all[at..at + size]).unwrap(),
+        ));
+        at += size;
+    }
+    assert_eq!(
+        at,
+        all.len(),
+        "every vulnerability of chunk-{n}.json in a chunk"
+    );
+    out
+}
+
+fn quick() -> Patience {
+    Patience {
+        request: Duration::from_secs(10),
+        deadline: Duration::from_secs(60),
+        retries: 2,
+        longest_wait: Duration::from_secs(2),
+        poll: Duration::from_millis(20),
+    }
+}
+
+fn keys() -> Keys {
+    Keys {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+    }
+}
+
+fn status_of(ws: &Workspace, host: &str, plugin: &str) -> String {
+    ws.conn()
+        .query_row(
+            "SELECT f.status FROM findings f
+             JOIN vulnerabilities v ON v.id = f.vulnerability_id
+             JOIN asset_identifiers i ON i.asset_id = f.asset_id AND i.kind = 'hostname'
+             WHERE i.value = ?1 AND v.scanner_id = ?2",
+            [host, plugin],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+fn workspace(dir: &std::path::Path, clock: &SetClock) -> Workspace {
+    Workspace::open_with(
+        dir.join("sec.truce"),
+        OpenOptions {
+            actor: Some("sam".into()),
+            clock: Arc::new(clock.clone()),
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
+    let mut ws = workspace(dir.path(), &clock);
+    let (base, server) = replay();
+    {
+        let mut r = server.lock().unwrap();
+        r.planned.push_back(chunks_of(1, &[3, 1]));
+        r.planned.push_back(chunks_of(2, &[2]));
+        r.throttle = 1;
+    }
+    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
+    let steps = Mutex::new(Vec::new());
+    let first = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|s| {
+        steps.lock().unwrap().push(s)
+    })
+    .unwrap();
+    assert_eq!(
+        (first.chunks, first.findings, first.new),
+        (2, 4, 4),
+        "{first:?}"
+    );
+    assert!(
+        steps
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| matches!(s, Step::RateLimited { wait } if *wait == Duration::from_secs(1))),
+        "the 429's Retry-After was waited for: {:?}",
+        steps.lock().unwrap()
+    );
+    assert_eq!(status_of(&ws, "qa3app09", "18405"), "open");
+    assert_eq!(status_of(&ws, "qa3app09", "58453"), "fixed");
+    assert_eq!(status_of(&ws, "web01", "156103"), "open");
+
+    clock.advance(chrono::Duration::days(2));
+    let second = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    assert_eq!((second.chunks, second.findings), (1, 2), "{second:?}");
+    assert_eq!(status_of(&ws, "qa3app09", "18405"), "fixed");
+    assert_eq!(status_of(&ws, "qa3app09", "58453"), "open", "reopened");
+    assert_eq!(
+        status_of(&ws, "qa3app09", "57608"),
+        "open",
+        "not in the export: unchanged"
+    );
+
+    let r = server.lock().unwrap();
+    let posts: Vec<&Value> = r
+        .seen
+        .iter()
+        .filter(|s| s.0 == "POST")
+        .map(|s| &s.3)
+        .collect();
+    // The first sync asks for everything since 2000, the second for what changed since the
+    // first was asked for (06:00 on 1 Dec), an hour's overlap included; fixed ones explicitly.
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0]["filters"]["since"], json!(946684800));
+    let first_asked = chrono::DateTime::parse_from_rfc3339("2026-12-01T06:00:00Z")
+        .unwrap()
+        .timestamp();
+    assert_eq!(posts[1]["filters"]["since"], json!(first_asked - 3600));
+    for p in &posts {
+        assert_eq!(p["filters"]["state"], json!(["OPEN", "REOPENED", "FIXED"]));
+    }
+    assert!(
+        r.seen
+            .iter()
+            .all(|s| s.2.as_deref() == Some(expected_keys().as_str())),
+        "every request carries the keys"
+    );
+    drop(r);
+    let listed = sources::get(&ws, "Tenable").unwrap();
+    assert!(
+        listed.last_problem.is_none() && listed.last_sync_at.is_some(),
+        "{listed:?}"
+    );
+    assert_eq!(
+        listed.last_result.as_deref(),
+        Some("1 chunks, 2 findings: 0 new, 1 fixed, 1 reopened")
+    );
+
+    // The secret key is nowhere in the workspace: not in a table, the log or the file.
+    drop(ws);
+    for suffix in ["", "-wal"] {
+        let path = dir.path().join(format!("sec.truce{suffix}"));
+        if let Ok(bytes) = std::fs::read(&path) {
+            assert!(
+                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                "the secret is in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_sync_that_fails_midway_resumes_its_export_and_moves_nothing_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
+    let mut ws = workspace(dir.path(), &clock);
+    let (base, server) = replay();
+    {
+        let mut r = server.lock().unwrap();
+        r.planned.push_back(chunks_of(1, &[3, 1]));
+        // Chunk 1 fails at Tenable every time; chunk 2 (ready first) lands.
+        r.broken = vec![1];
+    }
+    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
+    let failed = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap_err();
+    let text = failed.to_string();
+    assert!(text.contains("500") && text.contains("chunks/1"), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+    assert_eq!(
+        status_of(&ws, "web01", "156103"),
+        "open",
+        "the chunk read before stays"
+    );
+    let noted = sources::get(&ws, "Tenable").unwrap();
+    assert!(
+        noted
+            .last_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("500")),
+        "{noted:?}"
+    );
+    assert_eq!(noted.last_sync_at, None);
+
+    server.lock().unwrap().broken.clear();
+    let resumed = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    assert!(resumed.resumed, "{resumed:?}");
+    assert_eq!(resumed.chunks, 1, "only the chunk not yet imported");
+    assert_eq!(status_of(&ws, "qa3app09", "58453"), "fixed");
+    let r = server.lock().unwrap();
+    assert_eq!(
+        r.seen.iter().filter(|s| s.0 == "POST").count(),
+        1,
+        "the same export, not a new one"
+    );
+    let chunk2 = r.seen.iter().filter(|s| s.1.ends_with("/chunks/2")).count();
+    assert_eq!(chunk2, 1, "chunk 2 was not fetched again");
+}
+
+#[test]
+fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
+    let mut ws = workspace(dir.path(), &clock);
+    let (base, server) = replay();
+    {
+        let mut r = server.lock().unwrap();
+        r.planned.push_back(chunks_of(1, &[4]));
+        r.planned.push_back(chunks_of(1, &[4]));
+        r.forget = 1;
+    }
+    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
+    let r = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    assert_eq!((r.chunks, r.new), (1, 4));
+    let posts: Vec<Value> = server
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .filter(|s| s.0 == "POST")
+        .map(|s| s.3.clone())
+        .collect();
+    assert_eq!(posts.len(), 2, "a new export for the same window");
+    assert_eq!(posts[0]["filters"], posts[1]["filters"]);
+
+    let wrong = Keys {
+        access_key: ACCESS.into(),
+        secret_key: "not-the-secret".into(),
+    };
+    let before = common::dump(&ws);
+    let refused = sources::check(&ws, "Tenable", &wrong, &quick())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("401") && refused.contains("keys"),
+        "{refused}"
+    );
+    assert!(!refused.contains("not-the-secret"), "{refused}");
+    let refused = sources::sync(&mut ws, "Tenable", &wrong, true, &quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("not accepted (401)"), "{refused}");
+    sources::check(&ws, "Tenable", &keys(), &quick()).unwrap();
+    // Nothing changed but the note of the failed sync.
+    let without_sources = |dump: &str| -> String {
+        let mut skip = false;
+        dump.lines()
+            .filter(|l| {
+                if l.starts_with("== ") {
+                    skip = *l == "== sources";
+                }
+                !skip
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        without_sources(&common::dump(&ws)),
+        without_sources(&before)
+    );
+    let noted = sources::get(&ws, "Tenable").unwrap();
+    assert!(
+        noted
+            .last_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("not accepted (401)")),
+        "{noted:?}"
+    );
+}

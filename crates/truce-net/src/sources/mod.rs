@@ -1,0 +1,178 @@
+//! The scanners' APIs findings are synced from, one module per source. They share how a request
+//! is sent: async on tokio with reqwest (rustls), a timeout per request and a deadline for the
+//! whole sync, waits where the vendor asks for them (429 with `Retry-After`) and retries with
+//! backoff and jitter on 5xx and timeouts, a bounded number of times. Credentials go in headers
+//! only: no error or log line carries them.
+
+pub mod tenable_vm;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::{failed, Failed};
+
+/// How long and how often a sync may wait and try again.
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    /// One request, headers and body.
+    pub request: Duration,
+    /// The whole sync.
+    pub deadline: Duration,
+    /// Tries after the first, for one request.
+    pub retries: u32,
+    /// The longest single wait (a `Retry-After` beyond it is cut to it).
+    pub longest_wait: Duration,
+    /// The first wait between two looks at a job the vendor is still preparing.
+    pub poll: Duration,
+}
+
+impl Default for Patience {
+    fn default() -> Self {
+        Patience {
+            request: Duration::from_secs(120),
+            deadline: Duration::from_secs(4 * 3600),
+            retries: 5,
+            longest_wait: Duration::from_secs(60),
+            poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What a sync tells the person while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The vendor is preparing the export (its status, chunks ready so far).
+    Preparing { status: String, ready: usize },
+    /// A chunk (page) was read and handed over; how many so far.
+    Chunk { id: u32, done: usize },
+    /// The vendor asked to slow down: waiting this long.
+    RateLimited { wait: Duration },
+    /// A request failed in a way worth trying again (a 5xx, a timeout).
+    Retrying { wait: Duration, problem: String },
+}
+
+/// Runs `f` to its end on a runtime of its own: the core stays synchronous.
+pub(crate) fn block<T>(url: &str, f: impl Future<Output = Result<T, Failed>>) -> Result<T, Failed> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(url, format!("cannot start the network runtime: {e}")))?
+        .block_on(f)
+}
+
+pub(crate) fn client(url: &str, patience: &Patience) -> Result<reqwest::Client, Failed> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(15).min(patience.request))
+        .timeout(patience.request)
+        .user_agent(concat!("Truce/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| failed(url, e))
+}
+
+/// A few hundred milliseconds of jitter, so laptops retrying together do not stay together.
+fn jitter() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    Duration::from_millis(u64::from(nanos % 250))
+}
+
+/// Sends the request `make` builds, trying again after a 429 (as long as the vendor says, via
+/// `wait_header` or `Retry-After`), a 5xx or a timeout, at most `patience.retries` times and never
+/// past `until`. Answers the response of any other status for the caller to judge.
+pub(crate) async fn send(
+    url: &str,
+    make: &dyn Fn() -> reqwest::RequestBuilder,
+    patience: &Patience,
+    until: Instant,
+    wait_header: Option<&str>,
+    step: &dyn Fn(Step),
+) -> Result<reqwest::Response, Failed> {
+    let mut tries = 0u32;
+    loop {
+        let outcome = make().send().await;
+        let wait = match &outcome {
+            Ok(r)
+                if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    || wait_header.is_some_and(|h| {
+                        r.headers().contains_key(h) && !r.status().is_success()
+                    }) =>
+            {
+                let said = wait_header
+                    .and_then(|h| r.headers().get(h))
+                    .or_else(|| r.headers().get(reqwest::header::RETRY_AFTER))
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                let wait = said
+                    .unwrap_or(Duration::from_secs(1 << tries.min(5)))
+                    .min(patience.longest_wait);
+                step(Step::RateLimited { wait });
+                wait
+            }
+            Ok(r) if r.status().is_server_error() => {
+                let wait = (Duration::from_millis(500) * (1 << tries.min(6)) + jitter())
+                    .min(patience.longest_wait);
+                step(Step::Retrying {
+                    wait,
+                    problem: format!("the server answered {}", r.status()),
+                });
+                wait
+            }
+            Ok(_) => return outcome.map_err(|e| failed(url, crate::describe(&e))),
+            Err(e) if e.is_timeout() || e.is_connect() => {
+                let wait = (Duration::from_millis(500) * (1 << tries.min(6)) + jitter())
+                    .min(patience.longest_wait);
+                step(Step::Retrying {
+                    wait,
+                    problem: crate::describe(e),
+                });
+                wait
+            }
+            Err(e) => return Err(failed(url, crate::describe(e))),
+        };
+        if tries >= patience.retries || Instant::now() + wait > until {
+            return match outcome {
+                Ok(r) => Err(failed(
+                    url,
+                    format!(
+                        "the server still answered {} after {} tries",
+                        r.status(),
+                        tries + 1
+                    ),
+                )),
+                Err(e) => Err(failed(url, crate::describe(&e))),
+            };
+        }
+        tries += 1;
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// The body of a response, at most `max` bytes: more is refused, not cut.
+pub(crate) async fn body(
+    url: &str,
+    mut r: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, Failed> {
+    let mut out = Vec::new();
+    while let Some(piece) = r.chunk().await.map_err(|e| {
+        failed(
+            url,
+            format!("the answer broke off: {}", crate::describe(&e)),
+        )
+    })? {
+        if out.len() + piece.len() > max {
+            return Err(failed(
+                url,
+                format!(
+                    "the answer is larger than {} MiB, more than Truce reads",
+                    max >> 20
+                ),
+            ));
+        }
+        out.extend_from_slice(&piece);
+    }
+    Ok(out)
+}
