@@ -33,7 +33,11 @@ pub enum SourcesCommand {
         json: bool,
     },
     /// Check that a source answers and takes its keys
-    Test { name: String },
+    Test {
+        name: String,
+        #[command(flatten)]
+        keys: GivenKeys,
+    },
     /// Sync a source: what changed since its last sync (everything with --full)
     Sync {
         name: String,
@@ -41,9 +45,45 @@ pub enum SourcesCommand {
         full: bool,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        keys: GivenKeys,
     },
     /// Remove a source and forget its keys (what it imported stays)
     Remove { name: String },
+}
+
+/// Keys given for one command (a jump host's cron without a keyring); by default the ones the
+/// OS keyring keeps for the source.
+#[derive(clap::Args)]
+pub struct GivenKeys {
+    /// The API access key, instead of the keyring's
+    #[arg(
+        long,
+        env = "TRUCE_SOURCE_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "secret_key"
+    )]
+    access_key: Option<String>,
+    /// The API secret key, instead of the keyring's
+    #[arg(
+        long,
+        env = "TRUCE_SOURCE_SECRET_KEY",
+        hide_env_values = true,
+        requires = "access_key"
+    )]
+    secret_key: Option<String>,
+}
+
+impl GivenKeys {
+    fn or_kept(self, ws: &truce_core::Workspace, name: &str) -> Result<Keys, Error> {
+        match (self.access_key, self.secret_key) {
+            (Some(access_key), Some(secret_key)) => Ok(Keys {
+                access_key,
+                secret_key,
+            }),
+            _ => kept::keys(ws, name),
+        }
+    }
 }
 
 fn said(step: Step) {
@@ -115,13 +155,18 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
                 }
             }
         }
-        SourcesCommand::Test { name } => {
-            let keys = kept::keys(&ws, &name)?;
+        SourcesCommand::Test { name, keys } => {
+            let keys = keys.or_kept(&ws, &name)?;
             let source = sources::check(&ws, &name, &keys, &patience)?;
             println!("source '{}' answers and takes its keys", source.name);
         }
-        SourcesCommand::Sync { name, full, json } => {
-            let keys = kept::keys(&ws, &name)?;
+        SourcesCommand::Sync {
+            name,
+            full,
+            json,
+            keys,
+        } => {
+            let keys = keys.or_kept(&ws, &name)?;
             let r = sources::sync(&mut ws, &name, &keys, full, &patience, &said)?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
