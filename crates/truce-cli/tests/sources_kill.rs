@@ -106,8 +106,8 @@ fn truce(ws: &Path) -> Command {
 }
 
 fn count(ws: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(ws).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    let ws = truce_core::Workspace::open_existing(ws).unwrap();
+    ws.conn().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 #[test]

@@ -318,10 +318,12 @@ impl Ctx {
     /// devices, so it never goes backwards, even when the system clock does, and a change made
     /// here after seeing another's orders after it.
     pub(crate) fn resume(&self, conn: &Connection) -> rusqlite::Result<()> {
+        // The device's id bound as a value, so the lookup is one step down `change_log_by_device`.
+        let device = self.with(|s| s.device.clone());
         let last: Option<i64> = conn.query_row(
-            "SELECT max(coalesce((SELECT max(hlc) FROM change_log WHERE device = truce_device()), 0),
+            "SELECT max(coalesce((SELECT max(hlc) FROM change_log WHERE device = ?1), 0),
                         coalesce((SELECT seen_hlc FROM hub), 0))",
-            [],
+            [device],
             |r| r.get(0),
         )?;
         self.observe(last.unwrap_or(0));

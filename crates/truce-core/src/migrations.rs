@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_hub.sql"),
     include_str!("migrations/0022_merge.sql"),
     include_str!("migrations/0023_sources.sql"),
+    include_str!("migrations/0024_log_by_device.sql"),
 ];
 
 mod checks;

@@ -241,7 +241,19 @@ pub fn sync(
     step: &dyn Fn(Step),
 ) -> Result<SourceSync> {
     let source = get(ws, which)?;
-    let result = sync_source(ws, &source, keys, full, patience, step);
+    let mut report = SourceSync::default();
+    let mut result = sync_source(ws, &source, keys, full, patience, step, &mut report);
+    // As after a file's import: once planning is in use, what came in joins its work items,
+    // also when the sync stopped midway (what it imported stays).
+    if report.chunks > 0 {
+        if let Err(e) = crate::planning::grouping::regroup_if_planning(ws) {
+            result = result.and(Err(Error::Invalid(format!(
+                "source '{}': the findings were imported but did not join work items: {e}",
+                source.name
+            ))));
+        }
+    }
+    let result = result.map(|()| report);
     let said = match &result {
         Ok(r) => remember(
             ws,
@@ -266,10 +278,10 @@ fn sync_source(
     full: bool,
     patience: &Patience,
     step: &dyn Fn(Step),
-) -> Result<SourceSync> {
+    report: &mut SourceSync,
+) -> Result<()> {
     let acct = account(source, keys);
     let mut c = cursor(ws, &source.id)?;
-    let mut report = SourceSync::default();
     // A killed sync's export is read on; a full sync asked for now starts afresh.
     let mut export = match c.export.take() {
         Some(e) if !full => {
@@ -282,7 +294,7 @@ fn sync_source(
         let mut done = export.done.clone();
         let read = {
             let ws = &mut *ws;
-            let report = &mut report;
+            let report = &mut *report;
             let id = source.id.clone();
             let mut c2 = c.clone();
             let uuid = export.uuid.clone();
@@ -326,7 +338,7 @@ fn sync_source(
                 c.since = Some(export.asked_at - OVERLAP_SECONDS);
                 c.export = None;
                 save_cursor(ws, &source.id, &c)?;
-                return Ok(report);
+                return Ok(());
             }
             // Expired (an export lives 24 hours) or unknown: ask for the same window again.
             tenable_vm::Read::Gone => {

@@ -478,3 +478,38 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
         "{noted:?}"
     );
 }
+
+#[test]
+fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
+    let mut ws = workspace(dir.path(), &clock);
+    let (base, server) = replay();
+    {
+        // qa3app09's three first; web01's finding in a later export.
+        let all = chunks_of(1, &[3, 1]);
+        let mut r = server.lock().unwrap();
+        r.planned.push_back(vec![all[0].clone()]);
+        r.planned.push_back(vec![(1, all[1].1.clone())]);
+    }
+    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
+    sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    truce_core::planning::regroup(&mut ws).unwrap();
+    clock.advance(chrono::Duration::hours(6));
+    sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    let filed: i64 = ws
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM work_item_findings m
+             JOIN findings f ON f.id = m.finding_id
+             JOIN vulnerabilities v ON v.id = f.vulnerability_id
+             WHERE v.scanner_id = '156103'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        filed, 1,
+        "web01's finding is in a work item, as after a file's import"
+    );
+}

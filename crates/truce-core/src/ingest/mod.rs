@@ -8,7 +8,7 @@ mod store;
 mod verdicts;
 mod writer;
 
-pub use store::{import_file, import_file_with_progress, import_reader};
+pub use store::{import_file, import_file_with_progress, import_page, import_reader};
 pub use truce_parsers::{
     choose_format, cve, formats, json_error_with, markup_to_text, Chosen, Format, GenericCsv,
     IdentifierKind, ParsedAsset, ParsedFinding, Verdict, VerdictStatus, VexStatement,

@@ -92,13 +92,39 @@ fn cut_json(shown: &str, input: &mut dyn BufRead) -> Option<Error> {
 /// Parsing (and hashing) runs on this thread while a second thread writes to SQLite, so the
 /// two halves of an import overlap on a multi-core machine. The writer's transaction commits
 /// only after the parser reached the end of the file without error.
-#[tracing::instrument(target = "truce::import", name = "import", skip_all, fields(file = %shown))]
 pub fn import_reader(
     ws: &mut Workspace,
     shown: &str,
     name: &str,
     input: &mut dyn BufRead,
     format: Option<&str>,
+) -> Result<ImportReport> {
+    read_into(ws, shown, name, input, format, true)
+}
+
+/// Imports one page a source got from an API (held in memory), as [`import_reader`] imports a
+/// file. A page is small: compressing all of its evidence costs less than first reading every
+/// evidence hash the workspace holds, which a sync of hundreds of pages into a big workspace
+/// would otherwise do for each.
+pub fn import_page(
+    ws: &mut Workspace,
+    shown: &str,
+    name: &str,
+    page: &[u8],
+    format: &str,
+) -> Result<ImportReport> {
+    let mut input = std::io::Cursor::new(page);
+    read_into(ws, shown, name, &mut input, Some(format), false)
+}
+
+#[tracing::instrument(target = "truce::import", name = "import", skip_all, fields(file = %shown))]
+fn read_into(
+    ws: &mut Workspace,
+    shown: &str,
+    name: &str,
+    input: &mut dyn BufRead,
+    format: Option<&str>,
+    known_evidence: bool,
 ) -> Result<ImportReport> {
     let head = input
         .fill_buf()
@@ -120,7 +146,17 @@ pub fn import_reader(
         let ws = &mut *ws;
         let known = KnownHashes::default();
         let knows = known.clone();
-        let writer = scope.spawn(move || write(ws, fmt, name, shown, actor, recv, knows));
+        let writer = scope.spawn(move || {
+            write(
+                ws,
+                fmt,
+                name,
+                shown,
+                actor,
+                recv,
+                known_evidence.then_some(knows),
+            )
+        });
         match parse(fmt, shown, input, &send, &known) {
             Ok((sha, size)) => {
                 // If the writer failed already, this send fails and its error is reported below.
@@ -225,12 +261,14 @@ fn write(
     shown: &str,
     actor: &str,
     recv: Receiver<Message>,
-    known: KnownHashes,
+    known: Option<KnownHashes>,
 ) -> Result<ImportReport> {
     let tx = ws.write_tx()?;
     let mut writer = Writer::start(&tx, fmt, name, actor)?;
-    // Set once; the parser packs everything until it is.
-    let _ = known.set(evidence::known_hashes(&tx)?);
+    // Set once; the parser packs everything until it is (or for good, without it).
+    if let Some(known) = known {
+        let _ = known.set(evidence::known_hashes(&tx)?);
+    }
     let (sha, size) = loop {
         match recv.recv() {
             Ok(Message::Asset(asset, evidence)) => writer.host(&tx, asset, evidence)?,
