@@ -73,23 +73,36 @@ fn refused(url: &str, status: reqwest::StatusCode, said: &[u8]) -> Failed {
     )
 }
 
+/// Sends what `make` builds (retrying as `send` does) and reads the answer, at most `max` bytes:
+/// its status and body, for the caller to judge.
+async fn ask(
+    url: &str,
+    make: &dyn Fn() -> reqwest::RequestBuilder,
+    patience: &Patience,
+    until: Instant,
+    step: &dyn Fn(Step),
+    max: usize,
+) -> Result<(reqwest::StatusCode, Vec<u8>), Failed> {
+    let r = send(url, make, patience, until, None, step).await?;
+    let status = r.status();
+    Ok((status, body(url, r, max).await?))
+}
+
 /// Checks that the account answers and the keys may read exports (lists recent export jobs).
 pub fn check(account: &Account, patience: &Patience) -> Result<(), Failed> {
     let url = account.url("/vulns/export/status");
     block(&url, async {
         let http = client(&url, patience)?;
         let until = Instant::now() + patience.request * 2;
-        let r = send(
+        let (status, said) = ask(
             &url,
             &|| http.get(&url).header("X-ApiKeys", account.keys()),
             patience,
             until,
-            None,
             &|_| {},
+            MAX_STATUS,
         )
         .await?;
-        let status = r.status();
-        let said = body(&url, r, MAX_STATUS).await?;
         if !status.is_success() {
             return Err(refused(&url, status, &said));
         }
@@ -113,7 +126,7 @@ pub fn start(
     block(&url, async {
         let http = client(&url, patience)?;
         let until = Instant::now() + patience.request * 4;
-        let r = send(
+        let (status, said) = ask(
             &url,
             &|| {
                 http.post(&url)
@@ -122,12 +135,10 @@ pub fn start(
             },
             patience,
             until,
-            None,
             &|_| {},
+            MAX_STATUS,
         )
         .await?;
-        let status = r.status();
-        let said = body(&url, r, MAX_STATUS).await?;
         if !status.is_success() {
             return Err(refused(&url, status, &said));
         }
@@ -176,17 +187,15 @@ pub fn read(
         let mut handed: Vec<u32> = done.to_vec();
         let mut pause = patience.poll;
         loop {
-            let r = send(
+            let (code, said) = ask(
                 &status_url,
                 &|| http.get(&status_url).header("X-ApiKeys", account.keys()),
                 patience,
                 until,
-                None,
                 step,
+                MAX_STATUS,
             )
             .await?;
-            let code = r.status();
-            let said = body(&status_url, r, MAX_STATUS).await?;
             if code == reqwest::StatusCode::NOT_FOUND {
                 return Ok(Read::Gone);
             }
@@ -211,20 +220,18 @@ pub fn read(
             });
             for id in fresh {
                 let url = account.url(&format!("/vulns/export/{uuid}/chunks/{id}"));
-                let r = send(
+                let (code, bytes) = ask(
                     &url,
                     &|| http.get(&url).header("X-ApiKeys", account.keys()),
                     patience,
                     until,
-                    None,
                     step,
+                    MAX_CHUNK,
                 )
                 .await?;
-                let code = r.status();
                 if code == reqwest::StatusCode::NOT_FOUND {
                     return Ok(Read::Gone);
                 }
-                let bytes = body(&url, r, MAX_CHUNK).await?;
                 if !code.is_success() {
                     return Err(refused(&url, code, &bytes));
                 }
