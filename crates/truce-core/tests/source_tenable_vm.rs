@@ -42,6 +42,14 @@ struct Replay {
     broken: Vec<u32>,
     /// Status requests answered 404 (the export expired).
     forget: u32,
+    /// Exports refused 403 (the keys' user may not export).
+    forbidden: bool,
+    /// Status requests answered with something that is not Tenable's JSON.
+    garbled: u32,
+    /// Chunks answered with 2 MiB of something, more than the sync reads.
+    endless: bool,
+    /// How long a chunk's answer waits before it starts.
+    stall: Duration,
 }
 
 type Shared = Arc<Mutex<Replay>>;
@@ -75,6 +83,9 @@ async fn start(State(r): State<Shared>, h: HeaderMap, body: Json<Value>) -> Resp
     if keys_ok(&h) != Some(expected_keys()) {
         return unauthorized();
     }
+    if r.forbidden {
+        return (StatusCode::FORBIDDEN, Json(json!({"statusCode": 403, "error": "Forbidden", "message": "You do not have permission to view this resource"}))).into_response();
+    }
     let uuid = format!("5e3a0000-0000-4000-8000-{:012}", r.exports.len() + 1);
     let chunks = r.planned.pop_front().unwrap_or_default();
     r.exports.insert(uuid.clone(), (0, chunks));
@@ -91,6 +102,14 @@ async fn status(State(r): State<Shared>, h: HeaderMap, Path(uuid): Path<String>)
     ));
     if keys_ok(&h) != Some(expected_keys()) {
         return unauthorized();
+    }
+    if r.garbled > 0 {
+        r.garbled -= 1;
+        return (
+            [("content-type", "application/json")],
+            "<html><body>502 Bad Gateway</body></html>",
+        )
+            .into_response();
     }
     if r.forget > 0 {
         r.forget -= 1;
@@ -120,11 +139,13 @@ async fn status(State(r): State<Shared>, h: HeaderMap, Path(uuid): Path<String>)
 }
 
 async fn chunk(
-    State(r): State<Shared>,
+    State(shared): State<Shared>,
     h: HeaderMap,
     Path((uuid, id)): Path<(String, u32)>,
 ) -> Response {
-    let mut r = r.lock().unwrap();
+    let stall = shared.lock().unwrap().stall;
+    tokio::time::sleep(stall).await;
+    let mut r = shared.lock().unwrap();
     r.seen.push((
         "GET".into(),
         format!("/vulns/export/{uuid}/chunks/{id}"),
@@ -140,6 +161,13 @@ async fn chunk(
             StatusCode::TOO_MANY_REQUESTS,
             [("retry-after", "1")],
             "<html>429 Too Many Requests</html>",
+        )
+            .into_response();
+    }
+    if r.endless {
+        return (
+            [("content-type", "application/octet-stream")],
+            vec![b'['; 2 << 20],
         )
             .into_response();
     }
@@ -230,6 +258,7 @@ fn quick() -> Patience {
         retries: 2,
         longest_wait: Duration::from_secs(2),
         poll: Duration::from_millis(20),
+        max_page: 1 << 20,
     }
 }
 
@@ -511,5 +540,83 @@ fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
     assert_eq!(
         filed, 1,
         "web01's finding is in a work item, as after a file's import"
+    );
+}
+
+#[test]
+fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
+    let mut ws = workspace(dir.path(), &clock);
+    let (base, server) = replay();
+    server.lock().unwrap().planned.push_back(chunks_of(1, &[4]));
+    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
+    let findings = |ws: &Workspace| -> i64 {
+        ws.conn()
+            .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
+            .unwrap()
+    };
+    let mut sync = |ws: &mut Workspace, patience: &Patience| {
+        sources::sync(ws, "Tenable", &keys(), false, patience, &|_| {})
+            .map(|r| r.chunks)
+            .map_err(|e| e.to_string())
+    };
+    server.lock().unwrap().forbidden = true;
+    let e = sync(&mut ws, &quick()).unwrap_err();
+    assert!(
+        e.contains("(403)") && e.contains("Basic role") && e.contains("/vulns/export"),
+        "{e}"
+    );
+    server.lock().unwrap().forbidden = false;
+
+    server.lock().unwrap().garbled = 1;
+    let e = sync(&mut ws, &quick()).unwrap_err();
+    assert!(
+        e.contains("/status") && e.contains("not what Tenable documents"),
+        "{e}"
+    );
+    assert_eq!(findings(&ws), 0);
+
+    server.lock().unwrap().endless = true;
+    let e = sync(&mut ws, &quick()).unwrap_err();
+    assert!(
+        e.contains("chunks/1") && e.contains("larger than 1 MiB"),
+        "{e}"
+    );
+    assert_eq!(findings(&ws), 0, "nothing of a page too large is kept");
+    server.lock().unwrap().endless = false;
+
+    // A chunk that does not start within the request's time: tried again, then said.
+    server.lock().unwrap().stall = Duration::from_secs(2);
+    let impatient = Patience {
+        request: Duration::from_millis(400),
+        retries: 1,
+        ..quick()
+    };
+    let started = std::time::Instant::now();
+    let e = sync(&mut ws, &impatient).unwrap_err();
+    assert!(e.contains("did not answer in time"), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(findings(&ws), 0);
+    server.lock().unwrap().stall = Duration::ZERO;
+
+    // Each failure is the source's last problem; the same export is then read whole.
+    assert!(sources::get(&ws, "Tenable").unwrap().last_problem.is_some());
+    assert_eq!(sync(&mut ws, &quick()), Ok(1));
+    assert_eq!(findings(&ws), 4);
+    let posts = server
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .filter(|s| s.0 == "POST")
+        .count();
+    assert_eq!(
+        posts, 2,
+        "one refused, then one export read across the failures"
     );
 }

@@ -24,6 +24,8 @@ pub struct Patience {
     pub longest_wait: Duration,
     /// The first wait between two looks at a job the vendor is still preparing.
     pub poll: Duration,
+    /// The largest page (chunk) read: a bigger one is refused, not cut.
+    pub max_page: usize,
 }
 
 impl Default for Patience {
@@ -34,6 +36,8 @@ impl Default for Patience {
             retries: 5,
             longest_wait: Duration::from_secs(60),
             poll: Duration::from_secs(2),
+            // 5,000 assets' vulnerabilities with their plugin output stay well under it.
+            max_page: 1 << 30,
         }
     }
 }

@@ -13,9 +13,6 @@ use serde_json::json;
 use super::{block, body, client, send, Patience, Step};
 use crate::{failed, Failed};
 
-/// The largest chunk read: 5,000 assets' vulnerabilities with their plugin output (capped by
-/// Tenable at 1 MiB each) stay well under it.
-const MAX_CHUNK: usize = 1 << 30;
 const MAX_STATUS: usize = 4 << 20;
 
 /// A Tenable account: its address (`https://cloud.tenable.com`) and API keys.
@@ -226,7 +223,7 @@ pub fn read(
                     patience,
                     until,
                     step,
-                    MAX_CHUNK,
+                    patience.max_page,
                 )
                 .await?;
                 if code == reqwest::StatusCode::NOT_FOUND {
