@@ -556,7 +556,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
             .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
             .unwrap()
     };
-    let mut sync = |ws: &mut Workspace, patience: &Patience| {
+    let sync = |ws: &mut Workspace, patience: &Patience| {
         sources::sync(ws, "Tenable", &keys(), false, patience, &|_| {})
             .map(|r| r.chunks)
             .map_err(|e| e.to_string())
