@@ -76,6 +76,71 @@ fn read_within<T: DeserializeOwned>(
     Ok(value)
 }
 
+/// Reads a JSON array of `T` one element at a time, handing each to `each` as soon as it is
+/// read, so memory holds one element however long the array, and what comes first is on its way
+/// while the rest is read. `what` names the expected content in messages. An error of `each`
+/// stops the reading and is answered as it is.
+pub(crate) fn each<T: DeserializeOwned>(
+    file: &str,
+    input: &mut dyn BufRead,
+    what: &str,
+    each: &mut dyn FnMut(T) -> Result<()>,
+) -> Result<()> {
+    let buf = input
+        .fill_buf()
+        .map_err(|e| bad(file, "byte 0", &format!("cannot read: {e}")))?;
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    let whole = Whole {
+        inner: input,
+        read: 0,
+        limit: u64::MAX,
+    };
+    let mut de = serde_json::Deserializer::from_reader(CappedStrings::new(whole));
+    let mut stopped = None;
+    let read = serde::Deserializer::deserialize_seq(
+        &mut de,
+        Elements {
+            each,
+            stopped: &mut stopped,
+            element: std::marker::PhantomData,
+        },
+    );
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    read.map_err(|e| json_error(file, &e, what))?;
+    de.end().map_err(|e| json_error(file, &e, what))
+}
+
+struct Elements<'a, T> {
+    each: &'a mut dyn FnMut(T) -> Result<()>,
+    stopped: &'a mut Option<Error>,
+    element: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for Elements<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        while let Some(element) = seq.next_element::<T>()? {
+            if let Err(e) = (self.each)(element) {
+                *self.stopped = Some(e);
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A document read whole, refused past its limit while it is read.
 struct Whole<'a> {
     inner: &'a mut dyn BufRead,

@@ -7,13 +7,12 @@
 //! it open or open it again. An export holds only what changed in its window, so a finding it
 //! does not mention is left as it is (`closes_missing` is false).
 
-use std::collections::HashMap;
 use std::io::BufRead;
 
 use serde::Deserialize;
 
 use crate::error::Result;
-use crate::json_read::read;
+use crate::json_read::each;
 use crate::{
     bad, Format, IdentifierKind, ParsedAsset, ParsedFinding, Severity, Verdict, VerdictStatus,
 };
@@ -49,33 +48,42 @@ impl Format for TenableVm {
         input: &mut dyn BufRead,
         on_asset: &mut dyn FnMut(ParsedAsset) -> Result<()>,
     ) -> Result<()> {
-        let vulns: Vec<Vuln> = read(file, input, "a Tenable vulnerability export chunk")?;
-        let mut assets: Vec<ParsedAsset> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for (n, v) in vulns.into_iter().enumerate() {
-            let key = v.asset.uuid.trim().to_string();
-            if key.is_empty() {
-                return Err(bad(
-                    file,
-                    &format!("vulnerability {n}"),
-                    "its asset has no uuid",
-                ));
-            }
-            let i = *index.entry(key).or_insert_with(|| {
-                assets.push(asset(&v.asset));
-                assets.len() - 1
-            });
-            let a = &mut assets[i];
-            // The latest sighting of the host in this chunk stands for when it was scanned.
-            if let Some(seen) = v.last_found.as_deref().and_then(crate::json::utc) {
-                if a.scanned_at.as_deref().is_none_or(|s| s < seen.as_str()) {
-                    a.scanned_at = Some(seen);
+        // Streamed: a host goes to the writer as soon as the next one starts, so writing
+        // overlaps reading. Tenable chunks by host; a host met again later is merged by the writer.
+        let mut current: Option<(String, ParsedAsset)> = None;
+        let mut n = 0usize;
+        each(
+            file,
+            input,
+            "a Tenable vulnerability export chunk",
+            &mut |v: Vuln| {
+                let key = v.asset.uuid.trim().to_string();
+                if key.is_empty() {
+                    return Err(bad(
+                        file,
+                        &format!("vulnerability {n}"),
+                        "its asset has no uuid",
+                    ));
                 }
-            }
-            a.findings.push(finding(file, n, v)?);
-        }
-        for a in assets {
-            on_asset(a)?;
+                if current.as_ref().is_some_and(|(k, _)| *k != key) {
+                    if let Some((_, done)) = current.take() {
+                        on_asset(done)?;
+                    }
+                }
+                let (_, a) = current.get_or_insert_with(|| (key, asset(&v.asset)));
+                // The latest sighting of the host stands for when it was scanned.
+                if let Some(seen) = v.last_found.as_deref().and_then(crate::json::utc) {
+                    if a.scanned_at.as_deref().is_none_or(|s| s < seen.as_str()) {
+                        a.scanned_at = Some(seen);
+                    }
+                }
+                a.findings.push(finding(file, n, v)?);
+                n += 1;
+                Ok(())
+            },
+        )?;
+        if let Some((_, last)) = current {
+            on_asset(last)?;
         }
         Ok(())
     }
