@@ -68,20 +68,26 @@ fn unauthorized() -> Response {
         .into_response()
 }
 
+/// Notes a request; answers 401 when it does not carry the keys, as Tenable does.
+fn heard(
+    r: &mut Replay,
+    method: &str,
+    path: String,
+    h: &HeaderMap,
+    body: Value,
+) -> Option<Response> {
+    r.seen.push((method.into(), path, keys_ok(h), body));
+    (keys_ok(h) != Some(expected_keys())).then(unauthorized)
+}
+
 fn expected_keys() -> String {
     format!("accessKey={ACCESS};secretKey={SECRET}")
 }
 
 async fn start(State(r): State<Shared>, h: HeaderMap, body: Json<Value>) -> Response {
     let mut r = r.lock().unwrap();
-    r.seen.push((
-        "POST".into(),
-        "/vulns/export".into(),
-        keys_ok(&h),
-        body.0.clone(),
-    ));
-    if keys_ok(&h) != Some(expected_keys()) {
-        return unauthorized();
+    if let Some(refused) = heard(&mut r, "POST", "/vulns/export".into(), &h, body.0.clone()) {
+        return refused;
     }
     if r.forbidden {
         return (StatusCode::FORBIDDEN, Json(json!({"statusCode": 403, "error": "Forbidden", "message": "You do not have permission to view this resource"}))).into_response();
@@ -94,14 +100,9 @@ async fn start(State(r): State<Shared>, h: HeaderMap, body: Json<Value>) -> Resp
 
 async fn status(State(r): State<Shared>, h: HeaderMap, Path(uuid): Path<String>) -> Response {
     let mut r = r.lock().unwrap();
-    r.seen.push((
-        "GET".into(),
-        format!("/vulns/export/{uuid}/status"),
-        keys_ok(&h),
-        Value::Null,
-    ));
-    if keys_ok(&h) != Some(expected_keys()) {
-        return unauthorized();
+    let path = format!("/vulns/export/{uuid}/status");
+    if let Some(refused) = heard(&mut r, "GET", path, &h, Value::Null) {
+        return refused;
     }
     if r.garbled > 0 {
         r.garbled -= 1;
@@ -146,14 +147,9 @@ async fn chunk(
     let stall = shared.lock().unwrap().stall;
     tokio::time::sleep(stall).await;
     let mut r = shared.lock().unwrap();
-    r.seen.push((
-        "GET".into(),
-        format!("/vulns/export/{uuid}/chunks/{id}"),
-        keys_ok(&h),
-        Value::Null,
-    ));
-    if keys_ok(&h) != Some(expected_keys()) {
-        return unauthorized();
+    let path = format!("/vulns/export/{uuid}/chunks/{id}");
+    if let Some(refused) = heard(&mut r, "GET", path, &h, Value::Null) {
+        return refused;
     }
     if r.throttle > 0 {
         r.throttle -= 1;
@@ -193,14 +189,15 @@ async fn chunk(
 }
 
 async fn jobs(State(r): State<Shared>, h: HeaderMap) -> Response {
-    r.lock().unwrap().seen.push((
-        "GET".into(),
+    let mut r = r.lock().unwrap();
+    if let Some(refused) = heard(
+        &mut r,
+        "GET",
         "/vulns/export/status".into(),
-        keys_ok(&h),
+        &h,
         Value::Null,
-    ));
-    if keys_ok(&h) != Some(expected_keys()) {
-        return unauthorized();
+    ) {
+        return refused;
     }
     Json(json!({"exports": []})).into_response()
 }
