@@ -291,14 +291,12 @@ fn sync_source(
         _ => begin(ws, source, &acct, &mut c, full, patience)?,
     };
     for _ in 0..2 {
-        let mut done = export.done.clone();
         let read = {
             let ws = &mut *ws;
             let report = &mut *report;
-            let id = source.id.clone();
-            let mut c2 = c.clone();
-            let uuid = export.uuid.clone();
-            let asked_at = export.asked_at;
+            // The cursor as each chunk leaves it: the chunks imported so far noted in the export.
+            let mut reading = c.clone();
+            let mut progress = export.clone();
             tenable_vm::read(
                 &acct,
                 &export.uuid,
@@ -306,29 +304,18 @@ fn sync_source(
                 patience,
                 step,
                 &mut |chunk, bytes| {
-                    let name = format!("{} export {uuid} chunk {chunk}", source.name);
+                    let name = format!("{} export {} chunk {chunk}", source.name, progress.uuid);
                     let shown = format!("source '{}' ({name})", source.name);
-                    let mut input = std::io::Cursor::new(bytes);
-                    let r = crate::ingest::import_reader(
-                        ws,
-                        &shown,
-                        &name,
-                        &mut input,
-                        Some("tenable-vm"),
-                    )
-                    .map_err(|e| e.to_string())?;
+                    let r = crate::ingest::import_page(ws, &shown, &name, &bytes, "tenable-vm")
+                        .map_err(|e| e.to_string())?;
                     report.chunks += 1;
                     report.findings += r.findings;
                     report.new += r.new;
                     report.closed += r.closed;
                     report.reopened += r.reopened;
-                    done.push(chunk);
-                    c2.export = Some(Export {
-                        uuid: uuid.clone(),
-                        asked_at,
-                        done: done.clone(),
-                    });
-                    save_cursor(ws, &id, &c2).map_err(|e| e.to_string())
+                    progress.done.push(chunk);
+                    reading.export = Some(progress.clone());
+                    save_cursor(ws, &source.id, &reading).map_err(|e| e.to_string())
                 },
             )
             .map_err(net(source))?

@@ -279,6 +279,16 @@ fn status_of(ws: &Workspace, host: &str, plugin: &str) -> String {
         .unwrap()
 }
 
+/// A workspace whose clock stands at 06:00 on 1 December, with a Tenable source on a replay
+/// server of its own.
+fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
+    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
+    let mut ws = workspace(dir, &clock);
+    let (base, server) = replay();
+    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
+    (clock, ws, server)
+}
+
 fn workspace(dir: &std::path::Path, clock: &SetClock) -> Workspace {
     Workspace::open_with(
         dir.join("sec.truce"),
@@ -294,16 +304,13 @@ fn workspace(dir: &std::path::Path, clock: &SetClock) -> Workspace {
 #[test]
 fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = workspace(dir.path(), &clock);
-    let (base, server) = replay();
+    let (clock, mut ws, server) = with_source(dir.path());
     {
         let mut r = server.lock().unwrap();
         r.planned.push_back(chunks_of(1, &[3, 1]));
         r.planned.push_back(chunks_of(2, &[2]));
         r.throttle = 1;
     }
-    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
     let steps = Mutex::new(Vec::new());
     let first = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|s| {
         steps.lock().unwrap().push(s)
@@ -390,16 +397,13 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
 #[test]
 fn a_sync_that_fails_midway_resumes_its_export_and_moves_nothing_forward() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = workspace(dir.path(), &clock);
-    let (base, server) = replay();
+    let (_clock, mut ws, server) = with_source(dir.path());
     {
         let mut r = server.lock().unwrap();
         r.planned.push_back(chunks_of(1, &[3, 1]));
         // Chunk 1 fails at Tenable every time; chunk 2 (ready first) lands.
         r.broken = vec![1];
     }
-    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
     let failed = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap_err();
     let text = failed.to_string();
     assert!(text.contains("500") && text.contains("chunks/1"), "{text}");
@@ -437,16 +441,13 @@ fn a_sync_that_fails_midway_resumes_its_export_and_moves_nothing_forward() {
 #[test]
 fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = workspace(dir.path(), &clock);
-    let (base, server) = replay();
+    let (_clock, mut ws, server) = with_source(dir.path());
     {
         let mut r = server.lock().unwrap();
         r.planned.push_back(chunks_of(1, &[4]));
         r.planned.push_back(chunks_of(1, &[4]));
         r.forget = 1;
     }
-    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
     let r = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
     assert_eq!((r.chunks, r.new), (1, 4));
     let posts: Vec<Value> = server
@@ -508,9 +509,7 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
 #[test]
 fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = workspace(dir.path(), &clock);
-    let (base, server) = replay();
+    let (clock, mut ws, server) = with_source(dir.path());
     {
         // qa3app09's three first; web01's finding in a later export.
         let all = chunks_of(1, &[3, 1]);
@@ -518,7 +517,6 @@ fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
         r.planned.push_back(vec![all[0].clone()]);
         r.planned.push_back(vec![(1, all[1].1.clone())]);
     }
-    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
     sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
     truce_core::planning::regroup(&mut ws).unwrap();
     clock.advance(chrono::Duration::hours(6));
@@ -543,11 +541,8 @@ fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
 #[test]
 fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = workspace(dir.path(), &clock);
-    let (base, server) = replay();
+    let (_clock, mut ws, server) = with_source(dir.path());
     server.lock().unwrap().planned.push_back(chunks_of(1, &[4]));
-    sources::add(&mut ws, "tenable-vm", "Tenable", &base).unwrap();
     let findings = |ws: &Workspace| -> i64 {
         ws.conn()
             .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))

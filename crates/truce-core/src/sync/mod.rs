@@ -138,14 +138,13 @@ pub fn status(ws: &Workspace) -> Result<HubStatus> {
 
 /// How many operations made here the hub has not acknowledged yet.
 pub fn waiting(ws: &Workspace) -> Result<u64> {
-    Ok(ws.conn().query_row(
-        "SELECT count(*) FROM change_log
-         WHERE seq > coalesce((SELECT pushed_seq FROM hub), 0)
-           AND device = (SELECT id FROM device) AND note = 0",
-        [],
-        |r| r.get(0),
-    )?)
+    Ok(ws.conn().query_row(WAITING, [], |r| r.get(0))?)
 }
+
+/// Counts the changes made on this device that the hub has not acknowledged.
+const WAITING: &str = "SELECT count(*) FROM change_log
+     WHERE seq > coalesce((SELECT pushed_seq FROM hub), 0)
+       AND device = (SELECT id FROM device) AND note = 0";
 
 /// How a sync reaches the workspace: only for its short steps (reading what to send, marking
 /// what the hub took, merging one page), never while it waits on the network, so a window that

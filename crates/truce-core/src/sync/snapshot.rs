@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{Error, Result};
 use crate::workspace::{replace_file, OpenOptions};
@@ -63,13 +63,7 @@ pub fn pack(ws: &Workspace, dest: &Path) -> Result<Packed> {
         .execute("VACUUM INTO ?1", [copy.0.to_string_lossy()])?;
     let packed = {
         let conn = Connection::open(&copy.0)?;
-        let waiting: i64 = conn.query_row(
-            "SELECT count(*) FROM change_log
-             WHERE seq > coalesce((SELECT pushed_seq FROM hub), 0)
-               AND device = (SELECT id FROM device) AND note = 0",
-            [],
-            |r| r.get(0),
-        )?;
+        let waiting: i64 = conn.query_row(super::WAITING, [], |r| r.get(0))?;
         if waiting > 0 {
             return Err(Error::Invalid(format!(
                 "{waiting} changes made here wait to be pushed: sync first, then make the snapshot"
@@ -77,7 +71,7 @@ pub fn pack(ws: &Workspace, dest: &Path) -> Result<Packed> {
         }
         let seq: Option<i64> = conn
             .query_row("SELECT pulled_seq FROM hub", [], |r| r.get(0))
-            .ok();
+            .optional()?;
         let seq =
             seq.ok_or_else(|| Error::Invalid("this workspace is not connected to a hub".into()))?;
         let format: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -82,30 +82,30 @@ fn jitter() -> Duration {
     Duration::from_millis(u64::from(nanos % 250))
 }
 
-/// Sends the request `make` builds, trying again after a 429 (as long as the vendor says, via
-/// `wait_header` or `Retry-After`), a 5xx or a timeout, at most `patience.retries` times and never
-/// past `until`. Answers the response of any other status for the caller to judge.
+/// How long to wait before try `tries + 1` after a 5xx or a timeout: doubling from half a second,
+/// with jitter, at most `longest`.
+fn backoff(tries: u32, longest: Duration) -> Duration {
+    (Duration::from_millis(500) * (1 << tries.min(6)) + jitter()).min(longest)
+}
+
+/// Sends the request `make` builds, trying again after a 429 (as long as `Retry-After` says), a
+/// 5xx or a timeout, at most `patience.retries` times and never past `until`. Answers the
+/// response of any other status for the caller to judge.
 pub(crate) async fn send(
     url: &str,
     make: &dyn Fn() -> reqwest::RequestBuilder,
     patience: &Patience,
     until: Instant,
-    wait_header: Option<&str>,
     step: &dyn Fn(Step),
 ) -> Result<reqwest::Response, Failed> {
     let mut tries = 0u32;
     loop {
         let outcome = make().send().await;
         let wait = match &outcome {
-            Ok(r)
-                if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS
-                    || wait_header.is_some_and(|h| {
-                        r.headers().contains_key(h) && !r.status().is_success()
-                    }) =>
-            {
-                let said = wait_header
-                    .and_then(|h| r.headers().get(h))
-                    .or_else(|| r.headers().get(reqwest::header::RETRY_AFTER))
+            Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                let said = r
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
@@ -113,28 +113,29 @@ pub(crate) async fn send(
                     .unwrap_or(Duration::from_secs(1 << tries.min(5)))
                     .min(patience.longest_wait);
                 step(Step::RateLimited { wait });
-                wait
+                Some(wait)
             }
             Ok(r) if r.status().is_server_error() => {
-                let wait = (Duration::from_millis(500) * (1 << tries.min(6)) + jitter())
-                    .min(patience.longest_wait);
+                let wait = backoff(tries, patience.longest_wait);
                 step(Step::Retrying {
                     wait,
                     problem: format!("the server answered {}", r.status()),
                 });
-                wait
+                Some(wait)
             }
-            Ok(_) => return outcome.map_err(|e| failed(url, crate::describe(&e))),
+            Ok(_) => None,
             Err(e) if e.is_timeout() || e.is_connect() => {
-                let wait = (Duration::from_millis(500) * (1 << tries.min(6)) + jitter())
-                    .min(patience.longest_wait);
+                let wait = backoff(tries, patience.longest_wait);
                 step(Step::Retrying {
                     wait,
                     problem: crate::describe(e),
                 });
-                wait
+                Some(wait)
             }
-            Err(e) => return Err(failed(url, crate::describe(e))),
+            Err(_) => None,
+        };
+        let Some(wait) = wait else {
+            return outcome.map_err(|e| failed(url, crate::describe(&e)));
         };
         if tries >= patience.retries || Instant::now() + wait > until {
             return match outcome {

@@ -80,7 +80,7 @@ async fn ask(
     step: &dyn Fn(Step),
     max: usize,
 ) -> Result<(reqwest::StatusCode, Vec<u8>), Failed> {
-    let r = send(url, make, patience, until, None, step).await?;
+    let r = send(url, make, patience, until, step).await?;
     let status = r.status();
     Ok((status, body(url, r, max).await?))
 }
