@@ -12,7 +12,7 @@ use truce_facade::board::sources as kept;
 pub enum SourcesCommand {
     /// Add a source; its API keys go to the OS keyring
     Add {
-        /// The kind of source: tenable-vm
+        /// The kind of source: tenable-vm, defectdojo
         kind: String,
         /// A name for it (unique in this workspace)
         #[arg(long)]
@@ -20,11 +20,21 @@ pub enum SourcesCommand {
         /// The API's address, e.g. https://cloud.tenable.com
         #[arg(long)]
         url: String,
-        /// The API access key
-        #[arg(long, env = "TRUCE_SOURCE_ACCESS_KEY", hide_env_values = true)]
-        access_key: String,
-        /// The API secret key
-        #[arg(long, env = "TRUCE_SOURCE_SECRET_KEY", hide_env_values = true)]
+        /// The API access key (Tenable) or user name; not for a token-only source (DefectDojo)
+        #[arg(
+            long,
+            visible_alias = "user",
+            env = "TRUCE_SOURCE_ACCESS_KEY",
+            hide_env_values = true
+        )]
+        access_key: Option<String>,
+        /// The API secret key, token (DefectDojo) or password
+        #[arg(
+            long,
+            visible_aliases = ["token", "password"],
+            env = "TRUCE_SOURCE_SECRET_KEY",
+            hide_env_values = true
+        )]
         secret_key: String,
     },
     /// Every source, with its last sync and last problem
@@ -56,32 +66,33 @@ pub enum SourcesCommand {
 /// OS keyring keeps for the source.
 #[derive(clap::Args)]
 pub struct GivenKeys {
-    /// The API access key, instead of the keyring's
+    /// The API access key or user name, instead of the keyring's
     #[arg(
         long,
+        visible_alias = "user",
         env = "TRUCE_SOURCE_ACCESS_KEY",
         hide_env_values = true,
         requires = "secret_key"
     )]
     access_key: Option<String>,
-    /// The API secret key, instead of the keyring's
+    /// The API secret key, token or password, instead of the keyring's
     #[arg(
         long,
+        visible_aliases = ["token", "password"],
         env = "TRUCE_SOURCE_SECRET_KEY",
-        hide_env_values = true,
-        requires = "access_key"
+        hide_env_values = true
     )]
     secret_key: Option<String>,
 }
 
 impl GivenKeys {
     fn or_kept(self, ws: &truce_core::Workspace, name: &str) -> Result<Keys, Error> {
-        match (self.access_key, self.secret_key) {
-            (Some(access_key), Some(secret_key)) => Ok(Keys {
-                access_key,
+        match self.secret_key {
+            Some(secret_key) => Ok(Keys {
+                access_key: self.access_key.unwrap_or_default(),
                 secret_key,
             }),
-            _ => kept::keys(ws, name),
+            None => kept::keys(ws, name),
         }
     }
 }
@@ -94,7 +105,7 @@ fn said(step: Step) {
                 status.to_lowercase()
             )
         }
-        Step::Chunk { id, done } => eprintln!("chunk {id} imported ({done} so far)"),
+        Step::Chunk { id, done } => eprintln!("page {id} imported ({done} so far)"),
         Step::RateLimited { wait } => {
             eprintln!("the API asks to slow down: waiting {} s", wait.as_secs())
         }
@@ -117,7 +128,7 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
         } => {
             let source = sources::add(&mut ws, &kind, &name, &url)?;
             let keys = Keys {
-                access_key,
+                access_key: access_key.unwrap_or_default(),
                 secret_key,
             };
             if let Err(e) = kept::save_keys(&ws, &source.id, &keys) {
@@ -137,7 +148,11 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
                     println!("{}", serde_json::to_string(s).unwrap_or_default());
                 }
             } else if all.is_empty() {
-                println!("no sources (truce sources add tenable-vm --name … --url …)");
+                let kinds: Vec<_> = sources::kinds().iter().map(|k| k.name).collect();
+                println!(
+                    "no sources (truce sources add <{}> --name … --url …)",
+                    kinds.join("|")
+                );
             }
             if !json {
                 for s in &all {
@@ -172,8 +187,8 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
                 println!(
-                    "{}{} chunks, {} findings: {} new, {} fixed, {} reopened",
-                    if r.resumed { "resumed an export: " } else { "" },
+                    "{}{} pages, {} findings: {} new, {} fixed, {} reopened",
+                    if r.resumed { "resumed: " } else { "" },
                     r.chunks,
                     r.findings,
                     r.new,

@@ -129,7 +129,7 @@ fn a_sources_keys_live_in_the_keyring_and_nowhere_else() {
     );
 
     let synced = run(&["sources", "sync", "Tenable"]);
-    assert!(synced.contains("1 chunks, 4 findings: 4 new"), "{synced}");
+    assert!(synced.contains("1 page, 4 findings: 4 new"), "{synced}");
     let requests = seen.lock().unwrap().clone();
     assert_eq!(
         requests

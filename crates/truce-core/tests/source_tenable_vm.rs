@@ -377,7 +377,7 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
     );
     assert_eq!(
         listed.last_result.as_deref(),
-        Some("1 chunks, 2 findings: 0 new, 1 fixed, 1 reopened")
+        Some("1 page, 2 findings: 0 new, 1 fixed, 1 reopened")
     );
 
     // The secret key is nowhere in the workspace: not in a table, the log or the file.

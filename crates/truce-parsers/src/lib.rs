@@ -6,6 +6,7 @@
 mod csvread;
 mod cve;
 mod cyclonedx;
+mod defectdojo;
 mod defender;
 mod error;
 mod generic_csv;
@@ -186,6 +187,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &cyclonedx::CycloneDx,
         &openvex::OpenVex,
         &tenable_vm::TenableVm,
+        &defectdojo::DefectDojo,
     ]
 }
 

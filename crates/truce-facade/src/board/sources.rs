@@ -19,11 +19,7 @@ fn keyring(e: truce_secrets::Error) -> Error {
 /// Keeps the API keys of source `which` in the OS keyring.
 pub fn save_keys(ws: &Workspace, which: &str, keys: &Keys) -> Result<()> {
     let source = sources::get(ws, which)?;
-    if keys.access_key.trim().is_empty() || keys.secret_key.trim().is_empty() {
-        return Err(Error::Invalid(
-            "a Tenable source needs both an access key and a secret key".into(),
-        ));
-    }
+    sources::check_keys(&source.kind, keys)?;
     let kept = serde_json::to_string(&Kept {
         access_key: keys.access_key.trim().into(),
         secret_key: keys.secret_key.trim().into(),

@@ -4,6 +4,7 @@
 //! backoff and jitter on 5xx and timeouts, a bounded number of times. Credentials go in headers
 //! only: no error or log line carries them.
 
+pub mod defectdojo;
 pub mod tenable_vm;
 
 use std::future::Future;
@@ -180,4 +181,19 @@ pub(crate) async fn body(
         out.extend_from_slice(&piece);
     }
     Ok(out)
+}
+
+/// Sends what `make` builds (retrying as `send` does) and reads the answer, at most `max` bytes:
+/// its status and body, for the caller to judge.
+pub(crate) async fn ask(
+    url: &str,
+    make: &dyn Fn() -> reqwest::RequestBuilder,
+    patience: &Patience,
+    until: Instant,
+    step: &dyn Fn(Step),
+    max: usize,
+) -> Result<(reqwest::StatusCode, Vec<u8>), Failed> {
+    let r = send(url, make, patience, until, step).await?;
+    let status = r.status();
+    Ok((status, body(url, r, max).await?))
 }

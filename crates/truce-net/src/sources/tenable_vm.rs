@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{block, body, client, send, Patience, Step};
+use super::{ask, block, client, Patience, Step};
 use crate::{failed, Failed};
 
 const MAX_STATUS: usize = 4 << 20;
@@ -68,21 +68,6 @@ fn refused(url: &str, status: reqwest::StatusCode, said: &[u8]) -> Failed {
             _ => why,
         },
     )
-}
-
-/// Sends what `make` builds (retrying as `send` does) and reads the answer, at most `max` bytes:
-/// its status and body, for the caller to judge.
-async fn ask(
-    url: &str,
-    make: &dyn Fn() -> reqwest::RequestBuilder,
-    patience: &Patience,
-    until: Instant,
-    step: &dyn Fn(Step),
-    max: usize,
-) -> Result<(reqwest::StatusCode, Vec<u8>), Failed> {
-    let r = send(url, make, patience, until, step).await?;
-    let status = r.status();
-    Ok((status, body(url, r, max).await?))
 }
 
 /// Checks that the account answers and the keys may read exports (lists recent export jobs).
