@@ -45,7 +45,8 @@ test-ui:
 test-browser: build
 	cargo build -p truce-cli --features test-bridge
 	mkdir -p tests/out && $(TRUCE) ui-fixture --out tests/out/ui-fixture.json
-	node tests/browser/run.mjs
+	# Adding a source keeps its credentials in the OS keyring: a real one, of its own.
+	bash scripts/with-keyring.sh node tests/browser/run.mjs
 
 test-desktop: build
 	xvfb-run -a -s "-screen 0 1280x800x24" node tests/desktop/run.mjs

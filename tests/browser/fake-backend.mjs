@@ -56,6 +56,8 @@ export function installFakeBackend(fixture) {
           return fixture.session;
         case 'hub_status':
           return fixture.hub_status;
+        case 'sources':
+          return fixture.sources;
         case 'plugin:event|listen': {
           listeners.set(args.event, [...(listeners.get(args.event) ?? []), args.handler]);
           return nextId++;

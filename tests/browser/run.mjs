@@ -11,6 +11,7 @@ import { registerBoardTests } from './board.mjs';
 import { registerViewTests } from './views.mjs';
 import { registerDecisionTests } from './decisions.mjs';
 import { registerHubTests } from './hub.mjs';
+import { registerSourcesTests } from './sources.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -28,6 +29,7 @@ const ctx = {
   root,
   shots,
   consoleErrors,
+  now: NOW,
   get browser() { return browser; },
   get bridge() { return bridge; },
   /**
@@ -160,6 +162,7 @@ registerBoardTests(ctx);
 registerViewTests(ctx);
 registerDecisionTests(ctx);
 registerHubTests(ctx);
+registerSourcesTests(ctx);
 
 test('no console errors and no CSP violations', async () => {
   assert.deepEqual(consoleErrors, []);

@@ -2,6 +2,8 @@
 //! cron on a jump host. Credentials go to the OS keyring, never to the workspace.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Subcommand;
 use truce_core::sources::{self, Keys, Patience, Step};
@@ -105,14 +107,33 @@ fn said(step: Step) {
                 status.to_lowercase()
             )
         }
-        Step::Chunk { id, done } => eprintln!("page {id} imported ({done} so far)"),
+        // Said once imported, with the findings (Landed).
+        Step::Chunk { .. } => {}
         Step::RateLimited { wait } => {
             eprintln!("the API asks to slow down: waiting {} s", wait.as_secs())
         }
         Step::Retrying { wait, problem } => {
             eprintln!("{problem}; trying again in {} s", wait.as_secs_f32().ceil())
         }
+        Step::Landed { pages, findings } => {
+            eprintln!("{pages} pages, {findings} findings imported so far")
+        }
     }
+}
+
+/// The first Ctrl+C asks the sync to stop at its next wait on the network (what it imported
+/// stays, the next sync goes on from there); a second one quits at once, which is as safe: each
+/// page is one transaction.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("stopping at the next wait (Ctrl+C again to quit at once)");
+    });
+    stop
 }
 
 pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, Error> {
@@ -182,6 +203,10 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
             keys,
         } => {
             let keys = keys.or_kept(&ws, &name)?;
+            let patience = Patience {
+                cancel: Some(stop_on_ctrl_c()),
+                ..patience
+            };
             let r = sources::sync(&mut ws, &name, &keys, full, &patience, &said)?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());

@@ -40,8 +40,8 @@ fn chunk(c: u32) -> Vec<u8> {
     serde_json::to_vec(&vulns).unwrap()
 }
 
-/// A Tenable export on loopback: one export, all chunks ready, each chunk sent after a pause.
-fn replay(chunks: Arc<HashMap<u32, Vec<u8>>>) -> (String, Arc<Mutex<u32>>) {
+/// A Tenable export on loopback: one export, all chunks ready, each chunk sent after `pause`.
+fn replay(chunks: Arc<HashMap<u32, Vec<u8>>>, pause: Duration) -> (String, Arc<Mutex<u32>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let exports = Arc::new(Mutex::new(0u32));
@@ -77,7 +77,7 @@ fn replay(chunks: Arc<HashMap<u32, Vec<u8>>>) -> (String, Arc<Mutex<u32>>) {
                     serde_json::to_vec(&serde_json::json!({"status": "FINISHED", "chunks_available": ids, "chunks_failed": []})).unwrap()
                 } else if let Some(id) = path.rsplit('/').next().and_then(|i| i.parse::<u32>().ok())
                 {
-                    std::thread::sleep(Duration::from_millis(120));
+                    std::thread::sleep(pause);
                     chunks[&id].clone()
                 } else {
                     b"{}".to_vec()
@@ -114,7 +114,7 @@ fn count(ws: &Path, sql: &str) -> i64 {
 fn a_sync_killed_again_and_again_ends_as_one_that_was_not() {
     let chunks: Arc<HashMap<u32, Vec<u8>>> =
         Arc::new((1..=CHUNKS).map(|c| (c, chunk(c))).collect());
-    let (base, exports) = replay(chunks);
+    let (base, exports) = replay(chunks, Duration::from_millis(120));
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("sec.truce");
     // The source is added without keys in a keyring: this machine's cron passes them each time.
@@ -202,4 +202,61 @@ fn a_sync_killed_again_and_again_ends_as_one_that_was_not() {
         count(&ws, "SELECT count(*) FROM sources WHERE cursor LIKE '%\"export\":null%' AND last_sync_at IS NOT NULL"),
         1
     );
+}
+
+#[test]
+fn ctrl_c_stops_a_sync_at_its_next_wait_and_keeps_what_it_imported() {
+    let chunks: Arc<HashMap<u32, Vec<u8>>> =
+        Arc::new((1..=CHUNKS).map(|c| (c, chunk(c))).collect());
+    // Each chunk takes two seconds to come: Ctrl+C lands while one is awaited.
+    let (base, _) = replay(chunks, Duration::from_secs(2));
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("sec.truce");
+    {
+        let mut w = truce_core::Workspace::open(&ws).unwrap();
+        truce_core::sources::add(&mut w, "tenable-vm", "Tenable", &base).unwrap();
+    }
+    let mut child = truce(&ws)
+        .args(["sources", "sync", "Tenable"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first chunk is in (within 20 s), the person presses Ctrl+C.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&ws, "SELECT count(*) FROM imports WHERE findings > 0") == 0 {
+        assert!(Instant::now() < deadline, "no chunk was imported");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pressed = Instant::now();
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    let waited = pressed.elapsed();
+    let mut said = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut said)
+        .unwrap();
+    assert!(!status.success(), "{said}");
+    // Not the rest of the two-second chunk: the next wait notices within 100 ms.
+    assert!(waited < Duration::from_millis(1500), "{waited:?}");
+    assert!(said.contains("the sync was cancelled"), "{said}");
+    let findings = count(&ws, "SELECT count(*) FROM findings");
+    assert!(findings > 0 && findings % 400 == 0, "{findings} findings");
+    assert_eq!(
+        findings,
+        400 * count(&ws, "SELECT count(*) FROM imports WHERE findings > 0"),
+        "what was imported stays, whole"
+    );
+    let problem: String = {
+        let w = truce_core::Workspace::open_existing(&ws).unwrap();
+        w.conn()
+            .query_row("SELECT last_problem FROM sources", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert!(problem.contains("cancelled"), "{problem}");
 }

@@ -255,6 +255,10 @@ impl Ctx {
         self.with(|s| s.device = device);
     }
 
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.with(|s| s.clock.clone())
+    }
+
     /// Starts a transaction's stamp: one time for all its records, no reason yet.
     pub(crate) fn begin(&self) {
         self.with(|s| {

@@ -60,6 +60,19 @@ pub enum Error {
     #[error("{source_name}: the download was cancelled; nothing was changed")]
     Cancelled { source_name: String },
 
+    /// A scanner's API (a source) could not be read: its name, the address asked, the problem in
+    /// words a person can act on (never a credential).
+    #[error("source '{name}': {url}: {problem}")]
+    Source {
+        name: String,
+        url: String,
+        problem: String,
+    },
+
+    /// The person stopped a source's sync: the pages it imported stay.
+    #[error("source '{name}': the sync was cancelled; what it had imported stays, and the next sync goes on from there")]
+    SyncCancelled { name: String },
+
     /// Work stopped before its end on purpose (an import whose writer gave up first): the
     /// other side's error is the one to report.
     #[error("{0}: stopped")]
@@ -150,7 +163,8 @@ impl Error {
             Error::Unreadable { .. } => "unreadable",
             Error::BadInput { .. } => "bad_input",
             Error::UnknownFormat { .. } => "unknown_format",
-            Error::Cancelled { .. } => "cancelled",
+            Error::Cancelled { .. } | Error::SyncCancelled { .. } => "cancelled",
+            Error::Source { .. } => "source",
             Error::Hub { .. } => "hub",
             Error::Stopped(_) => "stopped",
             Error::Invalid(_) => "invalid",
@@ -196,6 +210,13 @@ impl Error {
             }
             Error::Stopped(what) => [text("what", what)].into(),
             Error::Cancelled { source_name } => [text("source", source_name)].into(),
+            Error::SyncCancelled { name } => [text("source", name)].into(),
+            Error::Source { name, url, problem } => [
+                text("source", name),
+                text("url", url),
+                text("problem", problem),
+            ]
+            .into(),
             Error::Hub { url, problem } => [text("url", url), text("problem", problem)].into(),
             Error::Invalid(_) | Error::Db(_) => Default::default(),
         }

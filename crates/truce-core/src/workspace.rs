@@ -313,6 +313,23 @@ impl Workspace {
         &self.path
     }
 
+    /// Another handle on this workspace, acting as the same person by the same clock: for work
+    /// on a thread of its own (a source's sync while the app goes on). Each write transaction
+    /// catches up with what the other handle wrote, so the device's clock never repeats.
+    pub fn reopen(&self) -> Result<Workspace> {
+        let ws = Workspace::open_with(
+            &self.path,
+            OpenOptions {
+                create: false,
+                actor: Some(self.actor()),
+                os_user: self.os_user.clone(),
+                clock: self.ctx.clock(),
+                ..OpenOptions::default()
+            },
+        )?;
+        Ok(ws)
+    }
+
     /// Who is recorded in the change log for changes made through this handle: the signed-in
     /// person's id, or the OS user where nobody is signed in.
     pub fn actor(&self) -> String {

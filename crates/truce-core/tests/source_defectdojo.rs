@@ -174,6 +174,7 @@ fn quick() -> Patience {
         longest_wait: Duration::from_millis(200),
         poll: Duration::from_millis(20),
         max_page: 1 << 20,
+        cancel: None,
     }
 }
 

@@ -256,6 +256,7 @@ fn quick() -> Patience {
         longest_wait: Duration::from_secs(2),
         poll: Duration::from_millis(20),
         max_page: 1 << 20,
+        cancel: None,
     }
 }
 

@@ -111,6 +111,17 @@ pub fn typescript() -> String {
         crate::board::Session::decl(),
         crate::board::SignInRequest::decl(),
         crate::board::AddPersonRequest::decl(),
+        truce_core::sources::Source::decl(),
+        truce_core::sources::SourceKind::decl(),
+        crate::board::sources::JobKind::decl(),
+        crate::board::sources::SourceJob::decl(),
+        crate::board::sources::SourceRow::decl(),
+        crate::board::sources::SourcesPage::decl(),
+        crate::board::sources::AddSourceRequest::decl(),
+        crate::board::sources::SourceRequest::decl(),
+        crate::board::sources::SourceScheduleRequest::decl(),
+        crate::board::sources::StartSourceRequest::decl(),
+        crate::board::sources::SourceKeysRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types (crates/truce-core, crates/truce-facade) by ts-rs. Do not edit: run `make bindings`.\n\n",

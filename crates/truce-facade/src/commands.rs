@@ -94,6 +94,13 @@ commands! {
     hub_connect: board::HubConnectRequest => truce_core::sync::HubStatus;
     hub_conflicts: board::NoArgs => Vec<truce_core::sync::Conflict>;
     hub_resolve: board::HubResolveRequest => Vec<truce_core::sync::Conflict>;
+    sources: board::NoArgs => board::sources::SourcesPage;
+    add_source: board::sources::AddSourceRequest => truce_core::sources::Source;
+    remove_source: board::sources::SourceRequest => ();
+    set_source_schedule: board::sources::SourceScheduleRequest => truce_core::sources::Source;
+    set_source_keys: board::sources::SourceKeysRequest => ();
+    start_source: board::sources::StartSourceRequest => board::sources::SourceJob;
+    cancel_source: board::sources::SourceRequest => ();
 }
 
 /// How a front end follows and stops the downloads [`prepare`] makes.

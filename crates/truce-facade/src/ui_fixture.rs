@@ -40,6 +40,7 @@ pub fn record(dir: &Path) -> Result<Value> {
     let now = ws.now();
     let session = crate::board::session(&mut ws, now, crate::board::NoArgs {})?;
     let hub_status = crate::board::hub_status(&mut ws, now, crate::board::NoArgs {})?;
+    let sources = crate::board::sources(&mut ws, now, crate::board::NoArgs {})?;
     let shown = path.display().to_string();
     let mut findings = Vec::new();
     for q in recorded_queries() {
@@ -54,6 +55,7 @@ pub fn record(dir: &Path) -> Result<Value> {
         "open_demo": open_demo,
         "session": session,
         "hub_status": hub_status,
+        "sources": sources,
         "findings": findings,
         "import": {
             "progress": progress,

@@ -647,6 +647,90 @@ export type SignInRequest = { person: string, };
 
 export type AddPersonRequest = { name: string, email: string | null, team: string | null, };
 
+export type Source = { id: string, kind: string, name: string, url: string, last_sync_at: string | null, last_result: string | null, last_problem: string | null, 
+/**
+ * The app syncs it every this many hours while open; none: only when asked.
+ */
+every_hours: number | null, 
+/**
+ * When a sync was last tried, whatever its end.
+ */
+last_tried_at: string | null, };
+
+export type SourceKind = { 
+/**
+ * What `truce sources add` takes: "tenable-vm".
+ */
+name: string, 
+/**
+ * The product, in its vendor's words.
+ */
+label: string, 
+/**
+ * An example of the API's address.
+ */
+url_hint: string, 
+/**
+ * What the first credential is called ("Access key", "User name"); none when the source
+ * takes only a secret.
+ */
+access: string | null, 
+/**
+ * What the secret is called ("Secret key", "API token", "Password").
+ */
+secret: string, };
+
+export type JobKind = "test" | "sync" | "full_sync";
+
+export type SourceJob = { kind: JobKind, started_at: string, 
+/**
+ * Still running.
+ */
+running: boolean, 
+/**
+ * Pages and findings imported so far.
+ */
+pages: number, findings: number, 
+/**
+ * What it is doing or waiting for, in words ("Tenable is preparing the export: 3 chunks
+ * ready", "the API asked to slow down: waiting 30 s").
+ */
+doing: string | null, 
+/**
+ * Waiting because the API asked it to slow down.
+ */
+rate_limited: boolean, 
+/**
+ * Once ended: whether it succeeded, and what it found or why it failed.
+ */
+ok: boolean | null, outcome: string | null, 
+/**
+ * The person asked it to stop (and, once ended, it stopped for that).
+ */
+cancelling: boolean, };
+
+export type SourceRow = { source: Source, 
+/**
+ * Its latest test or sync in this app session, running or ended.
+ */
+job: SourceJob | null, 
+/**
+ * Its schedule says a sync is due now (the page starts it).
+ */
+due: boolean, };
+
+export type SourcesPage = { kinds: Array<SourceKind>, sources: Array<SourceRow>, };
+
+export type AddSourceRequest = { kind: string, name: string, url: string, access_key: string, secret_key: string, };
+
+export type SourceRequest = { name: string, };
+
+export type SourceScheduleRequest = { name: string, every_hours: number | null, };
+
+export type StartSourceRequest = { name: string, job: JobKind, };
+
+export type SourceKeysRequest = { name: string, access_key: string, secret_key: string, };
+
 /** The request each workspace command takes (crates/truce-facade/src/commands.rs). */
 export type CommandRequests = {
   board: BoardRequest;
@@ -688,6 +772,13 @@ export type CommandRequests = {
   hub_connect: HubConnectRequest;
   hub_conflicts: NoArgs;
   hub_resolve: HubResolveRequest;
+  sources: NoArgs;
+  add_source: AddSourceRequest;
+  remove_source: SourceRequest;
+  set_source_schedule: SourceScheduleRequest;
+  set_source_keys: SourceKeysRequest;
+  start_source: StartSourceRequest;
+  cancel_source: SourceRequest;
 };
 
 /** What each workspace command answers. */
@@ -731,4 +822,11 @@ export type CommandAnswers = {
   hub_connect: HubStatus;
   hub_conflicts: Array<SyncConflict>;
   hub_resolve: Array<SyncConflict>;
+  sources: SourcesPage;
+  add_source: Source;
+  remove_source: null;
+  set_source_schedule: Source;
+  set_source_keys: null;
+  start_source: SourceJob;
+  cancel_source: null;
 };

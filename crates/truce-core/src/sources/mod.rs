@@ -31,6 +31,10 @@ pub struct Source {
     pub last_sync_at: Option<String>,
     pub last_result: Option<String>,
     pub last_problem: Option<String>,
+    /// The app syncs it every this many hours while open; none: only when asked.
+    pub every_hours: Option<u32>,
+    /// When a sync was last tried, whatever its end.
+    pub last_tried_at: Option<String>,
 }
 
 /// A kind of source, as a form to add one asks for it.
@@ -160,7 +164,8 @@ pub fn add(ws: &mut Workspace, kind_name: &str, name: &str, url: &str) -> Result
     get(ws, name)
 }
 
-const COLUMNS: &str = "id, kind, name, url, last_sync_at, last_result, last_problem";
+const COLUMNS: &str =
+    "id, kind, name, url, last_sync_at, last_result, last_problem, every_hours, last_tried_at";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
     Ok(Source {
@@ -171,6 +176,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
         last_sync_at: r.get(4)?,
         last_result: r.get(5)?,
         last_problem: r.get(6)?,
+        every_hours: r.get(7)?,
+        last_tried_at: r.get(8)?,
     })
 }
 
@@ -195,6 +202,48 @@ pub fn get(ws: &Workspace, which: &str) -> Result<Source> {
         .ok_or_else(|| Error::Invalid(format!("no source named '{}'", which.trim())))
 }
 
+/// Has the app sync source `which` every `every_hours` hours while it is open (1 to 168), or
+/// only when asked (`None`).
+pub fn set_schedule(ws: &mut Workspace, which: &str, every_hours: Option<u32>) -> Result<Source> {
+    let source = get(ws, which)?;
+    if every_hours.is_some_and(|h| !(1..=168).contains(&h)) {
+        return Err(Error::Invalid(
+            "a source is synced every 1 to 168 hours (a week)".into(),
+        ));
+    }
+    let tx = ws.write_tx()?;
+    tx.execute(
+        "UPDATE sources SET every_hours = ?2 WHERE id = ?1",
+        params![source.id, every_hours],
+    )?;
+    tx.commit()?;
+    get(ws, &source.id)
+}
+
+/// A failed scheduled sync is tried again this long after (unless its schedule is sooner).
+const RETRY_AFTER_FAILURE: chrono::Duration = chrono::Duration::hours(1);
+
+/// Whether a scheduled sync of `source` is due at `now`: never for one without a schedule; at
+/// once for one never tried; else its interval after the last try, or an hour after a failed one.
+pub fn due(source: &Source, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let Some(hours) = source.every_hours else {
+        return false;
+    };
+    let Some(tried) = source
+        .last_tried_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    else {
+        return true;
+    };
+    let mut wait = chrono::Duration::hours(i64::from(hours));
+    // A success clears the last problem: one that is there is the last try's.
+    if source.last_problem.is_some() {
+        wait = wait.min(RETRY_AFTER_FAILURE);
+    }
+    tried.with_timezone(&chrono::Utc) + wait <= now
+}
+
 /// Removes a source (what it imported stays: findings are facts).
 pub fn remove(ws: &mut Workspace, which: &str) -> Result<Source> {
     let source = get(ws, which)?;
@@ -208,10 +257,16 @@ pub fn remove(ws: &mut Workspace, which: &str) -> Result<Source> {
 /// a credential: `truce-net` leaves them out).
 fn net(source: &Source) -> impl Fn(truce_net::Failed) -> Error + '_ {
     move |f| {
-        Error::Invalid(format!(
-            "source '{}': {}: {}",
-            source.name, f.url, f.problem
-        ))
+        if f.cancelled {
+            return Error::SyncCancelled {
+                name: source.name.clone(),
+            };
+        }
+        Error::Source {
+            name: source.name.clone(),
+            url: f.url,
+            problem: f.problem,
+        }
     }
 }
 
@@ -232,12 +287,12 @@ fn remember(
     let tx = ws.write_tx()?;
     match problem {
         None => tx.execute(
-            "UPDATE sources SET last_sync_at = ?2, last_result = ?3, last_problem = NULL WHERE id = ?1",
+            "UPDATE sources SET last_sync_at = ?2, last_tried_at = ?2, last_result = ?3, last_problem = NULL WHERE id = ?1",
             params![id, at, result],
         )?,
         Some(p) => tx.execute(
-            "UPDATE sources SET last_problem = ?2 WHERE id = ?1",
-            params![id, format!("{at}: {p}")],
+            "UPDATE sources SET last_tried_at = ?2, last_problem = ?3 WHERE id = ?1",
+            params![id, at, p],
         )?,
     };
     tx.commit()?;
@@ -290,6 +345,10 @@ impl Run<'_> {
         self.report.new += r.new;
         self.report.closed += r.closed;
         self.report.reopened += r.reopened;
+        (self.step)(Step::Landed {
+            pages: self.report.chunks,
+            findings: self.report.findings,
+        });
         Ok(())
     }
 

@@ -25,6 +25,7 @@ mod decisions;
 mod facts;
 pub mod hub;
 mod session;
+mod source_jobs;
 pub mod sources;
 
 pub use decisions::*;
@@ -33,6 +34,10 @@ pub use hub::{
     hub_conflicts, hub_connect, hub_resolve, hub_status, HubConnectRequest, HubResolveRequest,
 };
 pub use session::*;
+pub use sources::{
+    add_source, cancel_source, remove_source, set_source_keys, set_source_schedule, sources,
+    start_source,
+};
 
 /// The span of the calendar the board shows: RFC 3339 instants or plain dates (UTC midnight).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -66,7 +66,7 @@ fn refused(url: &str, status: reqwest::StatusCode, said: &[u8]) -> Failed {
 /// Checks that the instance answers, takes the token and lets it read findings.
 pub fn check(account: &Account, patience: &Patience) -> Result<(), Failed> {
     let url = account.url("/api/v2/findings/?limit=1");
-    block(&url, async {
+    block(&url, patience, async {
         let http = client(&url, patience)?;
         let until = Instant::now() + patience.request * 2;
         let (status, said) = ask(
@@ -134,7 +134,7 @@ pub fn read(
     page: &mut dyn FnMut(Page) -> Result<bool, String>,
 ) -> Result<(), Failed> {
     let first = account.url("/api/v2/findings/");
-    block(&first, async {
+    block(&first, patience, async {
         let http = client(&first, patience)?;
         let until = Instant::now() + patience.deadline;
         let mut offset = offset;

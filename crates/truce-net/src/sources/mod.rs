@@ -8,12 +8,14 @@ pub mod defectdojo;
 pub mod tenable_vm;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{failed, Failed};
 
-/// How long and how often a sync may wait and try again.
-#[derive(Debug, Clone, Copy)]
+/// How long and how often a sync may wait and try again, and whether the person stopped it.
+#[derive(Debug, Clone)]
 pub struct Patience {
     /// One request, headers and body.
     pub request: Duration,
@@ -27,6 +29,9 @@ pub struct Patience {
     pub poll: Duration,
     /// The largest page (chunk) read: a bigger one is refused, not cut.
     pub max_page: usize,
+    /// Set (by another thread: the app's Cancel, Ctrl+C) to stop the sync at its next wait for
+    /// the network, within [`crate::CANCEL_NOTICED`]. What was imported before stays.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Patience {
@@ -39,6 +44,7 @@ impl Default for Patience {
             poll: Duration::from_secs(2),
             // 5,000 assets' vulnerabilities with their plugin output stay well under it.
             max_page: 1 << 30,
+            cancel: None,
         }
     }
 }
@@ -54,15 +60,40 @@ pub enum Step {
     RateLimited { wait: Duration },
     /// A request failed in a way worth trying again (a 5xx, a timeout).
     Retrying { wait: Duration, problem: String },
+    /// A page was imported: the pages and findings this sync has landed so far.
+    Landed { pages: u32, findings: u32 },
 }
 
-/// Runs `f` to its end on a runtime of its own: the core stays synchronous.
-pub(crate) fn block<T>(url: &str, f: impl Future<Output = Result<T, Failed>>) -> Result<T, Failed> {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs `f` to its end on a runtime of its own (the core stays synchronous), or until
+/// `patience.cancel` is set: `f` is then dropped at its next wait, never inside a page's import
+/// (which runs between two waits, synchronously).
+pub(crate) fn block<T>(
+    url: &str,
+    patience: &Patience,
+    f: impl Future<Output = Result<T, Failed>>,
+) -> Result<T, Failed> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| failed(url, format!("cannot start the network runtime: {e}")))?
-        .block_on(f)
+        .map_err(|e| failed(url, format!("cannot start the network runtime: {e}")))?;
+    let Some(cancel) = patience.cancel.clone() else {
+        return runtime.block_on(f);
+    };
+    runtime.block_on(async {
+        let stopped = async {
+            while !cancel.load(Ordering::Relaxed) {
+                tokio::time::sleep(crate::CANCEL_NOTICED / 2).await;
+            }
+        };
+        tokio::select! {
+            biased;
+            () = stopped => Err(Failed {
+                cancelled: true,
+                ..failed(url, "the sync was cancelled")
+            }),
+            r = f => r,
+        }
+    })
 }
 
 pub(crate) fn client(url: &str, patience: &Patience) -> Result<reqwest::Client, Failed> {

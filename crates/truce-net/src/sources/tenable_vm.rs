@@ -73,7 +73,7 @@ fn refused(url: &str, status: reqwest::StatusCode, said: &[u8]) -> Failed {
 /// Checks that the account answers and the keys may read exports (lists recent export jobs).
 pub fn check(account: &Account, patience: &Patience) -> Result<(), Failed> {
     let url = account.url("/vulns/export/status");
-    block(&url, async {
+    block(&url, patience, async {
         let http = client(&url, patience)?;
         let until = Instant::now() + patience.request * 2;
         let (status, said) = ask(
@@ -105,7 +105,7 @@ pub fn start(
         "num_assets": num_assets.clamp(50, 5000),
         "filters": { "since": since, "state": ["OPEN", "REOPENED", "FIXED"] },
     });
-    block(&url, async {
+    block(&url, patience, async {
         let http = client(&url, patience)?;
         let until = Instant::now() + patience.request * 4;
         let (status, said) = ask(
@@ -163,7 +163,7 @@ pub fn read(
     chunk: &mut dyn FnMut(u32, Vec<u8>) -> Result<(), String>,
 ) -> Result<Read, Failed> {
     let status_url = account.url(&format!("/vulns/export/{uuid}/status"));
-    block(&status_url, async {
+    block(&status_url, patience, async {
         let http = client(&status_url, patience)?;
         let until = Instant::now() + patience.deadline;
         let mut handed: Vec<u32> = done.to_vec();
