@@ -14,7 +14,7 @@ use truce_facade::board::sources as kept;
 pub enum SourcesCommand {
     /// Add a source; its API keys go to the OS keyring
     Add {
-        /// The kind of source: tenable-vm, defectdojo
+        /// The kind of source: tenable-vm, qualys-vmdr, defectdojo
         kind: String,
         /// A name for it (unique in this workspace)
         #[arg(long)]
@@ -103,8 +103,9 @@ fn said(step: Step) {
     match step {
         Step::Preparing { status, ready } => {
             eprintln!(
-                "the export is {} ({ready} chunks ready)",
-                status.to_lowercase()
+                "the export is {} ({ready} {} ready)",
+                status.to_lowercase(),
+                if ready == 1 { "chunk" } else { "chunks" }
             )
         }
         // Said once imported, with the findings (Landed).
@@ -115,9 +116,11 @@ fn said(step: Step) {
         Step::Retrying { wait, problem } => {
             eprintln!("{problem}; trying again in {} s", wait.as_secs_f32().ceil())
         }
-        Step::Landed { pages, findings } => {
-            eprintln!("{pages} pages, {findings} findings imported so far")
-        }
+        Step::Landed { pages, findings } => eprintln!(
+            "{pages} {}, {findings} {} imported so far",
+            if pages == 1 { "page" } else { "pages" },
+            if findings == 1 { "finding" } else { "findings" }
+        ),
     }
 }
 
@@ -211,15 +214,7 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
-                println!(
-                    "{}{} pages, {} findings: {} new, {} fixed, {} reopened",
-                    if r.resumed { "resumed: " } else { "" },
-                    r.chunks,
-                    r.findings,
-                    r.new,
-                    r.closed,
-                    r.reopened
-                );
+                println!("{}{r}", if r.resumed { "resumed: " } else { "" });
             }
         }
         SourcesCommand::Remove { name } => {

@@ -22,6 +22,7 @@ mod openvas;
 mod openvex;
 mod qualys;
 mod qualys_csv;
+mod qualys_detections;
 mod sarif;
 mod severity;
 mod tenable_vm;
@@ -188,6 +189,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &openvex::OpenVex,
         &tenable_vm::TenableVm,
         &defectdojo::DefectDojo,
+        &qualys_detections::QualysDetections,
     ]
 }
 

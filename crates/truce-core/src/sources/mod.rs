@@ -12,6 +12,7 @@
 //! next.
 
 mod defectdojo;
+mod qualys_vmdr;
 mod tenable_vm;
 
 use rusqlite::{params, OptionalExtension};
@@ -65,6 +66,21 @@ pub struct SourceSync {
     pub resumed: bool,
 }
 
+/// "2 pages, 500 findings: 3 new, 1 fixed, 0 reopened", as the source's last result says it.
+impl std::fmt::Display for SourceSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, {}: {} new, {} fixed, {} reopened",
+            counted(self.chunks, "page"),
+            counted(self.findings, "finding"),
+            self.new,
+            self.closed,
+            self.reopened
+        )
+    }
+}
+
 /// A source's credentials, as the keyring keeps them for one source: `access_key` is what
 /// [`SourceKind::access`] names (empty when the kind takes none), `secret_key` the secret.
 pub struct Keys {
@@ -83,7 +99,11 @@ trait Kind: Sync {
 }
 
 fn kinds_known() -> &'static [&'static dyn Kind] {
-    &[&tenable_vm::TenableVm, &defectdojo::DefectDojo]
+    &[
+        &tenable_vm::TenableVm,
+        &qualys_vmdr::QualysVmdr,
+        &defectdojo::DefectDojo,
+    ]
 }
 
 /// The kinds of source this build can sync.
@@ -392,19 +412,7 @@ pub fn sync(
     }
     let result = result.map(|()| report);
     let said = match &result {
-        Ok(r) => remember(
-            ws,
-            &source.id,
-            Some(&format!(
-                "{}, {}: {} new, {} fixed, {} reopened",
-                counted(r.chunks, "page"),
-                counted(r.findings, "finding"),
-                r.new,
-                r.closed,
-                r.reopened
-            )),
-            None,
-        ),
+        Ok(r) => remember(ws, &source.id, Some(&r.to_string()), None),
         Err(e) => remember(ws, &source.id, None, Some(&e.to_string())),
     };
     let report = result?;

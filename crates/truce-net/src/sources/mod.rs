@@ -5,6 +5,7 @@
 //! only: no error or log line carries them.
 
 pub mod defectdojo;
+pub mod qualys_vmdr;
 pub mod tenable_vm;
 
 use std::future::Future;
@@ -120,20 +121,42 @@ fn backoff(tries: u32, longest: Duration) -> Duration {
     (Duration::from_millis(500) * (1 << tries.min(6)) + jitter()).min(longest)
 }
 
+/// A vendor's own "slow down" answer (Qualys: 409 with `X-RateLimit-ToWait-Sec`): how long it
+/// asks to wait, for a response that is one.
+pub(crate) type VendorWait<'a> = &'a dyn Fn(&reqwest::Response) -> Option<Duration>;
+
 /// Sends the request `make` builds, trying again after a 429 (as long as `Retry-After` says), a
-/// 5xx or a timeout, at most `patience.retries` times and never past `until`. Answers the
-/// response of any other status for the caller to judge.
-pub(crate) async fn send(
+/// vendor's own "slow down" (as `vendor` says), a 5xx or a timeout, at most `patience.retries`
+/// times and never past `until`. Answers the response of any other status for the caller to
+/// judge. A wait longer than `patience.longest_wait` is not waited out in this sync: it fails at
+/// once, saying how long, and the next sync tries again.
+pub(crate) async fn send_waiting(
     url: &str,
     make: &dyn Fn() -> reqwest::RequestBuilder,
     patience: &Patience,
     until: Instant,
     step: &dyn Fn(Step),
+    vendor: VendorWait<'_>,
 ) -> Result<reqwest::Response, Failed> {
     let mut tries = 0u32;
     loop {
         let outcome = make().send().await;
+        let asked = outcome.as_ref().ok().and_then(vendor);
+        if let Some(w) = asked.filter(|w| *w > patience.longest_wait) {
+            return Err(failed(
+                url,
+                format!(
+                    "the API asks to wait {} before the next call, longer than a sync waits; the next sync tries again",
+                    human(w)
+                ),
+            ));
+        }
         let wait = match &outcome {
+            Ok(_) if asked.is_some() => {
+                let wait = asked.unwrap_or_default();
+                step(Step::RateLimited { wait });
+                Some(wait)
+            }
             Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => {
                 let said = r
                     .headers()
@@ -187,6 +210,16 @@ pub(crate) async fn send(
     }
 }
 
+/// A wait in words: "45 s", "12 min", "23 h 57 min".
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 /// The body of a response, at most `max` bytes: more is refused, not cut.
 pub(crate) async fn body(
     url: &str,
@@ -214,7 +247,7 @@ pub(crate) async fn body(
     Ok(out)
 }
 
-/// Sends what `make` builds (retrying as `send` does) and reads the answer, at most `max` bytes:
+/// Sends what `make` builds (retrying as `send_waiting` does) and reads the answer, at most `max` bytes:
 /// its status and body, for the caller to judge.
 pub(crate) async fn ask(
     url: &str,
@@ -224,7 +257,20 @@ pub(crate) async fn ask(
     step: &dyn Fn(Step),
     max: usize,
 ) -> Result<(reqwest::StatusCode, Vec<u8>), Failed> {
-    let r = send(url, make, patience, until, step).await?;
+    ask_waiting(url, make, patience, until, step, max, &|_| None).await
+}
+
+/// [`ask`], also waiting as `vendor` says (see [`send_waiting`]).
+pub(crate) async fn ask_waiting(
+    url: &str,
+    make: &dyn Fn() -> reqwest::RequestBuilder,
+    patience: &Patience,
+    until: Instant,
+    step: &dyn Fn(Step),
+    max: usize,
+    vendor: VendorWait<'_>,
+) -> Result<(reqwest::StatusCode, Vec<u8>), Failed> {
+    let r = send_waiting(url, make, patience, until, step, vendor).await?;
     let status = r.status();
     Ok((status, body(url, r, max).await?))
 }
