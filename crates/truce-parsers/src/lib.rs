@@ -23,6 +23,7 @@ mod openvex;
 mod qualys;
 mod qualys_csv;
 mod qualys_detections;
+mod rapid7_insightvm;
 mod sarif;
 mod severity;
 mod tenable_vm;
@@ -190,6 +191,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &tenable_vm::TenableVm,
         &defectdojo::DefectDojo,
         &qualys_detections::QualysDetections,
+        &rapid7_insightvm::Rapid7InsightVm,
     ]
 }
 

@@ -558,7 +558,7 @@ fn read_definition_body(r: &mut XmlReader<'_>, d: &mut Definition) -> Result<()>
 }
 
 /// Nexpose's 0-10 severity: 9-10 critical, 7-8 high, 4-6 medium, 1-3 low, 0 info.
-fn from_level(v: f64) -> Severity {
+pub(super) fn from_level(v: f64) -> Severity {
     if v >= 9.0 {
         Severity::Critical
     } else if v >= 7.0 {

@@ -13,6 +13,7 @@
 
 mod defectdojo;
 mod qualys_vmdr;
+mod rapid7;
 mod tenable_vm;
 
 use rusqlite::{params, OptionalExtension};
@@ -102,6 +103,7 @@ fn kinds_known() -> &'static [&'static dyn Kind] {
     &[
         &tenable_vm::TenableVm,
         &qualys_vmdr::QualysVmdr,
+        &rapid7::Rapid7,
         &defectdojo::DefectDojo,
     ]
 }

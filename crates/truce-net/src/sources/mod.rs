@@ -6,6 +6,7 @@
 
 pub mod defectdojo;
 pub mod qualys_vmdr;
+pub mod rapid7;
 pub mod tenable_vm;
 
 use std::future::Future;
