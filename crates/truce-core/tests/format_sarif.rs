@@ -405,7 +405,10 @@ fn sniffing_does_not_claim_other_formats() {
     ] {
         for e in std::fs::read_dir(common::corpus(folder)).unwrap() {
             let p = e.unwrap().path();
-            assert_ne!(detected(&p), Some("sarif"), "{}", p.display());
+            // A folder of its own holds another format's samples (ms_defender/tvm-api).
+            if p.is_file() {
+                assert_ne!(detected(&p), Some("sarif"), "{}", p.display());
+            }
         }
     }
     for e in std::fs::read_dir(common::corpus("sarif")).unwrap() {

@@ -8,6 +8,7 @@ mod cve;
 mod cyclonedx;
 mod defectdojo;
 mod defender;
+mod defender_tvm;
 mod error;
 mod generic_csv;
 mod grype;
@@ -181,6 +182,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &trivy::Trivy,
         &grype::Grype,
         &sarif::Sarif,
+        &defender_tvm::DefenderTvm,
         &defender::Defender,
         &nessus_csv::NessusCsv,
         &qualys::Qualys,

@@ -12,6 +12,7 @@
 //! next.
 
 mod defectdojo;
+mod defender;
 mod qualys_vmdr;
 mod rapid7;
 mod tenable_vm;
@@ -104,6 +105,7 @@ fn kinds_known() -> &'static [&'static dyn Kind] {
         &tenable_vm::TenableVm,
         &qualys_vmdr::QualysVmdr,
         &rapid7::Rapid7,
+        &defender::Defender,
         &defectdojo::DefectDojo,
     ]
 }

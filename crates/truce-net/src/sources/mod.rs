@@ -5,6 +5,7 @@
 //! only: no error or log line carries them.
 
 pub mod defectdojo;
+pub mod defender;
 pub mod qualys_vmdr;
 pub mod rapid7;
 pub mod tenable_vm;
