@@ -14,7 +14,7 @@ use truce_facade::board::sources as kept;
 pub enum SourcesCommand {
     /// Add a source; its API keys go to the OS keyring
     Add {
-        /// The kind of source: tenable-vm, qualys-vmdr, rapid7-insightvm, defender, defectdojo
+        /// The kind of source: tenable-vm, tenable-sc, qualys-vmdr, rapid7-insightvm, defender, defectdojo
         kind: String,
         /// A name for it (unique in this workspace)
         #[arg(long)]

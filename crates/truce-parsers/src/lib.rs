@@ -27,6 +27,7 @@ mod qualys_detections;
 mod rapid7_insightvm;
 mod sarif;
 mod severity;
+mod tenable_sc;
 mod tenable_vm;
 mod trivy;
 mod xml;
@@ -191,6 +192,7 @@ pub fn formats() -> &'static [&'static dyn Format] {
         &cyclonedx::CycloneDx,
         &openvex::OpenVex,
         &tenable_vm::TenableVm,
+        &tenable_sc::TenableSc,
         &defectdojo::DefectDojo,
         &qualys_detections::QualysDetections,
         &rapid7_insightvm::Rapid7InsightVm,

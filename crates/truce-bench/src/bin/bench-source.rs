@@ -6,6 +6,9 @@
 //!
 //!   bench-source [--vulns 1000000] [--chunks 200] [--runs 2] [--dir DIR] [--truce target/release/truce]
 //!
+//! After the full sync, an incremental one is timed on the same workspace: the export of what
+//! changed since, 1% of the vulnerabilities (1% of the hosts, every other plugin's state flipped).
+//!
 //! The export: `--vulns` vulnerabilities on vulns/50 hosts (50 plugins each, every seventh FIXED,
 //! 300 bytes of plugin output each), seeded, in `--chunks` chunks of whole hosts, as Tenable
 //! documents them. The server holds them in memory and answers at once; each measured command
@@ -35,8 +38,14 @@ fn arg(name: &str) -> Option<String> {
 /// Chunk `c` of `chunks` over `hosts` hosts: its hosts' vulnerabilities as Tenable's JSON.
 fn chunk(c: usize, chunks: usize, hosts: usize) -> Vec<u8> {
     let per = hosts.div_ceil(chunks);
-    let mut vulns = Vec::with_capacity(per * PLUGINS);
-    for h in c * per..((c + 1) * per).min(hosts) {
+    vulns_of(c * per..((c + 1) * per).min(hosts), false)
+}
+
+/// The vulnerabilities of hosts `range`; `later`: as a later export gives them, every other
+/// plugin's state flipped (fixed ones reopened, open ones fixed) and seen two days on.
+fn vulns_of(range: std::ops::Range<usize>, later: bool) -> Vec<u8> {
+    let mut vulns = Vec::with_capacity(range.len() * PLUGINS);
+    for h in range {
         let asset = json!({
             "uuid": format!("00000000-0000-4000-8000-{h:012}"),
             "hostname": format!("srv{h:06}"),
@@ -45,7 +54,7 @@ fn chunk(c: usize, chunks: usize, hosts: usize) -> Vec<u8> {
             "operating_system": ["Linux Kernel 5.15 on Ubuntu 22.04"],
         });
         for p in 0..PLUGINS {
-            let fixed = (h * PLUGINS + p) % 7 == 0;
+            let fixed = ((h * PLUGINS + p) % 7 == 0) != (later && p % 2 == 0);
             let severity = ["low", "medium", "high", "critical"][p % 4];
             let port = if p % 5 == 0 { 443 } else { 0 };
             let state = if fixed { "FIXED" } else { "OPEN" };
@@ -62,9 +71,9 @@ fn chunk(c: usize, chunks: usize, hosts: usize) -> Vec<u8> {
                 },
                 "port": {"port": port, "protocol": "TCP"},
                 "severity": severity,
-                "state": state,
+                "state": if later && !fixed && (h * PLUGINS + p) % 7 == 0 { "REOPENED" } else { state },
                 "first_found": "2026-10-01T08:00:00.000Z",
-                "last_found": "2026-11-30T08:00:00.000Z",
+                "last_found": if later { "2026-12-02T08:00:00.000Z" } else { "2026-11-30T08:00:00.000Z" },
                 "output": "Remote package installed : vendor-pkg_2.0-1ubuntu1\nShould be : vendor-pkg_2.1-0ubuntu0.22.04.1\n".repeat(3),
             }));
         }
@@ -72,13 +81,35 @@ fn chunk(c: usize, chunks: usize, hosts: usize) -> Vec<u8> {
     serde_json::to_vec(&vulns).unwrap()
 }
 
-type Chunks = Arc<Vec<Vec<u8>>>;
+/// The exports the server hands out: the whole one, and the later one of what changed since (a
+/// request whose `since` is not the full sync's 2000-01-01 gets that one).
+struct Exports {
+    whole: Vec<Vec<u8>>,
+    changed: Vec<Vec<u8>>,
+    incremental: std::sync::atomic::AtomicBool,
+}
 
-async fn start(Json(_): Json<serde_json::Value>) -> impl IntoResponse {
+impl Exports {
+    fn current(&self) -> &Vec<Vec<u8>> {
+        if self.incremental.load(std::sync::atomic::Ordering::Relaxed) {
+            &self.changed
+        } else {
+            &self.whole
+        }
+    }
+}
+
+type Chunks = Arc<Exports>;
+
+async fn start(State(e): State<Chunks>, Json(body): Json<serde_json::Value>) -> impl IntoResponse {
+    let since = body["filters"]["since"].as_i64().unwrap_or(0);
+    e.incremental
+        .store(since != 946_684_800, std::sync::atomic::Ordering::Relaxed);
     Json(json!({"export_uuid": "b0000000-0000-4000-8000-000000000001"}))
 }
 
-async fn status(State(chunks): State<Chunks>, UrlPath(uuid): UrlPath<String>) -> impl IntoResponse {
+async fn status(State(e): State<Chunks>, UrlPath(uuid): UrlPath<String>) -> impl IntoResponse {
+    let chunks = e.current();
     let ids: Vec<usize> = (1..=chunks.len()).collect();
     Json(json!({
         "uuid": uuid, "status": "FINISHED", "chunks_available": ids, "chunks_failed": [],
@@ -89,10 +120,10 @@ async fn status(State(chunks): State<Chunks>, UrlPath(uuid): UrlPath<String>) ->
 }
 
 async fn chunk_of(
-    State(chunks): State<Chunks>,
+    State(e): State<Chunks>,
     UrlPath((_, id)): UrlPath<(String, usize)>,
 ) -> impl IntoResponse {
-    match chunks.get(id.wrapping_sub(1)) {
+    match e.current().get(id.wrapping_sub(1)) {
         Some(bytes) => (
             [("content-type", "application/octet-stream")],
             bytes.clone(),
@@ -164,7 +195,17 @@ fn main() {
         "export: {vulns} vulnerabilities on {hosts} hosts in {chunks} chunks, {} MB",
         bytes >> 20
     );
-    let made: Chunks = Arc::new(made);
+    // The later export: 1% of the hosts, all their vulnerabilities, half of them changed.
+    let changed_hosts = (hosts / 100).max(1);
+    let changed: Vec<Vec<u8>> = (0..2)
+        .map(|i| vulns_of(i * changed_hosts / 2..(i + 1) * changed_hosts / 2, true))
+        .collect();
+    let changed_vulns = changed_hosts * PLUGINS;
+    let made: Chunks = Arc::new(Exports {
+        whole: made,
+        changed,
+        incremental: false.into(),
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -258,6 +299,25 @@ fn main() {
             .unwrap();
         assert_eq!(findings as usize, vulns, "every vulnerability landed");
         println!("        the synced workspace: {}", sizes(&ws));
+        // What a sync a day later waits for: the export of what changed since, 1% of it.
+        let mut again = Command::new(&truce);
+        again
+            .arg("--workspace")
+            .arg(&ws)
+            .args(["sources", "sync", "T"])
+            .env("TRUCE_SOURCE_ACCESS_KEY", "a")
+            .env("TRUCE_SOURCE_SECRET_KEY", "s");
+        let (s, mb) = timed(&mut again);
+        println!("run {run}: truce sources sync, incremental ({changed_vulns} of {vulns} changed): {s:.2} s, peak {mb:.0} MB");
+        let fixed: i64 = rusqlite::Connection::open(&ws)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM findings WHERE status = 'fixed'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        println!("        fixed findings after it: {fixed}");
         fresh(&ws);
 
         if peer {

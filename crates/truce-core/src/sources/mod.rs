@@ -15,6 +15,7 @@ mod defectdojo;
 mod defender;
 mod qualys_vmdr;
 mod rapid7;
+mod tenable_sc;
 mod tenable_vm;
 
 use rusqlite::{params, OptionalExtension};
@@ -103,6 +104,7 @@ trait Kind: Sync {
 fn kinds_known() -> &'static [&'static dyn Kind] {
     &[
         &tenable_vm::TenableVm,
+        &tenable_sc::TenableSc,
         &qualys_vmdr::QualysVmdr,
         &rapid7::Rapid7,
         &defender::Defender,

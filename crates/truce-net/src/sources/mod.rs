@@ -8,6 +8,7 @@ pub mod defectdojo;
 pub mod defender;
 pub mod qualys_vmdr;
 pub mod rapid7;
+pub mod tenable_sc;
 pub mod tenable_vm;
 
 use std::future::Future;
