@@ -54,7 +54,8 @@ fn vulns_of(range: std::ops::Range<usize>, later: bool) -> Vec<u8> {
             "operating_system": ["Linux Kernel 5.15 on Ubuntu 22.04"],
         });
         for p in 0..PLUGINS {
-            let fixed = ((h * PLUGINS + p) % 7 == 0) != (later && p % 2 == 0);
+            let was_fixed = (h * PLUGINS + p).is_multiple_of(7);
+            let fixed = was_fixed != (later && p % 2 == 0);
             let severity = ["low", "medium", "high", "critical"][p % 4];
             let port = if p % 5 == 0 { 443 } else { 0 };
             let state = if fixed { "FIXED" } else { "OPEN" };
@@ -71,7 +72,7 @@ fn vulns_of(range: std::ops::Range<usize>, later: bool) -> Vec<u8> {
                 },
                 "port": {"port": port, "protocol": "TCP"},
                 "severity": severity,
-                "state": if later && !fixed && (h * PLUGINS + p) % 7 == 0 { "REOPENED" } else { state },
+                "state": if later && !fixed && was_fixed { "REOPENED" } else { state },
                 "first_found": "2026-10-01T08:00:00.000Z",
                 "last_found": if later { "2026-12-02T08:00:00.000Z" } else { "2026-11-30T08:00:00.000Z" },
                 "output": "Remote package installed : vendor-pkg_2.0-1ubuntu1\nShould be : vendor-pkg_2.1-0ubuntu0.22.04.1\n".repeat(3),
