@@ -83,7 +83,8 @@ fn vulns_of(range: std::ops::Range<usize>, later: bool) -> Vec<u8> {
 }
 
 /// The exports the server hands out: the whole one, and the later one of what changed since (a
-/// request whose `since` is not the full sync's 2000-01-01 gets that one).
+/// request whose `since` is later than the full sync's 2000-01-01 gets that one; pyTenable asks
+/// without one).
 struct Exports {
     whole: Vec<Vec<u8>>,
     changed: Vec<Vec<u8>>,
@@ -105,7 +106,7 @@ type Chunks = Arc<Exports>;
 async fn start(State(e): State<Chunks>, Json(body): Json<serde_json::Value>) -> impl IntoResponse {
     let since = body["filters"]["since"].as_i64().unwrap_or(0);
     e.incremental
-        .store(since != 946_684_800, std::sync::atomic::Ordering::Relaxed);
+        .store(since > 946_684_800, std::sync::atomic::Ordering::Relaxed);
     Json(json!({"export_uuid": "b0000000-0000-4000-8000-000000000001"}))
 }
 
