@@ -86,9 +86,11 @@ export function registerSourcesTests(ctx) {
       await form.getByLabel('API address').fill(server.base);
       assert.equal(await form.getByLabel('Access key').count(), 0, 'DefectDojo takes a token only');
       await form.getByLabel('API token').fill('not-the-token');
+      await form.getByLabel('Scope').fill('Customer Portal');
       await form.getByRole('button', { name: 'Add and test' }).click();
       const card = page.getByRole('article', { name: 'Dojo' });
       await card.getByText('Test failed').waitFor();
+      assert.match(await card.innerText(), /Product name: Customer Portal/);
       assert.match(await card.innerText(), /the API token is not accepted/);
       await shoot(page, 'failed');
 
@@ -121,7 +123,7 @@ export function registerSourcesTests(ctx) {
       await shoot(page, 'done');
       // The asked order and paging: newest status change first, from offset 0 then 2.
       const paged = server.behave.asked.filter((q) => q.includes('offset='));
-      assert.ok(paged.every((q) => q.includes('o=-last_status_update,id')), paged.join('\n'));
+      assert.ok(paged.every((q) => q.includes('o=-last_status_update,id') && q.includes('product_name=Customer%20Portal')), paged.join('\n'));
 
       // A schedule, kept by the workspace.
       await card.getByLabel('Schedule').selectOption({ label: 'Every 4 hours' });

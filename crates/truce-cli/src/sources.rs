@@ -38,7 +38,14 @@ pub enum SourcesCommand {
             hide_env_values = true
         )]
         secret_key: String,
+        /// Sync only this part of the scanner, in the kind's words: a Tenable tag (Location=Paris),
+        /// Security Center repository ids (1,3), Qualys asset group ids, an InsightVM site id, a
+        /// DefectDojo product name
+        #[arg(long)]
+        scope: Option<String>,
     },
+    /// Sync only a part of the scanner (see add --scope), or everything without a scope
+    Scope { name: String, scope: Option<String> },
     /// Every source, with its last sync and last problem
     List {
         #[arg(long)]
@@ -149,8 +156,13 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
             url,
             access_key,
             secret_key,
+            scope,
         } => {
             let source = sources::add(&mut ws, &kind, &name, &url)?;
+            if let Err(e) = sources::set_scope(&mut ws, &source.id, scope.as_deref()) {
+                let _ = sources::remove(&mut ws, &source.id);
+                return Err(e);
+            }
             let keys = Keys {
                 access_key: access_key.unwrap_or_default(),
                 secret_key,
@@ -215,6 +227,16 @@ pub fn run(target: &crate::Target, command: SourcesCommand) -> Result<ExitCode, 
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
                 println!("{}{r}", if r.resumed { "resumed: " } else { "" });
+            }
+        }
+        SourcesCommand::Scope { name, scope } => {
+            let s = sources::set_scope(&mut ws, &name, scope.as_deref())?;
+            match s.scope {
+                Some(scope) => println!(
+                    "source '{}' syncs {scope} only; its next sync reads all of it",
+                    s.name
+                ),
+                None => println!("source '{}' syncs all its credentials may see", s.name),
             }
         }
         SourcesCommand::Remove { name } => {

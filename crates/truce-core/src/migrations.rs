@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0023_sources.sql"),
     include_str!("migrations/0024_log_by_device.sql"),
     include_str!("migrations/0025_source_schedule.sql"),
+    include_str!("migrations/0026_source_scope.sql"),
 ];
 
 mod checks;

@@ -406,3 +406,24 @@ fn a_wrong_token_and_a_garbled_page_are_said_plainly_and_change_nothing() {
         without_sources(&before)
     );
 }
+
+#[test]
+fn a_scope_asks_for_one_product_only_and_a_new_scope_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, mut ws, server) = with_source(dir.path());
+    sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    let s = sources::set_scope(&mut ws, "Dojo", Some("Customer Portal")).unwrap();
+    assert_eq!(s.scope.as_deref(), Some("Customer Portal"));
+    server.lock().unwrap().seen.clear();
+    sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    let r = server.lock().unwrap();
+    // Another scope is another window: read from the newest change on, as a first sync.
+    assert!(
+        r.seen
+            .iter()
+            .all(|(q, _)| q.get("product_name").map(String::as_str) == Some("Customer%20Portal")),
+        "{:?}",
+        r.seen
+    );
+    assert_eq!(offsets(&r), ["0", "2"]);
+}

@@ -368,3 +368,14 @@ fn a_refused_sign_in_and_an_address_without_a_tenant_are_said_plainly() {
         .to_string();
     assert!(e.contains("?tenant="), "{e}");
 }
+
+#[test]
+fn a_defender_source_takes_no_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, mut ws, _server) = with_source(dir.path());
+    let e = sources::set_scope(&mut ws, "Defender", Some("Servers"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("takes no scope"), "{e}");
+    assert_eq!(sources::get(&ws, "Defender").unwrap().scope, None);
+}

@@ -500,3 +500,22 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         without_sources(&before)
     );
 }
+
+#[test]
+fn a_scope_of_asset_groups_is_asked_for_and_anything_else_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, mut ws, server) = with_source(dir.path());
+    let e = sources::set_scope(&mut ws, "Qualys", Some("Paris servers"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a list of ids"), "{e}");
+    sources::set_scope(&mut ws, "Qualys", Some("1234,5678")).unwrap();
+    sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {}).unwrap();
+    let r = server.lock().unwrap();
+    let first = r
+        .seen
+        .iter()
+        .find(|s| s.0.ends_with("/detection/"))
+        .unwrap();
+    assert_eq!(first.1["ag_ids"], "1234,5678");
+}

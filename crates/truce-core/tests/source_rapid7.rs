@@ -136,6 +136,30 @@ async fn assets(State(s): State<Shared>, uri: Uri, h: HeaderMap) -> Response {
     paged(&all, &q)
 }
 
+/// Site 7 holds ws-1 and db-1; any other site is not the user's (404, as InsightVM answers).
+async fn site_assets(
+    State(s): State<Shared>,
+    uri: Uri,
+    h: HeaderMap,
+    Path(site): Path<i64>,
+) -> Response {
+    let mut r = s.lock().unwrap();
+    if let Some(refused) = heard(&mut r, &uri, &h) {
+        return refused;
+    }
+    if site != 7 {
+        return error(StatusCode::NOT_FOUND);
+    }
+    let all: Vec<Value> = corpus("assets.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["id"] != 284)
+        .cloned()
+        .collect();
+    paged(&all, &query(&uri))
+}
+
 async fn findings(
     State(s): State<Shared>,
     uri: Uri,
@@ -176,6 +200,7 @@ fn replay() -> (String, Shared) {
     }));
     let app = Router::new()
         .route("/api/3/assets", get(assets))
+        .route("/api/3/sites/{site}/assets", get(site_assets))
         .route("/api/3/assets/{id}/vulnerabilities", get(findings))
         .route("/api/3/vulnerabilities/{id}", get(definition))
         .with_state(shared.clone());
@@ -420,5 +445,30 @@ fn wrong_credentials_are_said_plainly_and_change_nothing() {
     assert_eq!(
         without_sources(&common::dump(&ws)),
         without_sources(&before)
+    );
+}
+
+#[test]
+fn a_site_scope_reads_that_site_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, mut ws, server) = with_source(dir.path());
+    assert!(sources::set_scope(&mut ws, "InsightVM", Some("Paris")).is_err());
+    sources::set_scope(&mut ws, "InsightVM", Some("7")).unwrap();
+    let r = sources::sync(&mut ws, "InsightVM", &keys(), false, &quick(), &|_| {}).unwrap();
+    // ws-1 and db-1: one page, five findings.
+    assert_eq!((r.chunks, r.findings), (1, 5), "{r:?}");
+    assert!(server
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .all(|s| !s.0.starts_with("/api/3/assets?") && s.0 != "/api/3/assets"));
+    sources::set_scope(&mut ws, "InsightVM", Some("8")).unwrap();
+    let e = sources::check(&ws, "InsightVM", &keys(), &quick())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("nothing to read here (404)") && e.contains("/sites/8/assets"),
+        "{e}"
     );
 }

@@ -311,3 +311,19 @@ fn refusals_are_said_in_sc_words_and_change_nothing() {
         without_sources(&before)
     );
 }
+
+#[test]
+fn a_scope_of_repositories_filters_both_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, mut ws, server) = with_source(dir.path());
+    sources::set_scope(&mut ws, "SC", Some("1,3")).unwrap();
+    sources::sync(&mut ws, "SC", &keys(), false, &quick(), &|_| {}).unwrap();
+    let r = server.lock().unwrap();
+    for b in &r.seen {
+        let filters = b["query"]["filters"].as_array().unwrap();
+        assert!(
+            filters.contains(&json!({"filterName": "repository", "operator": "=", "value": [{"id": "1"}, {"id": "3"}]})),
+            "{b}"
+        );
+    }
+}

@@ -613,3 +613,16 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
         "one refused, then one export read across the failures"
     );
 }
+
+#[test]
+fn a_tag_scope_is_a_filter_of_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, mut ws, server) = with_source(dir.path());
+    assert!(sources::set_scope(&mut ws, "Tenable", Some("Paris")).is_err());
+    sources::set_scope(&mut ws, "Tenable", Some("Location=Paris")).unwrap();
+    server.lock().unwrap().planned.push_back(chunks_of(1, &[4]));
+    sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    let r = server.lock().unwrap();
+    let post = r.seen.iter().find(|s| s.0 == "POST").unwrap();
+    assert_eq!(post.3["filters"]["tag.Location"], json!(["Paris"]));
+}

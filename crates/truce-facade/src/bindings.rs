@@ -122,6 +122,7 @@ pub fn typescript() -> String {
         crate::board::sources::SourceScheduleRequest::decl(),
         crate::board::sources::StartSourceRequest::decl(),
         crate::board::sources::SourceKeysRequest::decl(),
+        crate::board::sources::SourceScopeRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types (crates/truce-core, crates/truce-facade) by ts-rs. Do not edit: run `make bindings`.\n\n",

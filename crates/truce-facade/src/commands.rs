@@ -99,6 +99,7 @@ commands! {
     remove_source: board::sources::SourceRequest => ();
     set_source_schedule: board::sources::SourceScheduleRequest => truce_core::sources::Source;
     set_source_keys: board::sources::SourceKeysRequest => ();
+    set_source_scope: board::sources::SourceScopeRequest => truce_core::sources::Source;
     start_source: board::sources::StartSourceRequest => board::sources::SourceJob;
     cancel_source: board::sources::SourceRequest => ();
 }

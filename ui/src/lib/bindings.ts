@@ -655,7 +655,12 @@ every_hours: number | null,
 /**
  * When a sync was last tried, whatever its end.
  */
-last_tried_at: string | null, };
+last_tried_at: string | null, 
+/**
+ * What part of the scanner it syncs, in the kind's words ([`SourceKind::scope`]); none: all
+ * the credentials may see.
+ */
+scope: string | null, };
 
 export type SourceKind = { 
 /**
@@ -678,7 +683,11 @@ access: string | null,
 /**
  * What the secret is called ("Secret key", "API token", "Password").
  */
-secret: string, };
+secret: string, 
+/**
+ * What a scope is for this kind ("Product name", "Site id"); none: it takes no scope.
+ */
+scope: string | null, };
 
 export type JobKind = "test" | "sync" | "full_sync";
 
@@ -721,7 +730,11 @@ due: boolean, };
 
 export type SourcesPage = { kinds: Array<SourceKind>, sources: Array<SourceRow>, };
 
-export type AddSourceRequest = { kind: string, name: string, url: string, access_key: string, secret_key: string, };
+export type AddSourceRequest = { kind: string, name: string, url: string, access_key: string, secret_key: string, 
+/**
+ * What part of the scanner to sync, in the kind's words; none or empty: everything.
+ */
+scope: string | null, };
 
 export type SourceRequest = { name: string, };
 
@@ -730,6 +743,8 @@ export type SourceScheduleRequest = { name: string, every_hours: number | null, 
 export type StartSourceRequest = { name: string, job: JobKind, };
 
 export type SourceKeysRequest = { name: string, access_key: string, secret_key: string, };
+
+export type SourceScopeRequest = { name: string, scope: string | null, };
 
 /** The request each workspace command takes (crates/truce-facade/src/commands.rs). */
 export type CommandRequests = {
@@ -777,6 +792,7 @@ export type CommandRequests = {
   remove_source: SourceRequest;
   set_source_schedule: SourceScheduleRequest;
   set_source_keys: SourceKeysRequest;
+  set_source_scope: SourceScopeRequest;
   start_source: StartSourceRequest;
   cancel_source: SourceRequest;
 };
@@ -827,6 +843,7 @@ export type CommandAnswers = {
   remove_source: null;
   set_source_schedule: Source;
   set_source_keys: null;
+  set_source_scope: Source;
   start_source: SourceJob;
   cancel_source: null;
 };

@@ -12,6 +12,7 @@ const source: Source = {
   last_problem: null,
   every_hours: null,
   last_tried_at: null,
+  scope: null,
 };
 const job: SourceJob = {
   kind: 'sync',

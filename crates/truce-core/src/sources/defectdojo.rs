@@ -43,6 +43,7 @@ fn account<'a>(source: &'a Source, keys: &'a Keys) -> api::Account<'a> {
     api::Account {
         base: &source.url,
         token: &keys.secret_key,
+        product: source.scope.as_deref(),
     }
 }
 
@@ -54,6 +55,7 @@ impl Kind for DefectDojo {
             url_hint: "https://defectdojo.example.com",
             access: None,
             secret: "API token",
+            scope: Some("Product name"),
         }
     }
 

@@ -48,6 +48,7 @@ impl Kind for Defender {
             url_hint: "https://api.securitycenter.microsoft.com/?tenant=<tenant id>",
             access: Some("Application (client) ID"),
             secret: "Client secret",
+            scope: None,
         }
     }
 

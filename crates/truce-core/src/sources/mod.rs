@@ -39,6 +39,9 @@ pub struct Source {
     pub every_hours: Option<u32>,
     /// When a sync was last tried, whatever its end.
     pub last_tried_at: Option<String>,
+    /// What part of the scanner it syncs, in the kind's words ([`SourceKind::scope`]); none: all
+    /// the credentials may see.
+    pub scope: Option<String>,
 }
 
 /// A kind of source, as a form to add one asks for it.
@@ -55,6 +58,8 @@ pub struct SourceKind {
     pub access: Option<&'static str>,
     /// What the secret is called ("Secret key", "API token", "Password").
     pub secret: &'static str,
+    /// What a scope is for this kind ("Product name", "Site id"); none: it takes no scope.
+    pub scope: Option<&'static str>,
 }
 
 /// What a sync did.
@@ -94,6 +99,10 @@ pub struct Keys {
 /// A kind of source: how to check its credentials and how to sync it.
 trait Kind: Sync {
     fn about(&self) -> SourceKind;
+    /// Checks that `scope` is one this kind understands (the default: any text).
+    fn check_scope(&self, _scope: &str) -> Result<()> {
+        Ok(())
+    }
     /// Checks that the API answers and takes the credentials.
     fn check(&self, source: &Source, keys: &Keys, patience: &Patience) -> Result<()>;
     /// Reads what changed since the cursor (everything when `run.full`), page by page through
@@ -190,8 +199,8 @@ pub fn add(ws: &mut Workspace, kind_name: &str, name: &str, url: &str) -> Result
     get(ws, name)
 }
 
-const COLUMNS: &str =
-    "id, kind, name, url, last_sync_at, last_result, last_problem, every_hours, last_tried_at";
+const COLUMNS: &str = "id, kind, name, url, last_sync_at, last_result, last_problem, every_hours, \
+     last_tried_at, scope";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
     Ok(Source {
@@ -204,6 +213,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
         last_problem: r.get(6)?,
         every_hours: r.get(7)?,
         last_tried_at: r.get(8)?,
+        scope: r.get(9)?,
     })
 }
 
@@ -241,6 +251,36 @@ pub fn set_schedule(ws: &mut Workspace, which: &str, every_hours: Option<u32>) -
     tx.execute(
         "UPDATE sources SET every_hours = ?2 WHERE id = ?1",
         params![source.id, every_hours],
+    )?;
+    tx.commit()?;
+    get(ws, &source.id)
+}
+
+/// Has source `which` sync only `scope` (in its kind's words), or all the credentials may see
+/// (`None`). The next sync reads everything in the new scope.
+pub fn set_scope(ws: &mut Workspace, which: &str, scope: Option<&str>) -> Result<Source> {
+    let source = get(ws, which)?;
+    let k = kind(&source.kind)?;
+    let scope = scope.map(str::trim).filter(|s| !s.is_empty());
+    if let Some(s) = scope {
+        let Some(what) = k.about().scope else {
+            return Err(Error::Invalid(format!(
+                "a {} source syncs all its credentials may see: it takes no scope",
+                k.about().label
+            )));
+        };
+        if s.len() > 500 {
+            return Err(Error::Invalid(format!(
+                "a scope ({what}) is at most 500 characters"
+            )));
+        }
+        k.check_scope(s)?;
+    }
+    let tx = ws.write_tx()?;
+    // Another scope is another window: the cursor starts over.
+    tx.execute(
+        "UPDATE sources SET scope = ?2, cursor = CASE WHEN scope IS ?2 THEN cursor END WHERE id = ?1",
+        params![source.id, scope],
     )?;
     tx.commit()?;
     get(ws, &source.id)
@@ -431,6 +471,20 @@ fn counted(n: u32, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
+    }
+}
+
+/// A scope of ids ("1234,5678"): numbers separated by commas.
+fn ids_only(scope: &str) -> Result<()> {
+    if scope
+        .split(',')
+        .all(|id| !id.trim().is_empty() && id.trim().bytes().all(|b| b.is_ascii_digit()))
+    {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "'{scope}' is not a list of ids (1234,5678)"
+        )))
     }
 }
 

@@ -34,6 +34,7 @@ fn account<'a>(source: &'a Source, keys: &'a Keys) -> api::Account<'a> {
         base: &source.url,
         user: &keys.access_key,
         password: &keys.secret_key,
+        asset_groups: source.scope.as_deref(),
     }
 }
 
@@ -54,7 +55,12 @@ impl Kind for QualysVmdr {
             url_hint: "https://qualysapi.qualys.com",
             access: Some("User name"),
             secret: "Password",
+            scope: Some("Asset group ids (1234,5678)"),
         }
+    }
+
+    fn check_scope(&self, scope: &str) -> Result<()> {
+        super::ids_only(scope)
     }
 
     fn check(&self, source: &Source, keys: &Keys, patience: &super::Patience) -> Result<()> {

@@ -23,6 +23,7 @@ fn account<'a>(source: &'a Source, keys: &'a Keys) -> api::Account<'a> {
         base: &source.url,
         user: &keys.access_key,
         password: &keys.secret_key,
+        site: source.scope.as_deref(),
     }
 }
 
@@ -34,7 +35,17 @@ impl Kind for Rapid7 {
             url_hint: "https://insightvm.example.com:3780",
             access: Some("User name"),
             secret: "Password",
+            scope: Some("Site id"),
         }
+    }
+
+    fn check_scope(&self, scope: &str) -> Result<()> {
+        if !scope.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Invalid(format!(
+                "'{scope}' is not an InsightVM site id (a number)"
+            )));
+        }
+        Ok(())
     }
 
     fn check(&self, source: &Source, keys: &Keys, patience: &super::Patience) -> Result<()> {

@@ -34,6 +34,7 @@ fn account<'a>(source: &'a Source, keys: &'a Keys) -> api::Account<'a> {
         base: &source.url,
         access_key: &keys.access_key,
         secret_key: &keys.secret_key,
+        repositories: source.scope.as_deref(),
     }
 }
 
@@ -45,7 +46,12 @@ impl Kind for TenableSc {
             url_hint: "https://securitycenter.example.com",
             access: Some("Access key"),
             secret: "Secret key",
+            scope: Some("Repository ids (1,3)"),
         }
+    }
+
+    fn check_scope(&self, scope: &str) -> Result<()> {
+        super::ids_only(scope)
     }
 
     fn check(&self, source: &Source, keys: &Keys, patience: &super::Patience) -> Result<()> {

@@ -38,6 +38,7 @@ fn account<'a>(source: &'a Source, keys: &'a Keys) -> api::Account<'a> {
         base: &source.url,
         access_key: &keys.access_key,
         secret_key: &keys.secret_key,
+        tag: source.scope.as_deref(),
     }
 }
 
@@ -49,6 +50,16 @@ impl Kind for TenableVm {
             url_hint: "https://cloud.tenable.com",
             access: Some("Access key"),
             secret: "Secret key",
+            scope: Some("Tag (category=value)"),
+        }
+    }
+
+    fn check_scope(&self, scope: &str) -> Result<()> {
+        match scope.split_once('=') {
+            Some((c, v)) if !c.trim().is_empty() && !v.trim().is_empty() => Ok(()),
+            _ => Err(Error::Invalid(format!(
+                "'{scope}' is not a Tenable tag: write it as category=value (Location=Paris)"
+            ))),
         }
     }
 

@@ -35,8 +35,8 @@ pub use hub::{
 };
 pub use session::*;
 pub use sources::{
-    add_source, cancel_source, remove_source, set_source_keys, set_source_schedule, sources,
-    start_source,
+    add_source, cancel_source, remove_source, set_source_keys, set_source_schedule,
+    set_source_scope, sources, start_source,
 };
 
 /// The span of the calendar the board shows: RFC 3339 instants or plain dates (UTC midnight).

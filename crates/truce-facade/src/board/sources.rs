@@ -104,6 +104,9 @@ pub struct AddSourceRequest {
     pub url: String,
     pub access_key: String,
     pub secret_key: String,
+    /// What part of the scanner to sync, in the kind's words; none or empty: everything.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 /// Adds a source and keeps its credentials in the OS keyring; a source whose credentials could
@@ -119,11 +122,13 @@ pub fn add_source(
     };
     sources::check_keys(&r.kind, &keys)?;
     let source = sources::add(ws, &r.kind, &r.name, &r.url)?;
-    if let Err(e) = save_keys(ws, &source.id, &keys) {
+    // A source with a scope it cannot take, or whose credentials could not be kept, is not kept.
+    let kept = sources::set_scope(ws, &source.id, r.scope.as_deref())
+        .and_then(|s| save_keys(ws, &s.id, &keys).map(|()| s));
+    if kept.is_err() {
         let _ = sources::remove(ws, &source.id);
-        return Err(e);
     }
-    Ok(source)
+    kept
 }
 
 /// One source, by name or id.
@@ -193,4 +198,19 @@ pub fn set_source_keys(
             secret_key: r.secret_key,
         },
     )
+}
+
+/// Sync only `scope` of source `name` (in its kind's words); none or empty: everything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SourceScopeRequest {
+    pub name: String,
+    pub scope: Option<String>,
+}
+
+pub fn set_source_scope(
+    ws: &mut Workspace,
+    _now: DateTime<Utc>,
+    r: SourceScopeRequest,
+) -> Result<sources::Source> {
+    sources::set_scope(ws, &r.name, r.scope.as_deref())
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde::Deserialize;
 
-use super::{ask, block, client, Patience, Step};
+use super::{ask, block, client, escape, Patience, Step};
 use crate::{failed, Failed};
 
 const MAX_SMALL: usize = 4 << 20;
@@ -22,6 +22,8 @@ pub const PAGE_SIZE: u32 = 250;
 pub struct Account<'a> {
     pub base: &'a str,
     pub token: &'a str,
+    /// A product's name: only its findings are read.
+    pub product: Option<&'a str>,
 }
 
 impl Account<'_> {
@@ -140,9 +142,12 @@ pub fn read(
         let mut offset = offset;
         let mut pages = 0u32;
         loop {
-            let url = account.url(&format!(
+            let mut url = account.url(&format!(
                 "/api/v2/findings/?limit={PAGE_SIZE}&offset={offset}&o=-last_status_update,id&duplicate=false&prefetch=endpoints&related_fields=true"
             ));
+            if let Some(p) = account.product {
+                url.push_str(&format!("&product_name={}", escape(p)));
+            }
             let (status, bytes) = ask(
                 &url,
                 &|| {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{ask, block, body, client, send_waiting, Patience, Step};
+use super::{ask, block, body, client, escape, send_waiting, Patience, Step};
 use crate::{failed, Failed};
 
 const MAX_SMALL: usize = 4 << 20;
@@ -115,18 +115,6 @@ pub fn first_page(account: &Account, since: Option<&str>) -> String {
             "/api/machines/SoftwareVulnerabilityChangesByMachine?pageSize={PAGE_SIZE}&sinceTime={t}"
         )),
     }
-}
-
-/// `application/x-www-form-urlencoded` of one value.
-fn form(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The spacing Defender asks for: at most 30 calls in any minute and 1,000 in any hour.
@@ -256,9 +244,9 @@ impl Session<'_, '_> {
         let scope = format!("{}/.default", self.account.api);
         let form_body = format!(
             "client_id={}&client_secret={}&scope={}&grant_type=client_credentials",
-            form(self.account.client_id.trim()),
-            form(self.account.secret),
-            form(&scope)
+            escape(self.account.client_id.trim()),
+            escape(self.account.secret),
+            escape(&scope)
         );
         let (status, said) = ask(
             &url,

@@ -213,6 +213,19 @@ pub(crate) async fn send_waiting(
     }
 }
 
+/// A value as it goes in a URL's path segment or query, or in a form: unreserved characters as
+/// they are, every other byte percent-encoded.
+pub(crate) fn escape(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A wait in words: "45 s", "12 min", "23 h 57 min".
 fn human(d: Duration) -> String {
     let s = d.as_secs();

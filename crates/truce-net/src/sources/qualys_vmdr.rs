@@ -28,6 +28,8 @@ pub struct Account<'a> {
     pub base: &'a str,
     pub user: &'a str,
     pub password: &'a str,
+    /// Asset group ids ("1234,5678"): only their hosts are read.
+    pub asset_groups: Option<&'a str>,
 }
 
 impl Account<'_> {
@@ -65,6 +67,10 @@ pub fn first_page(account: &Account, since: Option<&str>) -> String {
     if let Some(since) = since {
         url.push_str("&detection_updated_since=");
         url.push_str(since);
+    }
+    if let Some(groups) = account.asset_groups {
+        url.push_str("&ag_ids=");
+        url.push_str(groups);
     }
     url
 }

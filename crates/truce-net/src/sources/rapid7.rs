@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ask, block, client, Patience, Step};
+use super::{ask, block, client, escape, Patience, Step};
 use crate::{failed, Failed};
 
 const MAX_SMALL: usize = 16 << 20;
@@ -25,11 +25,21 @@ pub struct Account<'a> {
     pub base: &'a str,
     pub user: &'a str,
     pub password: &'a str,
+    /// A site's id: only its assets are read.
+    pub site: Option<&'a str>,
 }
 
 impl Account<'_> {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base.trim().trim_end_matches('/'))
+    }
+
+    /// The assets' collection: the site's, or every asset the user may see.
+    fn assets(&self) -> String {
+        match self.site {
+            Some(site) => self.url(&format!("/api/3/sites/{}/assets", escape(site))),
+            None => self.url("/api/3/assets"),
+        }
     }
 
     fn get(&self, http: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
@@ -108,7 +118,7 @@ async fn resources(
 
 /// Checks that the console answers, takes the credentials and lets the user list assets.
 pub fn check(account: &Account, patience: &Patience) -> Result<(), Failed> {
-    let url = account.url("/api/3/assets?page=0&size=1");
+    let url = format!("{}?page=0&size=1", account.assets());
     block(&url, patience, async {
         let http = client(&url, patience)?;
         let until = Instant::now() + patience.request * 2;
@@ -125,19 +135,6 @@ pub struct Page {
     pub bytes: Vec<u8>,
 }
 
-/// A vulnerability id as a path segment (ids are words, digits, dashes and dots; anything else
-/// is escaped).
-fn segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Reads the assets from page `from` on, handing each page (whole assets, all their findings,
 /// and the definitions they name) to `page`; `page` returning an error stops the reading.
 pub fn read(
@@ -147,16 +144,17 @@ pub fn read(
     step: &dyn Fn(Step),
     page: &mut dyn FnMut(Page) -> Result<(), String>,
 ) -> Result<(), Failed> {
-    let first = account.url("/api/3/assets");
+    let first = account.assets();
     block(&first, patience, async {
         let http = client(&first, patience)?;
         let until = Instant::now() + patience.deadline;
         let mut known: HashMap<String, Value> = HashMap::new();
         let mut number = from;
         loop {
-            let url = account.url(&format!(
-                "/api/3/assets?page={number}&size={ASSETS_PER_PAGE}&sort=id,ASC"
-            ));
+            let url = format!(
+                "{}?page={number}&size={ASSETS_PER_PAGE}&sort=id,ASC",
+                account.assets()
+            );
             let (assets, pages) =
                 resources(account, &http, &url, patience, until, step, "assets").await?;
             let mut out = Vec::with_capacity(assets.len());
@@ -198,7 +196,7 @@ pub fn read(
                         ));
                     };
                     if !known.contains_key(vid) {
-                        let durl = account.url(&format!("/api/3/vulnerabilities/{}", segment(vid)));
+                        let durl = account.url(&format!("/api/3/vulnerabilities/{}", escape(vid)));
                         let (status, body) = ask(
                             &durl,
                             &|| account.get(&http, &durl),

@@ -22,6 +22,8 @@ pub struct Account<'a> {
     pub base: &'a str,
     pub access_key: &'a str,
     pub secret_key: &'a str,
+    /// Repository ids ("1,3"): only their results are read.
+    pub repositories: Option<&'a str>,
 }
 
 impl Account<'_> {
@@ -91,10 +93,14 @@ async fn ask_page(
     step: &dyn Fn(Step),
 ) -> Result<(Vec<Value>, Option<u64>), Failed> {
     let url = account.url();
-    let filters: Vec<Value> = filter
+    let mut filters: Vec<Value> = filter
         .into_iter()
         .map(|(name, value)| json!({"filterName": name, "operator": "=", "value": value}))
         .collect();
+    if let Some(r) = account.repositories {
+        let ids: Vec<Value> = r.split(',').map(|id| json!({"id": id.trim()})).collect();
+        filters.push(json!({"filterName": "repository", "operator": "=", "value": ids}));
+    }
     // Offsets both in the query (as pyTenable sends them) and at the top (as the docs say).
     let body = json!({
         "type": "vuln",

@@ -20,6 +20,8 @@ pub struct Account<'a> {
     pub base: &'a str,
     pub access_key: &'a str,
     pub secret_key: &'a str,
+    /// A tag (`category=value`): only its assets' vulnerabilities are exported.
+    pub tag: Option<&'a str>,
 }
 
 impl Account<'_> {
@@ -101,10 +103,13 @@ pub fn start(
     patience: &Patience,
 ) -> Result<String, Failed> {
     let url = account.url("/vulns/export");
-    let request = json!({
+    let mut request = json!({
         "num_assets": num_assets.clamp(50, 5000),
         "filters": { "since": since, "state": ["OPEN", "REOPENED", "FIXED"] },
     });
+    if let Some((category, value)) = account.tag.and_then(|t| t.split_once('=')) {
+        request["filters"][format!("tag.{}", category.trim())] = json!([value.trim()]);
+    }
     block(&url, patience, async {
         let http = client(&url, patience)?;
         let until = Instant::now() + patience.request * 4;
