@@ -9,7 +9,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::Uri;
@@ -19,8 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use truce_core::clock::SetClock;
-use truce_core::sources::{self, Keys, Patience};
-use truce_core::workspace::OpenOptions;
+use truce_core::sources::{self, Keys};
 use truce_core::Workspace;
 
 const TOKEN: &str = "c8572a5adf107a693aa6c72584da31f4d1f1dcff";
@@ -150,32 +148,8 @@ fn replay() -> (String, Shared) {
     let app = Router::new()
         .route("/api/v2/findings/", get(findings))
         .with_state(shared.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let base = common::replay::serve(app);
     (base, shared)
-}
-
-fn quick() -> Patience {
-    Patience {
-        request: Duration::from_secs(10),
-        deadline: Duration::from_secs(60),
-        retries: 2,
-        longest_wait: Duration::from_millis(200),
-        poll: Duration::from_millis(20),
-        max_page: 1 << 20,
-        cancel: None,
-    }
 }
 
 fn keys() -> Keys {
@@ -202,16 +176,7 @@ fn status_of(ws: &Workspace, asset: &str, id: &str) -> Vec<String> {
 
 /// A workspace with a DefectDojo source on a replay server of its own holding page 1's findings.
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = Workspace::open_with(
-        dir.join("sec.truce"),
-        OpenOptions {
-            actor: Some("sam".into()),
-            clock: Arc::new(clock.clone()),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let (clock, mut ws) = common::replay::workspace(dir);
     let (base, server) = replay();
     load(&mut server.lock().unwrap(), 1);
     sources::add(&mut ws, "defectdojo", "Dojo", &base).unwrap();
@@ -243,7 +208,15 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
     let dir = tempfile::tempdir().unwrap();
     let (clock, mut ws, server) = with_source(dir.path());
     add_old_findings(&mut server.lock().unwrap(), 4);
-    let first = sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    let first = sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     // Eight findings, two a page (the server's cap, whatever the limit asked): four pages; nine
     // Truce findings (399 is on two endpoints).
     assert_eq!(
@@ -276,7 +249,15 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
         r.seen.clear();
     }
     clock.advance(chrono::Duration::days(2));
-    let second = sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    let second = sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!(status_of(&ws, "app01.example.com", "412"), ["fixed"]);
     assert_eq!(status_of(&ws, "app01.example.com", "399"), ["open"]);
     assert_eq!(status_of(&ws, "10.20.0.15", "399"), ["fixed"]);
@@ -289,7 +270,15 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
 
     // A full sync reads everything again, and changes nothing.
     server.lock().unwrap().seen.clear();
-    let full = sources::sync(&mut ws, "Dojo", &keys(), true, &quick(), &|_| {}).unwrap();
+    let full = sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        true,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!(
         (full.chunks, full.new, full.closed, full.reopened),
         (4, 0, 0, 0),
@@ -297,14 +286,7 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
     );
 
     drop(ws);
-    for suffix in ["", "-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(format!("sec.truce{suffix}"))) {
-            assert!(
-                !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
-                "the token is in the workspace"
-            );
-        }
-    }
+    common::replay::assert_nowhere(dir.path(), TOKEN);
 }
 
 #[test]
@@ -313,9 +295,16 @@ fn a_sync_that_fails_midway_resumes_at_its_page_and_keeps_what_it_read() {
     let (_clock, mut ws, server) = with_source(dir.path());
     add_old_findings(&mut server.lock().unwrap(), 4);
     server.lock().unwrap().broken = vec![4];
-    let failed = sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let failed = sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         failed.contains("500") && failed.contains("offset=4") && failed.contains("Dojo"),
         "{failed}"
@@ -336,7 +325,15 @@ fn a_sync_that_fails_midway_resumes_at_its_page_and_keeps_what_it_read() {
         r.broken.clear();
         r.seen.clear();
     }
-    let resumed = sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    let resumed = sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert!(resumed.resumed, "{resumed:?}");
     assert_eq!(
         offsets(&server.lock().unwrap()),
@@ -352,7 +349,15 @@ fn a_sync_that_fails_midway_resumes_at_its_page_and_keeps_what_it_read() {
     // The sync that resumed was the first's end: the next one stops early, as after a whole one
     // (nothing changed: the first page reaches past 412's change of 30 Nov).
     server.lock().unwrap().seen.clear();
-    sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!(offsets(&server.lock().unwrap()), ["0"]);
 }
 
@@ -365,21 +370,35 @@ fn a_wrong_token_and_a_garbled_page_are_said_plainly_and_change_nothing() {
         secret_key: "0000000000000000000000000000000000000000".into(),
     };
     let before = common::dump(&ws);
-    let e = sources::check(&ws, "Dojo", &wrong, &quick())
+    let e = sources::check(&ws, "Dojo", &wrong, &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(e.contains("API token is not accepted"), "{e}");
     assert!(!e.contains("0000000000"), "{e}");
-    let e = sources::sync(&mut ws, "Dojo", &wrong, false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "Dojo",
+        &wrong,
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("API token is not accepted"), "{e}");
-    sources::check(&ws, "Dojo", &keys(), &quick()).unwrap();
+    sources::check(&ws, "Dojo", &keys(), &common::replay::quick()).unwrap();
 
     server.lock().unwrap().garbled = vec![0];
-    let e = sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("not DefectDojo's list of findings") && e.contains("offset=0"),
         "{e}"
@@ -389,21 +408,9 @@ fn a_wrong_token_and_a_garbled_page_are_said_plainly_and_change_nothing() {
         .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
         .unwrap();
     assert_eq!(findings, 0);
-    let without_sources = |dump: &str| -> String {
-        let mut skip = false;
-        dump.lines()
-            .filter(|l| {
-                if l.starts_with("== ") {
-                    skip = *l == "== sources";
-                }
-                !skip
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        without_sources(&common::dump(&ws)),
-        without_sources(&before)
+        common::replay::without_sources(&common::dump(&ws)),
+        common::replay::without_sources(&before)
     );
 }
 
@@ -411,11 +418,27 @@ fn a_wrong_token_and_a_garbled_page_are_said_plainly_and_change_nothing() {
 fn a_scope_asks_for_one_product_only_and_a_new_scope_starts_over() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
-    sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let s = sources::set_scope(&mut ws, "Dojo", Some("Customer Portal")).unwrap();
     assert_eq!(s.scope.as_deref(), Some("Customer Portal"));
     server.lock().unwrap().seen.clear();
-    sources::sync(&mut ws, "Dojo", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Dojo",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let r = server.lock().unwrap();
     // Another scope is another window: read from the newest change on, as a first sync.
     assert!(

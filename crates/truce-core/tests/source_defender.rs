@@ -18,8 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use truce_core::clock::SetClock;
-use truce_core::sources::{self, Keys, Patience, Step};
-use truce_core::workspace::OpenOptions;
+use truce_core::sources::{self, Keys, Step};
 use truce_core::Workspace;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -156,33 +155,9 @@ fn replay() -> (String, Shared) {
             get(changes),
         )
         .with_state(shared.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let base = common::replay::serve(app);
     shared.lock().unwrap().base = base.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
     (base, shared)
-}
-
-fn quick() -> Patience {
-    Patience {
-        request: Duration::from_secs(10),
-        deadline: Duration::from_secs(60),
-        retries: 2,
-        longest_wait: Duration::from_secs(2),
-        poll: Duration::from_millis(20),
-        max_page: 1 << 20,
-        cancel: None,
-    }
 }
 
 fn keys() -> Keys {
@@ -205,16 +180,7 @@ fn status_of(ws: &Workspace, cve: &str) -> String {
 
 /// A workspace with a Defender source whose sign-in is the replay server's too.
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = Workspace::open_with(
-        dir.join("sec.truce"),
-        OpenOptions {
-            actor: Some("sam".into()),
-            clock: Arc::new(clock.clone()),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let (clock, mut ws) = common::replay::workspace(dir);
     let (base, server) = replay();
     sources::add(
         &mut ws,
@@ -232,9 +198,14 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
     let (clock, mut ws, server) = with_source(dir.path());
     server.lock().unwrap().throttle = 1;
     let steps = Mutex::new(Vec::new());
-    let first = sources::sync(&mut ws, "Defender", &keys(), false, &quick(), &|s| {
-        steps.lock().unwrap().push(s)
-    })
+    let first = sources::sync(
+        &mut ws,
+        "Defender",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|s| steps.lock().unwrap().push(s),
+    )
     .unwrap();
     assert_eq!(
         (first.chunks, first.findings, first.new),
@@ -273,7 +244,15 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
 
     server.lock().unwrap().seen.clear();
     clock.advance(chrono::Duration::days(2));
-    let later = sources::sync(&mut ws, "Defender", &keys(), false, &quick(), &|_| {}).unwrap();
+    let later = sources::sync(
+        &mut ws,
+        "Defender",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!((later.closed, later.new), (1, 1), "{later:?}");
     assert_eq!(status_of(&ws, "CVE-2024-0519"), "fixed");
     assert_eq!(status_of(&ws, "CVE-2024-30078"), "open");
@@ -290,7 +269,15 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
     // Three weeks later the changes Defender keeps (14 days) no longer reach: the whole export.
     server.lock().unwrap().seen.clear();
     clock.advance(chrono::Duration::days(21));
-    sources::sync(&mut ws, "Defender", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Defender",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let r = server.lock().unwrap();
     assert!(
         r.seen
@@ -302,14 +289,7 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
     drop(r);
 
     drop(ws);
-    for suffix in ["", "-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(format!("sec.truce{suffix}"))) {
-            assert!(
-                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
-                "the secret is in the workspace"
-            );
-        }
-    }
+    common::replay::assert_nowhere(dir.path(), SECRET);
 }
 
 #[test]
@@ -318,11 +298,18 @@ fn a_token_revoked_midway_is_asked_for_again_once() {
     let (_clock, mut ws, server) = with_source(dir.path());
     // The first page is served, then every token so far stops being taken.
     let revoke = Arc::clone(&server);
-    let r = sources::sync(&mut ws, "Defender", &keys(), false, &quick(), &move |s| {
-        if matches!(s, Step::Landed { pages: 1, .. }) {
-            revoke.lock().unwrap().valid.clear();
-        }
-    })
+    let r = sources::sync(
+        &mut ws,
+        "Defender",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &move |s| {
+            if matches!(s, Step::Landed { pages: 1, .. }) {
+                revoke.lock().unwrap().valid.clear();
+            }
+        },
+    )
     .unwrap();
     assert_eq!(r.chunks, 2, "{r:?}");
     assert_eq!(
@@ -340,7 +327,7 @@ fn a_refused_sign_in_and_an_address_without_a_tenant_are_said_plainly() {
         access_key: CLIENT.into(),
         secret_key: "not-the-secret".into(),
     };
-    let e = sources::check(&ws, "Defender", &wrong, &quick())
+    let e = sources::check(&ws, "Defender", &wrong, &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -351,19 +338,26 @@ fn a_refused_sign_in_and_an_address_without_a_tenant_are_said_plainly() {
         !e.contains("not-the-secret") && !e.contains("Trace ID"),
         "{e}"
     );
-    let e = sources::sync(&mut ws, "Defender", &wrong, false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "Defender",
+        &wrong,
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("AADSTS7000215"), "{e}");
     assert!(
         server.lock().unwrap().seen.is_empty(),
         "no API call without a token"
     );
-    sources::check(&ws, "Defender", &keys(), &quick()).unwrap();
+    sources::check(&ws, "Defender", &keys(), &common::replay::quick()).unwrap();
 
     let base = server.lock().unwrap().base.clone();
     sources::add(&mut ws, "defender", "No tenant", &base).unwrap();
-    let e = sources::check(&ws, "No tenant", &keys(), &quick())
+    let e = sources::check(&ws, "No tenant", &keys(), &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(e.contains("?tenant="), "{e}");

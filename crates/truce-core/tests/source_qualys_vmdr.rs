@@ -17,8 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use truce_core::clock::SetClock;
-use truce_core::sources::{self, Keys, Patience, Step};
-use truce_core::workspace::OpenOptions;
+use truce_core::sources::{self, Keys, Step};
 use truce_core::Workspace;
 
 const USER: &str = "acme_ja";
@@ -49,15 +48,6 @@ fn corpus(name: &str) -> String {
     std::fs::read_to_string(common::corpus(&format!("qualys/vmdr-api/{name}"))).unwrap()
 }
 
-fn query(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.replace("%2C", ",")))
-        .collect()
-}
-
 fn simple_return(code: u32, text: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<!DOCTYPE SIMPLE_RETURN SYSTEM \"https://qualysapi.qualys.com/api/2.0/simple_return.dtd\">\n<SIMPLE_RETURN><RESPONSE><DATETIME>2026-12-01T06:00:00Z</DATETIME><CODE>{code}</CODE><TEXT>{text}</TEXT></RESPONSE></SIMPLE_RETURN>"
@@ -76,15 +66,19 @@ fn heard(r: &mut Replay, uri: &Uri, h: &HeaderMap) -> Option<Response> {
         .and_then(|v| v.to_str().ok())
         .map(String::from);
     let with = h.contains_key("x-requested-with");
-    r.seen
-        .push((uri.path().to_string(), query(uri), with, auth.clone()));
+    r.seen.push((
+        uri.path().to_string(),
+        common::replay::query(uri),
+        with,
+        auth.clone(),
+    ));
     if !with {
         return Some(xml(
             StatusCode::BAD_REQUEST,
             simple_return(1921, "Missing required X-Requested-With header."),
         ));
     }
-    let expected = format!("Basic {}", base64(&format!("{USER}:{PASSWORD}")));
+    let expected = common::replay::basic(USER, PASSWORD);
     if auth.as_deref() != Some(expected.as_str()) {
         return Some(xml(
             StatusCode::UNAUTHORIZED,
@@ -113,25 +107,6 @@ fn heard(r: &mut Replay, uri: &Uri, h: &HeaderMap) -> Option<Response> {
     None
 }
 
-fn base64(s: &str) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::new();
-    for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 async fn detections(State(shared): State<Shared>, uri: Uri, h: HeaderMap) -> Response {
     let mut r = shared.lock().unwrap();
     if let Some(refused) = heard(&mut r, &uri, &h) {
@@ -143,7 +118,7 @@ async fn detections(State(shared): State<Shared>, uri: Uri, h: HeaderMap) -> Res
             simple_return(2001, "This account has expired."),
         );
     }
-    let q = query(&uri);
+    let q = common::replay::query(&uri);
     let id_min = q.get("id_min").cloned().unwrap_or_default();
     if r.broken.contains(&id_min) {
         return xml(
@@ -182,7 +157,7 @@ async fn knowledge_base(State(shared): State<Shared>, uri: Uri, h: HeaderMap) ->
     if let Some(refused) = heard(&mut r, &uri, &h) {
         return refused;
     }
-    let q = query(&uri);
+    let q = common::replay::query(&uri);
     let ids: Vec<String> = q
         .get("ids")
         .map(|i| i.split(',').map(String::from).collect())
@@ -210,33 +185,9 @@ fn replay() -> (String, Shared) {
         .route("/api/2.0/fo/asset/host/vm/detection/", get(detections))
         .route("/api/2.0/fo/knowledge_base/vuln/", get(knowledge_base))
         .with_state(shared.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let base = common::replay::serve(app);
     shared.lock().unwrap().base = base.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
     (base, shared)
-}
-
-fn quick() -> Patience {
-    Patience {
-        request: Duration::from_secs(10),
-        deadline: Duration::from_secs(60),
-        retries: 2,
-        longest_wait: Duration::from_secs(3),
-        poll: Duration::from_millis(20),
-        max_page: 1 << 20,
-        cancel: None,
-    }
 }
 
 fn keys() -> Keys {
@@ -260,16 +211,7 @@ fn status_of(ws: &Workspace, host: &str, qid: &str) -> String {
 }
 
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = Workspace::open_with(
-        dir.join("sec.truce"),
-        OpenOptions {
-            actor: Some("sam".into()),
-            clock: Arc::new(clock.clone()),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let (clock, mut ws) = common::replay::workspace(dir);
     let (base, server) = replay();
     sources::add(&mut ws, "qualys-vmdr", "Qualys", &base).unwrap();
     (clock, ws, server)
@@ -285,9 +227,14 @@ fn a_first_sync_follows_the_truncation_warning_and_a_later_one_asks_what_changed
         r.to_wait = 1;
     }
     let steps = Mutex::new(Vec::new());
-    let first = sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|s| {
-        steps.lock().unwrap().push(s)
-    })
+    let first = sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|s| steps.lock().unwrap().push(s),
+    )
     .unwrap();
     assert_eq!(
         (first.chunks, first.findings, first.new),
@@ -351,7 +298,15 @@ fn a_first_sync_follows_the_truncation_warning_and_a_later_one_asks_what_changed
 
     server.lock().unwrap().seen.clear();
     clock.advance(chrono::Duration::days(2));
-    let later = sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {}).unwrap();
+    let later = sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!((later.closed, later.reopened), (1, 1), "{later:?}");
     assert_eq!(status_of(&ws, "win2016", "105943"), "fixed");
     assert_eq!(status_of(&ws, "win2016", "38173"), "open");
@@ -367,16 +322,7 @@ fn a_first_sync_follows_the_truncation_warning_and_a_later_one_asks_what_changed
     drop(r);
 
     drop(ws);
-    for suffix in ["", "-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(format!("sec.truce{suffix}"))) {
-            assert!(
-                !bytes
-                    .windows(PASSWORD.len())
-                    .any(|w| w == PASSWORD.as_bytes()),
-                "the password is in the workspace"
-            );
-        }
-    }
+    common::replay::assert_nowhere(dir.path(), PASSWORD);
 }
 
 #[test]
@@ -384,9 +330,16 @@ fn a_sync_that_fails_on_its_second_page_resumes_there() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
     server.lock().unwrap().broken = vec!["5641288".into()];
-    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("500") && e.contains("id_min=5641288"), "{e}");
     assert!(!e.contains(PASSWORD), "{e}");
     assert_eq!(
@@ -399,7 +352,15 @@ fn a_sync_that_fails_on_its_second_page_resumes_there() {
         r.broken.clear();
         r.seen.clear();
     }
-    let resumed = sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {}).unwrap();
+    let resumed = sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert!(resumed.resumed);
     assert_eq!(resumed.chunks, 1);
     let r = server.lock().unwrap();
@@ -427,7 +388,7 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         access_key: USER.into(),
         secret_key: "not-it".into(),
     };
-    let e = sources::check(&ws, "Qualys", &wrong, &quick())
+    let e = sources::check(&ws, "Qualys", &wrong, &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -435,12 +396,19 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         "{e}"
     );
     assert!(!e.contains("not-it"), "{e}");
-    sources::check(&ws, "Qualys", &keys(), &quick()).unwrap();
+    sources::check(&ws, "Qualys", &keys(), &common::replay::quick()).unwrap();
 
     server.lock().unwrap().expired = true;
-    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("2001") && e.contains("This account has expired."),
         "{e}"
@@ -454,17 +422,31 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         r.to_wait = 86_274;
     }
     let started = std::time::Instant::now();
-    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("asks to wait 23 h 57 min"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(3));
 
     // A next page on another host: the credentials do not follow it.
     server.lock().unwrap().foreign_next = true;
-    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("https://elsewhere.example") && e.contains("not followed"),
         "{e}"
@@ -483,21 +465,9 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         0,
         "the page with a foreign next is not imported"
     );
-    let without_sources = |dump: &str| -> String {
-        let mut skip = false;
-        dump.lines()
-            .filter(|l| {
-                if l.starts_with("== ") {
-                    skip = *l == "== sources";
-                }
-                !skip
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        without_sources(&common::dump(&ws)),
-        without_sources(&before)
+        common::replay::without_sources(&common::dump(&ws)),
+        common::replay::without_sources(&before)
     );
 }
 
@@ -510,7 +480,15 @@ fn a_scope_of_asset_groups_is_asked_for_and_anything_else_refused() {
         .to_string();
     assert!(e.contains("not a list of ids"), "{e}");
     sources::set_scope(&mut ws, "Qualys", Some("1234,5678")).unwrap();
-    sources::sync(&mut ws, "Qualys", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Qualys",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let r = server.lock().unwrap();
     let first = r
         .seen

@@ -9,7 +9,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -18,8 +17,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use truce_core::clock::SetClock;
-use truce_core::sources::{self, Keys, Patience};
-use truce_core::workspace::OpenOptions;
+use truce_core::sources::{self, Keys};
 use truce_core::Workspace;
 
 const USER: &str = "nxadmin";
@@ -47,15 +45,6 @@ fn corpus(name: &str) -> Value {
     serde_json::from_slice(&text).unwrap()
 }
 
-fn query(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.replace("%2C", ",")))
-        .collect()
-}
-
 fn error(status: StatusCode) -> Response {
     (
         status,
@@ -66,8 +55,9 @@ fn error(status: StatusCode) -> Response {
 
 /// Notes the request; 401 without the credentials, 503 while unavailable.
 fn heard(r: &mut Replay, uri: &Uri, h: &HeaderMap) -> Option<Response> {
-    r.seen.push((uri.path().to_string(), query(uri)));
-    let expected = format!("Basic {}", base64(&format!("{USER}:{PASSWORD}")));
+    r.seen
+        .push((uri.path().to_string(), common::replay::query(uri)));
+    let expected = common::replay::basic(USER, PASSWORD);
     if h.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         return Some(error(StatusCode::UNAUTHORIZED));
     }
@@ -76,25 +66,6 @@ fn heard(r: &mut Replay, uri: &Uri, h: &HeaderMap) -> Option<Response> {
         return Some(error(StatusCode::SERVICE_UNAVAILABLE));
     }
     None
-}
-
-fn base64(s: &str) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::new();
-    for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// `all` paged as InsightVM pages: a page beyond the last is 404.
@@ -118,7 +89,7 @@ async fn assets(State(s): State<Shared>, uri: Uri, h: HeaderMap) -> Response {
     if let Some(refused) = heard(&mut r, &uri, &h) {
         return refused;
     }
-    let q = query(&uri);
+    let q = common::replay::query(&uri);
     let number: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
     if r.broken.contains(&number) {
         return error(StatusCode::INTERNAL_SERVER_ERROR);
@@ -157,7 +128,7 @@ async fn site_assets(
         .filter(|a| a["id"] != 284)
         .cloned()
         .collect();
-    paged(&all, &query(&uri))
+    paged(&all, &common::replay::query(&uri))
 }
 
 async fn findings(
@@ -174,7 +145,7 @@ async fn findings(
         .as_array()
         .cloned()
         .unwrap_or_default();
-    paged(&all, &query(&uri))
+    paged(&all, &common::replay::query(&uri))
 }
 
 async fn definition(
@@ -204,32 +175,8 @@ fn replay() -> (String, Shared) {
         .route("/api/3/assets/{id}/vulnerabilities", get(findings))
         .route("/api/3/vulnerabilities/{id}", get(definition))
         .with_state(shared.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let base = common::replay::serve(app);
     (base, shared)
-}
-
-fn quick() -> Patience {
-    Patience {
-        request: Duration::from_secs(10),
-        deadline: Duration::from_secs(60),
-        retries: 2,
-        longest_wait: Duration::from_secs(1),
-        poll: Duration::from_millis(20),
-        max_page: 1 << 20,
-        cancel: None,
-    }
 }
 
 fn keys() -> Keys {
@@ -253,16 +200,7 @@ fn status_of(ws: &Workspace, host: &str, id: &str, location: &str) -> String {
 }
 
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = Workspace::open_with(
-        dir.join("sec.truce"),
-        OpenOptions {
-            actor: Some("sam".into()),
-            clock: Arc::new(clock.clone()),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let (clock, mut ws) = common::replay::workspace(dir);
     let (base, server) = replay();
     sources::add(&mut ws, "rapid7-insightvm", "InsightVM", &base).unwrap();
     (clock, ws, server)
@@ -273,7 +211,15 @@ fn every_sync_reads_every_asset_and_closes_what_insightvm_no_longer_reports() {
     let dir = tempfile::tempdir().unwrap();
     let (clock, mut ws, server) = with_source(dir.path());
     server.lock().unwrap().unavailable = 1;
-    let first = sources::sync(&mut ws, "InsightVM", &keys(), false, &quick(), &|_| {}).unwrap();
+    let first = sources::sync(
+        &mut ws,
+        "InsightVM",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     // Three assets, two a page: two pages; five findings.
     assert_eq!(
         (first.chunks, first.findings, first.new),
@@ -331,7 +277,15 @@ fn every_sync_reads_every_asset_and_closes_what_insightvm_no_longer_reports() {
         r.seen.clear();
     }
     clock.advance(chrono::Duration::days(2));
-    let later = sources::sync(&mut ws, "InsightVM", &keys(), false, &quick(), &|_| {}).unwrap();
+    let later = sources::sync(
+        &mut ws,
+        "InsightVM",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!((later.closed, later.new), (2, 1), "{later:?}");
     assert_eq!(
         status_of(&ws, "ws-1", "msft-cve-2024-38063", "0/tcp"),
@@ -351,23 +305,22 @@ fn every_sync_reads_every_asset_and_closes_what_insightvm_no_longer_reports() {
     );
 
     drop(ws);
-    for suffix in ["", "-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(format!("sec.truce{suffix}"))) {
-            assert!(
-                !bytes
-                    .windows(PASSWORD.len())
-                    .any(|w| w == PASSWORD.as_bytes()),
-                "the password is in the workspace"
-            );
-        }
-    }
+    common::replay::assert_nowhere(dir.path(), PASSWORD);
 }
 
 #[test]
 fn a_rescan_that_stops_midway_closes_nothing_on_the_assets_it_did_not_reach() {
     let dir = tempfile::tempdir().unwrap();
     let (clock, mut ws, server) = with_source(dir.path());
-    sources::sync(&mut ws, "InsightVM", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "InsightVM",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     {
         let mut r = server.lock().unwrap();
         // On the rescan, db-1's OpenSSH is gone too, but the page holding 284 fails.
@@ -379,9 +332,16 @@ fn a_rescan_that_stops_midway_closes_nothing_on_the_assets_it_did_not_reach() {
         r.seen.clear();
     }
     clock.advance(chrono::Duration::days(2));
-    let e = sources::sync(&mut ws, "InsightVM", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "InsightVM",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("500") && e.contains("page=1"), "{e}");
     assert!(!e.contains(PASSWORD), "{e}");
     // The first page (282, 283) was read whole: closed there.
@@ -394,7 +354,15 @@ fn a_rescan_that_stops_midway_closes_nothing_on_the_assets_it_did_not_reach() {
         "fixed"
     );
     server.lock().unwrap().broken.clear();
-    let resumed = sources::sync(&mut ws, "InsightVM", &keys(), false, &quick(), &|_| {}).unwrap();
+    let resumed = sources::sync(
+        &mut ws,
+        "InsightVM",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert!(resumed.resumed);
     assert_eq!((resumed.chunks, resumed.new), (1, 1), "{resumed:?}");
     assert_eq!(
@@ -412,7 +380,7 @@ fn wrong_credentials_are_said_plainly_and_change_nothing() {
         secret_key: "not-it".into(),
     };
     let before = common::dump(&ws);
-    let e = sources::check(&ws, "InsightVM", &wrong, &quick())
+    let e = sources::check(&ws, "InsightVM", &wrong, &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -420,31 +388,26 @@ fn wrong_credentials_are_said_plainly_and_change_nothing() {
         "{e}"
     );
     assert!(!e.contains("not-it"), "{e}");
-    let e = sources::sync(&mut ws, "InsightVM", &wrong, false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "InsightVM",
+        &wrong,
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("(401)"), "{e}");
-    sources::check(&ws, "InsightVM", &keys(), &quick()).unwrap();
+    sources::check(&ws, "InsightVM", &keys(), &common::replay::quick()).unwrap();
     let findings: i64 = ws
         .conn()
         .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
         .unwrap();
     assert_eq!(findings, 0);
-    let without_sources = |dump: &str| -> String {
-        let mut skip = false;
-        dump.lines()
-            .filter(|l| {
-                if l.starts_with("== ") {
-                    skip = *l == "== sources";
-                }
-                !skip
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        without_sources(&common::dump(&ws)),
-        without_sources(&before)
+        common::replay::without_sources(&common::dump(&ws)),
+        common::replay::without_sources(&before)
     );
 }
 
@@ -454,7 +417,15 @@ fn a_site_scope_reads_that_site_only() {
     let (_clock, mut ws, server) = with_source(dir.path());
     assert!(sources::set_scope(&mut ws, "InsightVM", Some("Paris")).is_err());
     sources::set_scope(&mut ws, "InsightVM", Some("7")).unwrap();
-    let r = sources::sync(&mut ws, "InsightVM", &keys(), false, &quick(), &|_| {}).unwrap();
+    let r = sources::sync(
+        &mut ws,
+        "InsightVM",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     // ws-1 and db-1: one page, five findings.
     assert_eq!((r.chunks, r.findings), (1, 5), "{r:?}");
     assert!(server
@@ -464,7 +435,7 @@ fn a_site_scope_reads_that_site_only() {
         .iter()
         .all(|s| !s.0.starts_with("/api/3/assets?") && s.0 != "/api/3/assets"));
     sources::set_scope(&mut ws, "InsightVM", Some("8")).unwrap();
-    let e = sources::check(&ws, "InsightVM", &keys(), &quick())
+    let e = sources::check(&ws, "InsightVM", &keys(), &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(

@@ -8,7 +8,6 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -17,8 +16,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use truce_core::clock::SetClock;
-use truce_core::sources::{self, Keys, Patience};
-use truce_core::workspace::OpenOptions;
+use truce_core::sources::{self, Keys};
 use truce_core::Workspace;
 
 const ACCESS: &str = "9c1a7b3e5d2f4a6b8c0d1e2f3a4b5c6d";
@@ -106,32 +104,8 @@ fn replay() -> (String, Shared) {
     let app = Router::new()
         .route("/rest/analysis", post(analysis))
         .with_state(shared.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let base = common::replay::serve(app);
     (base, shared)
-}
-
-fn quick() -> Patience {
-    Patience {
-        request: Duration::from_secs(10),
-        deadline: Duration::from_secs(60),
-        retries: 2,
-        longest_wait: Duration::from_secs(1),
-        poll: Duration::from_millis(20),
-        max_page: 1 << 20,
-        cancel: None,
-    }
 }
 
 fn keys() -> Keys {
@@ -152,16 +126,7 @@ fn status_of(ws: &Workspace, plugin: &str) -> String {
 }
 
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let clock = SetClock::at("2026-12-01T06:00:00Z".parse().unwrap());
-    let mut ws = Workspace::open_with(
-        dir.join("sec.truce"),
-        OpenOptions {
-            actor: Some("sam".into()),
-            clock: Arc::new(clock.clone()),
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let (clock, mut ws) = common::replay::workspace(dir);
     let (base, server) = replay();
     sources::add(&mut ws, "tenable-sc", "SC", &base).unwrap();
     (clock, ws, server)
@@ -171,7 +136,15 @@ fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
 fn a_sync_asks_what_is_vulnerable_then_what_was_mitigated_and_later_only_the_window() {
     let dir = tempfile::tempdir().unwrap();
     let (clock, mut ws, server) = with_source(dir.path());
-    let first = sources::sync(&mut ws, "SC", &keys(), false, &quick(), &|_| {}).unwrap();
+    let first = sources::sync(
+        &mut ws,
+        "SC",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     // Three cumulative results two a page (2 pages), one patched: 3 pages, 4 findings.
     assert_eq!((first.chunks, first.findings), (3, 4), "{first:?}");
     assert_eq!(status_of(&ws, "18405"), "open");
@@ -212,7 +185,15 @@ fn a_sync_asks_what_is_vulnerable_then_what_was_mitigated_and_later_only_the_win
     }
     server.lock().unwrap().seen.clear();
     clock.advance(chrono::Duration::days(1));
-    sources::sync(&mut ws, "SC", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "SC",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let r = server.lock().unwrap();
     let later = now + 86_400;
     let window = format!("{}-{later}", now - 3600);
@@ -226,14 +207,7 @@ fn a_sync_asks_what_is_vulnerable_then_what_was_mitigated_and_later_only_the_win
     );
     drop(r);
     drop(ws);
-    for suffix in ["", "-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(format!("sec.truce{suffix}"))) {
-            assert!(
-                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
-                "the secret is in the workspace"
-            );
-        }
-    }
+    common::replay::assert_nowhere(dir.path(), SECRET);
 }
 
 #[test]
@@ -241,9 +215,16 @@ fn a_sync_that_fails_on_a_page_resumes_there() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
     server.lock().unwrap().broken = vec![2];
-    let e = sources::sync(&mut ws, "SC", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "SC",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("500"), "{e}");
     assert!(!e.contains(SECRET), "{e}");
     assert_eq!(status_of(&ws, "18405"), "open", "the first page stays");
@@ -252,7 +233,15 @@ fn a_sync_that_fails_on_a_page_resumes_there() {
         r.broken.clear();
         r.seen.clear();
     }
-    let resumed = sources::sync(&mut ws, "SC", &keys(), false, &quick(), &|_| {}).unwrap();
+    let resumed = sources::sync(
+        &mut ws,
+        "SC",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert!(resumed.resumed);
     let r = server.lock().unwrap();
     assert_eq!(r.seen[0]["sourceType"], "cumulative");
@@ -272,7 +261,7 @@ fn refusals_are_said_in_sc_words_and_change_nothing() {
         access_key: ACCESS.into(),
         secret_key: "not-it".into(),
     };
-    let e = sources::check(&ws, "SC", &wrong, &quick())
+    let e = sources::check(&ws, "SC", &wrong, &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -280,11 +269,18 @@ fn refusals_are_said_in_sc_words_and_change_nothing() {
         "{e}"
     );
     assert!(!e.contains("not-it"), "{e}");
-    sources::check(&ws, "SC", &keys(), &quick()).unwrap();
+    sources::check(&ws, "SC", &keys(), &common::replay::quick()).unwrap();
     server.lock().unwrap().errors_under_200 = 1;
-    let e = sources::sync(&mut ws, "SC", &keys(), false, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let e = sources::sync(
+        &mut ws,
+        "SC",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("error 146") && e.contains("Invalid parameters"),
         "{e}"
@@ -294,21 +290,9 @@ fn refusals_are_said_in_sc_words_and_change_nothing() {
         .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
         .unwrap();
     assert_eq!(findings, 0);
-    let without_sources = |dump: &str| -> String {
-        let mut skip = false;
-        dump.lines()
-            .filter(|l| {
-                if l.starts_with("== ") {
-                    skip = *l == "== sources";
-                }
-                !skip
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        without_sources(&common::dump(&ws)),
-        without_sources(&before)
+        common::replay::without_sources(&common::dump(&ws)),
+        common::replay::without_sources(&before)
     );
 }
 
@@ -317,7 +301,15 @@ fn a_scope_of_repositories_filters_both_questions() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
     sources::set_scope(&mut ws, "SC", Some("1,3")).unwrap();
-    sources::sync(&mut ws, "SC", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "SC",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let r = server.lock().unwrap();
     for b in &r.seen {
         let filters = b["query"]["filters"].as_array().unwrap();

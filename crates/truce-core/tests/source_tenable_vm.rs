@@ -211,19 +211,7 @@ fn replay() -> (String, Shared) {
         .route("/vulns/export/{uuid}/status", get(status))
         .route("/vulns/export/{uuid}/chunks/{id}", get(chunk))
         .with_state(shared.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let base = common::replay::serve(app);
     (base, shared)
 }
 
@@ -246,18 +234,6 @@ fn chunks_of(n: u32, sizes: &[usize]) -> Chunks {
         "every vulnerability of chunk-{n}.json in a chunk"
     );
     out
-}
-
-fn quick() -> Patience {
-    Patience {
-        request: Duration::from_secs(10),
-        deadline: Duration::from_secs(60),
-        retries: 2,
-        longest_wait: Duration::from_secs(2),
-        poll: Duration::from_millis(20),
-        max_page: 1 << 20,
-        cancel: None,
-    }
 }
 
 fn keys() -> Keys {
@@ -313,9 +289,14 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
         r.throttle = 1;
     }
     let steps = Mutex::new(Vec::new());
-    let first = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|s| {
-        steps.lock().unwrap().push(s)
-    })
+    let first = sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|s| steps.lock().unwrap().push(s),
+    )
     .unwrap();
     assert_eq!(
         (first.chunks, first.findings, first.new),
@@ -336,7 +317,15 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
     assert_eq!(status_of(&ws, "web01", "156103"), "open");
 
     clock.advance(chrono::Duration::days(2));
-    let second = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    let second = sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!((second.chunks, second.findings), (1, 2), "{second:?}");
     assert_eq!(status_of(&ws, "qa3app09", "18405"), "fixed");
     assert_eq!(status_of(&ws, "qa3app09", "58453"), "open", "reopened");
@@ -383,16 +372,7 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
 
     // The secret key is nowhere in the workspace: not in a table, the log or the file.
     drop(ws);
-    for suffix in ["", "-wal"] {
-        let path = dir.path().join(format!("sec.truce{suffix}"));
-        if let Ok(bytes) = std::fs::read(&path) {
-            assert!(
-                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
-                "the secret is in {}",
-                path.display()
-            );
-        }
-    }
+    common::replay::assert_nowhere(dir.path(), SECRET);
 }
 
 #[test]
@@ -405,7 +385,15 @@ fn a_sync_that_fails_midway_resumes_its_export_and_moves_nothing_forward() {
         // Chunk 1 fails at Tenable every time; chunk 2 (ready first) lands.
         r.broken = vec![1];
     }
-    let failed = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap_err();
+    let failed = sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err();
     let text = failed.to_string();
     assert!(text.contains("500") && text.contains("chunks/1"), "{text}");
     assert!(!text.contains(SECRET), "{text}");
@@ -425,7 +413,15 @@ fn a_sync_that_fails_midway_resumes_its_export_and_moves_nothing_forward() {
     assert_eq!(noted.last_sync_at, None);
 
     server.lock().unwrap().broken.clear();
-    let resumed = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    let resumed = sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert!(resumed.resumed, "{resumed:?}");
     assert_eq!(resumed.chunks, 1, "only the chunk not yet imported");
     assert_eq!(status_of(&ws, "qa3app09", "58453"), "fixed");
@@ -449,7 +445,15 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
         r.planned.push_back(chunks_of(1, &[4]));
         r.forget = 1;
     }
-    let r = sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    let r = sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     assert_eq!((r.chunks, r.new), (1, 4));
     let posts: Vec<Value> = server
         .lock()
@@ -467,7 +471,7 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
         secret_key: "not-the-secret".into(),
     };
     let before = common::dump(&ws);
-    let refused = sources::check(&ws, "Tenable", &wrong, &quick())
+    let refused = sources::check(&ws, "Tenable", &wrong, &common::replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -475,27 +479,22 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
         "{refused}"
     );
     assert!(!refused.contains("not-the-secret"), "{refused}");
-    let refused = sources::sync(&mut ws, "Tenable", &wrong, true, &quick(), &|_| {})
-        .unwrap_err()
-        .to_string();
+    let refused = sources::sync(
+        &mut ws,
+        "Tenable",
+        &wrong,
+        true,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap_err()
+    .to_string();
     assert!(refused.contains("not accepted (401)"), "{refused}");
-    sources::check(&ws, "Tenable", &keys(), &quick()).unwrap();
+    sources::check(&ws, "Tenable", &keys(), &common::replay::quick()).unwrap();
     // Nothing changed but the note of the failed sync.
-    let without_sources = |dump: &str| -> String {
-        let mut skip = false;
-        dump.lines()
-            .filter(|l| {
-                if l.starts_with("== ") {
-                    skip = *l == "== sources";
-                }
-                !skip
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        without_sources(&common::dump(&ws)),
-        without_sources(&before)
+        common::replay::without_sources(&common::dump(&ws)),
+        common::replay::without_sources(&before)
     );
     let noted = sources::get(&ws, "Tenable").unwrap();
     assert!(
@@ -518,10 +517,26 @@ fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
         r.planned.push_back(vec![all[0].clone()]);
         r.planned.push_back(vec![(1, all[1].1.clone())]);
     }
-    sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     truce_core::planning::regroup(&mut ws).unwrap();
     clock.advance(chrono::Duration::hours(6));
-    sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let filed: i64 = ws
         .conn()
         .query_row(
@@ -555,7 +570,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
             .map_err(|e| e.to_string())
     };
     server.lock().unwrap().forbidden = true;
-    let e = sync(&mut ws, &quick()).unwrap_err();
+    let e = sync(&mut ws, &common::replay::quick()).unwrap_err();
     assert!(
         e.contains("(403)") && e.contains("Basic role") && e.contains("/vulns/export"),
         "{e}"
@@ -563,7 +578,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
     server.lock().unwrap().forbidden = false;
 
     server.lock().unwrap().garbled = 1;
-    let e = sync(&mut ws, &quick()).unwrap_err();
+    let e = sync(&mut ws, &common::replay::quick()).unwrap_err();
     assert!(
         e.contains("/status") && e.contains("not what Tenable documents"),
         "{e}"
@@ -571,7 +586,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
     assert_eq!(findings(&ws), 0);
 
     server.lock().unwrap().endless = true;
-    let e = sync(&mut ws, &quick()).unwrap_err();
+    let e = sync(&mut ws, &common::replay::quick()).unwrap_err();
     assert!(
         e.contains("chunks/1") && e.contains("larger than 1 MiB"),
         "{e}"
@@ -584,7 +599,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
     let impatient = Patience {
         request: Duration::from_millis(400),
         retries: 1,
-        ..quick()
+        ..common::replay::quick()
     };
     let started = std::time::Instant::now();
     let e = sync(&mut ws, &impatient).unwrap_err();
@@ -599,7 +614,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
 
     // Each failure is the source's last problem; the same export is then read whole.
     assert!(sources::get(&ws, "Tenable").unwrap().last_problem.is_some());
-    assert_eq!(sync(&mut ws, &quick()), Ok(1));
+    assert_eq!(sync(&mut ws, &common::replay::quick()), Ok(1));
     assert_eq!(findings(&ws), 4);
     let posts = server
         .lock()
@@ -621,7 +636,15 @@ fn a_tag_scope_is_a_filter_of_the_export() {
     assert!(sources::set_scope(&mut ws, "Tenable", Some("Paris")).is_err());
     sources::set_scope(&mut ws, "Tenable", Some("Location=Paris")).unwrap();
     server.lock().unwrap().planned.push_back(chunks_of(1, &[4]));
-    sources::sync(&mut ws, "Tenable", &keys(), false, &quick(), &|_| {}).unwrap();
+    sources::sync(
+        &mut ws,
+        "Tenable",
+        &keys(),
+        false,
+        &common::replay::quick(),
+        &|_| {},
+    )
+    .unwrap();
     let r = server.lock().unwrap();
     let post = r.seen.iter().find(|s| s.0 == "POST").unwrap();
     assert_eq!(post.3["filters"]["tag.Location"], json!(["Paris"]));

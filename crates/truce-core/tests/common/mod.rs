@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+pub mod replay;
 use std::path::{Path, PathBuf};
 
 use truce_core::Workspace;
