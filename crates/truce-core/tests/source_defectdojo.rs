@@ -6,6 +6,8 @@
 //! pages lands (tests/format_defectdojo.rs). The requests Truce sends are checked too.
 
 mod common;
+#[path = "common/replay.rs"]
+mod replay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -148,7 +150,7 @@ fn replay() -> (String, Shared) {
     let app = Router::new()
         .route("/api/v2/findings/", get(findings))
         .with_state(shared.clone());
-    let base = common::replay::serve(app);
+    let base = replay::serve(app);
     (base, shared)
 }
 
@@ -176,7 +178,7 @@ fn status_of(ws: &Workspace, asset: &str, id: &str) -> Vec<String> {
 
 /// A workspace with a DefectDojo source on a replay server of its own holding page 1's findings.
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let (clock, mut ws) = common::replay::workspace(dir);
+    let (clock, mut ws) = replay::workspace(dir);
     let (base, server) = replay();
     load(&mut server.lock().unwrap(), 1);
     sources::add(&mut ws, "defectdojo", "Dojo", &base).unwrap();
@@ -208,15 +210,7 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
     let dir = tempfile::tempdir().unwrap();
     let (clock, mut ws, server) = with_source(dir.path());
     add_old_findings(&mut server.lock().unwrap(), 4);
-    let first = sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let first = sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     // Eight findings, two a page (the server's cap, whatever the limit asked): four pages; nine
     // Truce findings (399 is on two endpoints).
     assert_eq!(
@@ -249,15 +243,7 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
         r.seen.clear();
     }
     clock.advance(chrono::Duration::days(2));
-    let second = sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let second = sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     assert_eq!(status_of(&ws, "app01.example.com", "412"), ["fixed"]);
     assert_eq!(status_of(&ws, "app01.example.com", "399"), ["open"]);
     assert_eq!(status_of(&ws, "10.20.0.15", "399"), ["fixed"]);
@@ -270,15 +256,7 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
 
     // A full sync reads everything again, and changes nothing.
     server.lock().unwrap().seen.clear();
-    let full = sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        true,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let full = sources::sync(&mut ws, "Dojo", &keys(), true, &replay::quick(), &|_| {}).unwrap();
     assert_eq!(
         (full.chunks, full.new, full.closed, full.reopened),
         (4, 0, 0, 0),
@@ -286,7 +264,7 @@ fn a_first_sync_reads_every_page_and_a_later_one_stops_at_what_it_saw() {
     );
 
     drop(ws);
-    common::replay::assert_nowhere(dir.path(), TOKEN);
+    replay::assert_nowhere(dir.path(), TOKEN);
 }
 
 #[test]
@@ -295,16 +273,9 @@ fn a_sync_that_fails_midway_resumes_at_its_page_and_keeps_what_it_read() {
     let (_clock, mut ws, server) = with_source(dir.path());
     add_old_findings(&mut server.lock().unwrap(), 4);
     server.lock().unwrap().broken = vec![4];
-    let failed = sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let failed = sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(
         failed.contains("500") && failed.contains("offset=4") && failed.contains("Dojo"),
         "{failed}"
@@ -325,15 +296,8 @@ fn a_sync_that_fails_midway_resumes_at_its_page_and_keeps_what_it_read() {
         r.broken.clear();
         r.seen.clear();
     }
-    let resumed = sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let resumed =
+        sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     assert!(resumed.resumed, "{resumed:?}");
     assert_eq!(
         offsets(&server.lock().unwrap()),
@@ -349,15 +313,7 @@ fn a_sync_that_fails_midway_resumes_at_its_page_and_keeps_what_it_read() {
     // The sync that resumed was the first's end: the next one stops early, as after a whole one
     // (nothing changed: the first page reaches past 412's change of 30 Nov).
     server.lock().unwrap().seen.clear();
-    sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     assert_eq!(offsets(&server.lock().unwrap()), ["0"]);
 }
 
@@ -370,35 +326,21 @@ fn a_wrong_token_and_a_garbled_page_are_said_plainly_and_change_nothing() {
         secret_key: "0000000000000000000000000000000000000000".into(),
     };
     let before = common::dump(&ws);
-    let e = sources::check(&ws, "Dojo", &wrong, &common::replay::quick())
+    let e = sources::check(&ws, "Dojo", &wrong, &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(e.contains("API token is not accepted"), "{e}");
     assert!(!e.contains("0000000000"), "{e}");
-    let e = sources::sync(
-        &mut ws,
-        "Dojo",
-        &wrong,
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "Dojo", &wrong, false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("API token is not accepted"), "{e}");
-    sources::check(&ws, "Dojo", &keys(), &common::replay::quick()).unwrap();
+    sources::check(&ws, "Dojo", &keys(), &replay::quick()).unwrap();
 
     server.lock().unwrap().garbled = vec![0];
-    let e = sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("not DefectDojo's list of findings") && e.contains("offset=0"),
         "{e}"
@@ -409,8 +351,8 @@ fn a_wrong_token_and_a_garbled_page_are_said_plainly_and_change_nothing() {
         .unwrap();
     assert_eq!(findings, 0);
     assert_eq!(
-        common::replay::without_sources(&common::dump(&ws)),
-        common::replay::without_sources(&before)
+        replay::without_sources(&common::dump(&ws)),
+        replay::without_sources(&before)
     );
 }
 
@@ -418,27 +360,11 @@ fn a_wrong_token_and_a_garbled_page_are_said_plainly_and_change_nothing() {
 fn a_scope_asks_for_one_product_only_and_a_new_scope_starts_over() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
-    sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     let s = sources::set_scope(&mut ws, "Dojo", Some("Customer Portal")).unwrap();
     assert_eq!(s.scope.as_deref(), Some("Customer Portal"));
     server.lock().unwrap().seen.clear();
-    sources::sync(
-        &mut ws,
-        "Dojo",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    sources::sync(&mut ws, "Dojo", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     let r = server.lock().unwrap();
     // Another scope is another window: read from the newest change on, as a first sync.
     assert!(

@@ -6,6 +6,8 @@
 //! (tests/format_defender_tvm.rs). The requests Truce sends are checked too.
 
 mod common;
+#[path = "common/replay.rs"]
+mod replay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -155,7 +157,7 @@ fn replay() -> (String, Shared) {
             get(changes),
         )
         .with_state(shared.clone());
-    let base = common::replay::serve(app);
+    let base = replay::serve(app);
     shared.lock().unwrap().base = base.clone();
     (base, shared)
 }
@@ -180,7 +182,7 @@ fn status_of(ws: &Workspace, cve: &str) -> String {
 
 /// A workspace with a Defender source whose sign-in is the replay server's too.
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let (clock, mut ws) = common::replay::workspace(dir);
+    let (clock, mut ws) = replay::workspace(dir);
     let (base, server) = replay();
     sources::add(
         &mut ws,
@@ -203,7 +205,7 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
         "Defender",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|s| steps.lock().unwrap().push(s),
     )
     .unwrap();
@@ -249,7 +251,7 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
         "Defender",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -274,7 +276,7 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
         "Defender",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -289,7 +291,7 @@ fn a_first_sync_reads_the_whole_export_and_a_later_one_the_changes_since() {
     drop(r);
 
     drop(ws);
-    common::replay::assert_nowhere(dir.path(), SECRET);
+    replay::assert_nowhere(dir.path(), SECRET);
 }
 
 #[test]
@@ -303,7 +305,7 @@ fn a_token_revoked_midway_is_asked_for_again_once() {
         "Defender",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &move |s| {
             if matches!(s, Step::Landed { pages: 1, .. }) {
                 revoke.lock().unwrap().valid.clear();
@@ -327,7 +329,7 @@ fn a_refused_sign_in_and_an_address_without_a_tenant_are_said_plainly() {
         access_key: CLIENT.into(),
         secret_key: "not-the-secret".into(),
     };
-    let e = sources::check(&ws, "Defender", &wrong, &common::replay::quick())
+    let e = sources::check(&ws, "Defender", &wrong, &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -343,7 +345,7 @@ fn a_refused_sign_in_and_an_address_without_a_tenant_are_said_plainly() {
         "Defender",
         &wrong,
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap_err()
@@ -353,11 +355,11 @@ fn a_refused_sign_in_and_an_address_without_a_tenant_are_said_plainly() {
         server.lock().unwrap().seen.is_empty(),
         "no API call without a token"
     );
-    sources::check(&ws, "Defender", &keys(), &common::replay::quick()).unwrap();
+    sources::check(&ws, "Defender", &keys(), &replay::quick()).unwrap();
 
     let base = server.lock().unwrap().base.clone();
     sources::add(&mut ws, "defender", "No tenant", &base).unwrap();
-    let e = sources::check(&ws, "No tenant", &keys(), &common::replay::quick())
+    let e = sources::check(&ws, "No tenant", &keys(), &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(e.contains("?tenant="), "{e}");

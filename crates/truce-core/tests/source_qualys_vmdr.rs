@@ -6,6 +6,8 @@
 //! (tests/format_qualys_detections.rs). The requests Truce sends are checked too.
 
 mod common;
+#[path = "common/replay.rs"]
+mod replay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -68,7 +70,7 @@ fn heard(r: &mut Replay, uri: &Uri, h: &HeaderMap) -> Option<Response> {
     let with = h.contains_key("x-requested-with");
     r.seen.push((
         uri.path().to_string(),
-        common::replay::query(uri),
+        replay::query(uri),
         with,
         auth.clone(),
     ));
@@ -78,7 +80,7 @@ fn heard(r: &mut Replay, uri: &Uri, h: &HeaderMap) -> Option<Response> {
             simple_return(1921, "Missing required X-Requested-With header."),
         ));
     }
-    let expected = common::replay::basic(USER, PASSWORD);
+    let expected = replay::basic(USER, PASSWORD);
     if auth.as_deref() != Some(expected.as_str()) {
         return Some(xml(
             StatusCode::UNAUTHORIZED,
@@ -118,7 +120,7 @@ async fn detections(State(shared): State<Shared>, uri: Uri, h: HeaderMap) -> Res
             simple_return(2001, "This account has expired."),
         );
     }
-    let q = common::replay::query(&uri);
+    let q = replay::query(&uri);
     let id_min = q.get("id_min").cloned().unwrap_or_default();
     if r.broken.contains(&id_min) {
         return xml(
@@ -157,7 +159,7 @@ async fn knowledge_base(State(shared): State<Shared>, uri: Uri, h: HeaderMap) ->
     if let Some(refused) = heard(&mut r, &uri, &h) {
         return refused;
     }
-    let q = common::replay::query(&uri);
+    let q = replay::query(&uri);
     let ids: Vec<String> = q
         .get("ids")
         .map(|i| i.split(',').map(String::from).collect())
@@ -185,7 +187,7 @@ fn replay() -> (String, Shared) {
         .route("/api/2.0/fo/asset/host/vm/detection/", get(detections))
         .route("/api/2.0/fo/knowledge_base/vuln/", get(knowledge_base))
         .with_state(shared.clone());
-    let base = common::replay::serve(app);
+    let base = replay::serve(app);
     shared.lock().unwrap().base = base.clone();
     (base, shared)
 }
@@ -211,7 +213,7 @@ fn status_of(ws: &Workspace, host: &str, qid: &str) -> String {
 }
 
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let (clock, mut ws) = common::replay::workspace(dir);
+    let (clock, mut ws) = replay::workspace(dir);
     let (base, server) = replay();
     sources::add(&mut ws, "qualys-vmdr", "Qualys", &base).unwrap();
     (clock, ws, server)
@@ -227,14 +229,9 @@ fn a_first_sync_follows_the_truncation_warning_and_a_later_one_asks_what_changed
         r.to_wait = 1;
     }
     let steps = Mutex::new(Vec::new());
-    let first = sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|s| steps.lock().unwrap().push(s),
-    )
+    let first = sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|s| {
+        steps.lock().unwrap().push(s)
+    })
     .unwrap();
     assert_eq!(
         (first.chunks, first.findings, first.new),
@@ -298,15 +295,8 @@ fn a_first_sync_follows_the_truncation_warning_and_a_later_one_asks_what_changed
 
     server.lock().unwrap().seen.clear();
     clock.advance(chrono::Duration::days(2));
-    let later = sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let later =
+        sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     assert_eq!((later.closed, later.reopened), (1, 1), "{later:?}");
     assert_eq!(status_of(&ws, "win2016", "105943"), "fixed");
     assert_eq!(status_of(&ws, "win2016", "38173"), "open");
@@ -322,7 +312,7 @@ fn a_first_sync_follows_the_truncation_warning_and_a_later_one_asks_what_changed
     drop(r);
 
     drop(ws);
-    common::replay::assert_nowhere(dir.path(), PASSWORD);
+    replay::assert_nowhere(dir.path(), PASSWORD);
 }
 
 #[test]
@@ -330,16 +320,9 @@ fn a_sync_that_fails_on_its_second_page_resumes_there() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
     server.lock().unwrap().broken = vec!["5641288".into()];
-    let e = sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("500") && e.contains("id_min=5641288"), "{e}");
     assert!(!e.contains(PASSWORD), "{e}");
     assert_eq!(
@@ -352,15 +335,8 @@ fn a_sync_that_fails_on_its_second_page_resumes_there() {
         r.broken.clear();
         r.seen.clear();
     }
-    let resumed = sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let resumed =
+        sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     assert!(resumed.resumed);
     assert_eq!(resumed.chunks, 1);
     let r = server.lock().unwrap();
@@ -388,7 +364,7 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         access_key: USER.into(),
         secret_key: "not-it".into(),
     };
-    let e = sources::check(&ws, "Qualys", &wrong, &common::replay::quick())
+    let e = sources::check(&ws, "Qualys", &wrong, &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -396,19 +372,12 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         "{e}"
     );
     assert!(!e.contains("not-it"), "{e}");
-    sources::check(&ws, "Qualys", &keys(), &common::replay::quick()).unwrap();
+    sources::check(&ws, "Qualys", &keys(), &replay::quick()).unwrap();
 
     server.lock().unwrap().expired = true;
-    let e = sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("2001") && e.contains("This account has expired."),
         "{e}"
@@ -422,31 +391,17 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         r.to_wait = 86_274;
     }
     let started = std::time::Instant::now();
-    let e = sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("asks to wait 23 h 57 min"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(3));
 
     // A next page on another host: the credentials do not follow it.
     server.lock().unwrap().foreign_next = true;
-    let e = sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("https://elsewhere.example") && e.contains("not followed"),
         "{e}"
@@ -466,8 +421,8 @@ fn refusals_are_said_in_qualys_words_and_change_nothing() {
         "the page with a foreign next is not imported"
     );
     assert_eq!(
-        common::replay::without_sources(&common::dump(&ws)),
-        common::replay::without_sources(&before)
+        replay::without_sources(&common::dump(&ws)),
+        replay::without_sources(&before)
     );
 }
 
@@ -480,15 +435,7 @@ fn a_scope_of_asset_groups_is_asked_for_and_anything_else_refused() {
         .to_string();
     assert!(e.contains("not a list of ids"), "{e}");
     sources::set_scope(&mut ws, "Qualys", Some("1234,5678")).unwrap();
-    sources::sync(
-        &mut ws,
-        "Qualys",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    sources::sync(&mut ws, "Qualys", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     let r = server.lock().unwrap();
     let first = r
         .seen

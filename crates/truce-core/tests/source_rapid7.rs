@@ -6,6 +6,8 @@
 //! checked too: every definition is asked once a sync.
 
 mod common;
+#[path = "common/replay.rs"]
+mod replay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -55,9 +57,8 @@ fn error(status: StatusCode) -> Response {
 
 /// Notes the request; 401 without the credentials, 503 while unavailable.
 fn heard(r: &mut Replay, uri: &Uri, h: &HeaderMap) -> Option<Response> {
-    r.seen
-        .push((uri.path().to_string(), common::replay::query(uri)));
-    let expected = common::replay::basic(USER, PASSWORD);
+    r.seen.push((uri.path().to_string(), replay::query(uri)));
+    let expected = replay::basic(USER, PASSWORD);
     if h.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         return Some(error(StatusCode::UNAUTHORIZED));
     }
@@ -89,7 +90,7 @@ async fn assets(State(s): State<Shared>, uri: Uri, h: HeaderMap) -> Response {
     if let Some(refused) = heard(&mut r, &uri, &h) {
         return refused;
     }
-    let q = common::replay::query(&uri);
+    let q = replay::query(&uri);
     let number: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
     if r.broken.contains(&number) {
         return error(StatusCode::INTERNAL_SERVER_ERROR);
@@ -128,7 +129,7 @@ async fn site_assets(
         .filter(|a| a["id"] != 284)
         .cloned()
         .collect();
-    paged(&all, &common::replay::query(&uri))
+    paged(&all, &replay::query(&uri))
 }
 
 async fn findings(
@@ -145,7 +146,7 @@ async fn findings(
         .as_array()
         .cloned()
         .unwrap_or_default();
-    paged(&all, &common::replay::query(&uri))
+    paged(&all, &replay::query(&uri))
 }
 
 async fn definition(
@@ -175,7 +176,7 @@ fn replay() -> (String, Shared) {
         .route("/api/3/assets/{id}/vulnerabilities", get(findings))
         .route("/api/3/vulnerabilities/{id}", get(definition))
         .with_state(shared.clone());
-    let base = common::replay::serve(app);
+    let base = replay::serve(app);
     (base, shared)
 }
 
@@ -200,7 +201,7 @@ fn status_of(ws: &Workspace, host: &str, id: &str, location: &str) -> String {
 }
 
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let (clock, mut ws) = common::replay::workspace(dir);
+    let (clock, mut ws) = replay::workspace(dir);
     let (base, server) = replay();
     sources::add(&mut ws, "rapid7-insightvm", "InsightVM", &base).unwrap();
     (clock, ws, server)
@@ -216,7 +217,7 @@ fn every_sync_reads_every_asset_and_closes_what_insightvm_no_longer_reports() {
         "InsightVM",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -282,7 +283,7 @@ fn every_sync_reads_every_asset_and_closes_what_insightvm_no_longer_reports() {
         "InsightVM",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -305,7 +306,7 @@ fn every_sync_reads_every_asset_and_closes_what_insightvm_no_longer_reports() {
     );
 
     drop(ws);
-    common::replay::assert_nowhere(dir.path(), PASSWORD);
+    replay::assert_nowhere(dir.path(), PASSWORD);
 }
 
 #[test]
@@ -317,7 +318,7 @@ fn a_rescan_that_stops_midway_closes_nothing_on_the_assets_it_did_not_reach() {
         "InsightVM",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -337,7 +338,7 @@ fn a_rescan_that_stops_midway_closes_nothing_on_the_assets_it_did_not_reach() {
         "InsightVM",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap_err()
@@ -359,7 +360,7 @@ fn a_rescan_that_stops_midway_closes_nothing_on_the_assets_it_did_not_reach() {
         "InsightVM",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -380,7 +381,7 @@ fn wrong_credentials_are_said_plainly_and_change_nothing() {
         secret_key: "not-it".into(),
     };
     let before = common::dump(&ws);
-    let e = sources::check(&ws, "InsightVM", &wrong, &common::replay::quick())
+    let e = sources::check(&ws, "InsightVM", &wrong, &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -393,21 +394,21 @@ fn wrong_credentials_are_said_plainly_and_change_nothing() {
         "InsightVM",
         &wrong,
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap_err()
     .to_string();
     assert!(e.contains("(401)"), "{e}");
-    sources::check(&ws, "InsightVM", &keys(), &common::replay::quick()).unwrap();
+    sources::check(&ws, "InsightVM", &keys(), &replay::quick()).unwrap();
     let findings: i64 = ws
         .conn()
         .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
         .unwrap();
     assert_eq!(findings, 0);
     assert_eq!(
-        common::replay::without_sources(&common::dump(&ws)),
-        common::replay::without_sources(&before)
+        replay::without_sources(&common::dump(&ws)),
+        replay::without_sources(&before)
     );
 }
 
@@ -422,7 +423,7 @@ fn a_site_scope_reads_that_site_only() {
         "InsightVM",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -435,7 +436,7 @@ fn a_site_scope_reads_that_site_only() {
         .iter()
         .all(|s| !s.0.starts_with("/api/3/assets?") && s.0 != "/api/3/assets"));
     sources::set_scope(&mut ws, "InsightVM", Some("8")).unwrap();
-    let e = sources::check(&ws, "InsightVM", &keys(), &common::replay::quick())
+    let e = sources::check(&ws, "InsightVM", &keys(), &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(

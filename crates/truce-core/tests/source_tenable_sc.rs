@@ -6,6 +6,8 @@
 //! them lands (tests/format_tenable_sc.rs). The requests Truce sends are checked too.
 
 mod common;
+#[path = "common/replay.rs"]
+mod replay;
 
 use std::sync::{Arc, Mutex};
 
@@ -104,7 +106,7 @@ fn replay() -> (String, Shared) {
     let app = Router::new()
         .route("/rest/analysis", post(analysis))
         .with_state(shared.clone());
-    let base = common::replay::serve(app);
+    let base = replay::serve(app);
     (base, shared)
 }
 
@@ -126,7 +128,7 @@ fn status_of(ws: &Workspace, plugin: &str) -> String {
 }
 
 fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
-    let (clock, mut ws) = common::replay::workspace(dir);
+    let (clock, mut ws) = replay::workspace(dir);
     let (base, server) = replay();
     sources::add(&mut ws, "tenable-sc", "SC", &base).unwrap();
     (clock, ws, server)
@@ -136,15 +138,7 @@ fn with_source(dir: &std::path::Path) -> (SetClock, Workspace, Shared) {
 fn a_sync_asks_what_is_vulnerable_then_what_was_mitigated_and_later_only_the_window() {
     let dir = tempfile::tempdir().unwrap();
     let (clock, mut ws, server) = with_source(dir.path());
-    let first = sources::sync(
-        &mut ws,
-        "SC",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let first = sources::sync(&mut ws, "SC", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     // Three cumulative results two a page (2 pages), one patched: 3 pages, 4 findings.
     assert_eq!((first.chunks, first.findings), (3, 4), "{first:?}");
     assert_eq!(status_of(&ws, "18405"), "open");
@@ -185,15 +179,7 @@ fn a_sync_asks_what_is_vulnerable_then_what_was_mitigated_and_later_only_the_win
     }
     server.lock().unwrap().seen.clear();
     clock.advance(chrono::Duration::days(1));
-    sources::sync(
-        &mut ws,
-        "SC",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    sources::sync(&mut ws, "SC", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     let r = server.lock().unwrap();
     let later = now + 86_400;
     let window = format!("{}-{later}", now - 3600);
@@ -207,7 +193,7 @@ fn a_sync_asks_what_is_vulnerable_then_what_was_mitigated_and_later_only_the_win
     );
     drop(r);
     drop(ws);
-    common::replay::assert_nowhere(dir.path(), SECRET);
+    replay::assert_nowhere(dir.path(), SECRET);
 }
 
 #[test]
@@ -215,16 +201,9 @@ fn a_sync_that_fails_on_a_page_resumes_there() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
     server.lock().unwrap().broken = vec![2];
-    let e = sources::sync(
-        &mut ws,
-        "SC",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "SC", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("500"), "{e}");
     assert!(!e.contains(SECRET), "{e}");
     assert_eq!(status_of(&ws, "18405"), "open", "the first page stays");
@@ -233,15 +212,7 @@ fn a_sync_that_fails_on_a_page_resumes_there() {
         r.broken.clear();
         r.seen.clear();
     }
-    let resumed = sources::sync(
-        &mut ws,
-        "SC",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    let resumed = sources::sync(&mut ws, "SC", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     assert!(resumed.resumed);
     let r = server.lock().unwrap();
     assert_eq!(r.seen[0]["sourceType"], "cumulative");
@@ -261,7 +232,7 @@ fn refusals_are_said_in_sc_words_and_change_nothing() {
         access_key: ACCESS.into(),
         secret_key: "not-it".into(),
     };
-    let e = sources::check(&ws, "SC", &wrong, &common::replay::quick())
+    let e = sources::check(&ws, "SC", &wrong, &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -269,18 +240,11 @@ fn refusals_are_said_in_sc_words_and_change_nothing() {
         "{e}"
     );
     assert!(!e.contains("not-it"), "{e}");
-    sources::check(&ws, "SC", &keys(), &common::replay::quick()).unwrap();
+    sources::check(&ws, "SC", &keys(), &replay::quick()).unwrap();
     server.lock().unwrap().errors_under_200 = 1;
-    let e = sources::sync(
-        &mut ws,
-        "SC",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = sources::sync(&mut ws, "SC", &keys(), false, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("error 146") && e.contains("Invalid parameters"),
         "{e}"
@@ -291,8 +255,8 @@ fn refusals_are_said_in_sc_words_and_change_nothing() {
         .unwrap();
     assert_eq!(findings, 0);
     assert_eq!(
-        common::replay::without_sources(&common::dump(&ws)),
-        common::replay::without_sources(&before)
+        replay::without_sources(&common::dump(&ws)),
+        replay::without_sources(&before)
     );
 }
 
@@ -301,15 +265,7 @@ fn a_scope_of_repositories_filters_both_questions() {
     let dir = tempfile::tempdir().unwrap();
     let (_clock, mut ws, server) = with_source(dir.path());
     sources::set_scope(&mut ws, "SC", Some("1,3")).unwrap();
-    sources::sync(
-        &mut ws,
-        "SC",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap();
+    sources::sync(&mut ws, "SC", &keys(), false, &replay::quick(), &|_| {}).unwrap();
     let r = server.lock().unwrap();
     for b in &r.seen {
         let filters = b["query"]["filters"].as_array().unwrap();

@@ -5,6 +5,8 @@
 //! those files lands (tests/format_tenable_vm.rs). The requests Truce sends are checked too.
 
 mod common;
+#[path = "common/replay.rs"]
+mod replay;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -211,7 +213,7 @@ fn replay() -> (String, Shared) {
         .route("/vulns/export/{uuid}/status", get(status))
         .route("/vulns/export/{uuid}/chunks/{id}", get(chunk))
         .with_state(shared.clone());
-    let base = common::replay::serve(app);
+    let base = replay::serve(app);
     (base, shared)
 }
 
@@ -289,14 +291,9 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
         r.throttle = 1;
     }
     let steps = Mutex::new(Vec::new());
-    let first = sources::sync(
-        &mut ws,
-        "Tenable",
-        &keys(),
-        false,
-        &common::replay::quick(),
-        &|s| steps.lock().unwrap().push(s),
-    )
+    let first = sources::sync(&mut ws, "Tenable", &keys(), false, &replay::quick(), &|s| {
+        steps.lock().unwrap().push(s)
+    })
     .unwrap();
     assert_eq!(
         (first.chunks, first.findings, first.new),
@@ -322,7 +319,7 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
         "Tenable",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -372,7 +369,7 @@ fn a_first_sync_then_an_incremental_one_land_what_the_exports_say() {
 
     // The secret key is nowhere in the workspace: not in a table, the log or the file.
     drop(ws);
-    common::replay::assert_nowhere(dir.path(), SECRET);
+    replay::assert_nowhere(dir.path(), SECRET);
 }
 
 #[test]
@@ -390,7 +387,7 @@ fn a_sync_that_fails_midway_resumes_its_export_and_moves_nothing_forward() {
         "Tenable",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap_err();
@@ -418,7 +415,7 @@ fn a_sync_that_fails_midway_resumes_its_export_and_moves_nothing_forward() {
         "Tenable",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -450,7 +447,7 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
         "Tenable",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -471,7 +468,7 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
         secret_key: "not-the-secret".into(),
     };
     let before = common::dump(&ws);
-    let refused = sources::check(&ws, "Tenable", &wrong, &common::replay::quick())
+    let refused = sources::check(&ws, "Tenable", &wrong, &replay::quick())
         .unwrap_err()
         .to_string();
     assert!(
@@ -479,22 +476,15 @@ fn an_export_tenable_forgot_is_asked_for_again_and_wrong_keys_are_said_plainly()
         "{refused}"
     );
     assert!(!refused.contains("not-the-secret"), "{refused}");
-    let refused = sources::sync(
-        &mut ws,
-        "Tenable",
-        &wrong,
-        true,
-        &common::replay::quick(),
-        &|_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let refused = sources::sync(&mut ws, "Tenable", &wrong, true, &replay::quick(), &|_| {})
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("not accepted (401)"), "{refused}");
-    sources::check(&ws, "Tenable", &keys(), &common::replay::quick()).unwrap();
+    sources::check(&ws, "Tenable", &keys(), &replay::quick()).unwrap();
     // Nothing changed but the note of the failed sync.
     assert_eq!(
-        common::replay::without_sources(&common::dump(&ws)),
-        common::replay::without_sources(&before)
+        replay::without_sources(&common::dump(&ws)),
+        replay::without_sources(&before)
     );
     let noted = sources::get(&ws, "Tenable").unwrap();
     assert!(
@@ -522,7 +512,7 @@ fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
         "Tenable",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -533,7 +523,7 @@ fn once_planning_is_in_use_what_a_sync_brings_joins_work_items() {
         "Tenable",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
@@ -570,7 +560,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
             .map_err(|e| e.to_string())
     };
     server.lock().unwrap().forbidden = true;
-    let e = sync(&mut ws, &common::replay::quick()).unwrap_err();
+    let e = sync(&mut ws, &replay::quick()).unwrap_err();
     assert!(
         e.contains("(403)") && e.contains("Basic role") && e.contains("/vulns/export"),
         "{e}"
@@ -578,7 +568,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
     server.lock().unwrap().forbidden = false;
 
     server.lock().unwrap().garbled = 1;
-    let e = sync(&mut ws, &common::replay::quick()).unwrap_err();
+    let e = sync(&mut ws, &replay::quick()).unwrap_err();
     assert!(
         e.contains("/status") && e.contains("not what Tenable documents"),
         "{e}"
@@ -586,7 +576,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
     assert_eq!(findings(&ws), 0);
 
     server.lock().unwrap().endless = true;
-    let e = sync(&mut ws, &common::replay::quick()).unwrap_err();
+    let e = sync(&mut ws, &replay::quick()).unwrap_err();
     assert!(
         e.contains("chunks/1") && e.contains("larger than 1 MiB"),
         "{e}"
@@ -599,7 +589,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
     let impatient = Patience {
         request: Duration::from_millis(400),
         retries: 1,
-        ..common::replay::quick()
+        ..replay::quick()
     };
     let started = std::time::Instant::now();
     let e = sync(&mut ws, &impatient).unwrap_err();
@@ -614,7 +604,7 @@ fn answers_tenable_does_not_document_are_refused_and_change_nothing() {
 
     // Each failure is the source's last problem; the same export is then read whole.
     assert!(sources::get(&ws, "Tenable").unwrap().last_problem.is_some());
-    assert_eq!(sync(&mut ws, &common::replay::quick()), Ok(1));
+    assert_eq!(sync(&mut ws, &replay::quick()), Ok(1));
     assert_eq!(findings(&ws), 4);
     let posts = server
         .lock()
@@ -641,11 +631,195 @@ fn a_tag_scope_is_a_filter_of_the_export() {
         "Tenable",
         &keys(),
         false,
-        &common::replay::quick(),
+        &replay::quick(),
         &|_| {},
     )
     .unwrap();
     let r = server.lock().unwrap();
     let post = r.seen.iter().find(|s| s.0 == "POST").unwrap();
     assert_eq!(post.3["filters"]["tag.Location"], json!(["Paris"]));
+}
+
+/// One host of the seeded sequence: Tenable's uuid, its name now, and its vulnerabilities
+/// (plugin, port, state).
+struct Host {
+    uuid: String,
+    name: String,
+    vulns: Vec<(u32, u32, &'static str)>,
+}
+
+/// A xorshift step: the sequence is the same on every run.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// What changed at step `step`, as Tenable's export holds it: each changed vulnerability with its
+/// host as the host is named now, seen `step` days after 1 December.
+fn export_of(hosts: &[Host], changed: &[(usize, usize)], step: u32) -> Vec<u8> {
+    let seen = format!("2026-12-{:02}T05:00:00.000Z", 1 + step);
+    let vulns: Vec<Value> = changed
+        .iter()
+        .map(|&(h, v)| {
+            let host = &hosts[h];
+            let (plugin, port, state) = host.vulns[v];
+            let severity = ["low", "medium", "high", "critical"][(plugin % 4) as usize];
+            json!({
+                "asset": {"uuid": host.uuid, "hostname": host.name, "ipv4": format!("10.9.0.{}", h + 1)},
+                "plugin": {"id": plugin, "name": format!("Plugin {plugin}"), "cve": [format!("CVE-2026-{plugin}")]},
+                "port": {"port": port, "protocol": "TCP"},
+                "severity": severity,
+                "state": state,
+                "last_found": seen,
+                "last_fixed": if state == "FIXED" { Value::String(seen.clone()) } else { Value::Null },
+                "output": format!("step {step}"),
+            })
+        })
+        .collect();
+    serde_json::to_vec(&vulns).unwrap()
+}
+
+/// Each finding as (its asset's Tenable uuid, plugin, location, status, severity), sorted.
+fn findings_view(ws: &Workspace) -> Vec<String> {
+    ws.conn()
+        .prepare(
+            "SELECT (SELECT min(value) FROM asset_identifiers i WHERE i.asset_id = f.asset_id AND i.kind = 'cloud_id')
+                    || ' ' || v.scanner_id || ' ' || f.location || ' ' || f.status || ' ' || f.severity
+             FROM findings f JOIN vulnerabilities v ON v.id = f.vulnerability_id ORDER BY 1",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_seeded_sequence_of_exports_lands_as_importing_the_same_chunks_as_files_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clock, mut ws, server) = with_source(dir.path());
+    std::fs::create_dir_all(dir.path().join("files")).unwrap();
+    std::fs::create_dir_all(dir.path().join("chunks")).unwrap();
+    let mut files = common::fresh(&dir.path().join("files"));
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut hosts: Vec<Host> = (0..12)
+        .map(|h| Host {
+            uuid: format!("5eed0000-0000-4000-8000-{h:012}"),
+            name: format!("host{h:02}"),
+            vulns: (0..6)
+                .map(|p| (190_000 + p, [0, 22, 443][(p % 3) as usize], "OPEN"))
+                .collect(),
+        })
+        .collect();
+    let mut deleted = vec![false; hosts.len()];
+    let (mut renamed, mut reopened, mut fixed) = (0, 0, 0);
+    for step in 0..8u32 {
+        // The first export holds everything; each later one what changed since.
+        let mut changed: Vec<(usize, usize)> = Vec::new();
+        for h in 0..hosts.len() {
+            if deleted[h] {
+                continue;
+            }
+            if step > 0 && next(&mut seed).is_multiple_of(17) {
+                // Deleted in Tenable: never mentioned again.
+                deleted[h] = true;
+                continue;
+            }
+            if step > 0 && next(&mut seed).is_multiple_of(9) {
+                hosts[h].name = format!("host{h:02}-renamed{step}");
+                renamed += 1;
+            }
+            for v in 0..hosts[h].vulns.len() {
+                let roll = next(&mut seed) % 10;
+                let state = hosts[h].vulns[v].2;
+                let new = match (state, roll) {
+                    ("OPEN" | "REOPENED", 0..=2) => "FIXED",
+                    ("FIXED", 0..=3) => "REOPENED",
+                    (s, _) => s,
+                };
+                if step == 0 || new != state {
+                    match new {
+                        "FIXED" => fixed += 1,
+                        "REOPENED" => reopened += 1,
+                        _ => {}
+                    }
+                    hosts[h].vulns[v].2 = new;
+                    changed.push((h, v));
+                }
+            }
+            if step > 0 && next(&mut seed).is_multiple_of(7) {
+                let plugin = 191_000 + step * 10 + h as u32;
+                hosts[h].vulns.push((plugin, 8080, "OPEN"));
+                changed.push((h, hosts[h].vulns.len() - 1));
+            }
+        }
+        // Two chunks a step, as Tenable cuts an export.
+        let half = changed.len() / 2;
+        let chunks: Chunks = vec![
+            (1, export_of(&hosts, &changed[..half], step)),
+            (2, export_of(&hosts, &changed[half..], step)),
+        ];
+        for (id, bytes) in &chunks {
+            let path = dir
+                .path()
+                .join(format!("chunks/step-{step}-chunk-{id}.json"));
+            std::fs::write(&path, bytes).unwrap();
+            truce_core::ingest::import_file(&mut files, &path, Some("tenable-vm")).unwrap();
+        }
+        server.lock().unwrap().planned.push_back(chunks);
+        if step == 4 {
+            // A chunk fails at Tenable: the sync stops, the next one resumes the same export.
+            server.lock().unwrap().broken = vec![1];
+            assert!(sources::sync(
+                &mut ws,
+                "Tenable",
+                &keys(),
+                false,
+                &replay::quick(),
+                &|_| {}
+            )
+            .is_err());
+            server.lock().unwrap().broken.clear();
+            let r = sources::sync(
+                &mut ws,
+                "Tenable",
+                &keys(),
+                false,
+                &replay::quick(),
+                &|_| {},
+            )
+            .unwrap();
+            assert!(r.resumed);
+        } else {
+            sources::sync(
+                &mut ws,
+                "Tenable",
+                &keys(),
+                false,
+                &replay::quick(),
+                &|_| {},
+            )
+            .unwrap();
+        }
+        clock.advance(chrono::Duration::days(1));
+    }
+    // The sequence had each kind of change in it.
+    assert!(
+        renamed > 0 && reopened > 0 && fixed > 0 && deleted.iter().any(|d| *d),
+        "{renamed} {reopened} {fixed} {deleted:?}"
+    );
+    let synced = findings_view(&ws);
+    assert_eq!(synced, findings_view(&files));
+    assert!(synced
+        .iter()
+        .any(|f| f.ends_with(" open medium") || f.contains(" open ")));
+    assert!(synced.iter().any(|f| f.contains(" fixed ")));
+    // A renamed host stays one asset, known by both names.
+    let hosts_known: i64 = ws
+        .conn()
+        .query_row("SELECT count(*) FROM assets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(hosts_known as usize, hosts.len());
 }

@@ -1,5 +1,4 @@
 #![allow(dead_code)]
-pub mod replay;
 use std::path::{Path, PathBuf};
 
 use truce_core::Workspace;

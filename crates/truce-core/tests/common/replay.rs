@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! What the sources' replay servers share: a server on a free loopback port, the patience of a
 //! test, a workspace at a set clock, and the checks every source makes (nothing but the source's
 //! own record changed; the secret is nowhere in the workspace).
