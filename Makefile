@@ -49,7 +49,7 @@ test-browser: build
 	bash scripts/with-keyring.sh node tests/browser/run.mjs
 
 test-desktop: build
-	xvfb-run -a -s "-screen 0 1280x800x24" node tests/desktop/run.mjs
+	bash scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" node tests/desktop/run.mjs
 
 clean:
 	rm -rf ui/dist tests/out

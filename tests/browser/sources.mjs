@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, test } from '../lib/harness.mjs';
 
-const TOKEN = 'c8572a5adf107a693aa6c72584da31f4d1f1dcff';
+export const TOKEN = 'c8572a5adf107a693aa6c72584da31f4d1f1dcff';
 
 /** A DefectDojo of the corpus's first page of findings; `behave` tunes how it answers. */
-function dojo(root) {
+export function dojo(root) {
   const page = JSON.parse(readFileSync(join(root, 'tests/corpus/scans/defectdojo/api-findings/page-1.json'), 'utf8'));
   const findings = [...page.results].sort(
     (a, b) => b.last_status_update.localeCompare(a.last_status_update) || a.id - b.id,

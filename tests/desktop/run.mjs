@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
 import { assert, runAll, test, waitForPort } from '../lib/harness.mjs';
+import { dojo, TOKEN } from '../browser/sources.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -434,6 +435,44 @@ test('a calendar feed from a slow server shows its progress; Cancel stops it at 
     assert.ok(sent < 40000, `the whole feed was sent (${sent} bytes) before the cancel`);
     assert.equal((await invoke(b, 'windows', null)).length, before);
     assert.equal(await (await b.$('[data-testid="download"]')).isExisting(), false);
+  } finally {
+    await b.deleteSession();
+    server.close();
+  }
+});
+
+test('a source added in the app is tested and synced on a thread of its own while the board answers', async () => {
+  // The shell's path: the table command starts the job, which reopens the workspace; the
+  // credentials go to the real keyring (the suite runs under scripts/with-keyring.sh).
+  const server = await dojo(root);
+  server.behave.pageDelay = 1500;
+  const b = await launch(['--demo']);
+  try {
+    await (await b.$('button=Sources')).click();
+    await (await b.$('h2=No sources yet')).waitForDisplayed({ timeout: 20000 });
+    const before = (await invoke(b, 'overview', null)).counts.open_findings;
+    await (await b.$('select[aria-label="Kind"]')).selectByVisibleText('DefectDojo');
+    await (await b.$('input[aria-label="Name"]')).setValue('Dojo');
+    await (await b.$('input[aria-label="API address"]')).setValue(server.base);
+    await (await b.$('input[aria-label="API token"]')).setValue(TOKEN);
+    await (await b.$('button=Add and test')).click();
+    await b.waitUntil(async () => /Reachable/.test(await textOf(b, 'article[aria-label="Dojo"]')), {
+      timeout: 15000,
+      timeoutMsg: 'the test never answered',
+    });
+    await (await b.$('button=Sync now')).click();
+    await b.waitUntil(async () => /Syncing/.test(await textOf(b, 'article[aria-label="Dojo"]')), { timeout: 10000 });
+    // While the sync waits on DefectDojo, the workspace answers.
+    const started = Date.now();
+    await invoke(b, 'windows', null);
+    assert.ok(Date.now() - started < 1000, `the board waited ${Date.now() - started} ms`);
+    await b.saveScreenshot(join(shots, 'desktop-sources-syncing.png'));
+    await b.waitUntil(async () => /2 pages, 5 findings: 5 new/.test(await textOf(b, 'article[aria-label="Dojo"]')), {
+      timeout: 20000,
+      timeoutMsg: 'the sync never ended',
+    });
+    assert.equal((await invoke(b, 'overview', null)).counts.open_findings, before + 2);
+    await b.saveScreenshot(join(shots, 'desktop-sources-done.png'));
   } finally {
     await b.deleteSession();
     server.close();
