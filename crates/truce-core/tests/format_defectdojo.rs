@@ -8,24 +8,6 @@
 mod common;
 
 use truce_core::ingest::import_file;
-use truce_core::Workspace;
-
-/// The statuses of DefectDojo finding `id` on the asset one of whose identifiers is `asset`,
-/// at `location`.
-fn status(ws: &Workspace, asset: &str, id: &str, location: &str) -> Vec<String> {
-    ws.conn()
-        .prepare(
-            "SELECT DISTINCT f.status FROM findings f
-             JOIN vulnerabilities v ON v.id = f.vulnerability_id
-             JOIN asset_identifiers i ON i.asset_id = f.asset_id
-             WHERE i.value = ?1 AND v.scanner_id = ?2 AND f.location = ?3",
-        )
-        .unwrap()
-        .query_map([asset, id, location], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
 
 fn page(n: u32) -> std::path::PathBuf {
     common::corpus(&format!("defectdojo/api-findings/page-{n}.json"))
@@ -44,15 +26,21 @@ fn a_first_page_lands_each_finding_where_defectdojo_says_it_is() {
         .query_row("SELECT count(*) FROM assets", [], |r| r.get(0))
         .unwrap();
     assert_eq!(assets, 3);
-    assert_eq!(status(&ws, "app01.example.com", "412", "443/tcp"), ["open"]);
-    assert_eq!(status(&ws, "app01", "399", "443/tcp"), ["fixed"]);
-    assert_eq!(status(&ws, "10.20.0.15", "399", "8443/tcp"), ["fixed"]);
     assert_eq!(
-        status(&ws, "defectdojo:Customer Portal", "407", "jquery@3.4.1"),
+        common::status_at(&ws, "app01.example.com", "412", "443/tcp"),
+        ["open"]
+    );
+    assert_eq!(common::status_at(&ws, "app01", "399", "443/tcp"), ["fixed"]);
+    assert_eq!(
+        common::status_at(&ws, "10.20.0.15", "399", "8443/tcp"),
+        ["fixed"]
+    );
+    assert_eq!(
+        common::status_at(&ws, "defectdojo:Customer Portal", "407", "jquery@3.4.1"),
         ["open"]
     );
     assert_eq!(
-        status(
+        common::status_at(
             &ws,
             "defectdojo:Customer Portal",
             "350",
@@ -121,14 +109,20 @@ fn a_later_page_closes_what_was_mitigated_and_reopens_per_location() {
     assert_eq!((r.findings, r.closed, r.reopened), (3, 1, 1), "{r:?}");
     // DefectDojo 3's location URLs name the same host and port as DefectDojo 2's endpoints.
     assert_eq!(
-        status(&ws, "app01.example.com", "412", "443/tcp"),
+        common::status_at(&ws, "app01.example.com", "412", "443/tcp"),
         ["fixed"]
     );
-    assert_eq!(status(&ws, "app01.example.com", "399", "443/tcp"), ["open"]);
-    assert_eq!(status(&ws, "10.20.0.15", "399", "8443/tcp"), ["fixed"]);
+    assert_eq!(
+        common::status_at(&ws, "app01.example.com", "399", "443/tcp"),
+        ["open"]
+    );
+    assert_eq!(
+        common::status_at(&ws, "10.20.0.15", "399", "8443/tcp"),
+        ["fixed"]
+    );
     // Not in the later page: unchanged.
     assert_eq!(
-        status(&ws, "defectdojo:Customer Portal", "407", "jquery@3.4.1"),
+        common::status_at(&ws, "defectdojo:Customer Portal", "407", "jquery@3.4.1"),
         ["open"]
     );
     let assets: i64 = ws

@@ -6,22 +6,6 @@
 mod common;
 
 use truce_core::ingest::import_file;
-use truce_core::Workspace;
-
-fn status(ws: &Workspace, asset: &str, cve: &str, location: &str) -> Vec<String> {
-    ws.conn()
-        .prepare(
-            "SELECT DISTINCT f.status FROM findings f
-             JOIN vulnerabilities v ON v.id = f.vulnerability_id
-             JOIN asset_identifiers i ON i.asset_id = f.asset_id
-             WHERE i.value = ?1 AND v.scanner_id = ?2 AND f.location = ?3",
-        )
-        .unwrap()
-        .query_map([asset, cve, location], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
 
 /// A vulnerability row: CVE, severity, CVSS v3, exploit available, solution.
 type Vulnerability = (String, String, Option<f64>, bool, Option<String>);
@@ -40,11 +24,11 @@ fn export_pages_land_devices_and_their_software_vulnerabilities() {
     import_file(&mut ws, &file("export-page-2.json"), None).unwrap();
     let host = "mymachine1.contoso.com";
     assert_eq!(
-        status(&ws, host, "CVE-2024-0519", "edge@120.0.2210.91"),
+        common::status_at(&ws, host, "CVE-2024-0519", "edge@120.0.2210.91"),
         ["open"]
     );
     assert_eq!(
-        status(
+        common::status_at(
             &ws,
             "1e5bc9d7e413ddd7902c2932e418702b84d0cc07",
             "CVE-2024-21338",
@@ -53,7 +37,7 @@ fn export_pages_land_devices_and_their_software_vulnerabilities() {
         ["open"]
     );
     assert_eq!(
-        status(
+        common::status_at(
             &ws,
             "mac-laptop-7",
             "CVE-2023-6345",
@@ -117,20 +101,20 @@ fn changes_close_what_defender_says_is_fixed_and_add_what_is_new() {
     assert_eq!((r.findings, r.closed, r.new), (2, 1, 1), "{r:?}");
     let host = "mymachine1.contoso.com";
     assert_eq!(
-        status(&ws, host, "CVE-2024-0519", "edge@120.0.2210.91"),
+        common::status_at(&ws, host, "CVE-2024-0519", "edge@120.0.2210.91"),
         ["fixed"]
     );
     assert_eq!(
-        status(&ws, host, "CVE-2024-30078", "windows_10@10.0.19045.3930"),
+        common::status_at(&ws, host, "CVE-2024-30078", "windows_10@10.0.19045.3930"),
         ["open"]
     );
     // Not in the changes: unchanged.
     assert_eq!(
-        status(&ws, host, "CVE-2024-21338", "windows_10@10.0.19045.3930"),
+        common::status_at(&ws, host, "CVE-2024-21338", "windows_10@10.0.19045.3930"),
         ["open"]
     );
     assert_eq!(
-        status(
+        common::status_at(
             &ws,
             "mac-laptop-7",
             "CVE-2023-6345",

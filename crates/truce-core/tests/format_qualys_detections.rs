@@ -7,22 +7,6 @@
 mod common;
 
 use truce_core::ingest::import_file;
-use truce_core::Workspace;
-
-fn status(ws: &Workspace, host: &str, qid: &str, location: &str) -> Vec<String> {
-    ws.conn()
-        .prepare(
-            "SELECT DISTINCT f.status FROM findings f
-             JOIN vulnerabilities v ON v.id = f.vulnerability_id
-             JOIN asset_identifiers i ON i.asset_id = f.asset_id
-             WHERE i.value = ?1 AND v.scanner_id = ?2 AND f.location = ?3",
-        )
-        .unwrap()
-        .query_map([host, qid, location], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
 
 fn file(name: &str) -> std::path::PathBuf {
     common::corpus(&format!("qualys/vmdr-api/{name}"))
@@ -57,10 +41,16 @@ fn a_detection_answer_alone_lands_hosts_statuses_and_severities() {
     let r = import_file(&mut ws, &file("detections-1.xml"), None).unwrap();
     assert_eq!(r.format, "qualys-detections", "detected without --format");
     assert_eq!((r.findings, r.new), (3, 3), "{r:?}");
-    assert_eq!(status(&ws, "10.10.10.28", "105943", "3389/tcp"), ["open"]);
-    assert_eq!(status(&ws, "win2016", "38173", "443/tcp"), ["fixed"]);
     assert_eq!(
-        status(&ws, "win2016.example.com", "45038", "0/tcp"),
+        common::status_at(&ws, "10.10.10.28", "105943", "3389/tcp"),
+        ["open"]
+    );
+    assert_eq!(
+        common::status_at(&ws, "win2016", "38173", "443/tcp"),
+        ["fixed"]
+    );
+    assert_eq!(
+        common::status_at(&ws, "win2016.example.com", "45038", "0/tcp"),
         ["open"]
     );
     let rows: Vec<(String, String, String)> = ws
@@ -144,7 +134,7 @@ fn a_page_with_its_knowledge_base_entries_carries_titles_cves_and_scores() {
         ("critical", "CVE-2021-41773 CVE-2021-42013")
     );
     assert_eq!(
-        status(&ws, "web02.example.com", "11827", "80/tcp"),
+        common::status_at(&ws, "web02.example.com", "11827", "80/tcp"),
         ["open"]
     );
 }
@@ -156,10 +146,19 @@ fn a_later_answer_closes_what_qualys_fixed_and_reopens_what_it_found_again() {
     import_file(&mut ws, &file("detections-1.xml"), None).unwrap();
     let r = import_file(&mut ws, &file("detections-later.xml"), None).unwrap();
     assert_eq!((r.findings, r.closed, r.reopened), (2, 1, 1), "{r:?}");
-    assert_eq!(status(&ws, "win2016", "105943", "3389/tcp"), ["fixed"]);
-    assert_eq!(status(&ws, "win2016", "38173", "443/tcp"), ["open"]);
+    assert_eq!(
+        common::status_at(&ws, "win2016", "105943", "3389/tcp"),
+        ["fixed"]
+    );
+    assert_eq!(
+        common::status_at(&ws, "win2016", "38173", "443/tcp"),
+        ["open"]
+    );
     // Not in the later answer: unchanged.
-    assert_eq!(status(&ws, "win2016", "45038", "0/tcp"), ["open"]);
+    assert_eq!(
+        common::status_at(&ws, "win2016", "45038", "0/tcp"),
+        ["open"]
+    );
 }
 
 #[test]

@@ -8,7 +8,6 @@ mod common;
 
 use serde_json::{json, Value};
 use truce_core::ingest::import_file;
-use truce_core::Workspace;
 
 fn corpus(name: &str) -> Value {
     let text = std::fs::read(common::corpus(&format!("rapid7/insightvm-api/{name}"))).unwrap();
@@ -53,21 +52,6 @@ fn page(dir: &std::path::Path, ids: &[i64], findings: &str, rescanned: bool) -> 
     path
 }
 
-fn status(ws: &Workspace, host: &str, id: &str, location: &str) -> Vec<String> {
-    ws.conn()
-        .prepare(
-            "SELECT DISTINCT f.status FROM findings f
-             JOIN vulnerabilities v ON v.id = f.vulnerability_id
-             JOIN asset_identifiers i ON i.asset_id = f.asset_id
-             WHERE i.value = ?1 AND v.scanner_id = ?2 AND f.location = ?3",
-        )
-        .unwrap()
-        .query_map([host, id, location], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 #[test]
 fn a_page_lands_each_vulnerable_result_where_insightvm_found_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,11 +67,11 @@ fn a_page_lands_each_vulnerable_result_where_insightvm_found_it() {
     // 283: OpenSSH (the timestamp check was not vulnerable). Three assets, app-2 without findings.
     assert_eq!((r.assets, r.findings, r.new), (3, 5, 5), "{r:?}");
     assert_eq!(
-        status(&ws, "ws-1", "msft-cve-2024-38063", "0/tcp"),
+        common::status_at(&ws, "ws-1", "msft-cve-2024-38063", "0/tcp"),
         ["open"]
     );
     assert_eq!(
-        status(
+        common::status_at(
             &ws,
             "10.20.30.40",
             "ssl-self-signed-certificate",
@@ -96,7 +80,7 @@ fn a_page_lands_each_vulnerable_result_where_insightvm_found_it() {
         ["open"]
     );
     assert_eq!(
-        status(
+        common::status_at(
             &ws,
             "ws-1.acme.com",
             "ssl-self-signed-certificate",
@@ -105,14 +89,14 @@ fn a_page_lands_each_vulnerable_result_where_insightvm_found_it() {
         ["open"]
     );
     assert_eq!(
-        status(&ws, "ws-1", "tls-server-cert-expired", "443/tcp"),
+        common::status_at(&ws, "ws-1", "tls-server-cert-expired", "443/tcp"),
         ["open"]
     );
     assert_eq!(
-        status(&ws, "db-1", "openssh-cve-2023-38408", "22/tcp"),
+        common::status_at(&ws, "db-1", "openssh-cve-2023-38408", "22/tcp"),
         ["open"]
     );
-    assert!(status(&ws, "db-1", "generic-tcp-timestamp", "22/tcp").is_empty());
+    assert!(common::status_at(&ws, "db-1", "generic-tcp-timestamp", "22/tcp").is_empty());
     let (scanner, severity, title, cves, cvss3, exploit): (String, String, String, String, f64, bool) = ws
         .conn()
         .query_row(
@@ -191,24 +175,24 @@ fn a_later_page_closes_on_its_assets_what_insightvm_no_longer_reports() {
     .unwrap();
     assert_eq!((r.closed, r.new), (2, 0), "{r:?}");
     assert_eq!(
-        status(&ws, "ws-1", "msft-cve-2024-38063", "0/tcp"),
+        common::status_at(&ws, "ws-1", "msft-cve-2024-38063", "0/tcp"),
         ["fixed"]
     );
     assert_eq!(
-        status(&ws, "ws-1", "ssl-self-signed-certificate", "443/tcp"),
+        common::status_at(&ws, "ws-1", "ssl-self-signed-certificate", "443/tcp"),
         ["fixed"]
     );
     assert_eq!(
-        status(&ws, "ws-1", "ssl-self-signed-certificate", "3389/tcp"),
+        common::status_at(&ws, "ws-1", "ssl-self-signed-certificate", "3389/tcp"),
         ["open"]
     );
     assert_eq!(
-        status(&ws, "ws-1", "tls-server-cert-expired", "443/tcp"),
+        common::status_at(&ws, "ws-1", "tls-server-cert-expired", "443/tcp"),
         ["open"],
         "an exception is not a fix"
     );
     assert_eq!(
-        status(&ws, "db-1", "openssh-cve-2023-38408", "22/tcp"),
+        common::status_at(&ws, "db-1", "openssh-cve-2023-38408", "22/tcp"),
         ["open"]
     );
     let r = import_file(
@@ -219,7 +203,7 @@ fn a_later_page_closes_on_its_assets_what_insightvm_no_longer_reports() {
     .unwrap();
     assert_eq!((r.new, r.closed), (1, 0), "{r:?}");
     assert_eq!(
-        status(&ws, "app-2", "apache-httpd-cve-2021-41773", "80/tcp"),
+        common::status_at(&ws, "app-2", "apache-httpd-cve-2021-41773", "80/tcp"),
         ["open"]
     );
 }

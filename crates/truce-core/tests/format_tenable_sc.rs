@@ -7,7 +7,6 @@ mod common;
 
 use serde_json::{json, Value};
 use truce_core::ingest::import_file;
-use truce_core::Workspace;
 
 /// The page the source hands over for one of SC's answers (docs/formats/tenable-sc.md).
 fn page(dir: &std::path::Path, name: &str, source_type: &str) -> std::path::PathBuf {
@@ -22,21 +21,6 @@ fn page(dir: &std::path::Path, name: &str, source_type: &str) -> std::path::Path
     path
 }
 
-fn status(ws: &Workspace, host: &str, plugin: &str, location: &str) -> Vec<String> {
-    ws.conn()
-        .prepare(
-            "SELECT DISTINCT f.status FROM findings f
-             JOIN vulnerabilities v ON v.id = f.vulnerability_id
-             JOIN asset_identifiers i ON i.asset_id = f.asset_id
-             WHERE i.value = ?1 AND v.scanner_id = ?2 AND f.location = ?3",
-        )
-        .unwrap()
-        .query_map([host, plugin, location], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 #[test]
 fn cumulative_results_land_as_nessus_findings_and_patched_ones_close() {
     let dir = tempfile::tempdir().unwrap();
@@ -49,10 +33,16 @@ fn cumulative_results_land_as_nessus_findings_and_patched_ones_close() {
     .unwrap();
     assert_eq!(r.format, "tenable-sc", "detected without --format");
     assert_eq!((r.assets, r.findings, r.new), (2, 3, 3), "{r:?}");
-    assert_eq!(status(&ws, "qa3app09", "18405", "3389/tcp"), ["open"]);
-    assert_eq!(status(&ws, "10.31.112.29", "57608", "445/tcp"), ["open"]);
     assert_eq!(
-        status(&ws, "web01.example.com", "156103", "8080/tcp"),
+        common::status_at(&ws, "qa3app09", "18405", "3389/tcp"),
+        ["open"]
+    );
+    assert_eq!(
+        common::status_at(&ws, "10.31.112.29", "57608", "445/tcp"),
+        ["open"]
+    );
+    assert_eq!(
+        common::status_at(&ws, "web01.example.com", "156103", "8080/tcp"),
         ["open"]
     );
     let (scanner, severity, score, cves, cvss3, vector, exploit, evidence): (String, String, String, String, f64, String, bool, String) = ws
@@ -107,7 +97,10 @@ fn cumulative_results_land_as_nessus_findings_and_patched_ones_close() {
     );
     let r = import_file(&mut ws, &page(dir.path(), "patched.json", "patched"), None).unwrap();
     assert_eq!((r.findings, r.new), (1, 1), "{r:?}");
-    assert_eq!(status(&ws, "qa3app09", "58453", "3389/tcp"), ["fixed"]);
+    assert_eq!(
+        common::status_at(&ws, "qa3app09", "58453", "3389/tcp"),
+        ["fixed"]
+    );
 }
 
 #[test]

@@ -85,16 +85,8 @@ fn paged(all: &[Value], q: &HashMap<String, String>) -> Response {
     .into_response()
 }
 
-async fn assets(State(s): State<Shared>, uri: Uri, h: HeaderMap) -> Response {
-    let mut r = s.lock().unwrap();
-    if let Some(refused) = heard(&mut r, &uri, &h) {
-        return refused;
-    }
-    let q = replay::query(&uri);
-    let number: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    if r.broken.contains(&number) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR);
-    }
+/// The console's assets, each with the rescan's date in its history once there was one.
+fn all_assets(r: &Replay) -> Vec<Value> {
     let mut all = corpus("assets.json").as_array().unwrap().clone();
     if let Some(later) = &r.rescanned {
         for a in &mut all {
@@ -105,7 +97,20 @@ async fn assets(State(s): State<Shared>, uri: Uri, h: HeaderMap) -> Response {
                 .push(json!({"date": date, "type": "SCAN", "scanId": 950}));
         }
     }
-    paged(&all, &q)
+    all
+}
+
+async fn assets(State(s): State<Shared>, uri: Uri, h: HeaderMap) -> Response {
+    let mut r = s.lock().unwrap();
+    if let Some(refused) = heard(&mut r, &uri, &h) {
+        return refused;
+    }
+    let q = replay::query(&uri);
+    let number: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+    if r.broken.contains(&number) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    paged(&all_assets(&r), &q)
 }
 
 /// Site 7 holds ws-1 and db-1; any other site is not the user's (404, as InsightVM answers).
@@ -122,14 +127,11 @@ async fn site_assets(
     if site != 7 {
         return error(StatusCode::NOT_FOUND);
     }
-    let all: Vec<Value> = corpus("assets.json")
-        .as_array()
-        .unwrap()
-        .iter()
+    let site: Vec<Value> = all_assets(&r)
+        .into_iter()
         .filter(|a| a["id"] != 284)
-        .cloned()
         .collect();
-    paged(&all, &replay::query(&uri))
+    paged(&site, &replay::query(&uri))
 }
 
 async fn findings(

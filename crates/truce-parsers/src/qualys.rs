@@ -191,6 +191,26 @@ impl Host {
     }
 }
 
+/// Where a QID was found: "PORT/PROTOCOL", "0/tcp" without a port (a host-level finding, as
+/// Nessus writes its own); a PORT that is not one is refused.
+pub(super) fn location(
+    r: &XmlReader<'_>,
+    qid: &str,
+    port: Option<&str>,
+    proto: Option<&str>,
+) -> Result<String> {
+    if let Some(p) = port {
+        if p.parse::<u16>().is_err() {
+            return Err(r.error(format!("QID {qid}: PORT \"{p}\" is not 0..65535")));
+        }
+    }
+    Ok(format!(
+        "{}/{}",
+        port.unwrap_or("0"),
+        proto.unwrap_or("tcp")
+    ))
+}
+
 /// Qualys levels 1-5 (minimal, medium, serious, critical, urgent) on Truce's scale.
 pub(super) fn severity_from_level(level: u8) -> Severity {
     match level {
@@ -328,19 +348,7 @@ fn read_vuln_info(r: &mut XmlReader<'_>) -> Result<Option<(Pending, Option<DateT
             f.scanner_id
         ))
     })?;
-    if let Some(p) = &port {
-        if p.parse::<u16>().is_err() {
-            return Err(r.error(format!(
-                "QID {}: PORT \"{p}\" is not 0..65535",
-                f.scanner_id
-            )));
-        }
-    }
-    f.location = format!(
-        "{}/{}",
-        port.as_deref().unwrap_or("0"),
-        proto.as_deref().unwrap_or("tcp")
-    );
+    f.location = location(r, &f.scanner_id, port.as_deref(), proto.as_deref())?;
     Ok(Some((Pending { finding: f, kind }, last)))
 }
 

@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::json::utc;
 use crate::markup;
 use crate::nessus::classify_name;
-use crate::qualys::{severity_from_level, Kind};
+use crate::qualys::{location, severity_from_level, Kind};
 use crate::xml::{eof_in_document, read_text, skip_element, XmlReader};
 use crate::{Format, IdentifierKind, ParsedAsset, ParsedFinding, Verdict, VerdictStatus};
 
@@ -374,19 +374,7 @@ fn read_detection(
             )))
         }
     };
-    if let Some(p) = &port {
-        if p.parse::<u16>().is_err() {
-            return Err(r.error(format!(
-                "QID {}: PORT \"{p}\" is not 0..65535",
-                f.scanner_id
-            )));
-        }
-    }
-    f.location = format!(
-        "{}/{}",
-        port.unwrap_or_else(|| "0".into()),
-        proto.unwrap_or_else(|| "tcp".into())
-    );
+    f.location = location(r, &f.scanner_id, port.as_deref(), proto.as_deref())?;
     f.severity = kind.severity(level).or(Some(severity_from_level(1)));
     f.scanner_score = level.map(|l| l.to_string());
     if let Some(d) = kb.get(&f.scanner_id) {

@@ -4,7 +4,7 @@
 //! being absent. The cursor holds the offset reached and the newest change of the sync under way:
 //! a killed sync reads on from there.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{Keys, Kind, Run, Source, SourceKind};
@@ -32,12 +32,6 @@ struct Reading {
 }
 
 const OVERLAP: Duration = Duration::hours(1);
-
-fn time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
 
 fn account<'a>(source: &'a Source, keys: &'a Keys) -> api::Account<'a> {
     api::Account {
@@ -77,13 +71,13 @@ impl Kind for DefectDojo {
                 } else {
                     c.seen_to
                         .as_deref()
-                        .and_then(time)
+                        .and_then(super::instant)
                         .map(|t| crate::ids::utc_text(t - OVERLAP))
                 },
                 newest: None,
             },
         };
-        let stop_at = reading.stop_at.as_deref().and_then(time);
+        let stop_at = reading.stop_at.as_deref().and_then(super::instant);
         let (source, keys, patience, step) = (run.source, run.keys, run.patience, run.step);
         let seen_to = c.seen_to.clone();
         api::read(
@@ -110,7 +104,7 @@ impl Kind for DefectDojo {
                     reading: Some(reading.clone()),
                 })
                 .map_err(|e| e.to_string())?;
-                let reached = match (stop_at, page.oldest.as_deref().and_then(time)) {
+                let reached = match (stop_at, page.oldest.as_deref().and_then(super::instant)) {
                     (Some(stop), Some(oldest)) => oldest < stop,
                     _ => false,
                 };
@@ -119,8 +113,8 @@ impl Kind for DefectDojo {
         )
         .map_err(super::net(source))?;
         c.seen_to = match (
-            reading.newest.as_deref().and_then(time),
-            c.seen_to.as_deref().and_then(time),
+            reading.newest.as_deref().and_then(super::instant),
+            c.seen_to.as_deref().and_then(super::instant),
         ) {
             (Some(new), Some(old)) if old > new => c.seen_to.clone(),
             (Some(_), _) => reading.newest.clone(),

@@ -3,7 +3,7 @@
 //! asked. The cursor holds the page a sync under way has reached, so a killed sync reads on from
 //! there; `since` moves to the start of a sync (less an hour) only when it read to its last page.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{Keys, Kind, Run, Source, SourceKind};
@@ -32,12 +32,6 @@ const DELTA_REACH: Duration = Duration::days(13);
 fn account<'a>(source: &'a Source, keys: &'a Keys) -> Result<api::Account<'a>> {
     api::Account::from_address(&source.url, &keys.access_key, &keys.secret_key)
         .map_err(super::net(source))
-}
-
-fn time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 impl Kind for Defender {
@@ -71,7 +65,7 @@ impl Kind for Defender {
                 let since = c
                     .since
                     .as_deref()
-                    .and_then(time)
+                    .and_then(super::instant)
                     .filter(|t| !run.full && now - *t < DELTA_REACH)
                     .map(crate::ids::utc_text);
                 Reading {
@@ -101,7 +95,7 @@ impl Kind for Defender {
             }
         })
         .map_err(super::net(source))?;
-        let started = time(&reading.started_at).unwrap_or(now);
+        let started = super::instant(&reading.started_at).unwrap_or(now);
         c.since = Some(crate::ids::utc_text(started - OVERLAP));
         c.reading = None;
         run.save_cursor(&c)

@@ -295,11 +295,7 @@ pub fn due(source: &Source, now: chrono::DateTime<chrono::Utc>) -> bool {
     let Some(hours) = source.every_hours else {
         return false;
     };
-    let Some(tried) = source
-        .last_tried_at
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-    else {
+    let Some(tried) = source.last_tried_at.as_deref().and_then(instant) else {
         return true;
     };
     let mut wait = chrono::Duration::hours(i64::from(hours));
@@ -307,7 +303,7 @@ pub fn due(source: &Source, now: chrono::DateTime<chrono::Utc>) -> bool {
     if source.last_problem.is_some() {
         wait = wait.min(RETRY_AFTER_FAILURE);
     }
-    tried.with_timezone(&chrono::Utc) + wait <= now
+    tried + wait <= now
 }
 
 /// Removes a source (what it imported stays: findings are facts).
@@ -486,6 +482,13 @@ fn ids_only(scope: &str) -> Result<()> {
             "'{scope}' is not a list of ids (1234,5678)"
         )))
     }
+}
+
+/// An RFC 3339 time (a cursor's, a vendor's), in UTC.
+fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.to_utc())
 }
 
 /// Unix seconds as the kinds' cursors keep them.

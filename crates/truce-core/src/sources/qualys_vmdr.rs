@@ -40,10 +40,7 @@ fn account<'a>(source: &'a Source, keys: &'a Keys) -> api::Account<'a> {
 
 /// The `since` of the next sync: the first page's time less the overlap, as Qualys writes it.
 fn since_after(answered_at: Option<&str>, fallback: DateTime<Utc>) -> String {
-    let at = answered_at
-        .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(fallback);
+    let at = answered_at.and_then(super::instant).unwrap_or(fallback);
     (at - OVERLAP).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

@@ -50,6 +50,23 @@ pub fn scalar(ws: &Workspace, sql: &str) -> i64 {
     ws.conn().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// The statuses of the findings of scanner id `id` at `location` on the asset known by
+/// `identifier` (any kind of identifier).
+pub fn status_at(ws: &Workspace, identifier: &str, id: &str, location: &str) -> Vec<String> {
+    ws.conn()
+        .prepare(
+            "SELECT DISTINCT f.status FROM findings f
+             JOIN vulnerabilities v ON v.id = f.vulnerability_id
+             JOIN asset_identifiers i ON i.asset_id = f.asset_id
+             WHERE i.value = ?1 AND v.scanner_id = ?2 AND f.location = ?3",
+        )
+        .unwrap()
+        .query_map([identifier, id, location], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 pub fn fresh(dir: &Path) -> Workspace {
     Workspace::open(dir.join("w.truce")).unwrap()
 }

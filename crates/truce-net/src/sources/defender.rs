@@ -92,16 +92,7 @@ impl<'a> Account<'a> {
 
     /// Whether `url` is on the API's own scheme, host and port.
     fn owns(&self, url: &str) -> bool {
-        let origin = |u: &str| -> Option<String> {
-            let (scheme, rest) = u.trim().split_once("://")?;
-            let host = rest.split(['/', '?', '#']).next()?;
-            Some(format!(
-                "{}://{}",
-                scheme.to_ascii_lowercase(),
-                host.to_ascii_lowercase()
-            ))
-        };
-        origin(url).is_some() && origin(url) == origin(&self.api)
+        super::same_origin(url, &self.api)
     }
 }
 

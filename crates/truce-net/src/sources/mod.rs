@@ -226,6 +226,21 @@ pub(crate) fn escape(v: &str) -> String {
         .collect()
 }
 
+/// Whether `url` is on `base`'s scheme, host and port: where a vendor's "next page" may be
+/// followed with the credentials.
+pub(crate) fn same_origin(url: &str, base: &str) -> bool {
+    let origin = |u: &str| -> Option<String> {
+        let (scheme, rest) = u.trim().split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next()?;
+        Some(format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        ))
+    };
+    origin(url).is_some() && origin(url) == origin(base)
+}
+
 /// A wait in words: "45 s", "12 min", "23 h 57 min".
 fn human(d: Duration) -> String {
     let s = d.as_secs();

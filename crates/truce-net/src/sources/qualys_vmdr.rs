@@ -45,16 +45,7 @@ impl Account<'_> {
 
     /// Whether `url` is on this account's own scheme, host and port.
     fn owns(&self, url: &str) -> bool {
-        let origin = |u: &str| -> Option<String> {
-            let (scheme, rest) = u.trim().split_once("://")?;
-            let host = rest.split(['/', '?', '#']).next()?;
-            Some(format!(
-                "{}://{}",
-                scheme.to_ascii_lowercase(),
-                host.to_ascii_lowercase()
-            ))
-        };
-        origin(url).is_some() && origin(url) == origin(self.base)
+        super::same_origin(url, self.base)
     }
 }
 
